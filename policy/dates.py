@@ -1,0 +1,27 @@
+"""Calendar arithmetic in the body's own time zone (RULES.md "Dates").
+
+Six calendar months is counted on the local calendar: 31 August + 6 months
+is the last day of February, at the same local wall-clock time. Results are
+UTC instants, computed once and stored on the record, never re-derived.
+"""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+def six_months_after(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """Return the instant six calendar months after `instant` on the local calendar."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    # Arithmetic on a zoneinfo-aware datetime is wall-clock arithmetic, so a
+    # move across a clock change keeps the local time; relativedelta clips the
+    # day to the month's end.
+    return (local + relativedelta(months=6)).astimezone(UTC)
+
+
+def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE):
+    """The calendar date of `instant` where the body is (not in UTC)."""
+    return instant.astimezone(ZoneInfo(timezone)).date()

@@ -1,0 +1,504 @@
+"""The policy's rules as functions of (state, message, now).
+
+Each `apply_*` function updates the party's state in place (the state is
+the workflow's own, and copying thousands of incident briefs per message
+would cost the throughput the benchmark measures) and returns the effects the
+workflow must write to the party's file. Each `check_*` function reads the
+state only and raises `PolicyRefusal`; update validators call them, so a
+refused message writes nothing.
+"""
+
+from datetime import datetime, timedelta
+
+from policy.dates import six_months_after
+from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
+from policy.state import (
+    AskEntry,
+    AskSaved,
+    Effect,
+    HumanTask,
+    IncidentBrief,
+    IncidentOutcome,
+    IncidentRecorded,
+    MessageRejected,
+    PartySaved,
+    PartyState,
+    PolicyRefusal,
+    Rejection,
+    RestrictionEntry,
+    RestrictionSaved,
+    StageChanged,
+    TaskSaved,
+    WarningEntry,
+    WarningSaved,
+)
+from policy.vocabulary import (
+    SEVERE_MEASURES,
+    Advice,
+    Category,
+    Measure,
+    PartyKind,
+    RestrictionGrounds,
+    RestrictionStatus,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    WarningStatus,
+)
+
+# Clocks of case systems drift; an incident a minute "ahead" is not an error.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+
+
+def is_same_or_similar(a: Category, b: Category) -> bool:
+    """R20: behaviour in the same category is the same or similar."""
+    return a == b
+
+
+# --- reading the state -----------------------------------------------------
+
+
+def stage_of(state: PartyState, now: datetime) -> Stage:
+    """The stage a party is at now, derived from its record."""
+    in_force = [r for r in state.restrictions if r.status == RestrictionStatus.IN_FORCE]
+    if any(r.grounds == RestrictionGrounds.ZERO_TOLERANCE for r in in_force):
+        return Stage.ZERO_TOLERANCE
+    if in_force:
+        return Stage.RESTRICTED
+    if any(w.status == WarningStatus.LIVE for w in state.warnings):
+        return Stage.WARNED
+    if any(r.recurrence_window_open_at(now) for r in state.restrictions):
+        return Stage.RECURRENCE_WINDOW
+    if state.asks:
+        return Stage.ASKED
+    return Stage.NONE
+
+
+def deadlines(state: PartyState) -> list[datetime]:
+    """Every future moment at which the party's state changes by itself."""
+    found: list[datetime] = []
+    found += [w.expires_at for w in state.warnings if w.status == WarningStatus.LIVE]
+    for r in state.restrictions:
+        if r.status == RestrictionStatus.IN_FORCE and r.ends_at is not None:
+            found.append(r.ends_at)
+        elif r.status == RestrictionStatus.EXPIRED and r.recurrence_window_ends_at is not None:
+            found.append(r.recurrence_window_ends_at)
+    return found
+
+
+def next_deadline(state: PartyState, now: datetime) -> datetime | None:
+    upcoming = [d for d in deadlines(state) if d > now]
+    due = [d for d in deadlines(state) if d <= now]
+    if due:
+        # Something is already due (e.g. a warning communicated long ago):
+        # wake at once rather than skipping it.
+        return now
+    return min(upcoming, default=None)
+
+
+def is_dormant(state: PartyState, now: datetime) -> bool:
+    """Nothing live: no warning, restriction, recurrence window or open task."""
+    return (
+        next_deadline(state, now) is None
+        and not any(r.status == RestrictionStatus.AWAITING_APPROVAL for r in state.restrictions)
+        and not any(t.status == TaskStatus.OPEN for t in state.tasks)
+    )
+
+
+def approval_reasons(state: PartyState, measures: list[Measure]) -> list[str]:
+    """R7 and R9: why a restriction needs the Ombudsman's or Executive Team's agreement."""
+    reasons = []
+    if state.party.kind == PartyKind.ORGANISATION:
+        reasons.append("R7: the party is an organisation")
+    if state.party.professional_capacity:
+        reasons.append("R7: the party acts in a professional capacity")
+    severe = sorted(m.value for m in measures if m in SEVERE_MEASURES)
+    if severe:
+        reasons.append(f"R9: severe measures ({', '.join(severe)})")
+    return reasons
+
+
+# --- time passing ----------------------------------------------------------
+
+
+def advance_time(state: PartyState, now: datetime) -> list[Effect]:
+    """Expire what is due (R5, R12, R13); expired entries stay on record (R3)."""
+    effects: list[Effect] = []
+    pid = state.party.party_id
+    for w in state.warnings:
+        if w.status == WarningStatus.LIVE and w.expires_at <= now:
+            w.status = WarningStatus.EXPIRED
+            effects.append(WarningSaved(party_id=pid, warning=w))
+    for r in state.restrictions:
+        if r.status == RestrictionStatus.IN_FORCE and r.ends_at is not None and r.ends_at <= now:
+            r.status = RestrictionStatus.EXPIRED
+            r.ended_at = r.ends_at
+            r.recurrence_window_ends_at = six_months_after(r.ends_at, state.timezone)
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+    for r in state.restrictions:
+        if (
+            r.status == RestrictionStatus.EXPIRED
+            and r.recurrence_window_ends_at is not None
+            and r.recurrence_window_ends_at <= now
+        ):
+            # The window has passed; it no longer needs a timer.
+            r.recurrence_window_ends_at = None
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+    return effects + _stage_effects(state, now, "time passed")
+
+
+# --- incidents -------------------------------------------------------------
+
+
+def check_incident(state: PartyState, report: IncidentReport, now: datetime) -> None:
+    if report.party.party_id != state.party.party_id:
+        raise PolicyRefusal(
+            "R3", f"incident {report.incident_id} is for party {report.party.party_id}, not {state.party.party_id}"
+        )
+    if report.incident_id in state.incidents:
+        return
+    if report.occurred_at > now + CLOCK_SKEW_ALLOWANCE:
+        raise PolicyRefusal(
+            "R3",
+            f"incident {report.incident_id} is dated {report.occurred_at.isoformat()}, "
+            f"which is in the future (now {now.isoformat()})",
+        )
+
+
+def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> tuple[IncidentOutcome, list[Effect]]:
+    """R2, R6, R12, R13, R15: record an incident and say what may follow."""
+    if report.incident_id in state.incidents:
+        return _incident_outcome(state, report.incident_id, now, duplicate=True, advice=[]), []
+    pid = state.party.party_id
+    effects: list[Effect] = []
+    if report.party != state.party:
+        state.party = report.party
+        effects.append(PartySaved(party=state.party, stage=state.stage, at=now))
+    state.incidents[report.incident_id] = IncidentBrief(category=report.category, occurred_at=report.occurred_at)
+    state.incident_count += 1
+    effects.append(IncidentRecorded(report=report, received_at=now))
+
+    advice: list[Advice] = []
+    extended: dict[str, datetime] = {}
+    if report.category == Category.ZERO_TOLERANCE:
+        advice.append(Advice.ZERO_TOLERANCE_APPLIED)
+        effects += _apply_zero_tolerance(state, report, now, extended)
+    else:
+        for r in state.restrictions:
+            if not r.covers(report.category):
+                continue
+            if r.status == RestrictionStatus.AWAITING_APPROVAL:
+                r.last_instance_at = max(r.last_instance_at, report.occurred_at)
+                effects.append(RestrictionSaved(party_id=pid, restriction=r))
+            elif r.status == RestrictionStatus.IN_FORCE and _extend(state, r, report.occurred_at):
+                extended[r.restriction_id] = r.ends_at
+                effects.append(RestrictionSaved(party_id=pid, restriction=r))
+        if any(
+            r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions
+        ):
+            advice += [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP] if extended else []
+        elif any(r.covers(report.category) and r.recurrence_window_open_at(report.occurred_at) for r in state.restrictions):
+            advice.append(Advice.RESTRICT_WITHOUT_WARNING)
+        else:
+            warned = [
+                w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)
+            ]
+            for w in warned:
+                w.repeat_incident_ids.append(report.incident_id)
+                effects.append(WarningSaved(party_id=pid, warning=w))
+            if warned:
+                advice.append(Advice.RESTRICT)
+            elif any(report.category in a.categories for a in state.asks) or any(
+                w.covers(report.category) for w in state.warnings
+            ):
+                advice.append(Advice.WARN)
+            else:
+                advice.append(Advice.ASK)
+    effects += _stage_effects(state, now, f"incident {report.incident_id}")
+    return _incident_outcome(state, report.incident_id, now, duplicate=False, advice=advice, extended=extended), effects
+
+
+def _apply_zero_tolerance(
+    state: PartyState, report: IncidentReport, now: datetime, extended: dict[str, datetime]
+) -> list[Effect]:
+    """R15: stop direct contact at once, escalate to a manager, police referral pending."""
+    pid = state.party.party_id
+    effects: list[Effect] = []
+    live = next(
+        (
+            r
+            for r in state.restrictions
+            if r.status == RestrictionStatus.IN_FORCE and r.grounds == RestrictionGrounds.ZERO_TOLERANCE
+        ),
+        None,
+    )
+    if live is not None:
+        if _extend(state, live, report.occurred_at):
+            extended[live.restriction_id] = live.ends_at
+        live.incident_ids.append(report.incident_id)
+        effects.append(RestrictionSaved(party_id=pid, restriction=live))
+    else:
+        restriction = RestrictionEntry(
+            restriction_id=f"zt-{report.incident_id}",
+            categories=[Category.ZERO_TOLERANCE],
+            incident_ids=[report.incident_id],
+            measures=[Measure.STOP_DIRECT_CONTACT],
+            grounds=RestrictionGrounds.ZERO_TOLERANCE,
+            status=RestrictionStatus.IN_FORCE,
+            proposed_by=report.reported_by,
+            reasons=f"R15: zero-tolerance behaviour ({report.behaviour_code}) reported",
+            contact_arrangements="Direct contact stopped pending manager review.",
+            decided_at=now,
+            last_instance_at=report.occurred_at,
+            starts_at=now,
+            ends_at=six_months_after(report.occurred_at, state.timezone),
+        )
+        state.restrictions.append(restriction)
+        effects.append(RestrictionSaved(party_id=pid, restriction=restriction))
+    task = HumanTask(
+        task_id=f"zt-review-{report.incident_id}",
+        kind=TaskKind.ZERO_TOLERANCE_REVIEW,
+        subject_id=report.incident_id,
+        created_at=now,
+        summary="R15: manager escalation; police referral decision pending",
+    )
+    state.tasks.append(task)
+    effects.append(TaskSaved(party_id=pid, task=task))
+    return effects
+
+
+def _extend(state: PartyState, r: RestrictionEntry, occurred_at: datetime) -> bool:
+    """R12: the end moves to six months after the latest instance; never earlier."""
+    r.last_instance_at = max(r.last_instance_at, occurred_at)
+    new_end = six_months_after(r.last_instance_at, state.timezone)
+    if r.ends_at is None or new_end > r.ends_at:
+        r.ends_at = new_end
+        return True
+    return False
+
+
+def _incident_outcome(
+    state: PartyState,
+    incident_id: str,
+    now: datetime,
+    *,
+    duplicate: bool,
+    advice: list[Advice],
+    extended: dict[str, datetime] | None = None,
+) -> IncidentOutcome:
+    return IncidentOutcome(
+        incident_id=incident_id,
+        duplicate=duplicate,
+        stage=state.stage,
+        advice=advice,
+        restrictions_extended=extended or {},
+        next_deadline=next_deadline(state, now),
+    )
+
+
+# --- ask, warn, restrict ---------------------------------------------------
+
+
+def _basis(state: PartyState, incident_ids: list[str], what: str) -> list[IncidentBrief]:
+    if not state.incidents:
+        raise PolicyRefusal(
+            "R3", f"party {state.party.party_id} has no incident on record; report the incident before a {what}"
+        )
+    unknown = [i for i in incident_ids if i not in state.incidents]
+    if unknown:
+        raise PolicyRefusal(
+            "R3", f"unknown incident(s) for party {state.party.party_id}: {', '.join(unknown)}"
+        )
+    return [state.incidents[i] for i in incident_ids]
+
+
+def _not_in_future(at: datetime, now: datetime, field: str) -> None:
+    if at > now + CLOCK_SKEW_ALLOWANCE:
+        raise PolicyRefusal("R3", f"{field} {at.isoformat()} is in the future (now {now.isoformat()})")
+
+
+def check_ask(state: PartyState, ask: AskRecord, now: datetime) -> None:
+    if state.ask(ask.ask_id) is not None:
+        return
+    basis = _basis(state, ask.incident_ids, "ask")
+    _not_in_future(ask.asked_at, now, "asked_at")
+    if all(b.category == Category.ZERO_TOLERANCE for b in basis):
+        raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn")
+
+
+def apply_ask(state: PartyState, ask: AskRecord, now: datetime) -> list[Effect]:
+    """R4: the ask is recorded; it makes a repeat a reason to warn."""
+    if state.ask(ask.ask_id) is not None:
+        return []
+    entry = AskEntry(
+        ask_id=ask.ask_id,
+        categories=_categories(state, ask.incident_ids),
+        incident_ids=list(ask.incident_ids),
+        asked_at=ask.asked_at,
+        asked_by=ask.asked_by,
+        adjustment_discussed=ask.adjustment_discussed,
+        notes=ask.notes,
+    )
+    state.asks.append(entry)
+    return [AskSaved(party_id=state.party.party_id, ask=entry), *_stage_effects(state, now, f"ask {ask.ask_id}")]
+
+
+def check_warning(state: PartyState, warning: WarningIssue, now: datetime) -> None:
+    if state.warning(warning.warning_id) is not None:
+        return
+    basis = _basis(state, warning.incident_ids, "warning")
+    _not_in_future(warning.communicated_at, now, "communicated_at")
+    if any(b.category == Category.ZERO_TOLERANCE for b in basis):
+        raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn; it is managed at once")
+    categories = _categories(state, warning.incident_ids)
+    for w in state.warnings:
+        if w.status == WarningStatus.LIVE and set(categories) <= set(w.categories):
+            raise PolicyRefusal(
+                "R5",
+                f"warning {w.warning_id} for {', '.join(categories)} is already live until {w.expires_at.isoformat()}",
+            )
+
+
+def apply_warning(state: PartyState, warning: WarningIssue, now: datetime) -> list[Effect]:
+    """R5: a warning lasts six calendar months from when it was communicated."""
+    if state.warning(warning.warning_id) is not None:
+        return []
+    entry = WarningEntry(
+        warning_id=warning.warning_id,
+        categories=_categories(state, warning.incident_ids),
+        incident_ids=list(warning.incident_ids),
+        communicated_at=warning.communicated_at,
+        expires_at=six_months_after(warning.communicated_at, state.timezone),
+        issued_by=warning.issued_by,
+        method=warning.method,
+        reasons=warning.reasons,
+    )
+    state.warnings.append(entry)
+    return [
+        WarningSaved(party_id=state.party.party_id, warning=entry),
+        *_stage_effects(state, now, f"warning {warning.warning_id}"),
+    ]
+
+
+def restriction_grounds(state: PartyState, incident_ids: list[str]) -> RestrictionGrounds:
+    """R14: a restriction needs a warning in place, a recurrence window, a similar
+    restriction to step up from, or zero tolerance; otherwise it is refused."""
+    basis = _basis(state, incident_ids, "restriction")
+    if any(b.category == Category.ZERO_TOLERANCE for b in basis):
+        return RestrictionGrounds.ZERO_TOLERANCE
+    for b in basis:
+        similar = [r for r in state.restrictions if any(is_same_or_similar(b.category, c) for c in r.categories)]
+        if any(r.recurrence_window_open_at(b.occurred_at) for r in similar):
+            return RestrictionGrounds.RECURRENCE
+        if any(r.status == RestrictionStatus.IN_FORCE for r in similar):
+            return RestrictionGrounds.STEPPING_UP
+        if any(
+            w.was_live_at(b.occurred_at) and any(is_same_or_similar(b.category, c) for c in w.categories)
+            for w in state.warnings
+        ):
+            return RestrictionGrounds.WARNING_IN_PLACE
+    raise PolicyRefusal(
+        "R14",
+        "a restriction only follows a fair warning: none of incidents "
+        f"{', '.join(incident_ids)} happened while a warning for the same or similar behaviour was in place, "
+        "within six months after a similar restriction ended, during a similar restriction, "
+        "or was zero-tolerance behaviour",
+    )
+
+
+def check_restriction(state: PartyState, request: RestrictionRequest, now: datetime) -> None:
+    if state.restriction(request.restriction_id) is not None:
+        return
+    restriction_grounds(state, request.incident_ids)
+    _not_in_future(request.decided_at, now, "decided_at")
+    if request.replaces_restriction_id is not None:
+        old = state.restriction(request.replaces_restriction_id)
+        if old is None or old.status != RestrictionStatus.IN_FORCE:
+            raise PolicyRefusal(
+                "R11", f"restriction {request.replaces_restriction_id} is not in force, so it cannot be replaced"
+            )
+
+
+def apply_restriction(state: PartyState, request: RestrictionRequest, now: datetime) -> list[Effect]:
+    """R6-R12: apply measures now, or hold them for approval under R7/R9."""
+    if state.restriction(request.restriction_id) is not None:
+        return []
+    pid = state.party.party_id
+    needs_approval = approval_reasons(state, request.measures)
+    last_instance = max(state.incidents[i].occurred_at for i in request.incident_ids)
+    entry = RestrictionEntry(
+        restriction_id=request.restriction_id,
+        categories=_categories(state, request.incident_ids),
+        incident_ids=list(request.incident_ids),
+        measures=list(request.measures),
+        grounds=restriction_grounds(state, request.incident_ids),
+        status=RestrictionStatus.AWAITING_APPROVAL if needs_approval else RestrictionStatus.IN_FORCE,
+        proposed_by=request.proposed_by,
+        reasons=request.reasons,
+        contact_arrangements=request.contact_arrangements,
+        decided_at=request.decided_at,
+        last_instance_at=last_instance,
+        needs_approval_because=needs_approval,
+        replaces_restriction_id=request.replaces_restriction_id,
+    )
+    state.restrictions.append(entry)
+    effects: list[Effect] = []
+    if needs_approval:
+        task = HumanTask(
+            task_id=f"approve-{request.restriction_id}",
+            kind=TaskKind.RESTRICTION_APPROVAL,
+            subject_id=request.restriction_id,
+            created_at=now,
+            summary="; ".join(needs_approval),
+        )
+        state.tasks.append(task)
+        effects += [RestrictionSaved(party_id=pid, restriction=entry), TaskSaved(party_id=pid, task=task)]
+    else:
+        effects += put_in_force(state, entry, now)
+    return effects + _stage_effects(state, now, f"restriction {request.restriction_id}")
+
+
+def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> list[Effect]:
+    """Start a restriction (at once, or when its approval is given)."""
+    pid = state.party.party_id
+    entry.status = RestrictionStatus.IN_FORCE
+    entry.starts_at = now
+    entry.ends_at = six_months_after(entry.last_instance_at, state.timezone)
+    effects: list[Effect] = [RestrictionSaved(party_id=pid, restriction=entry)]
+    old = state.restriction(entry.replaces_restriction_id) if entry.replaces_restriction_id else None
+    if old is not None and old.status == RestrictionStatus.IN_FORCE:
+        old.status = RestrictionStatus.SUPERSEDED
+        old.ended_at = now
+        effects.append(RestrictionSaved(party_id=pid, restriction=old))
+    return effects
+
+
+def _categories(state: PartyState, incident_ids: list[str]) -> list[Category]:
+    return sorted({state.incidents[i].category for i in incident_ids})
+
+
+def _stage_effects(state: PartyState, now: datetime, reason: str) -> list[Effect]:
+    new_stage = stage_of(state, now)
+    if new_stage == state.stage:
+        return []
+    old_stage, state.stage = state.stage, new_stage
+    state.stage_change_count += 1
+    pid = state.party.party_id
+    return [
+        StageChanged(
+            change_id=f"{pid}:{state.stage_change_count}",
+            party_id=pid,
+            from_stage=old_stage,
+            to_stage=new_stage,
+            at=now,
+            reason=reason,
+        ),
+        PartySaved(party=state.party, stage=new_stage, at=now),
+    ]
+
+
+def record_rejection(state: PartyState, rejection: Rejection, keep: int = 50) -> list[Effect]:
+    """A signal the workflow could not apply: on the status (latest `keep`) and in the file."""
+    state.rejections.append(rejection)
+    del state.rejections[:-keep]
+    return [MessageRejected(party_id=state.party.party_id, rejection=rejection)]

@@ -1,0 +1,251 @@
+"""A party's state as the workflow carries it, and the effects the rules ask for.
+
+One serialisable model (the workflow's state, carried across
+continue-as-new) and a discriminated union of effects the workflow carries
+out through activities. Table models never appear here.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from policy.dates import DEFAULT_TIMEZONE
+from policy.messages import IncidentReport, PartyRef
+from policy.vocabulary import (
+    Advice,
+    Category,
+    Measure,
+    RestrictionGrounds,
+    RestrictionStatus,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    WarningMethod,
+    WarningStatus,
+)
+
+
+class IncidentBrief(BaseModel):
+    """What the rules need of an incident; the full report lives in the records DB."""
+
+    category: Category
+    occurred_at: datetime
+
+
+class AskEntry(BaseModel):
+    ask_id: str
+    categories: list[Category]
+    incident_ids: list[str]
+    asked_at: datetime
+    asked_by: str
+    adjustment_discussed: bool
+    notes: str = ""
+
+
+class WarningEntry(BaseModel):
+    warning_id: str
+    categories: list[Category]
+    incident_ids: list[str]
+    communicated_at: datetime
+    expires_at: datetime
+    issued_by: str
+    method: WarningMethod
+    reasons: str
+    status: WarningStatus = WarningStatus.LIVE
+    repeat_incident_ids: list[str] = Field(default_factory=list)
+
+    def covers(self, category: Category) -> bool:
+        return category in self.categories
+
+    def was_live_at(self, instant: datetime) -> bool:
+        return self.communicated_at <= instant < self.expires_at
+
+
+class RestrictionEntry(BaseModel):
+    restriction_id: str
+    categories: list[Category]
+    incident_ids: list[str]
+    measures: list[Measure]
+    grounds: RestrictionGrounds
+    status: RestrictionStatus
+    proposed_by: str
+    reasons: str
+    contact_arrangements: str
+    decided_at: datetime
+    last_instance_at: datetime
+    needs_approval_because: list[str] = Field(default_factory=list)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    ended_at: datetime | None = None
+    recurrence_window_ends_at: datetime | None = None
+    replaces_restriction_id: str | None = None
+
+    def covers(self, category: Category) -> bool:
+        return category in self.categories
+
+    def recurrence_window_open_at(self, instant: datetime) -> bool:
+        """R13: within six months after this restriction ended."""
+        return (
+            self.status == RestrictionStatus.EXPIRED
+            and self.ended_at is not None
+            and self.recurrence_window_ends_at is not None
+            and self.ended_at <= instant < self.recurrence_window_ends_at
+        )
+
+
+class HumanTask(BaseModel):
+    """A decision a person owes (the approvals issue adds owners and due dates)."""
+
+    task_id: str
+    kind: TaskKind
+    subject_id: str
+    created_at: datetime
+    status: TaskStatus = TaskStatus.OPEN
+    summary: str
+
+
+class Rejection(BaseModel):
+    """A signal that could not be applied: kept where staff can see it."""
+
+    received_at: datetime
+    message: str
+    message_id: str | None
+    reason: str
+    payload: str = Field(default="", description="the message as received, cut to 10,000 characters")
+
+
+class PartyState(BaseModel):
+    party: PartyRef
+    timezone: str = DEFAULT_TIMEZONE
+    stage: Stage = Stage.NONE
+    incidents: dict[str, IncidentBrief] = Field(default_factory=dict)
+    incident_count: int = 0
+    asks: list[AskEntry] = Field(default_factory=list)
+    warnings: list[WarningEntry] = Field(default_factory=list)
+    restrictions: list[RestrictionEntry] = Field(default_factory=list)
+    tasks: list[HumanTask] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+    stage_change_count: int = 0
+
+    def warning(self, warning_id: str) -> WarningEntry | None:
+        return next((w for w in self.warnings if w.warning_id == warning_id), None)
+
+    def restriction(self, restriction_id: str) -> RestrictionEntry | None:
+        return next((r for r in self.restrictions if r.restriction_id == restriction_id), None)
+
+    def ask(self, ask_id: str) -> AskEntry | None:
+        return next((a for a in self.asks if a.ask_id == ask_id), None)
+
+
+# --- effects: what the workflow must write to the party's file ------------
+
+
+class PartySaved(BaseModel):
+    kind: Literal["party"] = "party"
+    party: PartyRef
+    stage: Stage
+    at: datetime
+
+
+class IncidentRecorded(BaseModel):
+    kind: Literal["incident"] = "incident"
+    report: IncidentReport
+    received_at: datetime
+
+
+class AskSaved(BaseModel):
+    kind: Literal["ask"] = "ask"
+    party_id: str
+    ask: AskEntry
+
+
+class WarningSaved(BaseModel):
+    kind: Literal["warning"] = "warning"
+    party_id: str
+    warning: WarningEntry
+
+
+class RestrictionSaved(BaseModel):
+    kind: Literal["restriction"] = "restriction"
+    party_id: str
+    restriction: RestrictionEntry
+
+
+class StageChanged(BaseModel):
+    kind: Literal["stage_change"] = "stage_change"
+    change_id: str
+    party_id: str
+    from_stage: Stage
+    to_stage: Stage
+    at: datetime
+    reason: str
+
+
+class TaskSaved(BaseModel):
+    kind: Literal["task"] = "task"
+    party_id: str
+    task: HumanTask
+
+
+class MessageRejected(BaseModel):
+    kind: Literal["rejection"] = "rejection"
+    party_id: str
+    rejection: Rejection
+
+
+Effect = Annotated[
+    PartySaved
+    | IncidentRecorded
+    | AskSaved
+    | WarningSaved
+    | RestrictionSaved
+    | StageChanged
+    | TaskSaved
+    | MessageRejected,
+    Field(discriminator="kind"),
+]
+
+
+class EffectBatch(BaseModel):
+    """Input of the write activity: effects in the order the rules produced them."""
+
+    party_id: str
+    effects: list[Effect]
+
+
+class LoadPartyInput(BaseModel):
+    """Input of the load activity: a new run reads the party's file."""
+
+    party: PartyRef
+    timezone: str
+
+
+class IncidentOutcome(BaseModel):
+    """What the policy says after an incident: the answer to the update."""
+
+    incident_id: str
+    duplicate: bool
+    stage: Stage
+    advice: list[Advice]
+    restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
+    next_deadline: datetime | None = None
+
+
+class CommandOutcome(BaseModel):
+    """The answer to an ask, warning or restriction message."""
+
+    message_id: str
+    duplicate: bool
+    stage: Stage
+    warning: WarningEntry | None = None
+    restriction: RestrictionEntry | None = None
+    next_deadline: datetime | None = None
+
+
+class PolicyRefusal(Exception):
+    """A message the policy does not allow; `rule` names the rule (e.g. "R14")."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule

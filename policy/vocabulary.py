@@ -1,0 +1,184 @@
+"""The policy's fixed vocabulary: categories (R2), behaviour codes, measures (R8, R9).
+
+Kept apart from the models so that the CLI, the API and the docs can list the
+allowed values without importing anything else.
+"""
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """R2: every incident has exactly one category."""
+
+    UNACCEPTABLE_DEMANDS = "unacceptable_demands"
+    UNACCEPTABLE_CONTACT_LEVELS = "unacceptable_contact_levels"
+    REFUSING_TO_COOPERATE = "refusing_to_cooperate"
+    OVERBEARING_OR_CONTROLLING = "overbearing_or_controlling"
+    AGGRESSIVE_OR_ABUSIVE = "aggressive_or_abusive"
+    ZERO_TOLERANCE = "zero_tolerance"
+
+
+# The policy's own examples under each heading; `other` keeps the list open
+# because the policy says its examples "do not cover everything".
+BEHAVIOUR_CODES: dict[Category, frozenset[str]] = {
+    Category.UNACCEPTABLE_DEMANDS: frozenset(
+        {
+            "unreasonable_timescales",
+            "demanding_senior_colleagues",
+            "disproportionate_complaining",
+            "repeating_issues_without_new_information",
+            "vexatious_information_requests",
+            "changing_complaint_details",
+            "refusing_to_accept_decision",
+            "other",
+        }
+    ),
+    Category.UNACCEPTABLE_CONTACT_LEVELS: frozenset(
+        {
+            "excessive_contact",
+            "resending_information",
+            "reframing_complaint_repeatedly",
+            "other",
+        }
+    ),
+    Category.REFUSING_TO_COOPERATE: frozenset(
+        {
+            "withholding_information",
+            "no_summary_of_concerns",
+            "late_responses",
+            "not_agreeing_scope",
+            "not_keeping_to_agenda",
+            "other",
+        }
+    ),
+    Category.OVERBEARING_OR_CONTROLLING: frozenset(
+        {
+            "talking_over_or_interrupting",
+            "recording_without_permission",
+            "manipulative_behaviour",
+            "threats_of_self_harm_to_influence",
+            "other",
+        }
+    ),
+    Category.AGGRESSIVE_OR_ABUSIVE: frozenset(
+        {
+            "verbal_abuse",
+            "offensive_or_discriminatory_language",
+            "rudeness",
+            "agitated_or_intimidating",
+            "false_allegations",
+            "microaggressions",
+            "other",
+        }
+    ),
+    Category.ZERO_TOLERANCE: frozenset(
+        {
+            "stalking",
+            "harassment",
+            "threat_of_harm",
+            "sexual_harassment",
+            "doxing",
+            "cyber_stalking",
+            "unwanted_gifts_or_contact",
+            "approaching_outside_channels",
+            "identity_theft",
+            "other",
+        }
+    ),
+}
+
+
+class PartyKind(StrEnum):
+    """R1: people who bring complaints and organisations under investigation."""
+
+    INDIVIDUAL = "individual"
+    ORGANISATION = "organisation"
+
+
+class Measure(StrEnum):
+    """R8 measures, R9 severe measures, and R15's immediate stop of direct contact."""
+
+    SINGLE_NAMED_CONTACT = "single_named_contact"
+    MEETING_ABOUT_BEHAVIOUR = "meeting_about_behaviour"
+    RETURN_CORRESPONDENCE_HIGHLIGHTED = "return_correspondence_highlighted"
+    BEHAVIOUR_CONTRACT = "behaviour_contract"
+    SINGLE_CONTACT_CHANNEL = "single_contact_channel"
+    WITHHOLD_CONTACT_DETAILS = "withhold_contact_details"
+    READ_AND_FILE_WITHOUT_REPLY = "read_and_file_without_reply"
+    RETURN_POSTED_LETTERS = "return_posted_letters"
+    RESTRICT_ISSUES = "restrict_issues"
+    RESTRICT_TIME_OR_VOLUME = "restrict_time_or_volume"
+    EXTENDED_RESPONSE_TIME = "extended_response_time"
+    BLOCK_EMAILS_OR_REFUSE_CALLS = "block_emails_or_refuse_calls"
+    CONTACT_THROUGH_THIRD_PARTY = "contact_through_third_party"
+    TIME_OUT = "time_out"
+    GROUND_RULES_FOR_CALLS = "ground_rules_for_calls"
+    STOP_DIRECT_CONTACT = "stop_direct_contact"
+    BLOCK_ALL_CONTACT = "block_all_contact"
+    STOP_WORK_ON_CASE = "stop_work_on_case"
+    REFUSE_FURTHER_COMPLAINTS = "refuse_further_complaints"
+
+
+SEVERE_MEASURES = frozenset(
+    {Measure.BLOCK_ALL_CONTACT, Measure.STOP_WORK_ON_CASE, Measure.REFUSE_FURTHER_COMPLAINTS}
+)
+
+
+class Stage(StrEnum):
+    """Where a party stands in ask, warn, manage; derived from its record."""
+
+    NONE = "none"
+    ASKED = "asked"
+    WARNED = "warned"
+    RESTRICTED = "restricted"
+    RECURRENCE_WINDOW = "recurrence_window"
+    ZERO_TOLERANCE = "zero_tolerance"
+
+
+class RestrictionGrounds(StrEnum):
+    """Why a restriction was allowed (R14 admits only these)."""
+
+    WARNING_IN_PLACE = "warning_in_place"  # R6
+    STEPPING_UP = "stepping_up"  # R11: a similar restriction is in force
+    RECURRENCE = "recurrence"  # R13
+    ZERO_TOLERANCE = "zero_tolerance"  # R15
+
+
+class RestrictionStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    IN_FORCE = "in_force"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+
+
+class WarningStatus(StrEnum):
+    LIVE = "live"
+    EXPIRED = "expired"
+
+
+class Advice(StrEnum):
+    """What the policy says a colleague may do next after an incident."""
+
+    ASK = "ask"  # R4
+    WARN = "warn"  # R5
+    RESTRICT = "restrict"  # R6
+    RESTRICT_WITHOUT_WARNING = "restrict_without_warning"  # R13
+    RESTRICTION_EXTENDED = "restriction_extended"  # R12
+    CONSIDER_STEPPING_UP = "consider_stepping_up"  # R11
+    ZERO_TOLERANCE_APPLIED = "zero_tolerance_applied"  # R15
+
+
+class TaskKind(StrEnum):
+    RESTRICTION_APPROVAL = "restriction_approval"  # R7, R9
+    ZERO_TOLERANCE_REVIEW = "zero_tolerance_review"  # R15
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class WarningMethod(StrEnum):
+    VERBAL = "verbal"
+    WRITTEN = "written"
