@@ -23,6 +23,7 @@ from policy.state import (
     MessageRejected,
     PartySaved,
     PartyState,
+    PartyStatus,
     PolicyRefusal,
     Rejection,
     RestrictionEntry,
@@ -502,3 +503,19 @@ def record_rejection(state: PartyState, rejection: Rejection, keep: int = 50) ->
     state.rejections.append(rejection)
     del state.rejections[:-keep]
     return [MessageRejected(party_id=state.party.party_id, rejection=rejection)]
+
+
+def status_of(state: PartyState, now: datetime, recent: int = 10) -> PartyStatus:
+    """The status query's view of a party's state."""
+    return PartyStatus(
+        party=state.party,
+        stage=state.stage,
+        next_deadline=next_deadline(state, now),
+        incident_count=state.incident_count,
+        recent_incident_ids=list(state.incidents)[-recent:],
+        asks=state.asks,
+        warnings=state.warnings,
+        restrictions=state.restrictions,
+        open_tasks=[t for t in state.tasks if t.status == TaskStatus.OPEN],
+        rejections=state.rejections,
+    )

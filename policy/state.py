@@ -249,3 +249,29 @@ class PolicyRefusal(Exception):
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(f"{rule}: {message}")
         self.rule = rule
+
+
+class PartyWorkflowInput(BaseModel):
+    """The party workflow's one argument; `state` and `unwritten` carry a run
+    across continue-as-new, and are empty when a case system starts it."""
+
+    party: PartyRef
+    timezone: str = DEFAULT_TIMEZONE
+    state: PartyState | None = None
+    unwritten: list[Effect] = Field(default_factory=list)
+
+
+class PartyStatus(BaseModel):
+    """The status query's answer: what operations and case systems see."""
+
+    party: PartyRef
+    stage: Stage
+    next_deadline: datetime | None
+    incident_count: int
+    recent_incident_ids: list[str]
+    asks: list[AskEntry]
+    warnings: list[WarningEntry]
+    restrictions: list[RestrictionEntry]
+    open_tasks: list[HumanTask]
+    rejections: list[Rejection]
+    loading: bool = False

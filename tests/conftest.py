@@ -1,0 +1,78 @@
+"""Session-wide Temporal servers (time-skipping and the real dev server) and a
+records database per test: SQLite by default, PostgreSQL when DATABASE_URL
+points at it."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from records.db import make_engine
+from records.store import RecordStore
+from settings import Settings
+from starter.binaries import temporal_cli, time_skipping_server
+from starter.client import PartyClient
+from worker import build_worker
+from workflows import search_attributes as sa
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=time_skipping_server()
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in sa.ALL},
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=sa.ALL,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """PostgreSQL when DATABASE_URL says so (CI runs both), else a fresh SQLite file."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'records.db'}"
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(DATABASE_URL=database_url, task_queue=f"test-{uuid.uuid4()}")
+
+
+@pytest.fixture
+def store(settings) -> RecordStore:
+    return RecordStore(make_engine(settings.database_url))
+
+
+@pytest_asyncio.fixture
+async def parties(time_skipping_env, settings) -> AsyncIterator[PartyClient]:
+    """A PartyClient on the time-skipping server with a worker on a fresh task queue."""
+    async with build_worker(time_skipping_env.client, settings):
+        yield PartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
+
+
+@pytest_asyncio.fixture
+async def dev_parties(dev_server_env, settings) -> AsyncIterator[PartyClient]:
+    """A PartyClient on the real dev server with a worker on a fresh task queue."""
+    async with build_worker(dev_server_env.client, settings):
+        yield PartyClient(dev_server_env.client, settings.task_queue, settings.timezone)

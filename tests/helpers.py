@@ -1,0 +1,99 @@
+"""Builders and waiting helpers shared by the workflow tests."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
+from policy.state import PartyStatus
+from policy.vocabulary import Category, Measure, PartyKind
+from starter.client import PartyClient
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def new_party(kind: PartyKind = PartyKind.INDIVIDUAL, professional_capacity: bool = False) -> PartyRef:
+    return PartyRef(party_id=f"p-{uuid.uuid4().hex[:12]}", kind=kind, professional_capacity=professional_capacity)
+
+
+def incident(
+    party: PartyRef,
+    occurred_at: datetime,
+    category: Category = Category.AGGRESSIVE_OR_ABUSIVE,
+    code: str | None = None,
+    incident_id: str | None = None,
+) -> IncidentReport:
+    default_code = {Category.ZERO_TOLERANCE: "threat_of_harm", Category.AGGRESSIVE_OR_ABUSIVE: "verbal_abuse"}
+    return IncidentReport(
+        incident_id=incident_id or f"inc-{uuid.uuid4().hex[:12]}",
+        party=party,
+        category=category,
+        behaviour_code=code or default_code.get(category, "other"),
+        occurred_at=occurred_at,
+        reported_by="colleague-1",
+        experienced_by="colleague-2",
+        channel="phone",
+        summary="Raised voice and insults on a call",
+    )
+
+
+def ask(party: PartyRef, incident_ids: list[str], at: datetime) -> AskRecord:
+    return AskRecord(
+        ask_id=f"ask-{uuid.uuid4().hex[:12]}",
+        party_id=party.party_id,
+        incident_ids=incident_ids,
+        asked_at=at,
+        asked_by="colleague-2",
+    )
+
+
+def warning(party: PartyRef, incident_ids: list[str], at: datetime) -> WarningIssue:
+    return WarningIssue(
+        warning_id=f"warn-{uuid.uuid4().hex[:12]}",
+        party_id=party.party_id,
+        incident_ids=incident_ids,
+        communicated_at=at,
+        issued_by="colleague-2",
+        reasons="Abusive language continued after we asked you to stop.",
+    )
+
+
+def restriction(
+    party: PartyRef, incident_ids: list[str], at: datetime, measures: list[Measure] | None = None
+) -> RestrictionRequest:
+    return RestrictionRequest(
+        restriction_id=f"res-{uuid.uuid4().hex[:12]}",
+        party_id=party.party_id,
+        incident_ids=incident_ids,
+        measures=measures or [Measure.SINGLE_NAMED_CONTACT],
+        proposed_by="colleague-3",
+        reasons="The abuse continued while a warning was in place.",
+        contact_arrangements="Contact only with your named caseworker, by email.",
+        decided_at=at,
+    )
+
+
+async def wait_for_status(
+    parties: PartyClient, party_id: str, predicate: Callable[[PartyStatus], bool], timeout: float = 20.0
+) -> PartyStatus:
+    """Poll the status query until `predicate` holds: timers fire asynchronously."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await parties.status(party_id)
+        if predicate(status):
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"status never matched; last: {status.model_dump_json(indent=1)}")
+        await asyncio.sleep(0.1)
+
+
+def next_local(now: datetime, month: int, day: int, hour: int = 11) -> datetime:
+    """The next `day` of `month` at `hour` London time after `now`, as an aware datetime."""
+    local_now = now.astimezone(LONDON)
+    for year in (local_now.year, local_now.year + 1):
+        candidate = datetime(year, month, day, hour, tzinfo=LONDON)
+        if candidate > local_now + timedelta(hours=1):
+            return candidate
+    raise AssertionError("unreachable")

@@ -1,0 +1,136 @@
+"""Time-skipping walk of one party through two years of the policy."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from policy.vocabulary import (
+    Advice,
+    Category,
+    Measure,
+    RestrictionGrounds,
+    RestrictionStatus,
+    Stage,
+    TaskKind,
+    WarningStatus,
+)
+from tests.helpers import LONDON, ask, incident, new_party, next_local, restriction, wait_for_status, warning
+
+
+def six_months_local(at: datetime) -> datetime:
+    return at.astimezone(LONDON) + relativedelta(months=6)
+
+
+async def test_two_years_ask_warn_restrict_extend_expire_recur_complete(time_skipping_env, parties, store):
+    """R4, R5, R6, R12, R13, R3: the whole ask, warn, manage cycle on one party."""
+    env = time_skipping_env
+    party = new_party()
+    pid = party.party_id
+    anchor = next_local(await env.get_current_time(), 8, 31)
+    await env.sleep(anchor - await env.get_current_time())
+
+    # R4: a first incident is answered with an ask.
+    first = incident(party, anchor - timedelta(days=2))
+    outcome = await parties.report_incident(first)
+    assert outcome.advice == [Advice.ASK] and outcome.stage == Stage.NONE
+    asked = await parties.record_ask(ask(party, [first.incident_id], anchor - timedelta(days=2)))
+    assert asked.stage == Stage.ASKED
+
+    # R5: the behaviour recurs after the ask, so a warning may follow.
+    second = incident(party, anchor - timedelta(days=1))
+    assert (await parties.report_incident(second)).advice == [Advice.WARN]
+    warned = await parties.issue_warning(warning(party, [second.incident_id], anchor))
+    assert warned.stage == Stage.WARNED
+    # 31 August + 6 months lands on the last day of February, same local time.
+    february_end = 29 if (anchor.year + 1) % 4 == 0 else 28
+    assert warned.warning.expires_at == datetime(anchor.year + 1, 2, february_end, 11, tzinfo=LONDON)
+
+    # R6: a repeat while the warning is in place allows a restriction.
+    await env.sleep(timedelta(days=10))
+    third = incident(party, await env.get_current_time())
+    assert (await parties.report_incident(third)).advice == [Advice.RESTRICT]
+    restricted = await parties.apply_restriction(restriction(party, [third.incident_id], third.occurred_at))
+    r1 = restricted.restriction
+    assert restricted.stage == Stage.RESTRICTED
+    assert r1.status == RestrictionStatus.IN_FORCE and r1.grounds == RestrictionGrounds.WARNING_IN_PLACE
+    assert r1.ends_at == six_months_local(third.occurred_at)
+
+    # R12: three repeats, each moving the end to six months after that instance.
+    for _ in range(3):
+        await env.sleep(timedelta(days=30))
+        repeat = incident(party, await env.get_current_time())
+        outcome = await parties.report_incident(repeat)
+        assert outcome.advice == [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP]
+        assert outcome.restrictions_extended == {r1.restriction_id: six_months_local(repeat.occurred_at)}
+    last_end = outcome.restrictions_extended[r1.restriction_id]
+
+    # R5: the warning expired in February and stays on record.
+    status = await parties.status(pid)
+    assert [w.status for w in status.warnings] == [WarningStatus.EXPIRED]
+
+    # R12: the restriction expires at its moved end date and stays on record.
+    await env.sleep(last_end - await env.get_current_time() + timedelta(days=1))
+    status = await wait_for_status(parties, pid, lambda s: s.stage == Stage.RECURRENCE_WINDOW)
+    expired = status.restrictions[0]
+    assert expired.status == RestrictionStatus.EXPIRED and expired.ended_at == last_end
+    assert expired.recurrence_window_ends_at == six_months_local(last_end)
+
+    # R13: recurrence within six months: a restriction again, without a new warning.
+    await env.sleep(timedelta(days=30))
+    recurrence = incident(party, await env.get_current_time())
+    assert (await parties.report_incident(recurrence)).advice == [Advice.RESTRICT_WITHOUT_WARNING]
+    again = await parties.apply_restriction(restriction(party, [recurrence.incident_id], recurrence.occurred_at))
+    assert again.restriction.grounds == RestrictionGrounds.RECURRENCE
+    assert again.restriction.status == RestrictionStatus.IN_FORCE
+    r2_window_end = six_months_local(again.restriction.ends_at)
+
+    # Nothing live once the second recurrence window passes: the workflow completes.
+    await env.sleep(r2_window_end - await env.get_current_time() + timedelta(days=1))
+    final = await parties.handle(pid).result()
+    assert final.stage == Stage.ASKED
+    assert [r.status for r in final.restrictions] == [RestrictionStatus.EXPIRED, RestrictionStatus.EXPIRED]
+
+    # R3: the whole record is still in the party's file.
+    assert len(store.incidents(pid)) == 7
+    assert [w.status for w in store.warnings(pid)] == [WarningStatus.EXPIRED]
+    assert {r.status for r in store.restrictions(pid)} == {RestrictionStatus.EXPIRED}
+    stages = [c.to_stage for c in store.stage_changes(pid)]
+    assert stages == [
+        Stage.ASKED,
+        Stage.WARNED,
+        Stage.RESTRICTED,
+        Stage.RECURRENCE_WINDOW,
+        Stage.RESTRICTED,
+        Stage.RECURRENCE_WINDOW,
+        Stage.ASKED,
+    ]
+    assert store.party(pid).stage == Stage.ASKED
+
+
+async def test_zero_tolerance_from_first_contact(time_skipping_env, parties, store):
+    """R15: one threat of harm stops direct contact at once and escalates; no ask or warn."""
+    party = new_party()
+    threat = incident(party, await time_skipping_env.get_current_time(), category=Category.ZERO_TOLERANCE)
+    outcome = await parties.report_incident(threat)
+    assert outcome.advice == [Advice.ZERO_TOLERANCE_APPLIED]
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+
+    status = await parties.status(party.party_id)
+    [stop] = status.restrictions
+    assert stop.measures == [Measure.STOP_DIRECT_CONTACT]
+    assert stop.grounds == RestrictionGrounds.ZERO_TOLERANCE and stop.status == RestrictionStatus.IN_FORCE
+    assert stop.ends_at == six_months_local(threat.occurred_at)
+    assert [t.kind for t in status.open_tasks] == [TaskKind.ZERO_TOLERANCE_REVIEW]
+    assert status.asks == [] and status.warnings == []
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await parties.issue_warning(warning(party, [threat.incident_id], threat.occurred_at))
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "PolicyRefusal"
+    assert "R15" in refused.value.cause.message
+
+    assert store.party(party.party_id).stage == Stage.ZERO_TOLERANCE
+    assert [t.kind for t in store.tasks(party_id=party.party_id)] == [TaskKind.ZERO_TOLERANCE_REVIEW]

@@ -1,0 +1,46 @@
+"""The worker: runs party workflows and the records activities on one task queue."""
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.records import RecordActivities
+from records.db import create_schema, make_engine
+from records.store import RecordStore
+from settings import Settings, get_settings
+from starter.client import connect
+from workflows.party import PartyWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
+    """A worker for the party workflows, writing to the records database in `settings`."""
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    records = RecordActivities(RecordStore(engine))
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[PartyWorkflow],
+        activities=[records.write_effects, records.load_party_state],
+        # Record writes are blocking SQLAlchemy calls.
+        activity_executor=ThreadPoolExecutor(max_workers=16),
+        max_cached_workflows=settings.max_cached_workflows,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(main())
