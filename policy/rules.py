@@ -49,6 +49,10 @@ from policy.vocabulary import (
 
 # Clocks of case systems drift; an incident a minute "ahead" is not an error.
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+# A party stays open this long after its last message, so the ask or warning
+# that usually follows an incident within days lands on the same run instead
+# of starting a new one that re-reads the file.
+FOLLOW_UP_PERIOD = timedelta(days=30)
 
 
 def is_same_or_similar(a: Category, b: Category) -> bool:
@@ -88,13 +92,16 @@ def deadlines(state: PartyState) -> list[datetime]:
 
 
 def next_deadline(state: PartyState, now: datetime) -> datetime | None:
-    upcoming = [d for d in deadlines(state) if d > now]
-    due = [d for d in deadlines(state) if d <= now]
-    if due:
+    """When the workflow must next wake: the earliest deadline, or the end of
+    the follow-up period after the party's last message."""
+    found = deadlines(state)
+    if any(d <= now for d in found):
         # Something is already due (e.g. a warning communicated long ago):
         # wake at once rather than skipping it.
         return now
-    return min(upcoming, default=None)
+    if state.last_activity_at is not None and state.last_activity_at + FOLLOW_UP_PERIOD > now:
+        found.append(state.last_activity_at + FOLLOW_UP_PERIOD)
+    return min(found, default=None)
 
 
 def is_dormant(state: PartyState, now: datetime) -> bool:
@@ -177,6 +184,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
         effects.append(PartySaved(party=state.party, stage=state.stage, at=now))
     state.incidents[report.incident_id] = IncidentBrief(category=report.category, occurred_at=report.occurred_at)
     state.incident_count += 1
+    state.last_activity_at = now
     effects.append(IncidentRecorded(report=report, received_at=now))
 
     advice: list[Advice] = []
@@ -341,6 +349,7 @@ def apply_ask(state: PartyState, ask: AskRecord, now: datetime) -> list[Effect]:
         notes=ask.notes,
     )
     state.asks.append(entry)
+    state.last_activity_at = now
     return [AskSaved(party_id=state.party.party_id, ask=entry), *_stage_effects(state, now, f"ask {ask.ask_id}")]
 
 
@@ -375,6 +384,7 @@ def apply_warning(state: PartyState, warning: WarningIssue, now: datetime) -> li
         reasons=warning.reasons,
     )
     state.warnings.append(entry)
+    state.last_activity_at = now
     return [
         WarningSaved(party_id=state.party.party_id, warning=entry),
         *_stage_effects(state, now, f"warning {warning.warning_id}"),
@@ -443,6 +453,7 @@ def apply_restriction(state: PartyState, request: RestrictionRequest, now: datet
         replaces_restriction_id=request.replaces_restriction_id,
     )
     state.restrictions.append(entry)
+    state.last_activity_at = now
     effects: list[Effect] = []
     if needs_approval:
         task = HumanTask(

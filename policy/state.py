@@ -127,6 +127,9 @@ class PartyState(BaseModel):
     tasks: list[HumanTask] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
     stage_change_count: int = 0
+    last_activity_at: datetime | None = Field(
+        default=None, description="when the last incident, ask, warning or restriction was applied"
+    )
 
     def warning(self, warning_id: str) -> WarningEntry | None:
         return next((w for w in self.warnings if w.warning_id == warning_id), None)

@@ -22,6 +22,9 @@ from worker import build_worker
 from workflows import search_attributes as sa
 
 
+SUGGEST_CAN_AT = 200
+
+
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
@@ -43,6 +46,8 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_cli(),
         search_attributes=sa.ALL,
+        # Continue-as-new early, so the tests exercise it on every busy party.
+        dev_server_extra_args=["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_CAN_AT}"],
     )
     yield env
     await env.shutdown()
