@@ -1,0 +1,171 @@
+"""The party's file (R3) as database tables.
+
+Every table keeps the columns that reports and staff query on; asks,
+warnings, restrictions and tasks also keep the whole entry as JSON in
+`data`, so a new workflow run can rebuild its `PartyState` exactly. These
+models never cross into Temporal payloads.
+
+Tables whose order matters to the state (asks, warnings, restrictions,
+tasks, stage changes, rejections) have an autoincrement `seq` as primary key
+and their business id as a unique key: `seq` is the order the rules produced
+the entries in, which no timestamp on the entry gives (an ask may be
+backdated; several entries may share one workflow instant).
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware in UTC.
+
+    SQLite has no time zone type and returns naive values; PostgreSQL returns
+    values in the session's time zone. Both come back as aware UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store a naive datetime: {value!r}")
+        utc = value.astimezone(UTC)
+        # SQLite stores text: one fixed offset keeps ORDER BY and comparisons right.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UtcDateTime, **kwargs)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=JSON, **kwargs)
+
+
+class PartyRow(SQLModel, table=True):
+    __tablename__ = "party"
+
+    party_id: str = Field(primary_key=True)
+    kind: str
+    professional_capacity: bool
+    stage: str = Field(index=True)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class IncidentRow(SQLModel, table=True):
+    __tablename__ = "incident"
+
+    incident_id: str = Field(primary_key=True)
+    party_id: str = Field(index=True)
+    category: str = Field(index=True)
+    behaviour_code: str
+    occurred_at: datetime = _utc(index=True)
+    received_at: datetime = _utc()
+    reported_by: str
+    experienced_by: str | None = None
+    channel: str
+    case_reference: str | None = Field(default=None, index=True)
+    summary: str = ""
+
+
+class AskRow(SQLModel, table=True):
+    __tablename__ = "ask"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    ask_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    asked_at: datetime = _utc()
+    asked_by: str
+    categories: list[str] = _json()
+    data: dict[str, Any] = _json()
+
+
+class WarningRow(SQLModel, table=True):
+    __tablename__ = "warning"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    warning_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    status: str = Field(index=True)
+    categories: list[str] = _json()
+    communicated_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+    issued_by: str
+    method: str
+    data: dict[str, Any] = _json()
+
+
+class RestrictionRow(SQLModel, table=True):
+    __tablename__ = "restriction"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    restriction_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    status: str = Field(index=True)
+    grounds: str
+    categories: list[str] = _json()
+    measures: list[str] = _json()
+    proposed_by: str
+    decided_at: datetime = _utc()
+    starts_at: datetime | None = _utc(default=None)
+    ends_at: datetime | None = _utc(default=None, index=True)
+    ended_at: datetime | None = _utc(default=None)
+    last_instance_at: datetime = _utc()
+    recurrence_window_ends_at: datetime | None = _utc(default=None)
+    replaces_restriction_id: str | None = None
+    data: dict[str, Any] = _json()
+
+
+class StageChangeRow(SQLModel, table=True):
+    __tablename__ = "stage_change"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    change_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    from_stage: str
+    to_stage: str
+    at: datetime = _utc()
+    reason: str
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "task"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    kind: str
+    status: str = Field(index=True)
+    subject_id: str
+    created_at: datetime = _utc()
+    summary: str
+    data: dict[str, Any] = _json()
+
+
+class RejectionRow(SQLModel, table=True):
+    __tablename__ = "rejected_message"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # A hash of the whole rejection: a rejection carries no id of its own
+    # (message_id may be missing), and a retried write must record it once.
+    rejection_key: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    received_at: datetime = _utc()
+    message: str
+    message_id: str | None = None
+    reason: str
+    payload: str = ""
