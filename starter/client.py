@@ -5,14 +5,28 @@ by their typed handlers. Messages are pydantic models, validated when they
 are built, so nothing malformed reaches a workflow from here.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
 from policy.state import CommandOutcome, IncidentOutcome, PartyStatus, PartyWorkflowInput
 from settings import Settings
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
+
+T = TypeVar("T")
+BUSY_RETRIES = 60
+BUSY_STATUSES = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.FAILED_PRECONDITION}
+
+
+def _summary(party: PartyRef) -> str:
+    """The UI's one-line summary of a party workflow: ids only, no personal data."""
+    return f"Party {party.party_id} ({party.kind.value})"
 
 
 async def connect(settings: Settings) -> Client:
@@ -42,45 +56,58 @@ class PartyClient:
             id=workflow_id_for(party.party_id),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Party {party.party_id} ({party.kind.value})",
+            static_summary=_summary(party),
+        )
+
+    async def _with_retry(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Retry while the server pushes back on a busy party: a message that meets
+        continue-as-new ("workflow is closing", "update was aborted", "workflow
+        not ready") or the per-workflow limit of in-flight updates was not
+        applied, and applies cleanly when sent again."""
+        delay = 0.05
+        for attempt in range(BUSY_RETRIES):
+            try:
+                return await call()
+            except RPCError as err:
+                if err.status not in BUSY_STATUSES or attempt == BUSY_RETRIES - 1:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    async def _update(self, update, message, party: PartyRef):
+        return await self._with_retry(
+            lambda: self.client.execute_update_with_start_workflow(
+                update, message, start_workflow_operation=self._start(party)
+            )
         )
 
     async def report_incident(self, report: IncidentReport) -> IncidentOutcome:
         """Report an incident and wait until it is in the party's file; starts the party if needed."""
-        return await self.client.execute_update_with_start_workflow(
-            PartyWorkflow.report_incident, report, start_workflow_operation=self._start(report.party)
-        )
+        return await self._update(PartyWorkflow.report_incident, report, report.party)
 
     async def send_incident(self, report: IncidentReport) -> None:
         """Fire and forget: signal-with-start, for case systems that don't wait."""
-        await self.client.start_workflow(
-            PartyWorkflow.run,
-            PartyWorkflowInput(party=report.party, timezone=self.timezone),
-            id=workflow_id_for(report.party.party_id),
-            task_queue=self.task_queue,
-            start_signal=INCIDENT_SIGNAL,
-            start_signal_args=[report],
-            static_summary=f"Party {report.party.party_id} ({report.party.kind.value})",
+        await self._with_retry(
+            lambda: self.client.start_workflow(
+                PartyWorkflow.run,
+                PartyWorkflowInput(party=report.party, timezone=self.timezone),
+                id=workflow_id_for(report.party.party_id),
+                task_queue=self.task_queue,
+                start_signal=INCIDENT_SIGNAL,
+                start_signal_args=[report],
+                static_summary=_summary(report.party),
+            )
         )
 
     async def record_ask(self, ask: AskRecord) -> CommandOutcome:
-        return await self.client.execute_update_with_start_workflow(
-            PartyWorkflow.record_ask, ask, start_workflow_operation=self._start(PartyRef(party_id=ask.party_id))
-        )
+        return await self._update(PartyWorkflow.record_ask, ask, PartyRef(party_id=ask.party_id))
 
     async def issue_warning(self, warning: WarningIssue) -> CommandOutcome:
-        return await self.client.execute_update_with_start_workflow(
-            PartyWorkflow.issue_warning,
-            warning,
-            start_workflow_operation=self._start(PartyRef(party_id=warning.party_id)),
-        )
+        return await self._update(PartyWorkflow.issue_warning, warning, PartyRef(party_id=warning.party_id))
 
     async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
-        return await self.client.execute_update_with_start_workflow(
-            PartyWorkflow.apply_restriction,
-            request,
-            start_workflow_operation=self._start(PartyRef(party_id=request.party_id)),
-        )
+        return await self._update(PartyWorkflow.apply_restriction, request, PartyRef(party_id=request.party_id))
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))
