@@ -5,7 +5,7 @@ without a clock (the time-skipping server runs ahead of the wall clock, so
 "not in the future" is checked in the workflow, against `workflow.now()`).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -17,9 +17,10 @@ MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 
 
 def _require_aware(value: datetime) -> datetime:
+    """Aware datetimes only, normalised to UTC: every instant inside is UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must include a time zone offset, e.g. 2026-03-01T10:00:00+00:00")
-    return value
+    return value.astimezone(UTC)
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]

@@ -4,7 +4,7 @@ points at it."""
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
@@ -13,12 +13,13 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from records.db import make_engine
+from records.db import create_schema, make_engine
 from records.store import RecordStore
 from settings import Settings
 from starter.binaries import temporal_cli, time_skipping_server
 from starter.client import PartyClient
 from worker import build_worker
+from tests.records_fixtures import isolated_postgres_schema
 from workflows import search_attributes as sa
 
 
@@ -54,9 +55,15 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    """PostgreSQL when DATABASE_URL says so (CI runs both), else a fresh SQLite file."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'records.db'}"
+def database_url(tmp_path) -> Iterator[str]:
+    """PostgreSQL (a schema of its own) when DATABASE_URL names it, else a fresh SQLite file.
+    The test script runs the suite both ways."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        with isolated_postgres_schema(url) as schema_url:
+            yield schema_url
+    else:
+        yield f"sqlite:///{tmp_path / 'records.db'}"
 
 
 @pytest.fixture
@@ -65,8 +72,11 @@ def settings(database_url) -> Settings:
 
 
 @pytest.fixture
-def store(settings) -> RecordStore:
-    return RecordStore(make_engine(settings.database_url))
+def store(settings) -> Iterator[RecordStore]:
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    yield RecordStore(engine)
+    engine.dispose()
 
 
 @pytest_asyncio.fixture

@@ -9,6 +9,7 @@ own, dropped afterwards, so other users of the database are left alone.
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -48,25 +49,35 @@ def sqlite_store(folder: Path) -> Iterator[RecordStore]:
         engine.dispose()
 
 
-def postgres_store() -> Iterator[RecordStore]:
-    url, why_not = postgres_url()
-    if url is None:
-        pytest.skip(why_not)
+@contextmanager
+def isolated_postgres_schema(url: str) -> Iterator[str]:
+    """A fresh schema in the PostgreSQL database at `url`, dropped afterwards;
+    yields a URL whose connections use it."""
     schema = f"ubp_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(
-        make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    )
     try:
-        create_schema(engine)
-        yield RecordStore(engine)
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
     finally:
-        engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def postgres_store() -> Iterator[RecordStore]:
+    url, why_not = postgres_url()
+    if url is None:
+        pytest.skip(why_not)
+    with isolated_postgres_schema(url) as schema_url:
+        engine = make_engine(schema_url)
+        try:
+            create_schema(engine)
+            yield RecordStore(engine)
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
