@@ -189,19 +189,20 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
 
     advice: list[Advice] = []
     extended: dict[str, datetime] = {}
+    # R12: every restriction for the same or similar behaviour, zero tolerance included.
+    for r in state.restrictions:
+        if not r.covers(report.category):
+            continue
+        if r.status == RestrictionStatus.AWAITING_APPROVAL:
+            r.last_instance_at = max(r.last_instance_at, report.occurred_at)
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+        elif r.status == RestrictionStatus.IN_FORCE and _extend(state, r, report.occurred_at):
+            extended[r.restriction_id] = r.ends_at
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
     if report.category == Category.ZERO_TOLERANCE:
         advice.append(Advice.ZERO_TOLERANCE_APPLIED)
         effects += _apply_zero_tolerance(state, report, now, extended)
     else:
-        for r in state.restrictions:
-            if not r.covers(report.category):
-                continue
-            if r.status == RestrictionStatus.AWAITING_APPROVAL:
-                r.last_instance_at = max(r.last_instance_at, report.occurred_at)
-                effects.append(RestrictionSaved(party_id=pid, restriction=r))
-            elif r.status == RestrictionStatus.IN_FORCE and _extend(state, r, report.occurred_at):
-                extended[r.restriction_id] = r.ends_at
-                effects.append(RestrictionSaved(party_id=pid, restriction=r))
         if any(
             r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions
         ):
@@ -242,10 +243,10 @@ def _apply_zero_tolerance(
         None,
     )
     if live is not None:
-        if _extend(state, live, report.occurred_at):
-            extended[live.restriction_id] = live.ends_at
+        # apply_incident has already moved its end date (R12).
         live.incident_ids.append(report.incident_id)
-        effects.append(RestrictionSaved(party_id=pid, restriction=live))
+        if live.restriction_id not in extended:
+            effects.append(RestrictionSaved(party_id=pid, restriction=live))
     else:
         restriction = RestrictionEntry(
             restriction_id=f"zt-{report.incident_id}",
@@ -397,14 +398,18 @@ def restriction_grounds(state: PartyState, incident_ids: list[str]) -> Restricti
     basis = _basis(state, incident_ids, "restriction")
     if any(b.category == Category.ZERO_TOLERANCE for b in basis):
         return RestrictionGrounds.ZERO_TOLERANCE
-    for b in basis:
+    for incident_id, b in zip(incident_ids, basis):
         similar = [r for r in state.restrictions if any(is_same_or_similar(b.category, c) for c in r.categories)]
         if any(r.recurrence_window_open_at(b.occurred_at) for r in similar):
             return RestrictionGrounds.RECURRENCE
         if any(r.status == RestrictionStatus.IN_FORCE for r in similar):
             return RestrictionGrounds.STEPPING_UP
+        # The incident a warning was given for is not a repeat after it, even when
+        # the warning is dated at (or, within clock skew, before) that incident.
         if any(
-            w.was_live_at(b.occurred_at) and any(is_same_or_similar(b.category, c) for c in w.categories)
+            w.was_live_at(b.occurred_at)
+            and incident_id not in w.incident_ids
+            and any(is_same_or_similar(b.category, c) for c in w.categories)
             for w in state.warnings
         ):
             return RestrictionGrounds.WARNING_IN_PLACE
@@ -473,12 +478,18 @@ def apply_restriction(state: PartyState, request: RestrictionRequest, now: datet
 def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> list[Effect]:
     """Start a restriction (at once, or when its approval is given)."""
     pid = state.party.party_id
+    old = state.restriction(entry.replaces_restriction_id) if entry.replaces_restriction_id else None
+    if old is not None and old.status != RestrictionStatus.IN_FORCE:
+        old = None
+    if old is not None:
+        # R11, R12: a stronger restriction takes over the behaviour the old one
+        # managed, so it must not end sooner than the old one's last instance allows.
+        entry.last_instance_at = max(entry.last_instance_at, old.last_instance_at)
     entry.status = RestrictionStatus.IN_FORCE
     entry.starts_at = now
     entry.ends_at = six_months_after(entry.last_instance_at, state.timezone)
     effects: list[Effect] = [RestrictionSaved(party_id=pid, restriction=entry)]
-    old = state.restriction(entry.replaces_restriction_id) if entry.replaces_restriction_id else None
-    if old is not None and old.status == RestrictionStatus.IN_FORCE:
+    if old is not None:
         old.status = RestrictionStatus.SUPERSEDED
         old.ended_at = now
         effects.append(RestrictionSaved(party_id=pid, restriction=old))
