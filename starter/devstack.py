@@ -7,6 +7,7 @@ state in `var/temporal.db` and the records in `var/records.db`.
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -60,6 +61,15 @@ async def _wait_for_port(address: str, server: subprocess.Popen, seconds: float 
     raise TimeoutError(f"the Temporal dev server did not open {address} within {seconds:.0f} s")
 
 
+async def _until_stopped() -> None:
+    """Wait for Ctrl+C or SIGTERM (a supervisor's stop), whichever comes first."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     """Start the dev server and a worker (and seed the demo parties); run until
     cancelled, then stop both."""
@@ -81,7 +91,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                 for line in await demo.seed(PartyClient(client, settings.task_queue, settings.timezone)):
                     log.info("demo party %s", line)
             log.info("running; press Ctrl+C to stop")
-            await asyncio.Event().wait()  # until Ctrl+C cancels the run
+            await _until_stopped()
     finally:
         server.terminate()
         try:
