@@ -10,7 +10,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from policy.vocabulary import BEHAVIOUR_CODES, Category, Measure, PartyKind, WarningMethod
+from policy.vocabulary import (
+    BEHAVIOUR_CODES,
+    Category,
+    Measure,
+    PartyKind,
+    Role,
+    SupportOption,
+    TaskOutcome,
+    WarningMethod,
+)
 
 PARTY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
@@ -113,3 +122,49 @@ class RestrictionRequest(Message):
         if len(set(self.measures)) != len(self.measures):
             raise ValueError("measures must not repeat")
         return self
+
+
+class TaskDecision(Message):
+    """A person's decision on a human task. The front door checks that
+    `decided_by` holds `role` in the staff list; the workflow checks the role
+    may decide this task, conflicts of interest and the task's state."""
+
+    decision_id: MessageId
+    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    task_id: MessageId
+    decided_by: StaffId
+    role: Role
+    outcome: TaskOutcome
+    reason: str = Field(default="", max_length=4000)
+    police_referral: bool | None = Field(default=None, description="R15: required on a zero-tolerance review")
+    support_offered: list[SupportOption] = Field(default_factory=list, description="R18")
+    decided_at: AwareDatetime
+
+
+class AdjustmentRequest(Message):
+    """R16: a reasonable adjustment the party asked for."""
+
+    adjustment_id: MessageId
+    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    description: str = Field(min_length=1, max_length=4000)
+    requested_at: AwareDatetime
+    recorded_by: StaffId
+
+
+class AdviceRequest(Message):
+    """R16: ask a specialist adviser about a requested adjustment."""
+
+    adjustment_id: MessageId
+    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    requested_by: StaffId
+
+
+class AdjustmentDecision(Message):
+    """R16: agree or decline a requested adjustment; declining needs advice first."""
+
+    adjustment_id: MessageId
+    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    agree: bool
+    decided_by: StaffId
+    reason: str = Field(min_length=1, max_length=4000)
+    decided_at: AwareDatetime

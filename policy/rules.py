@@ -539,5 +539,6 @@ def status_of(state: PartyState, now: datetime, recent: int = 10) -> PartyStatus
         warnings=state.warnings,
         restrictions=state.restrictions,
         open_tasks=[t for t in state.tasks if t.status == TaskStatus.OPEN],
+        adjustments=state.adjustments,
         rejections=state.rejections,
     )

@@ -13,13 +13,18 @@ from pydantic import BaseModel, Field
 from policy.dates import DEFAULT_TIMEZONE
 from policy.messages import IncidentReport, PartyRef
 from policy.vocabulary import (
+    AdjustmentStatus,
     Advice,
     Category,
     Measure,
+    NoticeKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
+    SupportOption,
     TaskKind,
+    TaskOutcome,
     TaskStatus,
     WarningMethod,
     WarningStatus,
@@ -94,8 +99,23 @@ class RestrictionEntry(BaseModel):
         )
 
 
+class DecisionEntry(BaseModel):
+    """Who decided a task, in which role, when, how and why."""
+
+    decision_id: str
+    task_id: str
+    decided_by: str
+    role: Role
+    outcome: TaskOutcome
+    reason: str
+    decided_at: datetime
+    police_referral: bool | None = None
+    support_offered: list[SupportOption] = Field(default_factory=list)
+
+
 class HumanTask(BaseModel):
-    """A decision a person owes (the approvals issue adds owners and due dates)."""
+    """A decision a person owes: candidate roles, people excluded for conflict of
+    interest, working-day due dates (computed once by an activity), escalation."""
 
     task_id: str
     kind: TaskKind
@@ -103,6 +123,42 @@ class HumanTask(BaseModel):
     created_at: datetime
     status: TaskStatus = TaskStatus.OPEN
     summary: str
+    candidate_roles: list[Role] = Field(default_factory=list)
+    escalation_roles: list[Role] = Field(default_factory=list)
+    excluded_staff: list[str] = Field(default_factory=list)
+    reminder_at: datetime | None = None
+    due_at: datetime | None = None
+    escalation_due_at: datetime | None = None
+    eligible_staff: list[str] = Field(default_factory=list)
+    reminded: bool = False
+    escalated_at: datetime | None = None
+    escalation_reason: str | None = None
+    overdue_since: datetime | None = None
+    decisions: list[DecisionEntry] = Field(default_factory=list)
+
+    @property
+    def planned(self) -> bool:
+        return self.due_at is not None
+
+    def deciding_roles(self) -> list[Role]:
+        """Candidates, joined by the alternates once the task escalates (R7)."""
+        if self.escalated_at is None:
+            return list(self.candidate_roles)
+        return list(dict.fromkeys([*self.candidate_roles, *self.escalation_roles]))
+
+
+class AdjustmentEntry(BaseModel):
+    """R16: a reasonable adjustment someone asked for, and what became of it."""
+
+    adjustment_id: str
+    description: str
+    requested_at: datetime
+    recorded_by: str
+    status: AdjustmentStatus = AdjustmentStatus.REQUESTED
+    advice_task_id: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
 
 
 class Rejection(BaseModel):
@@ -125,6 +181,7 @@ class PartyState(BaseModel):
     warnings: list[WarningEntry] = Field(default_factory=list)
     restrictions: list[RestrictionEntry] = Field(default_factory=list)
     tasks: list[HumanTask] = Field(default_factory=list)
+    adjustments: list[AdjustmentEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
     stage_change_count: int = 0
     last_activity_at: datetime | None = Field(
@@ -139,6 +196,12 @@ class PartyState(BaseModel):
 
     def ask(self, ask_id: str) -> AskEntry | None:
         return next((a for a in self.asks if a.ask_id == ask_id), None)
+
+    def task(self, task_id: str) -> HumanTask | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    def adjustment(self, adjustment_id: str) -> AdjustmentEntry | None:
+        return next((a for a in self.adjustments if a.adjustment_id == adjustment_id), None)
 
 
 # --- effects: what the workflow must write to the party's file ------------
@@ -191,6 +254,32 @@ class TaskSaved(BaseModel):
     task: HumanTask
 
 
+class DecisionRecorded(BaseModel):
+    kind: Literal["decision"] = "decision"
+    party_id: str
+    decision: DecisionEntry
+
+
+class AdjustmentSaved(BaseModel):
+    kind: Literal["adjustment"] = "adjustment"
+    party_id: str
+    adjustment: AdjustmentEntry
+
+
+class NoticeQueued(BaseModel):
+    """A notice to staff (task opened, reminder, escalation, overdue); a
+    notifier reads the `notice` table and sends it."""
+
+    kind: Literal["notice"] = "notice"
+    notice_id: str
+    party_id: str
+    task_id: str
+    notice: NoticeKind
+    roles: list[Role]
+    at: datetime
+    text: str
+
+
 class MessageRejected(BaseModel):
     kind: Literal["rejection"] = "rejection"
     party_id: str
@@ -205,6 +294,9 @@ Effect = Annotated[
     | RestrictionSaved
     | StageChanged
     | TaskSaved
+    | DecisionRecorded
+    | AdjustmentSaved
+    | NoticeQueued
     | MessageRejected,
     Field(discriminator="kind"),
 ]
@@ -254,6 +346,39 @@ class PolicyRefusal(Exception):
         self.rule = rule
 
 
+class TaskPlanRequest(BaseModel):
+    """Input of the task-planning activity: dates in working days need the
+    holiday calendar and eligibility needs the staff list, both IO."""
+
+    task_id: str
+    kind: TaskKind
+    created_at: datetime
+    timezone: str
+    reminder_working_days: int
+    due_working_days: int
+    candidate_roles: list[Role]
+    escalation_roles: list[Role]
+    excluded_staff: list[str]
+
+
+class TaskPlan(BaseModel):
+    """Computed once and stored in history: never re-derived."""
+
+    reminder_at: datetime
+    due_at: datetime
+    escalation_due_at: datetime
+    eligible_staff: list[str] = Field(description="active staff in a candidate role, not excluded")
+    eligible_alternates: list[str] = Field(description="active staff in an escalation role, not excluded")
+
+
+class TaskOutcomeReply(BaseModel):
+    """The answer to a task decision."""
+
+    task: HumanTask
+    duplicate: bool
+    stage: Stage
+
+
 class PartyWorkflowInput(BaseModel):
     """The party workflow's one argument; `state` and `unwritten` carry a run
     across continue-as-new, and are empty when a case system starts it."""
@@ -276,5 +401,6 @@ class PartyStatus(BaseModel):
     warnings: list[WarningEntry]
     restrictions: list[RestrictionEntry]
     open_tasks: list[HumanTask]
+    adjustments: list[AdjustmentEntry]
     rejections: list[Rejection]
     loading: bool = False

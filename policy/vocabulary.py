@@ -172,11 +172,63 @@ class Advice(StrEnum):
 class TaskKind(StrEnum):
     RESTRICTION_APPROVAL = "restriction_approval"  # R7, R9
     ZERO_TOLERANCE_REVIEW = "zero_tolerance_review"  # R15
+    ADJUSTMENT_ADVICE = "adjustment_advice"  # R16
+    COLLEAGUE_SUPPORT = "colleague_support"  # R18
+    RESTRICTION_REVIEW = "restriction_review"  # before a restriction ends
 
 
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):
+    """R16 and R7: the roles that decide tasks."""
+
+    COLLEAGUE = "colleague"
+    MANAGER = "manager"
+    OMBUDSMAN = "ombudsman"
+    EXECUTIVE_TEAM = "executive_team"
+    ASSISTANT_DEPUTY_OMBUDSMAN = "assistant_deputy_ombudsman"
+    HEAD_OF_OMBUDSMAN_ASSURANCE = "head_of_ombudsman_assurance"
+    SPECIALIST_ADVISER = "specialist_adviser"
+
+
+class TaskOutcome(StrEnum):
+    APPROVE = "approve"  # restriction approval
+    REJECT = "reject"  # restriction approval (reason required)
+    CONFIRM_STOP = "confirm_stop"  # zero-tolerance review: keep direct contact stopped
+    LIFT_STOP = "lift_stop"  # zero-tolerance review: lift it (reason required)
+    ADVICE_GIVEN = "advice_given"  # specialist advice (the advice is the reason)
+    SUPPORT_RECORDED = "support_recorded"  # colleague support follow-up
+    LET_RUN = "let_run"  # restriction review
+    LIFT_EARLY = "lift_early"  # restriction review (reason required)
+    STEP_UP = "step_up"  # restriction review: R11, a stronger restriction to follow (reason required)
+    RECUSE = "recuse"  # any task: the decider declares a conflict of interest
+
+
+class SupportOption(StrEnum):
+    """R18: the support a manager may offer a colleague."""
+
+    MENTAL_HEALTH_FIRST_AIDER = "mental_health_first_aider"
+    EMPLOYEE_ASSISTANCE_PROGRAMME = "employee_assistance_programme"
+    NO_FURTHER_CONTACT = "no_further_contact"
+    MANAGER_TAKES_OVER = "manager_takes_over"
+    NONE_WANTED = "none_wanted"
+
+
+class AdjustmentStatus(StrEnum):
+    REQUESTED = "requested"
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+
+class NoticeKind(StrEnum):
+    TASK_OPENED = "task_opened"
+    REMINDER = "reminder"
+    ESCALATED = "escalated"
+    OVERDUE = "overdue"
 
 
 class WarningMethod(StrEnum):

@@ -14,8 +14,18 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.state import CommandOutcome, IncidentOutcome, PartyStatus, PartyWorkflowInput
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    TaskDecision,
+    WarningIssue,
+)
+from policy.state import CommandOutcome, IncidentOutcome, PartyStatus, PartyWorkflowInput, TaskOutcomeReply
 from settings import Settings
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
 
@@ -108,6 +118,23 @@ class PartyClient:
 
     async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
         return await self._update(PartyWorkflow.apply_restriction, request, PartyRef(party_id=request.party_id))
+
+    async def decide_task(self, decision: TaskDecision) -> TaskOutcomeReply:
+        """A person's decision on a task; the caller has checked they hold `decision.role`."""
+        return await self._update(PartyWorkflow.decide_task, decision, PartyRef(party_id=decision.party_id))
+
+    async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
+        return await self._update(
+            PartyWorkflow.request_adjustment, request, PartyRef(party_id=request.party_id)
+        )
+
+    async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
+        return await self._update(PartyWorkflow.seek_advice, request, PartyRef(party_id=request.party_id))
+
+    async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
+        return await self._update(
+            PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id)
+        )
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))
