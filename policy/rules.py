@@ -16,7 +16,6 @@ from policy.state import (
     AskEntry,
     AskSaved,
     Effect,
-    HumanTask,
     IncidentBrief,
     IncidentOutcome,
     IncidentRecorded,
@@ -33,6 +32,7 @@ from policy.state import (
     WarningEntry,
     WarningSaved,
 )
+from policy.tasks import advance_tasks, open_task, task_deadlines
 from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
@@ -49,6 +49,8 @@ from policy.vocabulary import (
 
 # Clocks of case systems drift; an incident a minute "ahead" is not an error.
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+# The review of a restriction opens this long before it is due to end.
+REVIEW_LEAD = timedelta(days=14)
 # A party stays open this long after its last message, so the ask or warning
 # that usually follows an incident within days lands on the same run instead
 # of starting a new one that re-reads the file.
@@ -88,7 +90,9 @@ def deadlines(state: PartyState) -> list[datetime]:
             found.append(r.ends_at)
         elif r.status == RestrictionStatus.EXPIRED and r.recurrence_window_ends_at is not None:
             found.append(r.recurrence_window_ends_at)
-    return found
+        if (review_opens := _review_due(state, r)) is not None:
+            found.append(review_opens)
+    return found + task_deadlines(state)
 
 
 def next_deadline(state: PartyState, now: datetime) -> datetime | None:
@@ -152,7 +156,42 @@ def advance_time(state: PartyState, now: datetime) -> list[Effect]:
             # The window has passed; it no longer needs a timer.
             r.recurrence_window_ends_at = None
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
-    return effects + _stage_effects(state, now, "time passed")
+    for r in state.restrictions:
+        opens_at = _review_due(state, r)
+        if opens_at is not None and opens_at <= now:
+            effects += open_task(
+                state,
+                TaskKind.RESTRICTION_REVIEW,
+                f"review-{r.restriction_id}",
+                r.restriction_id,
+                now,
+                f"Review restriction {r.restriction_id} before it ends on {r.ends_at.isoformat()}: "
+                "let it run, lift it early, or step up (R11)",
+                [r.proposed_by],
+            )
+    effects += close_reviews_of_ended(state, now)
+    effects += advance_tasks(state, now)
+    return effects + stage_effects(state, now, "time passed")
+
+
+def _review_due(state: PartyState, r: RestrictionEntry) -> datetime | None:
+    """When the review of an in-force restriction opens, if it has not yet."""
+    if r.status != RestrictionStatus.IN_FORCE or r.ends_at is None:
+        return None
+    if any(t.kind == TaskKind.RESTRICTION_REVIEW and t.subject_id == r.restriction_id for t in state.tasks):
+        return None
+    return r.ends_at - REVIEW_LEAD
+
+
+def close_reviews_of_ended(state: PartyState, now: datetime) -> list[Effect]:
+    """A review of a restriction that has ended has nothing left to decide."""
+    effects: list[Effect] = []
+    ended = {r.restriction_id for r in state.restrictions if r.status != RestrictionStatus.IN_FORCE}
+    for t in state.tasks:
+        if t.kind == TaskKind.RESTRICTION_REVIEW and t.status == TaskStatus.OPEN and t.subject_id in ended:
+            t.status = TaskStatus.CANCELLED
+            effects.append(TaskSaved(party_id=state.party.party_id, task=t))
+    return effects
 
 
 # --- incidents -------------------------------------------------------------
@@ -182,7 +221,10 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
     if report.party != state.party:
         state.party = report.party
         effects.append(PartySaved(party=state.party, stage=state.stage, at=now))
-    state.incidents[report.incident_id] = IncidentBrief(category=report.category, occurred_at=report.occurred_at)
+    colleague = report.experienced_by or report.reported_by
+    state.incidents[report.incident_id] = IncidentBrief(
+        category=report.category, occurred_at=report.occurred_at, colleague=colleague
+    )
     state.incident_count += 1
     state.last_activity_at = now
     effects.append(IncidentRecorded(report=report, received_at=now))
@@ -224,8 +266,25 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
                 advice.append(Advice.WARN)
             else:
                 advice.append(Advice.ASK)
-    effects += _stage_effects(state, now, f"incident {report.incident_id}")
+    effects += _colleague_support(state, report, colleague, now)
+    effects += stage_effects(state, now, f"incident {report.incident_id}")
     return _incident_outcome(state, report.incident_id, now, duplicate=False, advice=advice, extended=extended), effects
+
+
+def _colleague_support(state: PartyState, report: IncidentReport, colleague: str, now: datetime) -> list[Effect]:
+    """R18: the manager follows up with the colleague; one open follow-up per colleague."""
+    for t in state.tasks:
+        if t.kind == TaskKind.COLLEAGUE_SUPPORT and t.status == TaskStatus.OPEN and t.subject_id == colleague:
+            return []
+    return open_task(
+        state,
+        TaskKind.COLLEAGUE_SUPPORT,
+        f"support-{report.incident_id}",
+        colleague,
+        now,
+        f"R18: discuss support with colleague {colleague} after incident {report.incident_id}",
+        [colleague],
+    )
 
 
 def _apply_zero_tolerance(
@@ -265,15 +324,15 @@ def _apply_zero_tolerance(
         )
         state.restrictions.append(restriction)
         effects.append(RestrictionSaved(party_id=pid, restriction=restriction))
-    task = HumanTask(
-        task_id=f"zt-review-{report.incident_id}",
-        kind=TaskKind.ZERO_TOLERANCE_REVIEW,
-        subject_id=report.incident_id,
-        created_at=now,
-        summary="R15: manager escalation; police referral decision pending",
+    effects += open_task(
+        state,
+        TaskKind.ZERO_TOLERANCE_REVIEW,
+        f"zt-review-{report.incident_id}",
+        report.incident_id,
+        now,
+        "R15: manager review of a zero-tolerance incident; police referral decision pending",
+        [report.reported_by, report.experienced_by],
     )
-    state.tasks.append(task)
-    effects.append(TaskSaved(party_id=pid, task=task))
     return effects
 
 
@@ -351,7 +410,7 @@ def apply_ask(state: PartyState, ask: AskRecord, now: datetime) -> list[Effect]:
     )
     state.asks.append(entry)
     state.last_activity_at = now
-    return [AskSaved(party_id=state.party.party_id, ask=entry), *_stage_effects(state, now, f"ask {ask.ask_id}")]
+    return [AskSaved(party_id=state.party.party_id, ask=entry), *stage_effects(state, now, f"ask {ask.ask_id}")]
 
 
 def check_warning(state: PartyState, warning: WarningIssue, now: datetime) -> None:
@@ -388,7 +447,7 @@ def apply_warning(state: PartyState, warning: WarningIssue, now: datetime) -> li
     state.last_activity_at = now
     return [
         WarningSaved(party_id=state.party.party_id, warning=entry),
-        *_stage_effects(state, now, f"warning {warning.warning_id}"),
+        *stage_effects(state, now, f"warning {warning.warning_id}"),
     ]
 
 
@@ -461,18 +520,21 @@ def apply_restriction(state: PartyState, request: RestrictionRequest, now: datet
     state.last_activity_at = now
     effects: list[Effect] = []
     if needs_approval:
-        task = HumanTask(
-            task_id=f"approve-{request.restriction_id}",
-            kind=TaskKind.RESTRICTION_APPROVAL,
-            subject_id=request.restriction_id,
-            created_at=now,
-            summary="; ".join(needs_approval),
+        # Four eyes: never the proposer or a colleague who experienced the behaviour.
+        excluded = [request.proposed_by, *(state.incidents[i].colleague for i in request.incident_ids)]
+        effects.append(RestrictionSaved(party_id=pid, restriction=entry))
+        effects += open_task(
+            state,
+            TaskKind.RESTRICTION_APPROVAL,
+            f"approve-{request.restriction_id}",
+            request.restriction_id,
+            now,
+            "; ".join(needs_approval),
+            excluded,
         )
-        state.tasks.append(task)
-        effects += [RestrictionSaved(party_id=pid, restriction=entry), TaskSaved(party_id=pid, task=task)]
     else:
         effects += put_in_force(state, entry, now)
-    return effects + _stage_effects(state, now, f"restriction {request.restriction_id}")
+    return effects + stage_effects(state, now, f"restriction {request.restriction_id}")
 
 
 def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> list[Effect]:
@@ -500,7 +562,7 @@ def _categories(state: PartyState, incident_ids: list[str]) -> list[Category]:
     return sorted({state.incidents[i].category for i in incident_ids})
 
 
-def _stage_effects(state: PartyState, now: datetime, reason: str) -> list[Effect]:
+def stage_effects(state: PartyState, now: datetime, reason: str) -> list[Effect]:
     new_stage = stage_of(state, now)
     if new_stage == state.stage:
         return []

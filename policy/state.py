@@ -36,6 +36,7 @@ class IncidentBrief(BaseModel):
 
     category: Category
     occurred_at: datetime
+    colleague: str | None = Field(default=None, description="who experienced it (or reported it): four eyes")
 
 
 class AskEntry(BaseModel):

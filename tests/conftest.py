@@ -11,6 +11,7 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from records.db import create_schema, make_engine
@@ -79,11 +80,38 @@ def store(settings) -> Iterator[RecordStore]:
     engine.dispose()
 
 
+class TrackingPartyClient(PartyClient):
+    """Remembers the parties a test touched, so teardown can end their workflows."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.party_ids: set[str] = set()
+
+    def _start(self, party):
+        self.party_ids.add(party.party_id)
+        return super()._start(party)
+
+    async def send_incident(self, report) -> None:
+        self.party_ids.add(report.party.party_id)
+        await super().send_incident(report)
+
+    async def terminate_all(self) -> None:
+        for party_id in self.party_ids:
+            try:
+                await self.handle(party_id).terminate(reason="test finished")
+            except RPCError:
+                pass  # already completed
+
+
 @pytest_asyncio.fixture
 async def parties(time_skipping_env, settings) -> AsyncIterator[PartyClient]:
-    """A PartyClient on the time-skipping server with a worker on a fresh task queue."""
+    """A PartyClient on the time-skipping server with a worker on a fresh task queue.
+    Its parties are terminated afterwards: the time-skipping server does not skip
+    time while a workflow task waits for a worker that has gone."""
+    client = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
     async with build_worker(time_skipping_env.client, settings):
-        yield PartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
+        yield client
+        await client.terminate_all()
 
 
 @pytest_asyncio.fixture

@@ -7,14 +7,18 @@ from dateutil.relativedelta import relativedelta
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from policy.messages import TaskDecision
 from policy.vocabulary import (
     Advice,
     Category,
     Measure,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
+    SupportOption,
     TaskKind,
+    TaskOutcome,
     WarningStatus,
 )
 from tests.helpers import LONDON, ask, incident, new_party, next_local, restriction, wait_for_status, warning
@@ -85,6 +89,22 @@ async def test_two_years_ask_warn_restrict_extend_expire_recur_complete(time_ski
     assert again.restriction.status == RestrictionStatus.IN_FORCE
     r2_window_end = six_months_local(again.restriction.ends_at)
 
+    # R18: the colleague-support follow-up is the last decision owed.
+    await parties.decide_task(
+        TaskDecision(
+            decision_id="support-decision",
+            party_id=pid,
+            task_id=f"support-{first.incident_id}",
+            decided_by="manager-1",
+            role=Role.MANAGER,
+            outcome=TaskOutcome.SUPPORT_RECORDED,
+            support_offered=[SupportOption.MENTAL_HEALTH_FIRST_AIDER],
+            decided_at=await env.get_current_time(),
+        )
+    )
+    reviews = [t for t in (await parties.status(pid)).open_tasks if t.kind == TaskKind.RESTRICTION_REVIEW]
+    assert reviews == []  # the reviews of both restrictions were cancelled when they ended
+
     # Nothing live once the second recurrence window passes: the workflow completes.
     await env.sleep(r2_window_end - await env.get_current_time() + timedelta(days=1))
     final = await parties.handle(pid).result()
@@ -121,7 +141,7 @@ async def test_zero_tolerance_from_first_contact(time_skipping_env, parties, sto
     assert stop.measures == [Measure.STOP_DIRECT_CONTACT]
     assert stop.grounds == RestrictionGrounds.ZERO_TOLERANCE and stop.status == RestrictionStatus.IN_FORCE
     assert stop.ends_at == six_months_local(threat.occurred_at)
-    assert [t.kind for t in status.open_tasks] == [TaskKind.ZERO_TOLERANCE_REVIEW]
+    assert [t.kind for t in status.open_tasks] == [TaskKind.ZERO_TOLERANCE_REVIEW, TaskKind.COLLEAGUE_SUPPORT]
     assert status.asks == [] and status.warnings == []
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -131,4 +151,7 @@ async def test_zero_tolerance_from_first_contact(time_skipping_env, parties, sto
     assert "R15" in refused.value.cause.message
 
     assert store.party(party.party_id).stage == Stage.ZERO_TOLERANCE
-    assert [t.kind for t in store.tasks(party_id=party.party_id)] == [TaskKind.ZERO_TOLERANCE_REVIEW]
+    assert [t.kind for t in store.tasks(party_id=party.party_id)] == [
+        TaskKind.ZERO_TOLERANCE_REVIEW,
+        TaskKind.COLLEAGUE_SUPPORT,
+    ]

@@ -16,8 +16,18 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
-    from policy import rules
-    from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
+    from activities.tasks import TaskActivities
+    from policy import decisions, rules, tasks
+    from policy.messages import (
+        AdjustmentDecision,
+        AdjustmentRequest,
+        AdviceRequest,
+        AskRecord,
+        IncidentReport,
+        RestrictionRequest,
+        TaskDecision,
+        WarningIssue,
+    )
     from policy.state import (
         CommandOutcome,
         Effect,
@@ -29,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PartyWorkflowInput,
         PolicyRefusal,
         Rejection,
+        TaskOutcomeReply,
     )
     from policy.vocabulary import Stage, TaskStatus
     from workflows import search_attributes as sa
@@ -65,7 +76,8 @@ class PartyWorkflow:
     @workflow.run
     async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
         if self._state is None:
-            loaded = await workflow.execute_activity_method(
+            # Local activities: short database reads, no task-queue round trip.
+            loaded = await workflow.execute_local_activity_method(
                 RecordActivities.load_party_state,
                 LoadPartyInput(party=inp.party, timezone=inp.timezone),
                 start_to_close_timeout=timedelta(seconds=30),
@@ -77,6 +89,7 @@ class PartyWorkflow:
         while True:
             now = workflow.now()
             self._unwritten += rules.advance_time(state, now)
+            await self._plan_tasks()
             await self._write()
             self._publish()
             if self._finished():
@@ -181,6 +194,48 @@ class PartyWorkflow:
     def _validate_restriction(self, request: RestrictionRequest) -> None:
         self._check(rules.check_restriction, request)
 
+    @workflow.update(
+        name="decide_task",
+        description="A person's decision on a human task: role, conflict of interest and task state are checked.",
+    )
+    async def decide_task(self, decision: TaskDecision) -> TaskOutcomeReply:
+        state = await self._ready()
+        self._check(decisions.check_decision, decision)
+        task, duplicate, effects = decisions.apply_decision(state, decision, workflow.now())
+        self._unwritten += effects
+        await self._write()
+        return TaskOutcomeReply(task=task, duplicate=duplicate, stage=state.stage)
+
+    @decide_task.validator
+    def _validate_decision(self, decision: TaskDecision) -> None:
+        self._check(decisions.check_decision, decision)
+
+    @workflow.update(name="request_adjustment", description="R16: record a requested reasonable adjustment.")
+    async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
+        return await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
+
+    @request_adjustment.validator
+    def _validate_adjustment_request(self, request: AdjustmentRequest) -> None:
+        self._check(decisions.check_adjustment_request, request)
+
+    @workflow.update(name="seek_advice", description="R16: open a specialist-advice task on an adjustment.")
+    async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
+        return await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
+
+    @seek_advice.validator
+    def _validate_advice_request(self, request: AdviceRequest) -> None:
+        self._check(decisions.check_advice_request, request)
+
+    @workflow.update(
+        name="decide_adjustment", description="R16: agree or decline an adjustment; declining needs advice first."
+    )
+    async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
+        return await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
+
+    @decide_adjustment.validator
+    def _validate_adjustment_decision(self, decision: AdjustmentDecision) -> None:
+        self._check(decisions.check_adjustment_decision, decision)
+
     @workflow.query(name="status", description="The party's stage, deadlines, record summary and open tasks.")
     def status(self) -> PartyStatus:
         if self._state is None:
@@ -190,6 +245,27 @@ class PartyWorkflow:
         return rules.status_of(self._state, workflow.now())
 
     # --- internals ---------------------------------------------------------
+
+    async def _apply(self, check, apply, message) -> PartyStatus:
+        """Check, apply, write, answer with the status: the shape of most updates."""
+        state = await self._ready()
+        self._check(check, message)
+        self._unwritten += apply(state, message, workflow.now())
+        await self._write()
+        return rules.status_of(state, workflow.now())
+
+    async def _plan_tasks(self) -> None:
+        """Working-day dates and eligible staff for new tasks, computed once by an activity."""
+        assert self._state is not None
+        for task in tasks.unplanned(self._state):
+            plan = await workflow.execute_local_activity_method(
+                TaskActivities.plan_task,
+                tasks.plan_request(self._state, task),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_WRITE_RETRY,
+                summary=f"plan {task.kind.value} task",
+            )
+            self._unwritten += tasks.apply_plan(self._state, task.task_id, plan, workflow.now())
 
     async def _ready(self) -> PartyState:
         """Messages that arrive while a new run reads the party's file wait for it."""

@@ -1,0 +1,242 @@
+"""Approvals and human tasks on the time-skipping server (R7, R9, R15, R16, R18)."""
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, PartyRef, TaskDecision
+from policy.vocabulary import (
+    AdjustmentStatus,
+    PartyKind,
+    RestrictionStatus,
+    Role,
+    Stage,
+    SupportOption,
+    TaskKind,
+    TaskOutcome,
+    TaskStatus,
+)
+from starter.client import PartyClient
+from tests.helpers import ask, incident, new_party, restriction, wait_for_status, warning
+
+STAFF = {
+    "exec-1": [Role.EXECUTIVE_TEAM],
+    "exec-2": [Role.EXECUTIVE_TEAM],
+    "ado-1": [Role.ASSISTANT_DEPUTY_OMBUDSMAN],
+    "manager-1": [Role.MANAGER],
+    "adviser-1": [Role.SPECIALIST_ADVISER],
+}
+
+
+@pytest.fixture
+def staff(store):
+    for staff_id, roles in STAFF.items():
+        store.add_staff(staff_id, staff_id.replace("-", " ").title(), roles)
+    return store
+
+
+def decision(party: PartyRef, task_id: str, by: str, role: Role, outcome: TaskOutcome, at: datetime, **extra):
+    return TaskDecision(
+        decision_id=f"dec-{uuid.uuid4().hex[:10]}",
+        party_id=party.party_id,
+        task_id=task_id,
+        decided_by=by,
+        role=role,
+        outcome=outcome,
+        decided_at=at,
+        **extra,
+    )
+
+
+async def refusal(call) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await call
+    assert refused.value.cause.type == "PolicyRefusal"
+    return refused.value.cause.message
+
+
+async def warned_party(env, parties: PartyClient, party: PartyRef) -> tuple[str, datetime]:
+    """A party with a live warning and a repeat during it; returns (repeat incident id, now)."""
+    now = await env.get_current_time()
+    first = incident(party, now - timedelta(days=3))
+    await parties.report_incident(first)
+    await parties.record_ask(ask(party, [first.incident_id], now - timedelta(days=3)))
+    second = incident(party, now - timedelta(days=2))
+    await parties.report_incident(second)
+    await parties.issue_warning(warning(party, [second.incident_id], now - timedelta(days=2)))
+    repeat = incident(party, now - timedelta(days=1))
+    await parties.report_incident(repeat)
+    return repeat.incident_id, now
+
+
+async def test_organisation_restriction_waits_for_executive_approval(time_skipping_env, parties, staff):
+    """R7: an organisation's restriction starts only when the Executive Team approves;
+    the proposer may not approve it."""
+    party = new_party(PartyKind.ORGANISATION)
+    repeat_id, now = await warned_party(time_skipping_env, parties, party)
+    request = restriction(party, [repeat_id], now).model_copy(update={"proposed_by": "exec-1"})
+    proposed = await parties.apply_restriction(request)
+    assert proposed.restriction.status == RestrictionStatus.AWAITING_APPROVAL
+    assert proposed.stage == Stage.WARNED
+
+    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
+    assert approval.candidate_roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+    assert "exec-1" in approval.excluded_staff and approval.eligible_staff == ["exec-2"]
+
+    message = await refusal(
+        parties.decide_task(decision(party, approval.task_id, "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE, now))
+    )
+    assert message.startswith("R7: exec-1 may not decide") and "conflict of interest" in message
+    message = await refusal(
+        parties.decide_task(decision(party, approval.task_id, "manager-1", Role.MANAGER, TaskOutcome.APPROVE, now))
+    )
+    assert "a manager may not decide restriction_approval" in message
+
+    await time_skipping_env.sleep(timedelta(days=1))
+    approved_at = await time_skipping_env.get_current_time()
+    reply = await parties.decide_task(
+        decision(party, approval.task_id, "exec-2", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE, approved_at)
+    )
+    assert reply.task.status == TaskStatus.DONE and reply.stage == Stage.RESTRICTED
+    [in_force] = (await parties.status(party.party_id)).restrictions
+    assert in_force.status == RestrictionStatus.IN_FORCE
+    assert in_force.starts_at >= approved_at
+    [stored] = staff.decisions(task_id=approval.task_id)
+    assert (stored.decided_by, stored.role, stored.outcome) == ("exec-2", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE)
+
+
+async def test_undecided_approval_escalates_to_the_alternates(time_skipping_env, parties, staff):
+    """R7: nobody decides by the due date: an Assistant Deputy Ombudsman may then decide."""
+    party = new_party(professional_capacity=True)
+    repeat_id, now = await warned_party(time_skipping_env, parties, party)
+    await parties.apply_restriction(restriction(party, [repeat_id], now))
+    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
+    assert approval.escalated_at is None
+    message = await refusal(
+        parties.decide_task(
+            decision(party, approval.task_id, "ado-1", Role.ASSISTANT_DEPUTY_OMBUDSMAN, TaskOutcome.APPROVE, now)
+        )
+    )
+    assert "after escalation also assistant_deputy_ombudsman" in message
+
+    await time_skipping_env.sleep(approval.due_at - now + timedelta(hours=1))
+    status = await wait_for_status(
+        parties, party.party_id, lambda s: any(t.escalated_at for t in s.open_tasks if t.task_id == approval.task_id)
+    )
+    [escalated] = [t for t in status.open_tasks if t.task_id == approval.task_id]
+    assert escalated.escalation_reason == "not decided by its due date"
+    assert [r.status for r in status.restrictions] == [RestrictionStatus.AWAITING_APPROVAL]  # never auto-approved
+    notices = {n.kind for n in staff.notices(party_id=party.party_id) if n.task_id == approval.task_id}
+    assert {"task_opened", "reminder", "escalated"} <= notices
+
+    later = await time_skipping_env.get_current_time()
+    reply = await parties.decide_task(
+        decision(party, approval.task_id, "ado-1", Role.ASSISTANT_DEPUTY_OMBUDSMAN, TaskOutcome.APPROVE, later)
+    )
+    assert reply.stage == Stage.RESTRICTED
+
+
+async def test_rejected_approval_leaves_the_warning_stage(time_skipping_env, parties, staff):
+    """R9: a severe measure needs approval; a rejection needs a reason and leaves the party warned."""
+    party = new_party()
+    repeat_id, now = await warned_party(time_skipping_env, parties, party)
+    from policy.vocabulary import Measure
+
+    await parties.apply_restriction(restriction(party, [repeat_id], now, [Measure.BLOCK_ALL_CONTACT]))
+    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
+    message = await refusal(
+        parties.decide_task(decision(party, approval.task_id, "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.REJECT, now))
+    )
+    assert message == "R10: a reason is required to reject"
+    reply = await parties.decide_task(
+        decision(
+            party,
+            approval.task_id,
+            "exec-1",
+            Role.EXECUTIVE_TEAM,
+            TaskOutcome.REJECT,
+            now,
+            reason="Blocking all contact is not proportionate yet.",
+        )
+    )
+    assert reply.stage == Stage.WARNED
+    status = await parties.status(party.party_id)
+    assert [r.status for r in status.restrictions] == [RestrictionStatus.REJECTED]
+    assert status.stage == Stage.WARNED
+
+
+async def test_declining_an_adjustment_needs_specialist_advice_first(time_skipping_env, parties, staff):
+    """R16: declining is refused until the specialist-advice task is done."""
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    await parties.report_incident(incident(party, now - timedelta(hours=1)))
+    await parties.request_adjustment(
+        AdjustmentRequest(
+            adjustment_id="adj-1",
+            party_id=party.party_id,
+            description="All contact by email only, no phone calls",
+            requested_at=now,
+            recorded_by="colleague-2",
+        )
+    )
+
+    def decline(at: datetime) -> AdjustmentDecision:
+        return AdjustmentDecision(
+            adjustment_id="adj-1",
+            party_id=party.party_id,
+            agree=False,
+            decided_by="manager-1",
+            reason="We cannot answer the volume of email this would create.",
+            decided_at=at,
+        )
+
+    message = await refusal(parties.decide_adjustment(decline(now)))
+    assert message.startswith("R16: specialist advice is needed before declining adjustment adj-1")
+    await parties.seek_advice(AdviceRequest(adjustment_id="adj-1", party_id=party.party_id, requested_by="manager-1"))
+    message = await refusal(parties.decide_adjustment(decline(now)))
+    assert "advice task advice-adj-1 is still open" in message
+
+    advice = decision(
+        party,
+        "advice-adj-1",
+        "adviser-1",
+        Role.SPECIALIST_ADVISER,
+        TaskOutcome.ADVICE_GIVEN,
+        now,
+        reason="A weekly summary call would meet the need.",
+    )
+    await parties.decide_task(advice)
+    status = await parties.decide_adjustment(decline(now))
+    [adjustment] = status.adjustments
+    assert adjustment.status == AdjustmentStatus.DECLINED and adjustment.decided_by == "manager-1"
+    assert [d.outcome for d in staff.decisions(party_id=party.party_id)] == [TaskOutcome.ADVICE_GIVEN]
+
+
+async def test_a_decision_sent_twice_is_recorded_once(time_skipping_env, parties, staff):
+    """R18: the colleague-support follow-up, retried by the client, is recorded once."""
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    report = incident(party, now - timedelta(hours=1))
+    await parties.report_incident(report)
+    support_task = f"support-{report.incident_id}"
+    support = decision(
+        party,
+        support_task,
+        "manager-1",
+        Role.MANAGER,
+        TaskOutcome.SUPPORT_RECORDED,
+        now,
+        support_offered=[SupportOption.EMPLOYEE_ASSISTANCE_PROGRAMME, SupportOption.NO_FURTHER_CONTACT],
+    )
+    first = await parties.decide_task(support)
+    again = await parties.decide_task(support)
+    assert not first.duplicate and again.duplicate
+    assert len(staff.decisions(task_id=support_task)) == 1
+    other = support.model_copy(update={"decision_id": "dec-other"})
+    message = await refusal(parties.decide_task(other))
+    assert message.startswith(f"tasks: task {support_task} is already done: support_recorded by manager-1")
