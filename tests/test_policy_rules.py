@@ -1,0 +1,1137 @@
+"""The policy's rules as pure functions of (state, message, now), example by example.
+
+Each test names the rule it checks. The timeline is in UTC; the body's time
+zone is Europe/London, so summer dates carry an hour's shift in the expected
+end dates (RULES.md "Dates").
+"""
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from policy import rules
+from policy.dates import six_months_after
+from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
+from policy.state import (
+    AskSaved,
+    IncidentRecorded,
+    PartySaved,
+    PolicyRefusal,
+    StageChanged,
+    TaskSaved,
+)
+from policy.vocabulary import (
+    Advice,
+    Category,
+    Measure,
+    PartyKind,
+    RestrictionGrounds,
+    RestrictionStatus,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    WarningStatus,
+)
+from tests.policy_builders import (
+    PARTY_ID,
+    Party,
+    ask,
+    incident,
+    party_ref,
+    restriction,
+    utc,
+    warning,
+)
+
+ABUSE = Category.AGGRESSIVE_OR_ABUSIVE
+DEMANDS = Category.UNACCEPTABLE_DEMANDS
+ZT = Category.ZERO_TOLERANCE
+HOUR = timedelta(hours=1)
+
+# The story most tests start from.
+T_I1 = utc(2026, 1, 5, 10, 0)  # first abusive call
+T_ASK = utc(2026, 1, 5, 11, 0)  # asked to stop
+T_I2 = utc(2026, 1, 12, 10, 0)  # abuse again
+T_W1 = utc(2026, 1, 12, 15, 0)  # warned; expires 2026-07-12 15:00 BST
+W1_EXPIRES = utc(2026, 7, 12, 14, 0)
+T_I3 = utc(2026, 2, 2, 9, 30)  # abuse during the warning
+T_R1 = utc(2026, 2, 3, 11, 0)  # restricted; ends six months after i3
+R1_ENDS = utc(2026, 8, 2, 8, 30)  # 09:30 BST on 2 August
+R1_WINDOW_ENDS = utc(2027, 2, 2, 9, 30)  # R13: six months after it ended
+
+
+def asked_party(party: PartyRef | None = None) -> Party:
+    p = Party(party)
+    p.incident(incident("i1", T_I1, party=party), T_I1 + HOUR)
+    p.ask(ask("a1", ["i1"], T_ASK), T_ASK)
+    return p
+
+
+def warned_party(party: PartyRef | None = None) -> Party:
+    p = asked_party(party)
+    p.incident(incident("i2", T_I2, party=party), T_I2 + HOUR)
+    p.warn(warning("w1", ["i2"], T_W1), T_W1)
+    return p
+
+
+def restricted_party() -> Party:
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    return p
+
+
+# The records these rules write. Tasks and notices (R15-R18, reviews) are
+# asserted by kind where a rule here opens one; the rest belong to other tests.
+POLICY_EFFECTS = {"party", "incident", "ask", "warning", "restriction", "stage_change"}
+
+
+def core(effects) -> list:
+    return [e for e in effects if e.kind in POLICY_EFFECTS]
+
+
+def kinds(effects) -> list[str]:
+    return [e.kind for e in core(effects)]
+
+
+def tasks_of(state, kind: TaskKind) -> list:
+    return [t for t in state.tasks if t.kind == kind]
+
+
+def tasks_saved(effects, kind: TaskKind) -> list:
+    return [e.task for e in effects if isinstance(e, TaskSaved) and e.task.kind == kind]
+
+
+def settle_other_tasks(state, keep: TaskKind | None = None) -> None:
+    """Managers decide every open task except `keep` (R18 support follow-ups, reviews)."""
+    for t in state.tasks:
+        if t.status == TaskStatus.OPEN and t.kind != keep:
+            t.status = TaskStatus.DONE
+
+
+# --- R2, R4, R5: ask, then warn ------------------------------------------------
+
+
+def test_r4_first_incident_advises_ask():
+    """R4: the first incident of a kind: ask the person to stop."""
+    p = Party()
+    outcome, effects = p.incident(incident("i1", T_I1), T_I1 + HOUR)
+    assert outcome.advice == [Advice.ASK]
+    assert outcome.duplicate is False
+    assert outcome.stage == Stage.NONE
+    assert outcome.restrictions_extended == {}
+    assert kinds(effects) == ["incident"]
+    assert isinstance(effects[0], IncidentRecorded)
+    assert effects[0].received_at == T_I1 + HOUR
+    assert p.state.incidents["i1"].category == ABUSE
+    assert p.state.incidents["i1"].occurred_at == T_I1
+    assert p.state.incident_count == 1
+
+
+def test_r4_ask_is_recorded_and_moves_stage_to_asked():
+    """R4: an ask is recorded with the categories of its incidents."""
+    p = Party()
+    p.incident(incident("i1", T_I1), T_I1 + HOUR)
+    effects = p.ask(ask("a1", ["i1"], T_ASK), T_ASK)
+    assert kinds(effects) == ["ask", "stage_change", "party"]
+    effects = core(effects)
+    assert isinstance(effects[0], AskSaved)
+    assert effects[0].ask.categories == [ABUSE]
+    assert effects[1] == StageChanged(
+        change_id=f"{PARTY_ID}:1", party_id=PARTY_ID, from_stage=Stage.NONE, to_stage=Stage.ASKED,
+        at=T_ASK, reason="ask a1",
+    )
+    assert p.state.stage == Stage.ASKED
+
+
+def test_r5_repeat_after_ask_advises_warn():
+    """R5: the behaviour carries on after the ask: warn."""
+    p = asked_party()
+    outcome, _ = p.incident(incident("i2", T_I2), T_I2 + HOUR)
+    assert outcome.advice == [Advice.WARN]
+    assert outcome.stage == Stage.ASKED
+
+
+def test_r20_different_behaviour_after_ask_advises_ask_again():
+    """R20: an ask about abuse does not make unreasonable demands a repeat."""
+    p = asked_party()
+    outcome, _ = p.incident(incident("d1", T_I2, DEMANDS), T_I2 + HOUR)
+    assert outcome.advice == [Advice.ASK]
+
+
+def test_r5_warning_lasts_six_calendar_months_from_communication():
+    """R5: expires_at is six calendar months after communication, local wall clock."""
+    p = asked_party()
+    p.incident(incident("i2", T_I2), T_I2 + HOUR)
+    effects = p.warn(warning("w1", ["i2"], T_W1), T_W1)
+    assert kinds(effects) == ["warning", "stage_change", "party"]
+    w = p.state.warning("w1")
+    assert w.communicated_at == T_W1
+    assert w.expires_at == W1_EXPIRES
+    assert w.status == WarningStatus.LIVE
+    assert w.categories == [ABUSE]
+    assert p.state.stage == Stage.WARNED
+
+
+def test_r5_warning_expires_on_time_and_stays_on_record():
+    """R5, R3: advance_time expires the warning at its end; it stays on record as expired."""
+    p = warned_party()
+    assert kinds(p.advance(W1_EXPIRES - timedelta(seconds=1))) == []
+    assert p.state.warning("w1").status == WarningStatus.LIVE
+
+    effects = core(p.advance(W1_EXPIRES))
+    assert kinds(effects) == ["warning", "stage_change", "party"]
+    assert effects[0].warning.warning_id == "w1"
+    assert effects[1].from_stage == Stage.WARNED
+    assert effects[1].to_stage == Stage.ASKED
+    assert len(p.state.warnings) == 1
+    w = p.state.warning("w1")
+    assert w.status == WarningStatus.EXPIRED
+    assert w.expires_at == W1_EXPIRES
+    assert p.state.stage == Stage.ASKED
+    # Time passing again changes nothing.
+    assert kinds(p.advance(W1_EXPIRES + timedelta(days=400))) == []
+
+
+def test_r5_warning_for_party_with_no_incident_is_refused():
+    """R5, R3: a warning must rest on an incident on record."""
+    p = Party()
+    with pytest.raises(PolicyRefusal) as refused:
+        p.warn(warning("w1", ["i1"], T_W1), T_W1)
+    assert refused.value.rule == "R3"
+    assert "no incident on record" in str(refused.value)
+    assert p.state.warnings == []
+
+
+def test_r5_warning_citing_unknown_incident_is_refused():
+    """R5, R3: every incident a warning cites must be on record."""
+    p = asked_party()
+    with pytest.raises(PolicyRefusal) as refused:
+        p.warn(warning("w1", ["i1", "nope"], T_W1), T_W1)
+    assert refused.value.rule == "R3"
+    assert "nope" in str(refused.value)
+
+
+def test_r5_second_warning_while_one_is_live_is_refused():
+    """R5: a live warning already covers the behaviour."""
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.warn(warning("w2", ["i3"], T_I3 + HOUR), T_I3 + HOUR)
+    assert refused.value.rule == "R5"
+    assert [w.warning_id for w in p.state.warnings] == ["w1"]
+
+
+def test_r5_new_warning_allowed_after_the_old_one_expired():
+    """R5: once a warning has expired the behaviour may be warned about again."""
+    p = warned_party()
+    p.advance(W1_EXPIRES)
+    t = W1_EXPIRES + timedelta(days=10)
+    outcome, _ = p.incident(incident("i9", t), t)
+    assert outcome.advice == [Advice.WARN]
+    p.warn(warning("w2", ["i9"], t), t)
+    assert [(w.warning_id, w.status) for w in p.state.warnings] == [
+        ("w1", WarningStatus.EXPIRED),
+        ("w2", WarningStatus.LIVE),
+    ]
+    assert p.state.stage == Stage.WARNED
+
+
+def test_r5_warning_communicated_in_future_is_refused():
+    """R5, R3: communicated_at more than the clock-skew allowance ahead is refused."""
+    p = asked_party()
+    p.incident(incident("i2", T_I2), T_I2 + HOUR)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.warn(warning("w1", ["i2"], T_W1 + timedelta(minutes=6)), T_W1)
+    assert refused.value.rule == "R3"
+
+
+def test_r15_warning_for_zero_tolerance_is_refused():
+    """R15: zero-tolerance behaviour skips ask and warn."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.warn(warning("w1", ["z1"], T_W1), T_W1)
+    assert refused.value.rule == "R15"
+    with pytest.raises(PolicyRefusal) as refused_ask:
+        p.ask(ask("a1", ["z1"], T_ASK), T_ASK)
+    assert refused_ask.value.rule == "R15"
+    assert p.state.warnings == [] and p.state.asks == []
+
+
+def test_r2_incident_dated_in_future_is_refused():
+    """R2, R3: an incident dated beyond the clock-skew allowance is refused (rule R3)."""
+    p = Party()
+    now = T_I1
+    with pytest.raises(PolicyRefusal) as refused:
+        p.incident(incident("i1", now + timedelta(minutes=5, seconds=1)), now)
+    assert refused.value.rule == "R3"
+    assert "in the future" in str(refused.value)
+    assert p.state.incidents == {}
+    assert p.state.incident_count == 0
+    # Five minutes ahead is clock drift, not an error.
+    outcome, _ = p.incident(incident("i2", now + timedelta(minutes=5)), now)
+    assert outcome.advice == [Advice.ASK]
+
+
+def test_r2_incident_for_another_party_is_refused():
+    """R2, R3: a party's file only takes that party's incidents."""
+    p = Party()
+    with pytest.raises(PolicyRefusal) as refused:
+        p.incident(incident("i1", T_I1, party=party_ref("someone-else")), T_I1)
+    assert refused.value.rule == "R3"
+
+
+def test_r2_duplicate_incident_is_reported_as_duplicate_without_effects():
+    """R2: an incident id seen before changes nothing and writes nothing."""
+    p = warned_party()
+    before = p.state.model_dump()
+    outcome, effects = p.incident(incident("i2", T_I2), T_I2 + 2 * HOUR)
+    assert outcome.duplicate is True
+    assert outcome.incident_id == "i2"
+    assert outcome.advice == []
+    assert outcome.stage == Stage.WARNED
+    assert effects == []
+    assert p.state.model_dump() == before
+    # Same id, different content: still the same incident.
+    outcome, effects = p.incident(incident("i2", T_I3, DEMANDS), T_I3 + HOUR)
+    assert outcome.duplicate is True and effects == []
+    assert p.state.model_dump() == before
+
+
+def test_r2_duplicate_commands_change_nothing():
+    """R4, R5, R6: asks, warnings and restrictions are idempotent on their ids."""
+    p = restricted_party()
+    before = p.state.model_dump()
+    assert p.ask(ask("a1", ["i1"], T_ASK), T_ASK) == []
+    assert p.warn(warning("w1", ["i2"], T_W1), T_W1) == []
+    assert p.restrict(restriction("r1", ["i3"], T_R1), T_R1) == []
+    assert p.state.model_dump() == before
+
+
+def test_r2_party_details_change_is_saved():
+    """R1, R2: an incident that carries new party details updates the file."""
+    p = asked_party()
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    _, effects = p.incident(incident("i2", T_I2, party=org), T_I2 + HOUR)
+    assert kinds(effects)[:2] == ["party", "incident"]
+    assert isinstance(effects[0], PartySaved)
+    assert p.state.party == org
+
+
+# --- R6, R14: manage only after a fair warning -------------------------------
+
+
+def test_r6_repeat_during_live_warning_advises_restrict():
+    """R6: the same behaviour while a warning is in place: restrict."""
+    p = warned_party()
+    outcome, effects = p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.stage == Stage.WARNED
+    assert kinds(effects) == ["incident", "warning"]
+    assert p.state.warning("w1").repeat_incident_ids == ["i3"]
+
+
+def test_r6_restriction_allowed_with_warning_in_place():
+    """R6, R12: a restriction in force from the decision, ending six months after the instance."""
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    effects = p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    assert kinds(effects) == ["restriction", "stage_change", "party"]
+    r = p.state.restriction("r1")
+    assert r.grounds == RestrictionGrounds.WARNING_IN_PLACE
+    assert r.status == RestrictionStatus.IN_FORCE
+    assert r.starts_at == T_R1
+    assert r.last_instance_at == T_I3
+    assert r.ends_at == R1_ENDS
+    assert r.categories == [ABUSE]
+    assert r.measures == [Measure.SINGLE_NAMED_CONTACT]
+    assert r.needs_approval_because == []
+    assert p.state.stage == Stage.RESTRICTED
+    assert tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL) == []
+
+
+def test_r6_restriction_allowed_after_warning_expired_for_instance_during_it():
+    """R6: what counts is that the warning was live when the behaviour happened."""
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    p.advance(W1_EXPIRES)
+    decided = W1_EXPIRES + timedelta(days=2)
+    p.restrict(restriction("r1", ["i3"], decided), decided)
+    r = p.state.restriction("r1")
+    assert r.grounds == RestrictionGrounds.WARNING_IN_PLACE
+    assert r.ends_at == R1_ENDS
+
+
+def test_r6_repeat_after_warning_expired_advises_warn_not_restrict():
+    """R6, R5: once the warning has expired, a repeat is met with a new warning."""
+    p = warned_party()
+    p.advance(W1_EXPIRES)
+    t = W1_EXPIRES + timedelta(days=1)
+    outcome, _ = p.incident(incident("i9", t), t)
+    assert outcome.advice == [Advice.WARN]
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["i9"], t), t)
+    assert refused.value.rule == "R14"
+
+
+def test_r14_restriction_without_warning_is_refused():
+    """R14: no warning, no restriction."""
+    p = asked_party()
+    p.incident(incident("i2", T_I2), T_I2 + HOUR)
+    before = p.state.model_dump()
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["i1", "i2"], T_W1), T_W1)
+    assert refused.value.rule == "R14"
+    assert "fair warning" in str(refused.value)
+    assert p.state.model_dump() == before
+
+
+def test_r14_restriction_for_the_warned_incident_itself_is_refused():
+    """R14, R6: the incident a warning was given for is not a repeat after the warning,
+    even when the warning was communicated at the very moment it happened."""
+    p = asked_party()
+    p.incident(incident("i2", T_I2), T_I2 + HOUR)
+    # A verbal warning given during the call, recorded at the incident's own time.
+    p.warn(warning("w1", ["i2"], T_I2), T_I2 + HOUR)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["i2"], T_I2 + HOUR), T_I2 + HOUR)
+    assert refused.value.rule == "R14"
+    assert p.state.restrictions == []
+
+
+def test_r14_restriction_for_incident_before_the_warning_is_refused():
+    """R14: behaviour before the warning was communicated is not behaviour during it."""
+    p = warned_party()
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["i1"], T_R1), T_R1)
+    assert refused.value.rule == "R14"
+
+
+def test_r20_warning_for_other_behaviour_is_no_ground_to_restrict():
+    """R20, R14: a warning about abuse does not ground a restriction for demands."""
+    p = warned_party()
+    outcome, _ = p.incident(incident("d1", T_I3, DEMANDS), T_I3 + HOUR)
+    assert outcome.advice == [Advice.ASK]
+    assert p.state.warning("w1").repeat_incident_ids == []
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["d1"], T_R1), T_R1)
+    assert refused.value.rule == "R14"
+
+
+def test_r14_restriction_decided_in_future_is_refused():
+    """R14, R3: decided_at beyond the clock-skew allowance is refused."""
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["i3"], T_R1 + timedelta(minutes=6)), T_R1)
+    assert refused.value.rule == "R3"
+    assert p.state.restrictions == []
+
+
+# --- R12: restriction length -------------------------------------------------
+
+
+def test_r12_three_repeats_each_move_the_end_date_exactly():
+    """R12: each repeat during the restriction moves the end to six months after it."""
+    p = restricted_party()
+    expected = [
+        (utc(2026, 3, 10, 12, 0), utc(2026, 9, 10, 11, 0)),  # 12:00 GMT -> 12:00 BST
+        (utc(2026, 5, 20, 18, 45), utc(2026, 11, 20, 19, 45)),  # 19:45 BST -> 19:45 GMT
+        # 00:30 BST on 1 September (31 August in UTC) -> 00:30 GMT on 1 March.
+        (utc(2026, 8, 31, 23, 30), utc(2027, 3, 1, 0, 30)),
+    ]
+    for n, (occurred, new_end) in enumerate(expected, start=4):
+        now = occurred + HOUR
+        p.advance(now)
+        outcome, effects = p.incident(incident(f"i{n}", occurred), now)
+        assert outcome.restrictions_extended == {"r1": new_end}
+        assert outcome.advice == [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP]
+        assert outcome.stage == Stage.RESTRICTED
+        assert "restriction" in kinds(effects)
+        r = p.state.restriction("r1")
+        assert r.status == RestrictionStatus.IN_FORCE
+        assert r.last_instance_at == occurred
+        assert r.ends_at == new_end
+    # The warning expired along the way; the restriction alone holds the stage.
+    assert p.state.warning("w1").status == WarningStatus.EXPIRED
+    assert p.state.stage == Stage.RESTRICTED
+
+
+def test_r12_late_report_of_an_old_instance_never_shortens():
+    """R12: the end date never moves backwards when an older instance arrives late."""
+    p = restricted_party()
+    p.incident(incident("i4", utc(2026, 5, 20, 18, 45)), utc(2026, 5, 21, 9, 0))
+    r = p.state.restriction("r1")
+    assert r.ends_at == utc(2026, 11, 20, 19, 45)
+    outcome, effects = p.incident(incident("i5", utc(2026, 3, 1, 9, 0)), utc(2026, 5, 22, 9, 0))
+    assert outcome.restrictions_extended == {}
+    assert outcome.advice == []
+    assert kinds(effects) == ["incident"]
+    assert r.last_instance_at == utc(2026, 5, 20, 18, 45)
+    assert r.ends_at == utc(2026, 11, 20, 19, 45)
+
+
+def test_r12_instance_in_repeated_autumn_hour_never_moves_end_backwards():
+    """R12, Dates: 01:10 GMT comes after 01:30 BST on 25 October, but its six months
+    fall earlier on the wall clock; the end date keeps the later one."""
+    p = restricted_party()
+    first = utc(2026, 10, 25, 0, 30)  # 01:30 BST
+    later = utc(2026, 10, 25, 1, 10)  # 01:10 GMT, forty minutes later
+    p.incident(incident("i4", utc(2026, 7, 1, 9, 0)), utc(2026, 7, 1, 10, 0))
+    p.incident(incident("i5", first), first + HOUR)
+    r = p.state.restriction("r1")
+    assert r.ends_at == utc(2027, 4, 25, 0, 30)
+    outcome, _ = p.incident(incident("i6", later), later + HOUR)
+    assert outcome.restrictions_extended == {}
+    assert r.last_instance_at == later
+    assert r.ends_at == utc(2027, 4, 25, 0, 30)
+
+
+def test_r20_other_behaviour_during_restriction_does_not_extend_it():
+    """R20, R12: only the same or similar behaviour moves the end date."""
+    p = restricted_party()
+    outcome, _ = p.incident(incident("d1", utc(2026, 3, 10, 12, 0), DEMANDS), utc(2026, 3, 10, 13, 0))
+    assert outcome.restrictions_extended == {}
+    assert outcome.advice == [Advice.ASK]
+    assert p.state.restriction("r1").ends_at == R1_ENDS
+
+
+def test_r12_restriction_expires_and_stays_on_record():
+    """R12, R3: at its end the restriction expires, keeps its dates, and opens R13's window."""
+    p = restricted_party()
+    p.advance(W1_EXPIRES)
+    assert kinds(p.advance(R1_ENDS - timedelta(seconds=1))) == []
+    effects = core(p.advance(R1_ENDS))
+    assert kinds(effects) == ["restriction", "stage_change", "party"]
+    r = p.state.restriction("r1")
+    assert r.status == RestrictionStatus.EXPIRED
+    assert r.ended_at == R1_ENDS
+    assert r.ends_at == R1_ENDS
+    assert r.recurrence_window_ends_at == R1_WINDOW_ENDS
+    assert effects[1].from_stage == Stage.RESTRICTED
+    assert effects[1].to_stage == Stage.RECURRENCE_WINDOW
+    assert len(p.state.restrictions) == 1
+
+
+def test_r12_restriction_based_on_old_instance_is_already_due():
+    """R12: a restriction ends six months after the last instance, even if decided late."""
+    p = warned_party()
+    p.incident(incident("i3", T_I3), T_I3 + HOUR)
+    decided = utc(2026, 9, 1, 10, 0)
+    p.advance(decided)
+    p.restrict(restriction("r1", ["i3"], decided), decided)
+    r = p.state.restriction("r1")
+    assert r.ends_at == R1_ENDS
+    # The workflow must wake at once to expire it.
+    assert rules.next_deadline(p.state, decided) == decided
+    p.advance(decided)
+    assert r.status == RestrictionStatus.EXPIRED
+    assert r.ended_at == R1_ENDS
+
+
+# --- R13: recurrence after a restriction -------------------------------------
+
+
+def expired_restriction_party() -> Party:
+    p = restricted_party()
+    p.advance(W1_EXPIRES)
+    p.advance(R1_ENDS)
+    return p
+
+
+def test_r13_recurrence_within_six_months_restricts_without_warning():
+    """R13: the same behaviour within six months after a restriction ended."""
+    p = expired_restriction_party()
+    occurred = utc(2026, 10, 1, 10, 0)
+    outcome, _ = p.incident(incident("i9", occurred), occurred + HOUR)
+    assert outcome.advice == [Advice.RESTRICT_WITHOUT_WARNING]
+    assert outcome.stage == Stage.RECURRENCE_WINDOW
+    decided = utc(2026, 10, 2, 9, 0)
+    p.restrict(restriction("r2", ["i9"], decided), decided)
+    r2 = p.state.restriction("r2")
+    assert r2.grounds == RestrictionGrounds.RECURRENCE
+    assert r2.status == RestrictionStatus.IN_FORCE
+    assert r2.starts_at == decided
+    assert r2.ends_at == utc(2027, 4, 1, 10, 0)
+    assert p.state.stage == Stage.RESTRICTED
+    assert p.state.warnings[0].status == WarningStatus.EXPIRED
+    assert len(p.state.warnings) == 1
+
+
+def test_r13_last_moment_of_window_still_counts():
+    """R13: the window is six months after the end, exclusive of its last instant."""
+    p = expired_restriction_party()
+    occurred = R1_WINDOW_ENDS - timedelta(seconds=1)
+    outcome, _ = p.incident(incident("i9", occurred), occurred)
+    assert outcome.advice == [Advice.RESTRICT_WITHOUT_WARNING]
+    p.restrict(restriction("r2", ["i9"], occurred), occurred)
+    assert p.state.restriction("r2").grounds == RestrictionGrounds.RECURRENCE
+
+
+def test_r13_after_window_closes_restriction_is_refused_again():
+    """R13, R14: after the window closes, a repeat needs a new warning first."""
+    p = expired_restriction_party()
+    effects = core(p.advance(R1_WINDOW_ENDS))
+    assert kinds(effects) == ["restriction", "stage_change", "party"]
+    assert effects[1].to_stage == Stage.ASKED
+    r1 = p.state.restriction("r1")
+    assert r1.status == RestrictionStatus.EXPIRED
+    assert r1.ended_at == R1_ENDS
+    occurred = R1_WINDOW_ENDS + timedelta(days=1)
+    outcome, _ = p.incident(incident("i9", occurred), occurred)
+    assert outcome.advice == [Advice.WARN]
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r2", ["i9"], occurred), occurred)
+    assert refused.value.rule == "R14"
+
+
+def test_r20_other_behaviour_in_recurrence_window_is_not_a_recurrence():
+    """R20, R13: only the same or similar behaviour may be restricted without warning."""
+    p = expired_restriction_party()
+    occurred = utc(2026, 10, 1, 10, 0)
+    outcome, _ = p.incident(incident("d1", occurred, DEMANDS), occurred)
+    assert outcome.advice == [Advice.ASK]
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r2", ["d1"], occurred), occurred)
+    assert refused.value.rule == "R14"
+
+
+# --- R15: zero tolerance -----------------------------------------------------
+
+
+def test_r15_zero_tolerance_from_first_contact_stops_direct_contact():
+    """R15: one threat of harm: restriction in force at once, no ask or warning, manager review."""
+    p = Party()
+    now = T_I1 + HOUR
+    outcome, effects = p.incident(incident("z1", T_I1, ZT), now)
+    assert outcome.advice == [Advice.ZERO_TOLERANCE_APPLIED]
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+    assert kinds(effects) == ["incident", "restriction", "stage_change", "party"]
+    assert p.state.stage == Stage.ZERO_TOLERANCE
+    assert p.state.asks == [] and p.state.warnings == []
+    [r] = p.state.restrictions
+    assert r.restriction_id == "zt-z1"
+    assert r.grounds == RestrictionGrounds.ZERO_TOLERANCE
+    assert r.status == RestrictionStatus.IN_FORCE
+    assert r.measures == [Measure.STOP_DIRECT_CONTACT]
+    assert r.categories == [ZT]
+    assert r.starts_at == now
+    assert r.last_instance_at == T_I1
+    assert r.ends_at == utc(2026, 7, 5, 9, 0)
+    [task] = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert task.status == TaskStatus.OPEN
+    assert task.subject_id == "z1"
+    assert tasks_saved(effects, TaskKind.ZERO_TOLERANCE_REVIEW) == [task]
+    assert outcome.next_deadline is not None
+
+
+def test_r15_second_zero_tolerance_incident_extends_and_opens_another_review():
+    """R15, R12: a further instance extends the same restriction and is reviewed too."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    later = utc(2026, 3, 31, 22, 30)  # 23:30 BST
+    outcome, _ = p.incident(incident("z2", later, ZT), later + HOUR)
+    assert outcome.restrictions_extended == {"zt-z1": utc(2026, 9, 30, 22, 30)}
+    [r] = p.state.restrictions
+    assert r.incident_ids == ["z1", "z2"]
+    assert r.ends_at == utc(2026, 9, 30, 22, 30)
+    reviews = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert [t.subject_id for t in reviews] == ["z1", "z2"]
+    assert all(t.status == TaskStatus.OPEN for t in reviews)
+
+
+def test_r15_zero_tolerance_ends_stage_even_while_warned():
+    """R15: zero tolerance overrides any earlier stage."""
+    p = warned_party()
+    outcome, _ = p.incident(incident("z1", T_I3, ZT), T_I3 + HOUR)
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+    assert p.state.restriction("zt-z1").status == RestrictionStatus.IN_FORCE
+
+
+def test_r15_restriction_request_for_zero_tolerance_needs_no_warning():
+    """R15, R14: zero tolerance is a ground in itself."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    p.restrict(restriction("r1", ["z1"], T_ASK, [Measure.WITHHOLD_CONTACT_DETAILS]), T_ASK)
+    r = p.state.restriction("r1")
+    assert r.grounds == RestrictionGrounds.ZERO_TOLERANCE
+    assert r.status == RestrictionStatus.IN_FORCE
+    assert r.ends_at == utc(2026, 7, 5, 9, 0)
+
+
+def test_r15_r12_zero_tolerance_instance_extends_every_restriction_covering_it():
+    """R15, R12: a further zero-tolerance instance moves the end of each restriction in
+    force for that behaviour, not only the automatic one."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    p.restrict(restriction("r1", ["z1"], T_ASK, [Measure.WITHHOLD_CONTACT_DETAILS]), T_ASK)
+    later = utc(2026, 2, 4, 10, 0)
+    outcome, _ = p.incident(incident("z2", later, ZT), later + HOUR)
+    assert outcome.restrictions_extended == {
+        "zt-z1": utc(2026, 8, 4, 9, 0),
+        "r1": utc(2026, 8, 4, 9, 0),
+    }
+    for rid in ("zt-z1", "r1"):
+        r = p.state.restriction(rid)
+        assert r.last_instance_at == later
+        assert r.ends_at == utc(2026, 8, 4, 9, 0)
+
+
+# --- R7, R9: escalated approval ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("party", "measures", "because"),
+    [
+        (
+            party_ref(kind=PartyKind.ORGANISATION),
+            [Measure.SINGLE_NAMED_CONTACT],
+            ["R7: the party is an organisation"],
+        ),
+        (
+            party_ref(professional_capacity=True),
+            [Measure.SINGLE_NAMED_CONTACT],
+            ["R7: the party acts in a professional capacity"],
+        ),
+        (
+            party_ref(),
+            [Measure.SINGLE_NAMED_CONTACT, Measure.STOP_WORK_ON_CASE, Measure.BLOCK_ALL_CONTACT],
+            ["R9: severe measures (block_all_contact, stop_work_on_case)"],
+        ),
+        (
+            party_ref(kind=PartyKind.ORGANISATION, professional_capacity=True),
+            [Measure.REFUSE_FURTHER_COMPLAINTS],
+            [
+                "R7: the party is an organisation",
+                "R7: the party acts in a professional capacity",
+                "R9: severe measures (refuse_further_complaints)",
+            ],
+        ),
+    ],
+    ids=["R7-organisation", "R7-professional", "R9-severe", "R7-R9-all"],
+)
+def test_r7_r9_restriction_awaits_approval_and_is_not_in_force(party, measures, because):
+    """R7, R9: the restriction is held for approval with an approval task; nothing starts."""
+    p = warned_party(party)
+    p.incident(incident("i3", T_I3, party=party), T_I3 + HOUR)
+    effects = p.restrict(restriction("r1", ["i3"], T_R1, measures), T_R1)
+    assert kinds(effects) == ["restriction"]
+    r = p.state.restriction("r1")
+    assert r.status == RestrictionStatus.AWAITING_APPROVAL
+    assert r.needs_approval_because == because
+    assert r.starts_at is None and r.ends_at is None
+    assert r.grounds == RestrictionGrounds.WARNING_IN_PLACE
+    [task] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert tasks_saved(effects, TaskKind.RESTRICTION_APPROVAL) == [task]
+    assert task.subject_id == "r1"
+    assert task.status == TaskStatus.OPEN
+    assert task.summary == "; ".join(because)
+    assert p.state.stage == Stage.WARNED
+    assert rules.stage_of(p.state, T_R1) == Stage.WARNED
+
+
+def test_r7_approval_starts_restriction_from_the_latest_instance():
+    """R7, R12: instances while approval is pending count when it starts."""
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    p = warned_party(org)
+    p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    pending_instance = utc(2026, 2, 20, 16, 0)
+    outcome, _ = p.incident(incident("i4", pending_instance, party=org), pending_instance + HOUR)
+    assert outcome.advice == [Advice.RESTRICT]
+    r = p.state.restriction("r1")
+    assert r.last_instance_at == pending_instance
+    assert r.ends_at is None
+    approved = utc(2026, 2, 25, 9, 0)
+    effects = rules.put_in_force(p.state, r, approved)
+    assert kinds(effects) == ["restriction"]
+    assert r.status == RestrictionStatus.IN_FORCE
+    assert r.starts_at == approved
+    assert r.ends_at == utc(2026, 8, 20, 15, 0)
+
+
+# --- R11: stepping up --------------------------------------------------------
+
+
+def test_r11_stepping_up_supersedes_the_old_restriction():
+    """R11: a stronger restriction replaces one that has not worked."""
+    p = restricted_party()
+    repeat = utc(2026, 3, 10, 12, 0)
+    p.incident(incident("i4", repeat), repeat + HOUR)
+    decided = utc(2026, 3, 11, 9, 0)
+    effects = p.restrict(
+        restriction("r2", ["i4"], decided, [Measure.SINGLE_CONTACT_CHANNEL, Measure.RESTRICT_TIME_OR_VOLUME], "r1"),
+        decided,
+    )
+    assert kinds(effects) == ["restriction", "restriction"]
+    r1, r2 = p.state.restriction("r1"), p.state.restriction("r2")
+    assert r2.grounds == RestrictionGrounds.STEPPING_UP
+    assert r2.status == RestrictionStatus.IN_FORCE
+    assert r2.replaces_restriction_id == "r1"
+    assert r2.starts_at == decided
+    assert r2.ends_at == utc(2026, 9, 10, 11, 0)
+    assert r1.status == RestrictionStatus.SUPERSEDED
+    assert r1.ended_at == decided
+    assert len(p.state.restrictions) == 2
+    assert p.state.stage == Stage.RESTRICTED
+    # Only the new restriction is extended from now on.
+    later = utc(2026, 4, 1, 9, 0)
+    outcome, _ = p.incident(incident("i5", later), later)
+    assert outcome.restrictions_extended == {"r2": utc(2026, 10, 1, 9, 0)}
+    assert r1.ends_at == utc(2026, 9, 10, 11, 0)
+
+
+def test_r11_stepping_up_never_ends_sooner_than_the_restriction_it_replaces():
+    """R11, R12: replacing a restriction carries its last instance over, so citing an
+    older incident cannot shorten the time the behaviour is managed."""
+    p = restricted_party()
+    repeat = utc(2026, 3, 10, 12, 0)
+    p.incident(incident("i4", repeat), repeat + HOUR)
+    decided = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], decided, [Measure.SINGLE_CONTACT_CHANNEL], "r1"), decided)
+    r2 = p.state.restriction("r2")
+    assert r2.grounds == RestrictionGrounds.STEPPING_UP
+    assert r2.last_instance_at == repeat
+    assert r2.ends_at == utc(2026, 9, 10, 11, 0)
+
+
+def test_r11_stepping_up_without_replacing_joins_the_old_one():
+    """R11: a stronger restriction may join the one in force."""
+    p = restricted_party()
+    decided = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], decided, [Measure.TIME_OUT]), decided)
+    assert p.state.restriction("r1").status == RestrictionStatus.IN_FORCE
+    assert p.state.restriction("r2").status == RestrictionStatus.IN_FORCE
+    assert p.state.restriction("r2").grounds == RestrictionGrounds.STEPPING_UP
+    later = utc(2026, 4, 1, 9, 0)
+    outcome, _ = p.incident(incident("i5", later), later)
+    assert outcome.restrictions_extended == {"r1": utc(2026, 10, 1, 9, 0), "r2": utc(2026, 10, 1, 9, 0)}
+
+
+@pytest.mark.parametrize("replaces", ["no-such-restriction", "r1"])
+def test_r11_replacing_a_restriction_not_in_force_is_refused(replaces):
+    """R11: only a restriction in force can be replaced."""
+    p = expired_restriction_party()
+    occurred = utc(2026, 10, 1, 10, 0)
+    p.incident(incident("i9", occurred), occurred)
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r2", ["i9"], occurred, replaces=replaces), occurred)
+    assert refused.value.rule == "R11"
+    assert len(p.state.restrictions) == 1
+
+
+def test_r11_stepping_up_needing_approval_supersedes_only_when_approved():
+    """R11, R9: a severe replacement waits for approval; the old one stays in force until then."""
+    p = restricted_party()
+    decided = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], decided, [Measure.BLOCK_ALL_CONTACT], "r1"), decided)
+    r1, r2 = p.state.restriction("r1"), p.state.restriction("r2")
+    assert r2.status == RestrictionStatus.AWAITING_APPROVAL
+    assert r1.status == RestrictionStatus.IN_FORCE
+    approved = utc(2026, 3, 13, 9, 0)
+    rules.put_in_force(p.state, r2, approved)
+    assert r1.status == RestrictionStatus.SUPERSEDED
+    assert r1.ended_at == approved
+    assert r2.ends_at == R1_ENDS
+
+
+# --- reading the state: stage, deadlines, dormancy ---------------------------
+
+
+def test_r3_stage_of_follows_the_record():
+    """R3: the stage is derived from what is live on the record."""
+    p = Party()
+    assert rules.stage_of(p.state, T_I1) == Stage.NONE
+    p = asked_party()
+    assert rules.stage_of(p.state, T_I2) == Stage.ASKED
+    p = warned_party()
+    assert rules.stage_of(p.state, T_I3) == Stage.WARNED
+    p = restricted_party()
+    assert rules.stage_of(p.state, T_R1) == Stage.RESTRICTED
+    p = expired_restriction_party()
+    assert rules.stage_of(p.state, R1_ENDS) == Stage.RECURRENCE_WINDOW
+    assert rules.stage_of(p.state, R1_WINDOW_ENDS) == Stage.ASKED
+
+
+def run_timers(p: Party, start, until) -> list:
+    """Wake at each next_deadline up to `until`, as the workflow's timer does."""
+    wakes, now = [], start
+    while (due := rules.next_deadline(p.state, now)) is not None and due <= until:
+        assert due >= now, "next_deadline went back in time"
+        now = due
+        wakes.append(now)
+        p.advance(now)
+        assert rules.next_deadline(p.state, now) != now, f"woke at {now} and nothing was done"
+    return wakes
+
+
+def test_r12_timers_wake_exactly_at_warning_restriction_and_window_ends():
+    """R5, R12, R13: the workflow's timer wakes at each end, and each end takes effect then."""
+    p = restricted_party()
+    wakes = run_timers(p, T_R1, R1_WINDOW_ENDS + timedelta(days=400))
+    assert {W1_EXPIRES, R1_ENDS, R1_WINDOW_ENDS} <= set(wakes)
+    assert p.state.warning("w1").status == WarningStatus.EXPIRED
+    r1 = p.state.restriction("r1")
+    assert r1.status == RestrictionStatus.EXPIRED
+    assert r1.ended_at == R1_ENDS
+    assert p.state.stage == Stage.ASKED
+    assert rules.deadlines(p.state) == []
+
+
+def test_r12_restriction_end_and_window_end_are_deadlines():
+    """R12, R13: an in-force restriction's end, then its window's end, are on the timer."""
+    p = restricted_party()
+    assert {W1_EXPIRES, R1_ENDS} <= set(rules.deadlines(p.state))
+    p.advance(W1_EXPIRES)
+    assert W1_EXPIRES not in rules.deadlines(p.state)
+    p.advance(R1_ENDS)
+    assert R1_ENDS not in rules.deadlines(p.state)
+    assert R1_WINDOW_ENDS in rules.deadlines(p.state)
+    assert rules.next_deadline(p.state, R1_ENDS + timedelta(days=40)) == R1_WINDOW_ENDS
+    p.advance(R1_WINDOW_ENDS)
+    assert rules.next_deadline(p.state, R1_WINDOW_ENDS + timedelta(days=40)) is None
+
+
+def test_r5_next_deadline_is_the_warning_expiry():
+    """R5: with only a warning live, its expiry is when the party next changes by itself."""
+    p = warned_party()
+    assert rules.next_deadline(p.state, T_W1 + timedelta(days=40)) == W1_EXPIRES
+    p.advance(W1_EXPIRES)
+    assert rules.next_deadline(p.state, W1_EXPIRES + timedelta(days=40)) is None
+
+
+def test_r5_next_deadline_is_now_when_something_is_overdue():
+    """R5: a deadline already passed means wake at once, not skip it."""
+    p = warned_party()
+    overdue = W1_EXPIRES + timedelta(days=3)
+    assert rules.next_deadline(p.state, overdue) == overdue
+
+
+def test_r3_is_dormant_only_when_nothing_is_live():
+    """R3: dormant means no live warning, restriction, recurrence window or open task."""
+    quiet = timedelta(days=60)
+    p = asked_party()
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, T_ASK + quiet) is True
+
+    p = warned_party()
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, T_W1 + quiet) is False
+    p.advance(W1_EXPIRES)
+    assert rules.is_dormant(p.state, W1_EXPIRES + quiet) is True
+
+    p = expired_restriction_party()
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, R1_ENDS + quiet) is False  # R13 window open
+    p.advance(R1_WINDOW_ENDS)
+    assert rules.is_dormant(p.state, R1_WINDOW_ENDS + quiet) is True
+
+
+def test_r15_open_review_task_keeps_party_awake():
+    """R15: an open zero-tolerance review keeps the party live after the restriction ends."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    end = p.state.restriction("zt-z1").ends_at
+    p.advance(end)
+    p.advance(six_months_after(end))
+    settle_other_tasks(p.state, keep=TaskKind.ZERO_TOLERANCE_REVIEW)
+    later = six_months_after(end) + timedelta(days=60)
+    assert rules.next_deadline(p.state, later) is None
+    assert rules.is_dormant(p.state, later) is False
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, later) is True
+
+
+def test_r7_pending_approval_keeps_party_awake():
+    """R7: a restriction awaiting approval keeps the party live even with no timer."""
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    p = warned_party(org)
+    p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    p.advance(W1_EXPIRES)
+    settle_other_tasks(p.state)  # even if the approval task were closed by mistake
+    later = W1_EXPIRES + timedelta(days=60)
+    assert rules.next_deadline(p.state, later) is None
+    assert rules.is_dormant(p.state, later) is False
+
+
+# --- messages: validation at the edge ----------------------------------------
+
+
+def _incident_payload(**changes) -> dict:
+    payload = {
+        "incident_id": "i1",
+        "party": {"party_id": PARTY_ID},
+        "category": "aggressive_or_abusive",
+        "behaviour_code": "verbal_abuse",
+        "occurred_at": "2026-03-01T10:00:00+00:00",
+        "reported_by": "staff-1",
+    }
+    payload.update(changes)
+    return payload
+
+
+def _restriction_payload(**changes) -> dict:
+    payload = {
+        "restriction_id": "r1",
+        "party_id": PARTY_ID,
+        "incident_ids": ["i1"],
+        "measures": ["single_named_contact"],
+        "proposed_by": "staff-1",
+        "reasons": "Abuse continued after a warning.",
+        "contact_arrangements": "Named caseworker only.",
+        "decided_at": "2026-03-01T10:00:00+00:00",
+    }
+    payload.update(changes)
+    return payload
+
+
+def test_r2_valid_incident_payload_parses():
+    """R2: a well-formed report parses with its offset kept."""
+    report = IncidentReport.model_validate(_incident_payload(occurred_at="2026-07-01T10:00:00+01:00"))
+    assert report.occurred_at == utc(2026, 7, 1, 9, 0)
+    assert report.party.kind == PartyKind.INDIVIDUAL
+    assert report.party.professional_capacity is False
+
+
+@pytest.mark.parametrize("naive", ["2026-03-01T10:00:00", utc(2026, 3, 1, 10).replace(tzinfo=None)])
+def test_dates_naive_datetime_is_rejected_with_clear_message(naive):
+    """Dates: a time without an offset is ambiguous and rejected, saying how to fix it."""
+    with pytest.raises(ValidationError) as error:
+        IncidentReport.model_validate(_incident_payload(occurred_at=naive))
+    [err] = error.value.errors()
+    assert err["loc"] == ("occurred_at",)
+    assert "must include a time zone offset, e.g. 2026-03-01T10:00:00+00:00" in err["msg"]
+
+
+@pytest.mark.parametrize(
+    ("model", "payload", "field"),
+    [
+        (AskRecord, {"ask_id": "a1", "party_id": PARTY_ID, "incident_ids": ["i1"], "asked_by": "s"}, "asked_at"),
+        (
+            WarningIssue,
+            {"warning_id": "w1", "party_id": PARTY_ID, "incident_ids": ["i1"], "issued_by": "s", "reasons": "r"},
+            "communicated_at",
+        ),
+        (RestrictionRequest, _restriction_payload(), "decided_at"),
+    ],
+)
+def test_dates_naive_datetime_rejected_on_every_command(model, payload, field):
+    """Dates: asks, warnings and restrictions reject naive times too."""
+    with pytest.raises(ValidationError, match="must include a time zone offset"):
+        model.model_validate({**payload, field: "2026-03-01T10:00:00"})
+    assert getattr(model.model_validate({**payload, field: "2026-03-01T10:00:00Z"}), field) == utc(2026, 3, 1, 10)
+
+
+def test_r2_behaviour_code_not_under_its_category_is_rejected():
+    """R2: the behaviour code must be one of the policy's examples under the category."""
+    with pytest.raises(ValidationError) as error:
+        IncidentReport.model_validate(_incident_payload(category="unacceptable_demands", behaviour_code="verbal_abuse"))
+    message = str(error.value)
+    assert "behaviour_code 'verbal_abuse' is not under category 'unacceptable_demands'" in message
+    assert "unreasonable_timescales" in message
+
+
+def test_r2_other_is_allowed_under_every_category():
+    """R2: the policy's examples do not cover everything; `other` is always allowed."""
+    for category in Category:
+        report = IncidentReport.model_validate(_incident_payload(category=category.value, behaviour_code="other"))
+        assert report.category == category
+
+
+def test_r2_unknown_category_is_rejected():
+    """R2: every incident has one of the six categories."""
+    with pytest.raises(ValidationError) as error:
+        IncidentReport.model_validate(_incident_payload(category="rude"))
+    assert error.value.errors()[0]["loc"] == ("category",)
+
+
+def test_r6_restriction_with_no_measures_is_rejected():
+    """R6, R8: a restriction is one or more measures."""
+    with pytest.raises(ValidationError) as error:
+        RestrictionRequest.model_validate(_restriction_payload(measures=[]))
+    [err] = error.value.errors()
+    assert err["loc"] == ("measures",)
+    assert err["type"] == "too_short"
+
+
+def test_r6_repeated_measures_are_rejected():
+    """R6, R8: each measure once."""
+    with pytest.raises(ValidationError, match="measures must not repeat"):
+        RestrictionRequest.model_validate(
+            _restriction_payload(measures=["single_named_contact", "time_out", "single_named_contact"])
+        )
+
+
+def test_r6_unknown_measure_is_rejected():
+    """R6, R8: measures come from the policy's list."""
+    with pytest.raises(ValidationError) as error:
+        RestrictionRequest.model_validate(_restriction_payload(measures=["banish"]))
+    assert error.value.errors()[0]["loc"] == ("measures", 0)
+
+
+def test_r10_restriction_without_reasons_is_rejected():
+    """R10: every restriction is explained, with its contact arrangements."""
+    for field in ("reasons", "contact_arrangements"):
+        with pytest.raises(ValidationError) as error:
+            RestrictionRequest.model_validate(_restriction_payload(**{field: ""}))
+        assert error.value.errors()[0]["loc"] == (field,)
+
+
+@pytest.mark.parametrize("bad", ["", "-starts-with-dash", "has space", "a/b", "x" * 65, "ünïcode"])
+def test_r1_bad_party_ids_are_rejected(bad):
+    """R1: party ids are the case system's ids: letters, digits and . _ : -, at most 64."""
+    with pytest.raises(ValidationError) as error:
+        IncidentReport.model_validate(_incident_payload(party={"party_id": bad}))
+    assert error.value.errors()[0]["loc"] == ("party", "party_id")
+    assert error.value.errors()[0]["type"] == "string_pattern_mismatch"
+    with pytest.raises(ValidationError) as error:
+        RestrictionRequest.model_validate(_restriction_payload(party_id=bad))
+    assert error.value.errors()[0]["loc"] == ("party_id",)
+
+
+def test_r1_good_party_ids_are_accepted():
+    """R1: the longest and most varied allowed ids pass."""
+    for good in ["p", "P-1", "case:123.4_x", "a" * 64]:
+        assert PartyRef(party_id=good).party_id == good
+
+
+@pytest.mark.parametrize(
+    ("model", "payload", "loc"),
+    [
+        (IncidentReport, _incident_payload(name="Jane Doe"), ("name",)),
+        (IncidentReport, _incident_payload(party={"party_id": PARTY_ID, "email": "x@example.org"}), ("party", "email")),
+        (RestrictionRequest, _restriction_payload(approved=True), ("approved",)),
+        (
+            WarningIssue,
+            {
+                "warning_id": "w1", "party_id": PARTY_ID, "incident_ids": ["i1"], "issued_by": "s",
+                "reasons": "r", "communicated_at": "2026-03-01T10:00:00Z", "expires_at": "2027-01-01T00:00:00Z",
+            },
+            ("expires_at",),
+        ),
+    ],
+)
+def test_r3_extra_fields_are_rejected(model, payload, loc):
+    """R3: unknown fields are refused, not silently dropped (no names or stray data on file)."""
+    with pytest.raises(ValidationError) as error:
+        model.model_validate(payload)
+    [err] = error.value.errors()
+    assert err["type"] == "extra_forbidden"
+    assert err["loc"] == loc
+
+
+def test_r4_command_needs_at_least_one_incident():
+    """R4, R5, R6: an ask, warning or restriction cites at least one incident."""
+    with pytest.raises(ValidationError) as error:
+        RestrictionRequest.model_validate(_restriction_payload(incident_ids=[]))
+    assert error.value.errors()[0]["loc"] == ("incident_ids",)
+
+
+def test_r2_messages_are_frozen():
+    """R2: a validated message cannot be altered afterwards."""
+    report = IncidentReport.model_validate(_incident_payload())
+    with pytest.raises(ValidationError):
+        report.category = Category.ZERO_TOLERANCE
