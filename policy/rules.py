@@ -88,11 +88,20 @@ def deadlines(state: PartyState) -> list[datetime]:
     for r in state.restrictions:
         if r.status == RestrictionStatus.IN_FORCE and r.ends_at is not None:
             found.append(r.ends_at)
-        elif r.status == RestrictionStatus.EXPIRED and r.recurrence_window_ends_at is not None:
+        elif _window_pending(r):
             found.append(r.recurrence_window_ends_at)
         if (review_opens := _review_due(state, r)) is not None:
             found.append(review_opens)
     return found + task_deadlines(state)
+
+
+def _window_pending(r: RestrictionEntry) -> bool:
+    """An R13 window whose end the workflow has not yet passed."""
+    return (
+        r.status == RestrictionStatus.EXPIRED
+        and r.recurrence_window_ends_at is not None
+        and not r.recurrence_window_closed
+    )
 
 
 def next_deadline(state: PartyState, now: datetime) -> datetime | None:
@@ -148,13 +157,10 @@ def advance_time(state: PartyState, now: datetime) -> list[Effect]:
             r.recurrence_window_ends_at = six_months_after(r.ends_at, state.timezone)
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
     for r in state.restrictions:
-        if (
-            r.status == RestrictionStatus.EXPIRED
-            and r.recurrence_window_ends_at is not None
-            and r.recurrence_window_ends_at <= now
-        ):
-            # The window has passed; it no longer needs a timer.
-            r.recurrence_window_ends_at = None
+        if _window_pending(r) and r.recurrence_window_ends_at <= now:
+            # The window has passed and needs no timer; its date stays on record
+            # (R3), so a late report of an incident inside it still counts (R13).
+            r.recurrence_window_closed = True
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
     for r in state.restrictions:
         opens_at = _review_due(state, r)

@@ -85,6 +85,7 @@ class RestrictionEntry(BaseModel):
     ends_at: datetime | None = None
     ended_at: datetime | None = None
     recurrence_window_ends_at: datetime | None = None
+    recurrence_window_closed: bool = False
     replaces_restriction_id: str | None = None
 
     def covers(self, category: Category) -> bool:

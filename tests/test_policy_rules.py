@@ -587,6 +587,21 @@ def test_r13_after_window_closes_restriction_is_refused_again():
     assert refused.value.rule == "R14"
 
 
+def test_r13_incident_inside_window_reported_after_it_closed_still_counts():
+    """R13, R3: a passed window keeps its date on record, so a late report of an
+    incident inside it still allows a restriction without a new warning."""
+    p = expired_restriction_party()
+    p.advance(R1_WINDOW_ENDS + timedelta(days=2))
+    r1 = p.state.restriction("r1")
+    assert r1.recurrence_window_closed and r1.recurrence_window_ends_at == R1_WINDOW_ENDS
+    occurred = R1_WINDOW_ENDS - timedelta(days=1)
+    reported = R1_WINDOW_ENDS + timedelta(days=2)
+    outcome, _ = p.incident(incident("i9", occurred), reported)
+    assert outcome.advice == [Advice.RESTRICT_WITHOUT_WARNING]
+    p.restrict(restriction("r2", ["i9"], reported), reported)
+    assert p.state.restriction("r2").grounds == RestrictionGrounds.RECURRENCE
+
+
 def test_r20_other_behaviour_in_recurrence_window_is_not_a_recurrence():
     """R20, R13: only the same or similar behaviour may be restricted without warning."""
     p = expired_restriction_party()
