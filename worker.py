@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.records import RecordActivities
+from activities.tasks import TaskActivities
 from records.db import create_schema, make_engine
 from records.store import RecordStore
 from settings import Settings, get_settings
@@ -21,12 +22,14 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
     """A worker for the party workflows, writing to the records database in `settings`."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    records = RecordActivities(RecordStore(engine))
+    store = RecordStore(engine)
+    records = RecordActivities(store)
+    task_planner = TaskActivities(store)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[PartyWorkflow],
-        activities=[records.write_effects, records.load_party_state],
+        activities=[records.write_effects, records.load_party_state, task_planner.plan_task],
         # Record writes are blocking SQLAlchemy calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.max_cached_workflows,

@@ -1,6 +1,6 @@
 """Engines for the records database: a SQLite file or PostgreSQL."""
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlmodel import SQLModel
 
 from records import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -39,5 +39,35 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the records tables that do not exist yet (no migrations so far)."""
+    """Create the records tables that do not exist yet, and add the columns a
+    table made by an earlier version lacks (no other migrations so far).
+
+    An added column is nullable, whatever the model says: rows written before
+    it existed have no value until they are next saved. Their `data` JSON is
+    whole, and it is what the state is rebuilt from.
+    """
     SQLModel.metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    found = inspect(engine)
+    preparer = engine.dialect.identifier_preparer
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            if not found.has_table(table.name):
+                continue
+            present = {column["name"] for column in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = ""
+                if column.server_default is not None:
+                    default = f" DEFAULT {column.server_default.arg.compile(dialect=engine.dialect)}"
+                connection.execute(
+                    text(
+                        f"ALTER TABLE {preparer.format_table(table)}"
+                        f" ADD COLUMN {preparer.format_column(column)} {kind}{default}"
+                    )
+                )

@@ -11,19 +11,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func
+from sqlalchemy import Connection, Engine, Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
 from policy.messages import PartyRef
 from policy.state import (
+    AdjustmentEntry,
+    AdjustmentSaved,
     AskEntry,
     AskSaved,
+    DecisionEntry,
+    DecisionRecorded,
     EffectBatch,
     HumanTask,
     IncidentBrief,
     IncidentRecorded,
     MessageRejected,
+    NoticeQueued,
     PartySaved,
     PartyState,
     Rejection,
@@ -34,14 +39,18 @@ from policy.state import (
     WarningEntry,
     WarningSaved,
 )
-from policy.vocabulary import PartyKind, Stage
+from policy.vocabulary import PartyKind, Role, Stage, TaskKind, TaskStatus
 from records.tables import (
+    AdjustmentRow,
     AskRow,
+    DecisionRow,
     IncidentRow,
+    NoticeRow,
     PartyRow,
     RejectionRow,
     RestrictionRow,
     StageChangeRow,
+    StaffRow,
     TaskRow,
     WarningRow,
 )
@@ -75,9 +84,32 @@ _ASK = _Write(AskRow, "ask_id", upsert=True)
 _WARNING = _Write(WarningRow, "warning_id", upsert=True)
 _RESTRICTION = _Write(RestrictionRow, "restriction_id", upsert=True)
 _TASK = _Write(TaskRow, "task_id", upsert=True)
+_DECISION = _Write(DecisionRow, "decision_id", upsert=False)
+_ADJUSTMENT = _Write(AdjustmentRow, "adjustment_id", upsert=True)
+_NOTICE = _Write(NoticeRow, "notice_id", upsert=False)
 _STAGE_CHANGE = _Write(StageChangeRow, "change_id", upsert=False)
 _REJECTION = _Write(RejectionRow, "rejection_key", upsert=False)
-_WRITE_ORDER = (_PARTY_IF_ABSENT, _PARTY, _INCIDENT, _ASK, _WARNING, _RESTRICTION, _TASK, _STAGE_CHANGE, _REJECTION)
+_WRITE_ORDER = (
+    _PARTY_IF_ABSENT,
+    _PARTY,
+    _INCIDENT,
+    _ASK,
+    _WARNING,
+    _RESTRICTION,
+    _TASK,
+    _DECISION,
+    _ADJUSTMENT,
+    _NOTICE,
+    _STAGE_CHANGE,
+    _REJECTION,
+)
+_STAFF = _Write(StaffRow, "staff_id", upsert=True, kept=("created_at",))
+
+
+class TaskListing(HumanTask):
+    """An open task as the task list shows it: the `HumanTask` and its party."""
+
+    party_id: str
 
 
 class RecordStore:
@@ -107,10 +139,10 @@ class RecordStore:
     def apply(self, batch: EffectBatch) -> int:
         """Write a batch of effects to the file in one transaction.
 
-        Idempotent: incidents, stage changes and rejections are recorded once;
-        the party, asks, warnings, restrictions and tasks are saved whole, so
-        the latest save of each wins. Applying the same batch twice changes
-        nothing.
+        Idempotent: incidents, decisions, notices, stage changes and
+        rejections are recorded once; the party, asks, warnings,
+        restrictions, tasks and adjustments are saved whole, so the latest
+        save of each wins. Applying the same batch twice changes nothing.
 
         Args:
             batch: The effects, in the order the rules produced them.
@@ -147,6 +179,12 @@ class RecordStore:
                     add(_RESTRICTION, _restriction_row(effect.party_id, effect.restriction))
                 case TaskSaved():
                     add(_TASK, _task_row(effect.party_id, effect.task))
+                case DecisionRecorded():
+                    add(_DECISION, _decision_row(effect.party_id, effect.decision))
+                case AdjustmentSaved():
+                    add(_ADJUSTMENT, _adjustment_row(effect.party_id, effect.adjustment))
+                case NoticeQueued():
+                    add(_NOTICE, _notice_row(effect))
                 case StageChanged():
                     add(_STAGE_CHANGE, _stage_change_row(effect))
                 case MessageRejected():
@@ -193,7 +231,13 @@ class RecordStore:
             if row is None:
                 return None
             incidents = session.exec(
-                select(IncidentRow.incident_id, IncidentRow.category, IncidentRow.occurred_at)
+                select(
+                    IncidentRow.incident_id,
+                    IncidentRow.category,
+                    IncidentRow.occurred_at,
+                    IncidentRow.experienced_by,
+                    IncidentRow.reported_by,
+                )
                 .where(IncidentRow.party_id == pid)
                 .order_by(IncidentRow.occurred_at, IncidentRow.incident_id)
             ).all()
@@ -205,6 +249,9 @@ class RecordStore:
                 select(RestrictionRow.data).where(RestrictionRow.party_id == pid).order_by(RestrictionRow.seq)
             ).all()
             tasks = session.exec(select(TaskRow.data).where(TaskRow.party_id == pid).order_by(TaskRow.seq)).all()
+            adjustments = session.exec(
+                select(AdjustmentRow.data).where(AdjustmentRow.party_id == pid).order_by(AdjustmentRow.seq)
+            ).all()
             rejections = session.exec(
                 select(RejectionRow)
                 .where(RejectionRow.party_id == pid)
@@ -222,14 +269,18 @@ class RecordStore:
             timezone=timezone,
             stage=Stage(row.stage),
             incidents={
-                incident_id: IncidentBrief(category=category, occurred_at=occurred_at)
-                for incident_id, category, occurred_at in incidents
+                # As the rules keep it: who experienced it, else who reported it (four eyes).
+                incident_id: IncidentBrief(
+                    category=category, occurred_at=occurred_at, colleague=experienced_by or reported_by
+                )
+                for incident_id, category, occurred_at, experienced_by, reported_by in incidents
             },
             incident_count=len(incidents),
             asks=[AskEntry.model_validate(data) for data in asks],
             warnings=[WarningEntry.model_validate(data) for data in warnings],
             restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
             tasks=[HumanTask.model_validate(data) for data in tasks],
+            adjustments=[AdjustmentEntry.model_validate(data) for data in adjustments],
             rejections=[
                 Rejection(
                     received_at=r.received_at,
@@ -297,6 +348,165 @@ class RecordStore:
         """One human task by its id, or None."""
         found = self._rows(select(TaskRow).where(TaskRow.task_id == task_id))
         return found[0] if found else None
+
+    def open_tasks(
+        self,
+        *,
+        role: Role | None = None,
+        person: str | None = None,
+        kind: TaskKind | None = None,
+        party_id: str | None = None,
+        due_before: datetime | None = None,
+    ) -> list[TaskListing]:
+        """The task list: open tasks, soonest due first (tasks not yet planned last).
+
+        Args:
+            role: Only tasks this role may decide now: a candidate role, or an
+                escalation role once the task escalated (`HumanTask.deciding_roles`).
+            person: Only tasks this member of staff may decide: active, holding
+                one of the deciding roles, and not excluded (four eyes). An
+                unknown or inactive person has none.
+            kind: Only tasks of this kind.
+            party_id: Only this party's tasks.
+            due_before: Only tasks due before this instant (planned tasks only).
+
+        Returns:
+            Each task as the workflow last saved it, with its party id.
+        """
+        query = select(TaskRow.party_id, TaskRow.data).where(TaskRow.status == TaskStatus.OPEN.value)
+        if kind is not None:
+            query = query.where(TaskRow.kind == TaskKind(kind).value)
+        if party_id is not None:
+            query = query.where(TaskRow.party_id == party_id)
+        if due_before is not None:
+            query = query.where(TaskRow.due_at < due_before)  # type: ignore[operator]
+        query = query.order_by(
+            TaskRow.due_at.is_(None),  # type: ignore[union-attr]
+            TaskRow.due_at,
+            TaskRow.seq,
+        )
+        listed = [TaskListing.model_validate({**data, "party_id": pid}) for pid, data in self._rows(query)]
+        if role is not None:
+            listed = [t for t in listed if Role(role) in t.deciding_roles()]
+        if person is not None:
+            staff = self.staff(person)
+            held = set(staff.roles) if staff is not None and staff.active else set()
+            listed = [
+                t
+                for t in listed
+                if person not in t.excluded_staff and held.intersection(r.value for r in t.deciding_roles())
+            ]
+        return listed
+
+    def decisions(self, task_id: str | None = None, party_id: str | None = None) -> list[DecisionRow]:
+        """Decisions on tasks, in the order they were recorded."""
+        query = select(DecisionRow).order_by(DecisionRow.seq)
+        if task_id is not None:
+            query = query.where(DecisionRow.task_id == task_id)
+        if party_id is not None:
+            query = query.where(DecisionRow.party_id == party_id)
+        return self._rows(query)
+
+    def adjustments(self, party_id: str) -> list[AdjustmentRow]:
+        """The party's requested adjustments (R16), in the order they were requested."""
+        return self._rows(
+            select(AdjustmentRow).where(AdjustmentRow.party_id == party_id).order_by(AdjustmentRow.seq)
+        )
+
+    def notices(self, party_id: str | None = None, unsent_only: bool = False) -> list[NoticeRow]:
+        """Notices to staff, in the order they were queued.
+
+        Args:
+            party_id: Only this party's notices; all parties' if None.
+            unsent_only: Only notices not yet marked sent.
+        """
+        query = select(NoticeRow).order_by(NoticeRow.seq)
+        if party_id is not None:
+            query = query.where(NoticeRow.party_id == party_id)
+        if unsent_only:
+            query = query.where(NoticeRow.sent_at.is_(None))  # type: ignore[union-attr]
+        return self._rows(query)
+
+    def mark_notice_sent(self, notice_id: str, at: datetime) -> bool:
+        """Record that a notice was sent; the first time counts.
+
+        Returns:
+            True if the notice was unsent until now.
+        """
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(NoticeRow)
+                .where(NoticeRow.notice_id == notice_id, NoticeRow.sent_at.is_(None))  # type: ignore[union-attr]
+                .values(sent_at=at)
+            )
+        return result.rowcount == 1
+
+    # --- staff -------------------------------------------------------------------
+
+    def add_staff(
+        self, staff_id: str, name: str, roles: Sequence[Role], *, active: bool = True, at: datetime | None = None
+    ) -> StaffRow:
+        """Add a member of staff, or replace the name, roles and active flag of one already known.
+
+        Args:
+            staff_id: The id staff use in messages (`decided_by`, `proposed_by` ...).
+            name: Their name.
+            roles: The roles they hold (at least one).
+            active: False for someone who no longer decides tasks.
+            at: When; now if None.
+
+        Returns:
+            The row as stored.
+        """
+        staff_id = staff_id.strip()
+        if not staff_id:
+            raise ValueError("a staff id must not be empty")
+        held = sorted({Role(r).value for r in roles})
+        if not held:
+            raise ValueError("a member of staff holds at least one role")
+        now = at or datetime.now(UTC)
+        row = {
+            "staff_id": staff_id,
+            "name": name,
+            "roles": held,
+            "active": active,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._engine.begin() as connection:
+            self._write(connection, _STAFF, [row])
+        found = self.staff(staff_id)
+        assert found is not None
+        return found
+
+    def set_staff_active(self, staff_id: str, active: bool, at: datetime | None = None) -> bool:
+        """Mark a member of staff active or inactive; False if unknown."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(StaffRow)
+                .where(StaffRow.staff_id == staff_id)  # type: ignore[arg-type]
+                .values(active=active, updated_at=at or datetime.now(UTC))
+            )
+        return result.rowcount == 1
+
+    def staff(self, staff_id: str) -> StaffRow | None:
+        """One member of staff, or None."""
+        with Session(self._engine) as session:
+            return session.get(StaffRow, staff_id)
+
+    def list_staff(self, role: Role | None = None, *, active_only: bool = False) -> list[StaffRow]:
+        """Staff by id, all or those holding `role`."""
+        rows: list[StaffRow] = self._rows(select(StaffRow).order_by(StaffRow.staff_id))
+        if role is not None:
+            rows = [r for r in rows if Role(role).value in r.roles]
+        if active_only:
+            rows = [r for r in rows if r.active]
+        return rows
+
+    def staff_holding(self, roles: Sequence[Role]) -> list[str]:
+        """Ids of the active staff who hold any of `roles`, sorted."""
+        wanted = {Role(r).value for r in roles}
+        return [r.staff_id for r in self.list_staff(active_only=True) if wanted.intersection(r.roles)]
 
     def rejections(self, party_id: str) -> list[RejectionRow]:
         """Every message rejected for the party, oldest first."""
@@ -420,7 +630,53 @@ def _task_row(party_id: str, task: HumanTask) -> dict[str, Any]:
         "subject_id": task.subject_id,
         "created_at": task.created_at,
         "summary": task.summary,
+        "due_at": task.due_at,
+        "escalated": task.escalated_at is not None,
+        "candidate_roles": _values(task.candidate_roles),
+        "deciding_roles": _values(task.deciding_roles()),
+        "excluded_staff": list(task.excluded_staff),
         "data": task.model_dump(mode="json"),
+    }
+
+
+def _decision_row(party_id: str, decision: DecisionEntry) -> dict[str, Any]:
+    return {
+        "decision_id": decision.decision_id,
+        "task_id": decision.task_id,
+        "party_id": party_id,
+        "decided_by": decision.decided_by,
+        "role": decision.role.value,
+        "outcome": decision.outcome.value,
+        "reason": decision.reason,
+        "decided_at": decision.decided_at,
+        "data": decision.model_dump(mode="json"),
+    }
+
+
+def _adjustment_row(party_id: str, adjustment: AdjustmentEntry) -> dict[str, Any]:
+    a = adjustment
+    return {
+        "adjustment_id": a.adjustment_id,
+        "party_id": party_id,
+        "status": a.status.value,
+        "requested_at": a.requested_at,
+        "recorded_by": a.recorded_by,
+        "advice_task_id": a.advice_task_id,
+        "decided_by": a.decided_by,
+        "decided_at": a.decided_at,
+        "data": a.model_dump(mode="json"),
+    }
+
+
+def _notice_row(effect: NoticeQueued) -> dict[str, Any]:
+    return {
+        "notice_id": effect.notice_id,
+        "party_id": effect.party_id,
+        "task_id": effect.task_id,
+        "kind": effect.notice.value,
+        "roles": _values(effect.roles),
+        "at": effect.at,
+        "text": effect.text,
     }
 
 

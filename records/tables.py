@@ -15,7 +15,7 @@ backdated; several entries may share one workflow instant).
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -143,17 +143,88 @@ class StageChangeRow(SQLModel, table=True):
 
 
 class TaskRow(SQLModel, table=True):
+    """A human task; `data` is the whole `HumanTask`, decisions included."""
+
     __tablename__ = "task"
 
     seq: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(unique=True)
     party_id: str = Field(index=True)
-    kind: str
+    kind: str = Field(index=True)
     status: str = Field(index=True)
     subject_id: str
     created_at: datetime = _utc()
     summary: str
+    due_at: datetime | None = _utc(default=None, index=True)
+    escalated: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    candidate_roles: list[str] = _json(default_factory=list)
+    # Candidates, joined by the escalation roles once the task escalated.
+    deciding_roles: list[str] = _json(default_factory=list)
+    excluded_staff: list[str] = _json(default_factory=list)
     data: dict[str, Any] = _json()
+
+
+class StaffRow(SQLModel, table=True):
+    """A member of staff and the roles they hold (R7, R16): who may decide tasks."""
+
+    __tablename__ = "staff"
+
+    staff_id: str = Field(primary_key=True)
+    name: str
+    roles: list[str] = _json(default_factory=list)
+    active: bool = True
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class DecisionRow(SQLModel, table=True):
+    """A decision on a human task: who, in which role, when, how and why."""
+
+    __tablename__ = "decision"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    decision_id: str = Field(unique=True)
+    task_id: str = Field(index=True)
+    party_id: str = Field(index=True)
+    decided_by: str = Field(index=True)
+    role: str
+    outcome: str
+    reason: str = ""
+    decided_at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class AdjustmentRow(SQLModel, table=True):
+    """R16: a requested reasonable adjustment and what became of it."""
+
+    __tablename__ = "adjustment"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    adjustment_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    status: str = Field(index=True)
+    requested_at: datetime = _utc()
+    recorded_by: str
+    advice_task_id: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = _utc(default=None)
+    data: dict[str, Any] = _json()
+
+
+class NoticeRow(SQLModel, table=True):
+    """A notice to staff about a task; a notifier sends it and sets `sent_at`."""
+
+    __tablename__ = "notice"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    notice_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    task_id: str = Field(index=True)
+    kind: str
+    roles: list[str] = _json(default_factory=list)
+    at: datetime = _utc()
+    text: str
+    sent_at: datetime | None = _utc(default=None, index=True)
 
 
 class RejectionRow(SQLModel, table=True):

@@ -1,24 +1,55 @@
 """`ubp`: run the dev stack, send case-system messages, show a party's status."""
 
 import asyncio
+import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
-from policy.vocabulary import BEHAVIOUR_CODES, Category, Measure, PartyKind, WarningMethod
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    AskRecord,
+    IncidentReport,
+    RestrictionRequest,
+    TaskDecision,
+    WarningIssue,
+)
+from policy.vocabulary import (
+    BEHAVIOUR_CODES,
+    Category,
+    Measure,
+    PartyKind,
+    Role,
+    SupportOption,
+    TaskKind,
+    TaskOutcome,
+    WarningMethod,
+)
 from settings import get_settings
 from starter import demo
 from starter.client import PartyClient, connect
 
+if TYPE_CHECKING:
+    from records.store import RecordStore
+
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff and the roles they hold (R7, R16)", no_args_is_help=True)
+tasks_app = typer.Typer(help="Human tasks: the task list, and deciding a task", no_args_is_help=True)
+adjustment_app = typer.Typer(help="R16: reasonable adjustments", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(adjustment_app, name="adjustment")
 
 Party = Annotated[str, typer.Option("--party", help="the case system's party id")]
 Incidents = Annotated[list[str], typer.Option("--incident", help="incident id (repeatable)")]
@@ -67,6 +98,34 @@ def _send(call: Callable[[PartyClient], Awaitable[BaseModel | None]]) -> None:
 
 def _at(value: str | None) -> str:
     return value or datetime.now(UTC).isoformat()
+
+
+def _instant(value: str, option: str) -> datetime:
+    """An ISO 8601 instant with its offset, from a command-line option."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: not an ISO 8601 date-time: {value!r}", 2)
+        raise  # unreachable: _fail exits
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        _fail(f"{option}: include a time zone offset, e.g. 2026-12-24T17:00:00+00:00", 2)
+    return parsed.astimezone(UTC)
+
+
+@contextmanager
+def _records() -> "Iterator[RecordStore]":
+    """The records database in the settings (DATABASE_URL), tables created if missing."""
+    from records.db import create_schema, make_engine
+    from records.store import RecordStore
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        create_schema(engine)
+        yield RecordStore(engine)
+    except SQLAlchemyError as err:
+        _fail(f"records database: {type(getattr(err, 'orig', None) or err).__name__}: {getattr(err, 'orig', err)}", 1)
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -219,3 +278,174 @@ def seed_demo() -> None:
     except RuntimeError as err:
         _fail(str(err), 1)
 
+
+
+# --- staff -------------------------------------------------------------------------
+
+
+@staff_app.command("add")
+def staff_add(
+    staff_id: Annotated[str, typer.Argument(help="the id staff use in messages (--by)")],
+    name: Annotated[str, typer.Option(help="their name")],
+    role: Annotated[list[Role], typer.Option("--role", help="a role they hold (repeatable)")],
+) -> None:
+    """Add a member of staff, or replace the name and roles of one already known (and make them active)."""
+    with _records() as store:
+        try:
+            row = store.add_staff(staff_id, name, role)
+        except ValueError as err:
+            _fail(str(err), 2)
+    typer.echo(f"{row.staff_id}: {row.name} ({', '.join(row.roles)})")
+
+
+@staff_app.command("list")
+def staff_list(
+    role: Annotated[Role | None, typer.Option(help="only staff holding this role")] = None,
+) -> None:
+    """List staff and their roles."""
+    with _records() as store:
+        rows = store.list_staff(role)
+    for row in rows:
+        typer.echo(f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{'active' if row.active else 'inactive'}")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(staff_id: str) -> None:
+    """Mark a member of staff inactive: they no longer decide tasks."""
+    with _records() as store:
+        if not store.set_staff_active(staff_id, False):
+            _fail(f"unknown member of staff {staff_id!r}", 2)
+    typer.echo(f"{staff_id}: inactive")
+
+
+# --- tasks -------------------------------------------------------------------------
+
+
+@tasks_app.command("list")
+def tasks_list(
+    role: Annotated[Role | None, typer.Option(help="tasks this role may decide now")] = None,
+    person: Annotated[str | None, typer.Option(help="tasks this member of staff may decide")] = None,
+    kind: Annotated[TaskKind | None, typer.Option(help="tasks of this kind")] = None,
+    party: Annotated[str | None, typer.Option(help="one party's tasks")] = None,
+    due_before: Annotated[str | None, typer.Option(help="due before this ISO 8601 instant (with offset)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the whole tasks as JSON")] = False,
+) -> None:
+    """List open tasks from the records database, soonest due first."""
+    before = _instant(due_before, "--due-before") if due_before else None
+    with _records() as store:
+        listed = store.open_tasks(role=role, person=person, kind=kind, party_id=party, due_before=before)
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in listed], indent=2))
+        return
+    for t in listed:
+        due = t.due_at.isoformat() if t.due_at else "unplanned"
+        flags = " ESCALATED" if t.escalated_at else ""
+        flags += " OVERDUE" if t.overdue_since else ""
+        roles = ",".join(r.value for r in t.deciding_roles())
+        typer.echo(f"{t.task_id}\t{t.party_id}\t{t.kind.value}\tdue {due}{flags}\t[{roles}]\t{t.summary}")
+
+
+@tasks_app.command("decide")
+def tasks_decide(
+    task_id: str,
+    by: Annotated[str, typer.Option("--by", help="staff id of the person deciding")],
+    role: Annotated[Role, typer.Option(help="the role they decide in")],
+    outcome: Annotated[TaskOutcome, typer.Option(help="the decision")],
+    party: Annotated[
+        str | None, typer.Option("--party", help="the task's party id; default: looked up in the records database")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="why (required to reject, lift, step up or recuse)")] = "",
+    police_referral: Annotated[
+        bool | None,
+        typer.Option("--police-referral/--no-police-referral", help="R15: required on a zero-tolerance review"),
+    ] = None,
+    support: Annotated[
+        list[SupportOption] | None, typer.Option("--support", help="R18: support offered (repeatable)")
+    ] = None,
+    decision_id: Annotated[
+        str | None, typer.Option(help="idempotency key, to retry a decision; default a new id")
+    ] = None,
+) -> None:
+    """Decide a task, as a member of staff holding --role (checked against the staff list first)."""
+    from starter.staff import StaffCheckFailed, require_role
+
+    with _records() as store:
+        try:
+            require_role(store, by, role)
+        except StaffCheckFailed as err:
+            _fail(f"refused: {err}", 2)
+        if party is None:
+            row = store.task(task_id)
+            if row is None:
+                _fail(f"unknown task {task_id!r} in the records database; give --party", 2)
+            party = row.party_id
+    decision = _build(
+        TaskDecision,
+        decision_id=decision_id or f"dec-{uuid.uuid4().hex}",
+        party_id=party,
+        task_id=task_id,
+        decided_by=by,
+        role=role,
+        outcome=outcome,
+        reason=reason,
+        police_referral=police_referral,
+        support_offered=support or [],
+        decided_at=datetime.now(UTC),
+    )
+    _send(lambda c: c.decide_task(decision))
+
+
+# --- adjustments (R16) -----------------------------------------------------------------
+
+
+@adjustment_app.command("request")
+def adjustment_request(
+    party: Party,
+    description: Annotated[str, typer.Option(help="the adjustment asked for")],
+    by: By,
+    at: At = None,
+    adjustment_id: Annotated[str | None, typer.Option(help="idempotency key; default a new id")] = None,
+) -> None:
+    """Record a reasonable adjustment the party asked for."""
+    message = _build(
+        AdjustmentRequest,
+        adjustment_id=adjustment_id or f"adj-{uuid.uuid4().hex[:12]}",
+        party_id=party,
+        description=description,
+        requested_at=_at(at),
+        recorded_by=by,
+    )
+    _send(lambda c: c.request_adjustment(message))
+
+
+@adjustment_app.command("advice")
+def adjustment_advice(
+    adjustment_id: str,
+    party: Party,
+    by: By,
+) -> None:
+    """Ask a specialist adviser about a requested adjustment (a task for them)."""
+    message = _build(AdviceRequest, adjustment_id=adjustment_id, party_id=party, requested_by=by)
+    _send(lambda c: c.seek_advice(message))
+
+
+@adjustment_app.command("decide")
+def adjustment_decide(
+    adjustment_id: str,
+    party: Party,
+    agree: Annotated[bool, typer.Option("--agree/--decline", help="agree to it, or decline it (after advice)")],
+    by: By,
+    reason: Annotated[str, typer.Option(help="why")],
+    at: At = None,
+) -> None:
+    """Agree or decline a requested adjustment; declining needs specialist advice first (R16)."""
+    message = _build(
+        AdjustmentDecision,
+        adjustment_id=adjustment_id,
+        party_id=party,
+        agree=agree,
+        decided_by=by,
+        reason=reason,
+        decided_at=_at(at),
+    )
+    _send(lambda c: c.decide_adjustment(message))

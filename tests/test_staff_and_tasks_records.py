@@ -1,0 +1,534 @@
+"""Staff and roles, task planning's eligibility, the task list, and decisions,
+adjustments and notices on file: idempotent, and rebuilt into the state.
+
+Runs against a real SQLite file and, when reachable, PostgreSQL.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert
+from temporalio.testing import ActivityEnvironment
+from typer.testing import CliRunner
+
+from activities.tasks import TaskActivities
+from policy.messages import PartyRef
+from policy.state import (
+    AdjustmentEntry,
+    AdjustmentSaved,
+    DecisionEntry,
+    DecisionRecorded,
+    Effect,
+    EffectBatch,
+    HumanTask,
+    NoticeQueued,
+    PartySaved,
+    TaskPlanRequest,
+    TaskSaved,
+)
+from policy.vocabulary import (
+    AdjustmentStatus,
+    NoticeKind,
+    PartyKind,
+    Role,
+    Stage,
+    SupportOption,
+    TaskKind,
+    TaskOutcome,
+    TaskStatus,
+)
+from records.db import create_schema, make_engine
+from records.store import RecordStore
+from settings import get_settings
+from starter.staff import StaffCheckFailed, require_role
+from tests.records_fixtures import record_store  # noqa: F401  (the fixture)
+
+TZ = "Europe/London"
+T0 = datetime(2026, 12, 21, 10, 0, tzinfo=UTC)
+SENIOR = [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+ALTERNATES = [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def add_people(store: RecordStore) -> None:
+    store.add_staff("omb-1", "Olu", [Role.OMBUDSMAN])
+    store.add_staff("exec-1", "Eve", [Role.EXECUTIVE_TEAM])
+    store.add_staff("exec-2", "Ed", [Role.EXECUTIVE_TEAM], active=False)
+    store.add_staff("exec-3", "Esi", [Role.EXECUTIVE_TEAM, Role.MANAGER])  # proposes the restriction
+    store.add_staff("ado-1", "Ada", [Role.ASSISTANT_DEPUTY_OMBUDSMAN])
+    store.add_staff("hoa-1", "Hal", [Role.HEAD_OF_OMBUDSMAN_ASSURANCE])
+    store.add_staff("mgr-1", "Mia", [Role.MANAGER])
+    store.add_staff("col-1", "Cal", [Role.COLLEAGUE, Role.MANAGER])  # experienced the behaviour
+
+
+def task(
+    task_id: str,
+    kind: TaskKind,
+    candidates: list[Role],
+    escalation: list[Role],
+    excluded: list[str],
+    due_at: datetime | None,
+    *,
+    escalated_at: datetime | None = None,
+    status: TaskStatus = TaskStatus.OPEN,
+    decisions: list[DecisionEntry] | None = None,
+) -> HumanTask:
+    return HumanTask(
+        task_id=task_id,
+        kind=kind,
+        subject_id=f"subject-{task_id}",
+        created_at=day(0),
+        status=status,
+        summary=f"task {task_id}",
+        candidate_roles=candidates,
+        escalation_roles=escalation,
+        excluded_staff=excluded,
+        reminder_at=None if due_at is None else due_at - timedelta(days=2),
+        due_at=due_at,
+        escalation_due_at=None if due_at is None else due_at + timedelta(days=7),
+        escalated_at=escalated_at,
+        escalation_reason=None if escalated_at is None else "not decided by its due date",
+        decisions=decisions or [],
+    )
+
+
+def save(store: RecordStore, party_id: str, *effects: Effect) -> EffectBatch:
+    batch = EffectBatch(party_id=party_id, effects=list(effects))
+    store.apply(batch)
+    return batch
+
+
+# --- staff --------------------------------------------------------------------------
+
+
+def test_staff_are_added_listed_and_replaced(record_store: RecordStore) -> None:
+    """R7, R16: staff and their roles; adding again replaces name and roles, keeps when first added."""
+    first = record_store.add_staff("mgr-1", "Mia", [Role.MANAGER, Role.MANAGER], at=day(0))
+    assert (first.staff_id, first.name, first.roles, first.active) == ("mgr-1", "Mia", ["manager"], True)
+    record_store.add_staff("adv-1", "Avi", [Role.SPECIALIST_ADVISER], at=day(0))
+
+    again = record_store.add_staff("mgr-1", "Mia Jones", [Role.MANAGER, Role.EXECUTIVE_TEAM], at=day(3))
+    assert again.name == "Mia Jones"
+    assert again.roles == ["executive_team", "manager"]
+    assert (again.created_at, again.updated_at) == (day(0), day(3))
+
+    assert [s.staff_id for s in record_store.list_staff()] == ["adv-1", "mgr-1"]
+    assert [s.staff_id for s in record_store.list_staff(Role.SPECIALIST_ADVISER)] == ["adv-1"]
+    assert [s.staff_id for s in record_store.list_staff(Role.OMBUDSMAN)] == []
+    assert record_store.staff("nobody") is None
+
+    assert record_store.set_staff_active("adv-1", False)
+    assert not record_store.set_staff_active("nobody", False)
+    assert [s.staff_id for s in record_store.list_staff(Role.SPECIALIST_ADVISER)] == ["adv-1"]
+    assert record_store.staff_holding([Role.SPECIALIST_ADVISER]) == []
+    assert record_store.staff_holding([Role.MANAGER, Role.SPECIALIST_ADVISER]) == ["mgr-1"]
+
+    with pytest.raises(ValueError):
+        record_store.add_staff("x", "No roles", [])
+    with pytest.raises(ValueError):
+        record_store.add_staff("  ", "No id", [Role.MANAGER])
+
+
+def test_the_front_door_checks_the_deciders_role(record_store: RecordStore) -> None:
+    """A decision is sent only for a known, active member of staff holding the role claimed."""
+    add_people(record_store)
+    assert require_role(record_store, "exec-1", Role.EXECUTIVE_TEAM).staff_id == "exec-1"
+    for staff_id, role, why in [
+        ("nobody", Role.MANAGER, "unknown member of staff"),
+        ("exec-2", Role.EXECUTIVE_TEAM, "not an active member of staff"),
+        ("mgr-1", Role.OMBUDSMAN, "does not hold the role 'ombudsman'"),
+    ]:
+        with pytest.raises(StaffCheckFailed, match=why):
+            require_role(record_store, staff_id, role)
+
+
+# --- planning -------------------------------------------------------------------------
+
+
+def test_plan_task_names_eligible_staff_and_alternates(record_store: RecordStore) -> None:
+    """R7, four eyes: active candidates and alternates, never the proposer or the colleague, never the inactive."""
+    add_people(record_store)
+    request = TaskPlanRequest(
+        task_id="approve-r-1",
+        kind=TaskKind.RESTRICTION_APPROVAL,
+        created_at=day(2),
+        timezone=TZ,
+        reminder_working_days=2,
+        due_working_days=5,
+        candidate_roles=SENIOR,
+        escalation_roles=ALTERNATES,
+        excluded_staff=["exec-3", "hoa-1"],
+    )
+    plan = ActivityEnvironment().run(TaskActivities(record_store).plan_task, request)
+    assert plan.eligible_staff == ["exec-1", "omb-1"]  # not exec-2 (inactive), not exec-3 (proposed it)
+    assert plan.eligible_alternates == ["ado-1"]  # not hoa-1 (excluded)
+    assert plan.due_at == datetime(2027, 1, 4, 17, tzinfo=UTC)  # Wed 23 Dec + 5 working days
+
+    request = request.model_copy(update={"excluded_staff": ["exec-1", "exec-3", "omb-1"]})
+    plan = ActivityEnvironment().run(TaskActivities(record_store).plan_task, request)
+    assert plan.eligible_staff == []  # every candidate has a conflict: the workflow goes to the alternates
+    assert plan.eligible_alternates == ["ado-1", "hoa-1"]
+
+
+def test_plan_task_with_no_staff_yet(record_store: RecordStore) -> None:
+    """An empty staff list plans dates and names nobody."""
+    request = TaskPlanRequest(
+        task_id="support-i-1",
+        kind=TaskKind.COLLEAGUE_SUPPORT,
+        created_at=day(0),
+        timezone=TZ,
+        reminder_working_days=1,
+        due_working_days=3,
+        candidate_roles=[Role.MANAGER],
+        escalation_roles=SENIOR,
+        excluded_staff=[],
+    )
+    plan = ActivityEnvironment().run(TaskActivities(record_store).plan_task, request)
+    assert (plan.eligible_staff, plan.eligible_alternates) == ([], [])
+    assert plan.due_at == datetime(2026, 12, 24, 17, tzinfo=UTC)
+
+
+# --- the task list ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def task_list(record_store: RecordStore) -> RecordStore:
+    """Four tasks over two parties: open, escalated, unplanned, done."""
+    add_people(record_store)
+    save(
+        record_store,
+        "ORG-1",
+        TaskSaved(
+            party_id="ORG-1",
+            task=task("t-approve", TaskKind.RESTRICTION_APPROVAL, SENIOR, ALTERNATES, ["exec-3"], day(14)),
+        ),
+        TaskSaved(
+            party_id="ORG-1",
+            task=task(
+                "t-done", TaskKind.RESTRICTION_APPROVAL, SENIOR, ALTERNATES, ["exec-3"], day(1), status=TaskStatus.DONE
+            ),
+        ),
+    )
+    save(
+        record_store,
+        "P-2",
+        TaskSaved(
+            party_id="P-2",
+            task=task(
+                "t-zt",
+                TaskKind.ZERO_TOLERANCE_REVIEW,
+                [Role.MANAGER],
+                ALTERNATES,
+                ["col-1"],
+                day(9),
+                escalated_at=day(9),
+            ),
+        ),
+        TaskSaved(
+            party_id="P-2",
+            task=task("t-support", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], SENIOR, ["col-1"], None),
+        ),
+    )
+    return record_store
+
+
+def ids(listed) -> list[str]:
+    return [t.task_id for t in listed]
+
+
+def test_open_tasks_by_role_kind_party_and_due_date(task_list: RecordStore) -> None:
+    """The task list: open tasks only, soonest due first, unplanned last."""
+    store = task_list
+    assert ids(store.open_tasks()) == ["t-zt", "t-approve", "t-support"]
+    assert ids(store.open_tasks(role=Role.EXECUTIVE_TEAM)) == ["t-approve"]
+    assert ids(store.open_tasks(role=Role.MANAGER)) == ["t-zt", "t-support"]
+    # Alternates see a task once it escalated, not before (R7).
+    assert ids(store.open_tasks(role=Role.ASSISTANT_DEPUTY_OMBUDSMAN)) == ["t-zt"]
+    assert ids(store.open_tasks(role=Role.SPECIALIST_ADVISER)) == []
+    assert ids(store.open_tasks(kind=TaskKind.RESTRICTION_APPROVAL)) == ["t-approve"]
+    assert ids(store.open_tasks(party_id="P-2")) == ["t-zt", "t-support"]
+    assert ids(store.open_tasks(party_id="P-2", kind=TaskKind.COLLEAGUE_SUPPORT)) == ["t-support"]
+    assert ids(store.open_tasks(due_before=day(10))) == ["t-zt"]
+    assert ids(store.open_tasks(due_before=day(9))) == []  # strictly before
+    assert ids(store.open_tasks(due_before=day(30), role=Role.OMBUDSMAN)) == ["t-approve"]
+
+    [listed] = store.open_tasks(kind=TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert listed.party_id == "P-2"
+    assert listed.due_at == day(9)
+    assert listed.deciding_roles() == [Role.MANAGER, *ALTERNATES]
+    row = store.task("t-zt")
+    assert (row.due_at, row.escalated, row.candidate_roles) == (day(9), True, ["manager"])
+    assert row.deciding_roles == ["manager", "assistant_deputy_ombudsman", "head_of_ombudsman_assurance"]
+    assert store.task("t-support").due_at is None
+
+
+def test_open_tasks_by_person(task_list: RecordStore) -> None:
+    """By person: the roles they hold decide, and four eyes keeps out the proposer and the colleague."""
+    store = task_list
+    assert ids(store.open_tasks(person="exec-1")) == ["t-approve"]
+    assert ids(store.open_tasks(person="omb-1")) == ["t-approve"]
+    assert ids(store.open_tasks(person="exec-3")) == ["t-zt", "t-support"]  # a manager too; proposer of t-approve
+    assert ids(store.open_tasks(person="mgr-1")) == ["t-zt", "t-support"]
+    assert ids(store.open_tasks(person="ado-1")) == ["t-zt"]  # escalated only
+    assert ids(store.open_tasks(person="col-1")) == []  # a manager, but experienced the behaviour
+    assert ids(store.open_tasks(person="exec-2")) == []  # inactive
+    assert ids(store.open_tasks(person="nobody")) == []
+    assert ids(store.open_tasks(person="mgr-1", kind=TaskKind.COLLEAGUE_SUPPORT)) == ["t-support"]
+    assert ids(store.open_tasks(person="mgr-1", role=Role.ASSISTANT_DEPUTY_OMBUDSMAN)) == ["t-zt"]
+
+
+def test_the_list_follows_the_latest_save(task_list: RecordStore) -> None:
+    """The list reads what the workflow last saved: escalation adds alternates, a decision removes the task."""
+    store = task_list
+    escalated = task(
+        "t-approve", TaskKind.RESTRICTION_APPROVAL, SENIOR, ALTERNATES, ["exec-3"], day(14), escalated_at=day(14)
+    )
+    save(store, "ORG-1", TaskSaved(party_id="ORG-1", task=escalated))
+    assert ids(store.open_tasks(role=Role.HEAD_OF_OMBUDSMAN_ASSURANCE)) == ["t-zt", "t-approve"]
+    assert ids(store.open_tasks(person="hoa-1")) == ["t-zt", "t-approve"]
+
+    done = escalated.model_copy(update={"status": TaskStatus.DONE})
+    save(store, "ORG-1", TaskSaved(party_id="ORG-1", task=done))
+    assert ids(store.open_tasks(party_id="ORG-1")) == []
+    assert [t.task_id for t in store.tasks(party_id="ORG-1")] == ["t-approve", "t-done"]  # first position kept
+
+
+# --- decisions, adjustments and notices ---------------------------------------------------------
+
+
+def test_decisions_adjustments_and_notices_are_stored_once(record_store: RecordStore) -> None:
+    """A retried write (the same batch twice, a notice twice in one batch) records everything once."""
+    party = PartyRef(party_id="P-1", kind=PartyKind.INDIVIDUAL)
+    decision = DecisionEntry(
+        decision_id="dec-1",
+        task_id="t-support",
+        decided_by="mgr-1",
+        role=Role.MANAGER,
+        outcome=TaskOutcome.SUPPORT_RECORDED,
+        reason="spoke on the phone",
+        decided_at=day(1),
+        support_offered=[SupportOption.EMPLOYEE_ASSISTANCE_PROGRAMME, SupportOption.MANAGER_TAKES_OVER],
+    )
+    opened = NoticeQueued(
+        notice_id="t-support:task_opened",
+        party_id="P-1",
+        task_id="t-support",
+        notice=NoticeKind.TASK_OPENED,
+        roles=[Role.MANAGER],
+        at=day(0),
+        text="New colleague_support task",
+    )
+    adjustment = AdjustmentEntry(
+        adjustment_id="adj-1", description="letters in large print", requested_at=day(0), recorded_by="col-1"
+    )
+    open_task = task("t-support", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], SENIOR, ["col-1"], day(3))
+    done_task = open_task.model_copy(update={"status": TaskStatus.DONE, "decisions": [decision]})
+    agreed = adjustment.model_copy(
+        update={"status": AdjustmentStatus.AGREED, "decided_by": "mgr-1", "decided_at": day(1), "reason": "easy"}
+    )
+    first = save(
+        record_store,
+        "P-1",
+        PartySaved(party=party, stage=Stage.NONE, at=day(0)),
+        TaskSaved(party_id="P-1", task=open_task),
+        opened,
+        AdjustmentSaved(party_id="P-1", adjustment=adjustment),
+    )
+    second = save(
+        record_store,
+        "P-1",
+        TaskSaved(party_id="P-1", task=done_task),
+        DecisionRecorded(party_id="P-1", decision=decision),
+        AdjustmentSaved(party_id="P-1", adjustment=agreed),
+        opened,  # queued again by a retried update: still one notice
+        NoticeQueued(
+            notice_id="t-support:reminder",
+            party_id="P-1",
+            task_id="t-support",
+            notice=NoticeKind.REMINDER,
+            roles=[Role.MANAGER],
+            at=day(1),
+            text="Reminder",
+        ),
+    )
+    for batch in (first, second, second, first, second):
+        # Replaying an old batch may bring an older save back (as for every
+        # other saved entry); the workflow's next save puts it right. Decisions
+        # and notices never double.
+        record_store.apply(batch)
+
+    [row] = record_store.decisions()
+    assert (row.decision_id, row.task_id, row.party_id, row.decided_by) == ("dec-1", "t-support", "P-1", "mgr-1")
+    assert (row.role, row.outcome, row.reason, row.decided_at) == (
+        "manager",
+        "support_recorded",
+        "spoke on the phone",
+        day(1),
+    )
+    assert DecisionEntry.model_validate(row.data) == decision
+    assert record_store.decisions(task_id="t-support") == [row]
+    assert record_store.decisions(party_id="P-1") == [row]
+    assert record_store.decisions(task_id="other") == []
+    assert record_store.decisions(party_id="other") == []
+
+    notices = record_store.notices(party_id="P-1")
+    assert [(n.notice_id, n.kind, n.roles) for n in notices] == [
+        ("t-support:task_opened", "task_opened", ["manager"]),
+        ("t-support:reminder", "reminder", ["manager"]),
+    ]
+    assert record_store.notices(party_id="other") == []
+    assert [n.notice_id for n in record_store.notices(unsent_only=True)] == [n.notice_id for n in notices]
+    assert record_store.mark_notice_sent("t-support:task_opened", day(2))
+    assert not record_store.mark_notice_sent("t-support:task_opened", day(3))  # first send counts
+    assert [n.notice_id for n in record_store.notices(unsent_only=True)] == ["t-support:reminder"]
+    assert record_store.notices()[0].sent_at == day(2)
+
+    [adjustment_row] = record_store.adjustments("P-1")
+    a = adjustment_row
+    assert (a.status, a.decided_by, a.recorded_by) == ("agreed", "mgr-1", "col-1")
+
+    # The state rebuilt from the file: the task with its decision, the adjustment as agreed.
+    state = record_store.load_party_state(party, TZ)
+    assert state.tasks == [done_task]
+    assert state.adjustments == [agreed]
+
+
+def test_rebuilt_state_keeps_task_fields_and_adjustment_order(record_store: RecordStore) -> None:
+    """Every HumanTask and AdjustmentEntry field survives the round trip; entries keep their order."""
+    party = PartyRef(party_id="P-1")
+    escalated = task(
+        "t-2", TaskKind.RESTRICTION_REVIEW, [Role.MANAGER], ALTERNATES, ["mgr-1"], day(5), escalated_at=day(5)
+    ).model_copy(
+        update={"reminded": True, "overdue_since": day(12), "eligible_staff": ["exec-3", "mgr-2"]}
+    )
+    adjustments = [
+        AdjustmentEntry(
+            adjustment_id=f"adj-{n}",
+            description=f"adjustment {n}",
+            requested_at=day(10 - n),  # later ones requested earlier: order is the order made
+            recorded_by="col-1",
+            advice_task_id=f"advice-adj-{n}" if n == 2 else None,
+        )
+        for n in (3, 1, 2)
+    ]
+    save(
+        record_store,
+        "P-1",
+        PartySaved(party=party, stage=Stage.NONE, at=day(0)),
+        TaskSaved(
+            party_id="P-1",
+            task=task("t-1", TaskKind.ADJUSTMENT_ADVICE, [Role.SPECIALIST_ADVISER], [Role.MANAGER], [], None),
+        ),
+        TaskSaved(party_id="P-1", task=escalated),
+        *[AdjustmentSaved(party_id="P-1", adjustment=a) for a in adjustments],
+    )
+    state = record_store.load_party_state(party, TZ)
+    assert [t.task_id for t in state.tasks] == ["t-1", "t-2"]
+    assert state.tasks[1] == escalated
+    assert state.adjustments == adjustments
+
+
+# --- an existing database, and the CLI ------------------------------------------------------
+
+
+def test_a_task_table_from_the_previous_version_gains_the_new_columns(record_store: RecordStore) -> None:
+    """create_schema adds the task list's columns to a database made before them; old rows still list."""
+    url = record_store.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE task")
+    old = MetaData()
+    old_task = Table(
+        "task",
+        old,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("task_id", String, unique=True, nullable=False),
+        Column("party_id", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("status", String, nullable=False),
+        Column("subject_id", String, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("summary", String, nullable=False),
+        Column("data", JSON, nullable=False),
+    )
+    old.create_all(engine)
+    legacy = task("t-old", TaskKind.ZERO_TOLERANCE_REVIEW, [Role.MANAGER], [], [], None)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(old_task).values(
+                task_id="t-old",
+                party_id="P-1",
+                kind="zero_tolerance_review",
+                status="open",
+                subject_id="i-1",
+                created_at=day(0),
+                summary="old",
+                data=legacy.model_dump(mode="json"),
+            )
+        )
+    create_schema(engine)
+    create_schema(engine)  # and again: nothing left to add
+    store = RecordStore(engine)
+    new = task("t-new", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], [], [], day(2))
+    save(store, "P-2", TaskSaved(party_id="P-2", task=new))
+    assert ids(store.open_tasks(role=Role.MANAGER)) == ["t-new", "t-old"]
+    assert store.task("t-new").escalated is False
+    engine.dispose()
+
+
+@pytest.fixture
+def cli(record_store: RecordStore, monkeypatch: pytest.MonkeyPatch):
+    """`ubp` on the test's records database."""
+    from starter.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", record_store.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_cli_adds_and_lists_staff_and_lists_tasks(cli, record_store: RecordStore) -> None:
+    """`ubp staff add|list` and `ubp tasks list` read and write the records database."""
+    result = cli("staff", "add", "mgr-1", "--name", "Mia", "--role", "manager", "--role", "executive_team")
+    assert result.exit_code == 0, result.output
+    assert cli("staff", "add", "adv-1", "--name", "Avi", "--role", "specialist_adviser").exit_code == 0
+    assert cli("staff", "add", "x-1", "--name", "X", "--role", "janitor").exit_code == 2
+    listed = cli("staff", "list", "--role", "manager")
+    assert listed.exit_code == 0
+    assert listed.output.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive"]
+    assert len(cli("staff", "list").output.splitlines()) == 2
+    assert record_store.staff("mgr-1").roles == ["executive_team", "manager"]
+
+    save(
+        record_store,
+        "ORG-1",
+        TaskSaved(
+            party_id="ORG-1",
+            task=task("t-approve", TaskKind.RESTRICTION_APPROVAL, SENIOR, ALTERNATES, [], day(14)),
+        ),
+    )
+    listed = cli("tasks", "list", "--person", "mgr-1")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith("t-approve\tORG-1\trestriction_approval\tdue ")
+    assert cli("tasks", "list", "--person", "adv-1").output == ""
+    assert "t-approve" in cli("tasks", "list", "--due-before", day(15).isoformat(), "--json").output
+    assert cli("tasks", "list", "--due-before", "2027-01-01").exit_code == 2  # no offset
+
+
+def test_cli_refuses_a_decision_before_sending_it(cli, record_store: RecordStore) -> None:
+    """`ubp tasks decide`: unknown, inactive, or not holding the role → exit 2, nothing sent."""
+    record_store.add_staff("mgr-1", "Mia", [Role.MANAGER])
+    record_store.add_staff("old-1", "Ola", [Role.EXECUTIVE_TEAM], active=False)
+    decide = ("tasks", "decide", "t-approve", "--party", "ORG-1", "--outcome", "approve")
+    for by, role, why in [
+        ("nobody", "executive_team", "unknown member of staff 'nobody'"),
+        ("old-1", "executive_team", "'old-1' is not an active member of staff"),
+        ("mgr-1", "executive_team", "'mgr-1' does not hold the role 'executive_team'"),
+    ]:
+        result = cli(*decide, "--by", by, "--role", role)
+        assert result.exit_code == 2
+        assert f"refused: {why}" in result.output
