@@ -4,6 +4,7 @@ points at it."""
 
 import os
 import uuid
+from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -22,9 +23,11 @@ from starter.client import PartyClient
 from worker import build_worker
 from tests.records_fixtures import isolated_postgres_schema
 from workflows import search_attributes as sa
+from workflows.party import workflow_id_for
 
 
 SUGGEST_CAN_AT = 200
+HISTORIES = Path(__file__).parent / "histories"
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -102,9 +105,19 @@ class TrackingPartyClient(PartyClient):
             except RPCError:
                 pass  # already completed
 
+    async def save_histories(self, test_name: str, run_ids: dict[str, list[str]] | None = None) -> None:
+        """With UBP_RECORD_HISTORIES set, keep every run of this test's parties as
+        replay fixtures (tests/histories/); see tests/test_replay.py."""
+        for n, party_id in enumerate(sorted(self.party_ids)):
+            for m, run_id in enumerate((run_ids or {}).get(party_id, [None])):
+                handle = self.client.get_workflow_handle(workflow_id_for(party_id), run_id=run_id)
+                history = await handle.fetch_history()
+                path = HISTORIES / f"{test_name}-{n}-{m}.json"
+                path.write_text(history.to_json())
+
 
 @pytest_asyncio.fixture
-async def parties(time_skipping_env, settings) -> AsyncIterator[PartyClient]:
+async def parties(time_skipping_env, settings, request) -> AsyncIterator[PartyClient]:
     """A PartyClient on the time-skipping server with a worker on a fresh task queue.
     Its parties are terminated afterwards: the time-skipping server does not skip
     time while a workflow task waits for a worker that has gone."""
@@ -112,10 +125,22 @@ async def parties(time_skipping_env, settings) -> AsyncIterator[PartyClient]:
     async with build_worker(time_skipping_env.client, settings):
         yield client
         await client.terminate_all()
+    if os.environ.get("UBP_RECORD_HISTORIES"):
+        await client.save_histories(request.node.name)
 
 
 @pytest_asyncio.fixture
-async def dev_parties(dev_server_env, settings) -> AsyncIterator[PartyClient]:
+async def dev_parties(dev_server_env, settings, request) -> AsyncIterator[PartyClient]:
     """A PartyClient on the real dev server with a worker on a fresh task queue."""
+    client = TrackingPartyClient(dev_server_env.client, settings.task_queue, settings.timezone)
     async with build_worker(dev_server_env.client, settings):
-        yield PartyClient(dev_server_env.client, settings.task_queue, settings.timezone)
+        yield client
+        await client.terminate_all()
+    if os.environ.get("UBP_RECORD_HISTORIES"):
+        run_ids = {}
+        for party_id in client.party_ids:
+            query = f"WorkflowId = '{workflow_id_for(party_id)}'"
+            runs = [w async for w in dev_server_env.client.list_workflows(query)]
+            # The first run ends in continue-as-new: enough to prove replay across it.
+            run_ids[party_id] = [w.run_id for w in sorted(runs, key=lambda w: w.start_time)][:2]
+        await client.save_histories(request.node.name, run_ids)
