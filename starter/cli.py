@@ -3,6 +3,8 @@
 import asyncio
 import json
 import logging
+import os
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -267,16 +269,17 @@ def vocabulary() -> None:
 def seed_demo() -> None:
     """Create a few demo parties at different stages, to see real workflows in the UI."""
 
-    async def go() -> None:
+    async def go(store: "RecordStore") -> None:
         settings = get_settings()
         client = await connect(settings)
-        for line in await demo.seed(PartyClient(client, settings.task_queue, settings.timezone)):
+        for line in await demo.seed(PartyClient(client, settings.task_queue, settings.timezone), store):
             typer.echo(line)
 
-    try:
-        asyncio.run(go())
-    except RuntimeError as err:
-        _fail(str(err), 1)
+    with _records() as store:
+        try:
+            asyncio.run(go(store))
+        except RuntimeError as err:
+            _fail(str(err), 1)
 
 
 
@@ -449,3 +452,17 @@ def adjustment_decide(
         decided_at=_at(at),
     )
     _send(lambda c: c.decide_adjustment(message))
+
+
+def main() -> None:
+    """Console entry point. Ends with os._exit: the Temporal client's runtime
+    threads can outlive interpreter shutdown and abort it (temporalio/sdk-python#300),
+    which would turn a successful command's exit code into 134."""
+    try:
+        app(prog_name="ubp")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -6,7 +6,8 @@ Ids are fixed, so seeding twice changes nothing (every message is idempotent).
 from datetime import UTC, datetime, timedelta
 
 from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.vocabulary import Category, Measure, PartyKind
+from policy.vocabulary import Category, Measure, PartyKind, Role
+from records.store import RecordStore
 from starter.client import PartyClient
 
 
@@ -69,8 +70,23 @@ async def _restrict(parties: PartyClient, party: PartyRef, at: datetime, measure
     )
 
 
-async def seed(parties: PartyClient) -> list[str]:
-    """Create the demo parties; return one line per party for the user."""
+DEMO_STAFF = {
+    "demo-colleague": ("Dana Colleague", [Role.COLLEAGUE]),
+    "demo-caseworker": ("Casey Caseworker", [Role.COLLEAGUE]),
+    "demo-manager": ("Morgan Manager", [Role.MANAGER]),
+    "demo-line-manager": ("Lee Line-Manager", [Role.MANAGER]),
+    "demo-ombudsman": ("Olu Ombudsman", [Role.OMBUDSMAN]),
+    "demo-executive": ("Edie Executive", [Role.EXECUTIVE_TEAM]),
+    "demo-ado": ("Ash Assistant-Deputy", [Role.ASSISTANT_DEPUTY_OMBUDSMAN]),
+    "demo-assurance": ("Hal Assurance", [Role.HEAD_OF_OMBUDSMAN_ASSURANCE]),
+    "demo-adviser": ("Sam Specialist", [Role.SPECIALIST_ADVISER]),
+}
+
+
+async def seed(parties: PartyClient, store: RecordStore) -> list[str]:
+    """Create the demo staff (one per role) and parties; return one line per party."""
+    for staff_id, (name, roles) in DEMO_STAFF.items():
+        store.add_staff(staff_id, name, roles)
     now = datetime.now(UTC)
     asked = PartyRef(party_id="demo-asked")
     await parties.report_incident(_incident(asked, 1, now - timedelta(days=1), Category.UNACCEPTABLE_DEMANDS, "unreasonable_timescales"))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from settings import Settings
 from starter.binaries import temporal_cli
+from records.db import make_engine
+from records.store import RecordStore
 from starter import demo
 from starter.client import PartyClient, connect
 from worker import build_worker
@@ -88,7 +90,8 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         log.info("records database: %s", settings.database_url)
         async with build_worker(client, settings) as worker:
             if seed_demo:
-                for line in await demo.seed(PartyClient(client, settings.task_queue, settings.timezone)):
+                store = RecordStore(make_engine(settings.database_url))
+                for line in await demo.seed(PartyClient(client, settings.task_queue, settings.timezone), store):
                     log.info("demo party %s", line)
             log.info("running; press Ctrl+C to stop")
             await _until_stopped()
