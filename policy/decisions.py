@@ -8,7 +8,7 @@ from datetime import datetime
 
 from policy.dates import six_months_after
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, TaskDecision
-from policy.rules import CLOCK_SKEW_ALLOWANCE, close_reviews_of_ended, put_in_force, stage_effects
+from policy.rules import close_reviews_of_ended, not_in_future, put_in_force, stage_effects
 from policy.state import (
     AdjustmentEntry,
     AdjustmentSaved,
@@ -79,8 +79,7 @@ def check_decision(state: PartyState, d: TaskDecision, now: datetime) -> None:
         raise PolicyRefusal("R15", "record the police-referral decision (police_referral true or false)")
     if d.outcome == TaskOutcome.SUPPORT_RECORDED and not d.support_offered:
         raise PolicyRefusal("R18", "record which support was offered (support_offered)")
-    if d.decided_at > now + CLOCK_SKEW_ALLOWANCE:
-        raise PolicyRefusal("R3", f"decided_at {d.decided_at.isoformat()} is in the future (now {now.isoformat()})")
+    not_in_future(d.decided_at, now, "decided_at")
     if task.kind == TaskKind.RESTRICTION_APPROVAL:
         subject = state.restriction(task.subject_id)
         if subject is None or subject.status != RestrictionStatus.AWAITING_APPROVAL:
@@ -170,8 +169,7 @@ def _adjustment(state: PartyState, adjustment_id: str) -> AdjustmentEntry:
 
 
 def check_adjustment_request(state: PartyState, request: AdjustmentRequest, now: datetime) -> None:
-    if request.requested_at > now + CLOCK_SKEW_ALLOWANCE:
-        raise PolicyRefusal("R3", f"requested_at {request.requested_at.isoformat()} is in the future")
+    not_in_future(request.requested_at, now, "requested_at")
 
 
 def apply_adjustment_request(state: PartyState, request: AdjustmentRequest, now: datetime) -> list[Effect]:
@@ -227,8 +225,7 @@ def check_adjustment_decision(state: PartyState, d: AdjustmentDecision, now: dat
         raise PolicyRefusal(
             "R16", f"adjustment {entry.adjustment_id} was already {entry.status.value} by {entry.decided_by}"
         )
-    if d.decided_at > now + CLOCK_SKEW_ALLOWANCE:
-        raise PolicyRefusal("R3", f"decided_at {d.decided_at.isoformat()} is in the future")
+    not_in_future(d.decided_at, now, "decided_at")
     if d.agree:
         return
     advice = state.task(entry.advice_task_id) if entry.advice_task_id else None

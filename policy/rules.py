@@ -387,7 +387,7 @@ def _basis(state: PartyState, incident_ids: list[str], what: str) -> list[Incide
     return [state.incidents[i] for i in incident_ids]
 
 
-def _not_in_future(at: datetime, now: datetime, field: str) -> None:
+def not_in_future(at: datetime, now: datetime, field: str) -> None:
     if at > now + CLOCK_SKEW_ALLOWANCE:
         raise PolicyRefusal("R3", f"{field} {at.isoformat()} is in the future (now {now.isoformat()})")
 
@@ -396,7 +396,7 @@ def check_ask(state: PartyState, ask: AskRecord, now: datetime) -> None:
     if state.ask(ask.ask_id) is not None:
         return
     basis = _basis(state, ask.incident_ids, "ask")
-    _not_in_future(ask.asked_at, now, "asked_at")
+    not_in_future(ask.asked_at, now, "asked_at")
     if all(b.category == Category.ZERO_TOLERANCE for b in basis):
         raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn")
 
@@ -423,7 +423,7 @@ def check_warning(state: PartyState, warning: WarningIssue, now: datetime) -> No
     if state.warning(warning.warning_id) is not None:
         return
     basis = _basis(state, warning.incident_ids, "warning")
-    _not_in_future(warning.communicated_at, now, "communicated_at")
+    not_in_future(warning.communicated_at, now, "communicated_at")
     if any(b.category == Category.ZERO_TOLERANCE for b in basis):
         raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn; it is managed at once")
     categories = _categories(state, warning.incident_ids)
@@ -491,7 +491,7 @@ def check_restriction(state: PartyState, request: RestrictionRequest, now: datet
     if state.restriction(request.restriction_id) is not None:
         return
     restriction_grounds(state, request.incident_ids)
-    _not_in_future(request.decided_at, now, "decided_at")
+    not_in_future(request.decided_at, now, "decided_at")
     if request.replaces_restriction_id is not None:
         old = state.restriction(request.replaces_restriction_id)
         if old is None or old.status != RestrictionStatus.IN_FORCE:

@@ -152,11 +152,8 @@ class PartyWorkflow:
 
     @workflow.update(name="record_ask", description="R4: record that the party was asked to stop.")
     async def record_ask(self, ask: AskRecord) -> CommandOutcome:
-        state = await self._ready()
-        self._check(rules.check_ask, ask)
-        duplicate = state.ask(ask.ask_id) is not None
-        self._unwritten += rules.apply_ask(state, ask, workflow.now())
-        await self._write()
+        duplicate = (await self._ready()).ask(ask.ask_id) is not None
+        await self._apply(rules.check_ask, rules.apply_ask, ask)
         return self._outcome(ask.ask_id, duplicate)
 
     @record_ask.validator
@@ -165,11 +162,8 @@ class PartyWorkflow:
 
     @workflow.update(name="issue_warning", description="R5, R10: issue a warning lasting six calendar months.")
     async def issue_warning(self, warning: WarningIssue) -> CommandOutcome:
-        state = await self._ready()
-        self._check(rules.check_warning, warning)
-        duplicate = state.warning(warning.warning_id) is not None
-        self._unwritten += rules.apply_warning(state, warning, workflow.now())
-        await self._write()
+        duplicate = (await self._ready()).warning(warning.warning_id) is not None
+        state = await self._apply(rules.check_warning, rules.apply_warning, warning)
         return self._outcome(warning.warning_id, duplicate, warning=state.warning(warning.warning_id))
 
     @issue_warning.validator
@@ -181,11 +175,8 @@ class PartyWorkflow:
         description="R6-R14: apply measures; held for approval under R7/R9, refused without grounds (R14).",
     )
     async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
-        state = await self._ready()
-        self._check(rules.check_restriction, request)
-        duplicate = state.restriction(request.restriction_id) is not None
-        self._unwritten += rules.apply_restriction(state, request, workflow.now())
-        await self._write()
+        duplicate = (await self._ready()).restriction(request.restriction_id) is not None
+        state = await self._apply(rules.check_restriction, rules.apply_restriction, request)
         return self._outcome(
             request.restriction_id, duplicate, restriction=state.restriction(request.restriction_id)
         )
@@ -212,7 +203,8 @@ class PartyWorkflow:
 
     @workflow.update(name="request_adjustment", description="R16: record a requested reasonable adjustment.")
     async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
-        return await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
+        state = await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
+        return rules.status_of(state, workflow.now())
 
     @request_adjustment.validator
     def _validate_adjustment_request(self, request: AdjustmentRequest) -> None:
@@ -220,7 +212,8 @@ class PartyWorkflow:
 
     @workflow.update(name="seek_advice", description="R16: open a specialist-advice task on an adjustment.")
     async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
-        return await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
+        state = await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
+        return rules.status_of(state, workflow.now())
 
     @seek_advice.validator
     def _validate_advice_request(self, request: AdviceRequest) -> None:
@@ -230,7 +223,10 @@ class PartyWorkflow:
         name="decide_adjustment", description="R16: agree or decline an adjustment; declining needs advice first."
     )
     async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
-        return await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
+        state = await self._apply(
+            decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision
+        )
+        return rules.status_of(state, workflow.now())
 
     @decide_adjustment.validator
     def _validate_adjustment_decision(self, decision: AdjustmentDecision) -> None:
@@ -246,13 +242,14 @@ class PartyWorkflow:
 
     # --- internals ---------------------------------------------------------
 
-    async def _apply(self, check, apply, message) -> PartyStatus:
-        """Check, apply, write, answer with the status: the shape of most updates."""
+    async def _apply(self, check, apply, message) -> PartyState:
+        """Check (again: the file may have been read since the validator ran),
+        apply, and return once the effects are in the party's file."""
         state = await self._ready()
         self._check(check, message)
         self._unwritten += apply(state, message, workflow.now())
         await self._write()
-        return rules.status_of(state, workflow.now())
+        return state
 
     async def _plan_tasks(self) -> None:
         """Working-day dates and eligible staff for new tasks, computed once by an activity."""
@@ -268,8 +265,10 @@ class PartyWorkflow:
             self._unwritten += tasks.apply_plan(self._state, task.task_id, plan, workflow.now())
 
     async def _ready(self) -> PartyState:
-        """Messages that arrive while a new run reads the party's file wait for it."""
-        await workflow.wait_condition(lambda: self._state is not None)
+        """Messages that arrive while a new run reads the party's file wait for it.
+        Once it is read this does not yield, so check-then-apply stays atomic."""
+        if self._state is None:
+            await workflow.wait_condition(lambda: self._state is not None)
         assert self._state is not None
         return self._state
 
