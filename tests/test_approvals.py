@@ -240,3 +240,55 @@ async def test_a_decision_sent_twice_is_recorded_once(time_skipping_env, parties
     other = support.model_copy(update={"decision_id": "dec-other"})
     message = await refusal(parties.decide_task(other))
     assert message.startswith(f"tasks: task {support_task} is already done: support_recorded by manager-1")
+
+
+async def test_zero_tolerance_review_records_the_police_referral(time_skipping_env, parties, staff):
+    """R15: the manager's review records the police-referral decision; the reporter may not review."""
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    threat = incident(party, now - timedelta(hours=2)).model_copy(
+        update={"category": "zero_tolerance", "behaviour_code": "threat_of_harm", "reported_by": "manager-1"}
+    )
+    await parties.report_incident(threat)
+    task_id = f"zt-review-{threat.incident_id}"
+    message = await refusal(
+        parties.decide_task(
+            decision(party, task_id, "manager-1", Role.MANAGER, TaskOutcome.CONFIRM_STOP, now, police_referral=True)
+        )
+    )
+    assert "manager-1 may not decide" in message  # they reported it: four eyes
+    staff.add_staff("manager-2", "Manager Two", [Role.MANAGER])
+    message = await refusal(
+        parties.decide_task(decision(party, task_id, "manager-2", Role.MANAGER, TaskOutcome.CONFIRM_STOP, now))
+    )
+    assert message == "R15: record the police-referral decision (police_referral true or false)"
+    reply = await parties.decide_task(
+        decision(party, task_id, "manager-2", Role.MANAGER, TaskOutcome.CONFIRM_STOP, now, police_referral=True)
+    )
+    assert reply.stage == Stage.ZERO_TOLERANCE
+    [stored] = staff.decisions(task_id=task_id)
+    assert stored.outcome == TaskOutcome.CONFIRM_STOP and stored.data["police_referral"] is True
+
+
+async def test_review_before_a_restriction_ends_can_lift_it_early(time_skipping_env, parties, staff):
+    """R12, R13: a review opens 14 days before the end; lifting early ends it now, on record."""
+    party = new_party()
+    repeat_id, now = await warned_party(time_skipping_env, parties, party)
+    applied = await parties.apply_restriction(restriction(party, [repeat_id], now))
+    ends_at = applied.restriction.ends_at
+    await time_skipping_env.sleep(ends_at - timedelta(days=14) - now + timedelta(hours=1))
+    review_id = f"review-{applied.restriction.restriction_id}"
+    status = await wait_for_status(
+        parties, party.party_id, lambda s: any(t.task_id == review_id and t.planned for t in s.open_tasks)
+    )
+    [review] = [t for t in status.open_tasks if t.task_id == review_id]
+    assert review.excluded_staff == ["colleague-3"]  # the proposer
+    at = await time_skipping_env.get_current_time()
+    reply = await parties.decide_task(
+        decision(
+            party, review_id, "manager-1", Role.MANAGER, TaskOutcome.LIFT_EARLY, at, reason="Contact is now civil."
+        )
+    )
+    assert reply.stage == Stage.WARNED  # the warning communicated a day earlier is still live
+    [lifted] = (await parties.status(party.party_id)).restrictions
+    assert lifted.status == RestrictionStatus.EXPIRED and lifted.ended_at < ends_at
