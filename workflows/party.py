@@ -108,7 +108,10 @@ class PartyWorkflow:
             self._woken = False
             try:
                 await workflow.wait_condition(
-                    lambda: self._woken or bool(self._unwritten) or self._continue_as_new_due(),
+                    lambda: self._woken
+                    or bool(self._unwritten)
+                    or bool(tasks.unplanned(state))
+                    or self._continue_as_new_due(),
                     timeout=(deadline - now) if deadline else None,
                     timeout_summary="next deadline on the party's agenda",
                 )
