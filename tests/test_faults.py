@@ -1,0 +1,482 @@
+"""Faults on the real dev server: no incident and no deadline is lost.
+
+- the worker is SIGKILLed in the middle of a burst, and a new one started;
+- the dev server (SQLite file) is stopped and started again while parties
+  wait on warning timers;
+- the records database is unreachable for a while (SQLite: the file locked;
+  PostgreSQL: a TCP proxy in front of it cut and restored);
+- every incident of a burst is sent twice.
+
+Each test is bounded in count and time. The records database is the
+`database_url` fixture's: SQLite, or a schema of its own in PostgreSQL when
+DATABASE_URL names it (scripts/test.sh runs both).
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import make_url
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from policy.dates import six_months_after
+from policy.messages import PartyRef
+from policy.vocabulary import Stage, WarningStatus
+from records.store import RecordStore
+from starter.binaries import temporal_cli
+from starter.client import PartyClient
+from tests import worker_process
+from tests.helpers import ask, incident, new_party, wait_for_status, warning
+from worker import build_worker
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.devserver
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def address_of(client: Client) -> str:
+    return client.service_client.config.target_host
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
+    """Poll `check` until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def recorded_ids(store: RecordStore, party_id: str) -> list[str]:
+    return sorted(row.incident_id for row in store.incidents(party_id))
+
+
+async def assert_each_recorded_once(
+    parties: PartyClient, store: RecordStore, expected: dict[str, set[str]], timeout: float = 60
+) -> None:
+    """Every party's workflow counts exactly its incidents, and its file holds exactly them."""
+    for party_id, incident_ids in expected.items():
+        status = await wait_for_status(
+            parties, party_id, lambda s, n=len(incident_ids): s.incident_count >= n, timeout=timeout
+        )
+        assert status.incident_count == len(incident_ids), party_id
+        assert not status.rejections, status.rejections
+    await eventually(
+        lambda: all(recorded_ids(store, p) == sorted(ids) for p, ids in expected.items()),
+        timeout,
+        "every incident in the records database",
+    )
+
+
+class DevServer:
+    """`temporal server start-dev` with a SQLite file, on a free port: stoppable and
+    startable again on the same port and file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.address = f"127.0.0.1:{free_port()}"
+        self.process: subprocess.Popen | None = None
+
+    async def start(self) -> Client:
+        host, port = self.address.rsplit(":", 1)
+        with open(self.folder / "temporal.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    temporal_cli(), "server", "start-dev", "--ip", host, "--port", port, "--headless",
+                    "--db-filename", str(self.folder / "temporal.db"), "--log-level", "warn",
+                    *sa.dev_server_flags(),
+                ],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, f"dev server exited; see {self.folder / 'temporal.log'}"
+            try:
+                return await Client.connect(self.address, data_converter=pydantic_data_converter)
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 in front of `target`, on an event loop of its own
+    thread (so code that blocks the test's loop, like creating the schema,
+    still gets through): `cut()` closes every connection and stops listening
+    (new connections are refused); `restore()` listens again on the same port."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def _call(self, coro) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def cut(self) -> None:
+        self._call(self._cut())
+
+    def close(self) -> None:
+        if self._server is not None:
+            self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
+    async def _cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError, asyncio.CancelledError):
+                pass
+            finally:
+                sink.transport.abort()
+                self._writers.discard(sink)
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+# --- 1. the worker killed mid-burst ---------------------------------------------------
+
+
+async def test_worker_sigkilled_mid_burst_every_incident_recorded_once(dev_server_env, settings, store, tmp_path):
+    """200 incidents across 20 parties, signals and updates mixed; the worker is
+    SIGKILLed after 60 and a new one started: each incident counted once by its
+    party's workflow and present once in the records database."""
+    client = dev_server_env.client
+    parties = PartyClient(client, settings.task_queue, settings.timezone)
+    start_worker = lambda: asyncio.to_thread(  # noqa: E731
+        worker_process.start, address_of(client), settings.database_url, settings.task_queue, tmp_path / "worker.log"
+    )
+    worker = await start_worker()
+    try:
+        people = [new_party() for _ in range(20)]
+        since = datetime.now(UTC) - timedelta(days=1)
+        reports = [
+            incident(p, since + timedelta(minutes=i), incident_id=f"kill-{p.party_id}-{i}")
+            for i in range(10)
+            for p in people
+        ]
+        done = 0
+        gate = asyncio.Semaphore(16)
+
+        async def send(n: int) -> None:
+            nonlocal done
+            async with gate:
+                if n % 2:
+                    await parties.send_incident(reports[n])
+                else:
+                    await parties.report_incident(reports[n])
+                done += 1
+
+        burst = asyncio.gather(*(send(n) for n in range(len(reports))))
+        await eventually(lambda: done >= 60, 60, "60 incidents sent")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        killed_after = done
+        await asyncio.sleep(1)
+        worker = await start_worker()
+        await asyncio.wait_for(burst, 120)
+        assert 0 < killed_after < len(reports), "the worker was not killed mid-burst"
+
+        expected: dict[str, set[str]] = {p.party_id: set() for p in people}
+        for r in reports:
+            expected[r.party.party_id].add(r.incident_id)
+        await assert_each_recorded_once(parties, store, expected, timeout=90)
+    finally:
+        stop_process(worker)
+
+
+# --- 2. the dev server stopped and started again -------------------------------------
+
+
+def communicated_for_expiry(expires_at: datetime, timezone: str) -> datetime | None:
+    """When a warning must have been communicated to expire at `expires_at`
+    (six calendar months later, R5), or None if no instant does (a month-end
+    date that six months' clipping never reaches, or a clock change)."""
+    local = expires_at.astimezone(ZoneInfo(timezone))
+    communicated = (local - relativedelta(months=6)).astimezone(UTC)
+    return communicated if six_months_after(communicated, timezone) == expires_at else None
+
+
+def timezone_for(expiries: list[datetime]) -> str:
+    """A time zone in which every expiry has a communication instant: the
+    body's own in all but a few days a year."""
+    for timezone in ("Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"):
+        if all(communicated_for_expiry(e, timezone) for e in expiries):
+            return timezone
+    raise AssertionError(f"no time zone has six-month preimages for {expiries}")
+
+
+async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, store, tmp_path):
+    """Warnings communicated almost six months ago expire while the dev server is
+    down (two) and just after it is back (two): after the restart every timer
+    fires, each party leaves the warned stage, and the expiries are in the
+    records database. The worker keeps running through the outage."""
+    server = DevServer(tmp_path)
+    client = await server.start()
+    worker = None
+    try:
+        worker = await asyncio.to_thread(
+            worker_process.start, server.address, settings.database_url, settings.task_queue, tmp_path / "worker.log"
+        )
+        t0 = datetime.now(UTC).replace(microsecond=0)
+        expiries = [t0 + timedelta(seconds=s) for s in (7, 9, 20, 23)]
+        timezone = timezone_for(expiries)
+        parties = PartyClient(client, settings.task_queue, timezone)
+        people: list[PartyRef] = []
+        for expires_at in expiries:
+            communicated = communicated_for_expiry(expires_at, timezone)
+            assert communicated is not None
+            party = new_party()
+            first = incident(party, communicated - timedelta(hours=3))
+            second = incident(party, communicated - timedelta(hours=1))
+            await parties.report_incident(first)
+            await parties.record_ask(ask(party, [first.incident_id], communicated - timedelta(hours=2)))
+            await parties.report_incident(second)
+            outcome = await parties.issue_warning(warning(party, [second.incident_id], communicated))
+            assert outcome.warning is not None and outcome.warning.expires_at == expires_at
+            people.append(party)
+        for party in people:
+            assert (await parties.status(party.party_id)).stage == Stage.WARNED
+            assert [w.status for w in store.warnings(party.party_id)] == [WarningStatus.LIVE]
+        assert datetime.now(UTC) < expiries[0], "setting up took too long: the first timer is already due"
+
+        server.stop()
+        down_since = datetime.now(UTC)
+        # The first two timers come due while the server is down.
+        await asyncio.sleep(max(0.0, (expiries[1] - datetime.now(UTC)).total_seconds()) + 1)
+        client = await server.start()
+        back_at = datetime.now(UTC)
+        assert down_since < expiries[0] and expiries[1] < back_at < expiries[2], (
+            f"timing: down {down_since}, back {back_at}, expiries {expiries}"
+        )
+        parties = PartyClient(client, settings.task_queue, timezone)
+
+        def all_expired() -> bool:
+            return all(
+                [w.status for w in store.warnings(p.party_id)] == [WarningStatus.EXPIRED] for p in people
+            )
+
+        await eventually(all_expired, 60, "every warning expired in the records database")
+        for party in people:
+            status = await wait_for_status(parties, party.party_id, lambda s: s.stage != Stage.WARNED)
+            assert status.stage == Stage.ASKED
+            assert store.party(party.party_id).stage == Stage.ASKED
+            assert [c.to_stage for c in store.stage_changes(party.party_id)][-1] == Stage.ASKED
+        assert worker.poll() is None, "the worker did not survive the server restart"
+    finally:
+        stop_process(worker)
+        server.stop()
+
+
+# --- 3. the records database unreachable ---------------------------------------------
+
+OUTAGE_SECONDS = 12  # longer than the 10 s workflow task timeout
+
+
+class Outage:
+    """Makes the records database unreachable for the worker and reachable again:
+    SQLite's write lock held by another connection (BEGIN EXCLUSIVE), or, for
+    PostgreSQL, a TCP proxy between the worker and the server cut. The shared
+    PostgreSQL server itself is never touched."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.worker_url = database_url
+        self._proxy: TcpProxy | None = None
+        self._sqlite_path = url.database
+        self._lock: sqlite3.Connection | None = None
+        self.refuses_connections = url.get_backend_name() == "postgresql"
+        if self.refuses_connections:
+            self._proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+            self._proxy.restore()
+            self.worker_url = url.set(host="127.0.0.1", port=self._proxy.port).render_as_string(hide_password=False)
+
+    def begin(self) -> None:
+        if self._proxy is not None:
+            self._proxy.cut()
+        else:
+            self._lock = sqlite3.connect(self._sqlite_path, timeout=5, isolation_level=None)
+            self._lock.execute("BEGIN EXCLUSIVE")
+
+    def end(self) -> None:
+        if self._proxy is not None:
+            self._proxy.restore()
+        elif self._lock is not None:
+            self._lock.execute("ROLLBACK")
+            self._lock.close()
+            self._lock = None
+
+    def close(self) -> None:
+        if self._proxy is not None:
+            self._proxy.close()
+        else:
+            self.end()
+
+
+async def test_records_database_unreachable_nothing_lost(dev_server_env, database_url, settings, store, caplog):
+    """The records database stops answering for 12 s while incidents arrive
+    (signals and updates, to running parties and to new ones): nothing is
+    written meanwhile, and afterwards every incident is recorded once.
+
+    SQLite writers wait for the lock (busy timeout), so this is a stall longer
+    than the workflow task timeout; PostgreSQL connections are refused, so the
+    writes and the new parties' reads fail and retry."""
+    caplog.set_level(logging.WARNING)
+    outage = Outage(database_url)
+    client = dev_server_env.client
+    try:
+        async with build_worker(client, settings.model_copy(update={"database_url": outage.worker_url})):
+            parties = PartyClient(client, settings.task_queue, settings.timezone)
+            since = datetime.now(UTC) - timedelta(days=1)
+            running = [new_party() for _ in range(4)]
+            newcomers = [new_party() for _ in range(2)]
+            expected: dict[str, set[str]] = {}
+
+            def report(party: PartyRef, i: int):
+                r = incident(party, since + timedelta(minutes=i), incident_id=f"db-{party.party_id}-{i}")
+                expected.setdefault(party.party_id, set()).add(r.incident_id)
+                return r
+
+            for party in running:
+                await parties.report_incident(report(party, 0))
+            before = {p.party_id: recorded_ids(store, p.party_id) for p in running}
+
+            outage.begin()
+            for party in running + newcomers:
+                for i in (1, 2, 3):
+                    await parties.send_incident(report(party, i))
+            updates = [
+                asyncio.ensure_future(parties.report_incident(report(party, 4))) for party in running + newcomers
+            ]
+            await asyncio.sleep(OUTAGE_SECONDS)
+            assert not any(u.done() for u in updates), "an update completed while its write could not be made"
+            assert {p.party_id: recorded_ids(store, p.party_id) for p in running} == before
+            assert all(not recorded_ids(store, p.party_id) for p in newcomers)
+            outage.end()
+
+            outcomes = await asyncio.wait_for(asyncio.gather(*updates), 90)
+            assert not any(o.duplicate for o in outcomes)
+            await assert_each_recorded_once(parties, store, expected, timeout=90)
+        if outage.refuses_connections:
+            retried = [r for r in caplog.records if "records database error, will retry" in r.getMessage()]
+            assert retried, "no activity failed and retried during the outage"
+    finally:
+        outage.close()
+
+
+# --- 4. every incident sent twice ------------------------------------------------------
+
+
+async def test_duplicate_burst_recorded_once(dev_server_env, dev_parties, store):
+    """Every incident of a burst sent twice, as signals, updates or one of each, in
+    random order; one party busy enough to continue-as-new in the middle: each
+    incident counted once and recorded once, and no update calls a duplicate new
+    more than once."""
+    rng = random.Random(4)
+    since = datetime.now(UTC) - timedelta(days=2)
+    people = [new_party() for _ in range(8)]
+    busy = new_party()
+    reports = [
+        incident(p, since + timedelta(minutes=i), incident_id=f"dup-{p.party_id}-{i}")
+        for p in people
+        for i in range(8)
+    ] + [incident(busy, since + timedelta(seconds=i), incident_id=f"dup-{busy.party_id}-{i}") for i in range(120)]
+    sends = [(r, how) for r in reports for how in rng.choice([("signal", "signal"), ("signal", "update"),
+                                                               ("update", "update")])]  # fmt: skip
+    rng.shuffle(sends)
+    outcomes: dict[str, list[bool]] = {}
+    gate = asyncio.Semaphore(24)
+
+    await dev_parties.send_incident(reports[-1])
+    first_run = (await dev_parties.handle(busy.party_id).describe()).run_id
+
+    async def send(report, how: str) -> None:
+        async with gate:
+            if how == "signal":
+                await dev_parties.send_incident(report)
+            else:
+                outcome = await dev_parties.report_incident(report)
+                outcomes.setdefault(report.incident_id, []).append(outcome.duplicate)
+
+    await asyncio.wait_for(asyncio.gather(*(send(r, how) for r, how in sends)), 120)
+
+    expected: dict[str, set[str]] = {}
+    for r in reports:
+        expected.setdefault(r.party.party_id, set()).add(r.incident_id)
+    await assert_each_recorded_once(dev_parties, store, expected)
+    assert all(flags.count(False) <= 1 for flags in outcomes.values()), "an incident was reported new twice"
+    assert (await dev_parties.handle(busy.party_id).describe()).run_id != first_run, "no continue-as-new"

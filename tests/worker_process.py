@@ -1,0 +1,49 @@
+"""The party worker in a process of its own, for tests that kill it.
+
+    python -m tests.worker_process ADDRESS DATABASE_URL TASK_QUEUE
+
+Prints READY once polling; runs until killed or sent SIGTERM.
+"""
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from settings import Settings
+from starter.client import connect
+from worker import build_worker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+async def main(address: str, database_url: str, task_queue: str) -> None:
+    settings = Settings(temporal_address=address, DATABASE_URL=database_url, task_queue=task_queue)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with build_worker(client, settings):
+        print("READY", flush=True)
+        await stop.wait()
+
+
+def start(address: str, database_url: str, task_queue: str, log: Path) -> subprocess.Popen:
+    """Start the worker process and wait until it polls; its output goes to `log`."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.worker_process", address, database_url, task_queue],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=out,
+        )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if line.strip() != b"READY":
+        process.kill()
+        raise RuntimeError(f"the worker process did not start: {line!r}; see {log}")
+    return process
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:4]))
