@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     temporal_db_file: Path = DATA_DIR / "temporal.db"
     temporal_ui_port: int = 8233
     max_cached_workflows: int = 10_000
+    api_host: str = Field(default="127.0.0.1", description="where `ubp api` and `ubp dev` serve the HTTP API")
+    api_port: int = 8000
 
 
 @lru_cache

@@ -6,12 +6,13 @@ batch written again by a new run, records everything once.
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, update
+from sqlalchemy import Connection, Engine, Table, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
@@ -42,6 +43,7 @@ from policy.state import (
 from policy.vocabulary import PartyKind, Role, Stage, TaskKind, TaskStatus
 from records.tables import (
     AdjustmentRow,
+    ApiTokenRow,
     AskRow,
     DecisionRow,
     IncidentRow,
@@ -508,6 +510,43 @@ class RecordStore:
         wanted = {Role(r).value for r in roles}
         return [r.staff_id for r in self.list_staff(active_only=True) if wanted.intersection(r.roles)]
 
+    # --- API tokens ----------------------------------------------------------------
+
+    def issue_token(self, staff_id: str, at: datetime | None = None) -> str:
+        """A new bearer token for a known member of staff; only its SHA-256 is stored.
+
+        Args:
+            staff_id: Who the token signs in as.
+            at: When; now if None.
+
+        Returns:
+            The token, to hand to its holder: it cannot be read back later.
+
+        Raises:
+            ValueError: If the member of staff is unknown.
+        """
+        if self.staff(staff_id) is None:
+            raise ValueError(f"unknown member of staff {staff_id!r}: add them with `ubp staff add`")
+        token = f"ubp_{secrets.token_urlsafe(32)}"
+        with Session(self._engine) as session:
+            session.add(
+                ApiTokenRow(token_sha256=_token_hash(token), staff_id=staff_id, created_at=at or datetime.now(UTC))
+            )
+            session.commit()
+        return token
+
+    def staff_for_token(self, token: str) -> StaffRow | None:
+        """The member of staff a bearer token was issued to (active or not), or None."""
+        with Session(self._engine) as session:
+            row = session.get(ApiTokenRow, _token_hash(token))
+            return session.get(StaffRow, row.staff_id) if row is not None else None
+
+    def revoke_tokens(self, staff_id: str) -> int:
+        """Withdraw every token of a member of staff; returns how many there were."""
+        with self._engine.begin() as connection:
+            result = connection.execute(delete(ApiTokenRow).where(ApiTokenRow.staff_id == staff_id))  # type: ignore[arg-type]
+        return result.rowcount
+
     def rejections(self, party_id: str) -> list[RejectionRow]:
         """Every message rejected for the party, oldest first."""
         return self._rows(
@@ -517,6 +556,12 @@ class RecordStore:
     def _rows(self, query: Any) -> list[Any]:
         with Session(self._engine) as session:
             return list(session.exec(query).all())
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a plain hash (no salt, no stretching) is
+    # enough: nothing can be guessed from it, and it allows a keyed lookup.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _last_activity_at(party_id: str) -> Any:

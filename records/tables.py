@@ -240,3 +240,17 @@ class RejectionRow(SQLModel, table=True):
     message_id: str | None = None
     reason: str
     payload: str = ""
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A bearer token for the HTTP API and the inbox, for one member of staff.
+
+    Only the token's SHA-256 is kept: the token itself is shown once, when it
+    is issued, and a copy of this table lets nobody sign in.
+    """
+
+    __tablename__ = "api_token"
+
+    token_sha256: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    created_at: datetime = _utc()

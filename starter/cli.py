@@ -134,7 +134,8 @@ def _records() -> "Iterator[RecordStore]":
 def dev(
     seed_demo: Annotated[bool, typer.Option(help="create the demo parties once the worker runs")] = False,
 ) -> None:
-    """Start the Temporal dev server (SQLite file under var/) and the worker; Ctrl+C stops both."""
+    """Start the Temporal dev server (SQLite file under var/), the worker, and the HTTP API with the
+    managers' inbox (UBP_API_PORT, default 8000); Ctrl+C stops them all."""
     from starter.devstack import run_dev_stack
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -143,6 +144,33 @@ def dev(
     except KeyboardInterrupt:
         pass
     except (RuntimeError, TimeoutError) as err:
+        _fail(str(err), 1)
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and the managers' inbox (UBP_API_HOST:UBP_API_PORT) against a running Temporal."""
+    from records.db import create_schema, make_engine
+    from records.store import RecordStore
+    from starter.api import api_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+
+    async def go() -> None:
+        client = await connect(settings)
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        parties = PartyClient(client, settings.task_queue, settings.timezone)
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        logging.getLogger("ubp").info("inbox: %s/inbox  API docs: %s/docs", base, base)
+        await api_server(settings, parties, RecordStore(engine)).serve()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as err:
         _fail(str(err), 1)
 
 
@@ -310,6 +338,25 @@ def staff_list(
         rows = store.list_staff(role)
     for row in rows:
         typer.echo(f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{'active' if row.active else 'inactive'}")
+
+
+@staff_app.command("token")
+def staff_token(staff_id: Annotated[str, typer.Argument(help="who the token signs in as")]) -> None:
+    """Issue a bearer token for the HTTP API and the inbox; it is shown only now (a hash is kept)."""
+    with _records() as store:
+        try:
+            token = store.issue_token(staff_id)
+        except ValueError as err:
+            _fail(str(err), 2)
+    typer.echo(token)
+
+
+@staff_app.command("revoke-tokens")
+def staff_revoke_tokens(staff_id: str) -> None:
+    """Withdraw every token of a member of staff."""
+    with _records() as store:
+        count = store.revoke_tokens(staff_id)
+    typer.echo(f"{staff_id}: {count} token{'s' if count != 1 else ''} withdrawn")
 
 
 @staff_app.command("deactivate")

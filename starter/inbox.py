@@ -1,0 +1,370 @@
+"""The managers' inbox: server-rendered pages to see and decide one's tasks.
+
+Plain HTML forms, no scripts. Sign-in takes a bearer token (`ubp staff token
+STAFF_ID`), by a form or a `?token=` link, and keeps it in an HttpOnly
+cookie; every form carries a field derived from that token, so another site
+cannot post a decision in the manager's name. Dates are shown in the body's
+time zone (Europe/London); everything inside stays UTC.
+"""
+
+import hmac
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from policy.state import PartyStatus
+from policy.tasks import TASK_RULES
+from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
+from records.tables import StaffRow
+from starter.front_door import (
+    DecisionForm,
+    DecisionRefused,
+    FrontDoor,
+    NotSignedIn,
+    allowed_outcomes,
+    decide,
+    form_key,
+    front_door,
+    load_task,
+    roles_to_decide,
+    staff_for,
+    task_of,
+)
+
+TOKEN_COOKIE = "ubp_inbox_token"
+FLASH_COOKIE = "ubp_inbox_flash"
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+Door = Annotated[FrontDoor, Depends(front_door)]
+
+OUTCOME_LABELS = {
+    TaskOutcome.APPROVE: "Approve the restriction",
+    TaskOutcome.REJECT: "Reject the restriction",
+    TaskOutcome.CONFIRM_STOP: "Confirm the stop of direct contact",
+    TaskOutcome.LIFT_STOP: "Lift the stop of direct contact",
+    TaskOutcome.ADVICE_GIVEN: "Advice given (write the advice as the reason)",
+    TaskOutcome.SUPPORT_RECORDED: "Record the support offered to the colleague",
+    TaskOutcome.LET_RUN: "Let the restriction run to its end",
+    TaskOutcome.LIFT_EARLY: "Lift the restriction early",
+    TaskOutcome.STEP_UP: "Step up to a stronger restriction (R11)",
+    TaskOutcome.RECUSE: "I have a conflict of interest: pass it to someone else",
+}
+SUPPORT_LABELS = {
+    SupportOption.MENTAL_HEALTH_FIRST_AIDER: "A mental health first aider",
+    SupportOption.EMPLOYEE_ASSISTANCE_PROGRAMME: "The employee assistance programme",
+    SupportOption.NO_FURTHER_CONTACT: "No further contact with this party",
+    SupportOption.MANAGER_TAKES_OVER: "The manager takes over the contact",
+    SupportOption.NONE_WANTED: "The colleague wanted no support",
+}
+DONE_LABELS = {
+    TaskOutcome.APPROVE: "the restriction is approved",
+    TaskOutcome.REJECT: "the restriction is rejected",
+    TaskOutcome.CONFIRM_STOP: "direct contact stays stopped",
+    TaskOutcome.LIFT_STOP: "the stop of direct contact is lifted",
+    TaskOutcome.ADVICE_GIVEN: "your advice is on file",
+    TaskOutcome.SUPPORT_RECORDED: "the support offered is on file",
+    TaskOutcome.LET_RUN: "the restriction runs to its end",
+    TaskOutcome.LIFT_EARLY: "the restriction is lifted early",
+    TaskOutcome.STEP_UP: "a stronger restriction is to follow",
+    TaskOutcome.RECUSE: "you passed it on for a conflict of interest",
+}
+KIND_LABELS = {
+    TaskKind.RESTRICTION_APPROVAL: "Restriction approval (R7, R9)",
+    TaskKind.ZERO_TOLERANCE_REVIEW: "Zero-tolerance review (R15)",
+    TaskKind.ADJUSTMENT_ADVICE: "Specialist advice on an adjustment (R16)",
+    TaskKind.COLLEAGUE_SUPPORT: "Support for a colleague (R18)",
+    TaskKind.RESTRICTION_REVIEW: "Review before a restriction ends",
+}
+
+
+def _label(value: Any) -> str:
+    """A vocabulary value in plain words: `single_named_contact` -> `single named contact`."""
+    return str(getattr(value, "value", value)).replace("_", " ")
+
+
+def _local(settings_timezone: str):
+    zone = ZoneInfo(settings_timezone)
+
+    def local(instant: datetime | None) -> str:
+        if instant is None:
+            return "not set yet"
+        at = instant.astimezone(zone)
+        return f"{at:%a} {at.day} {at:%b %Y, %H:%M %Z}"
+
+    return local
+
+
+def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    flash = request.cookies.get(FLASH_COOKIE)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "local": _local(door.settings.timezone),
+            "label": _label,
+            "timezone": door.settings.timezone,
+            "flash": unquote(flash) if flash else None,
+            **context,
+        },
+        status_code=code,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/inbox")
+    return response
+
+
+def _sign_in_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        httponly=True,
+        # Lax, not Strict: a `?token=` link opened from an email must still sign in.
+        # Cross-site posts are stopped by the forms' key field.
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/inbox",
+    )
+
+
+def _redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status.HTTP_303_SEE_OTHER)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(flash), max_age=120, httponly=True, samesite="lax", path="/inbox")
+    return response
+
+
+class _SignInNeeded(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, str]:
+    """The signed-in member of staff and their token, or a response that signs them in.
+
+    A `?token=` link signs in and comes back to the same page without the
+    token, so it stays out of the address bar and the history.
+    """
+    link_token = request.query_params.get("token")
+    if link_token:
+        try:
+            await run_in_threadpool(staff_for, door.store, link_token)
+        except NotSignedIn as err:
+            raise _SignInNeeded(_sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)) from None
+        response = _redirect(request.url.path)
+        _sign_in_cookie(request, response, link_token)
+        raise _SignInNeeded(response)
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        raise _SignInNeeded(_redirect("/inbox/sign-in"))
+    try:
+        return await run_in_threadpool(staff_for, door.store, token), token
+    except NotSignedIn as err:
+        response = _sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)
+        response.delete_cookie(TOKEN_COOKIE, path="/inbox")
+        raise _SignInNeeded(response) from None
+
+
+def _sign_in_page(request: Request, door: FrontDoor, error: str | None = None, code: int = 200) -> HTMLResponse:
+    return _render(request, door, "sign_in.html", code, error=error, staff=None)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_form(request: Request, door: Door) -> Response:
+    return _sign_in_page(request, door)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, door: Door) -> Response:
+    form = await request.form()
+    token = str(form.get("token", "")).strip()
+    try:
+        staff = await run_in_threadpool(staff_for, door.store, token)
+    except NotSignedIn as err:
+        return _sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)
+    response = _redirect("/inbox", flash=f"Signed in as {staff.name} ({staff.staff_id}).")
+    _sign_in_cookie(request, response, token)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out() -> Response:
+    response = _redirect("/inbox/sign-in", flash="Signed out.")
+    response.delete_cookie(TOKEN_COOKIE, path="/inbox")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def task_list(request: Request, door: Door) -> Response:
+    try:
+        staff, token = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    tasks = await run_in_threadpool(door.store.open_tasks, person=staff.staff_id)
+    return _render(
+        request,
+        door,
+        "inbox.html",
+        staff=staff,
+        form_key=form_key(token),
+        tasks=tasks,
+        kind_labels=KIND_LABELS,
+        now=datetime.now(UTC),
+    )
+
+
+async def _party_status(door: FrontDoor, party_id: str) -> tuple[PartyStatus | None, str | None]:
+    """The party's status for the summary, or why it cannot be shown: the page
+    still shows the task from the records database."""
+    try:
+        return await door.parties.status(party_id), None
+    except (RPCError, WorkflowQueryFailedError) as err:
+        return None, f"The party's current status cannot be shown just now ({getattr(err, 'message', err)})."
+
+
+async def _task_page(
+    request: Request,
+    door: FrontDoor,
+    staff: StaffRow,
+    token: str,
+    task_id: str,
+    *,
+    error: str | None = None,
+    code: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    try:
+        row = await load_task(door, task_id)
+    except DecisionRefused as err:
+        return _render(
+            request, door, "message.html", err.status_code, staff=staff, form_key=form_key(token), message=err.message
+        )
+    task = task_of(row)
+    party, party_problem = await _party_status(door, row.party_id)
+    roles = roles_to_decide(staff, task)
+    rule = TASK_RULES[task.kind]
+    return _render(
+        request,
+        door,
+        "task.html",
+        code,
+        staff=staff,
+        form_key=form_key(token),
+        task=task,
+        party_id=row.party_id,
+        party=party,
+        party_problem=party_problem,
+        roles=roles,
+        excluded=staff.staff_id in task.excluded_staff,
+        outcomes=[(o, OUTCOME_LABELS[o], o in rule.reason_required) for o in allowed_outcomes(task)],
+        support_options=list(SUPPORT_LABELS.items()) if task.kind == TaskKind.COLLEAGUE_SUPPORT else [],
+        asks_police=task.kind == TaskKind.ZERO_TOLERANCE_REVIEW,
+        kind_label=KIND_LABELS[task.kind],
+        decision_id=(values or {}).get("decision_id") or f"dec-{uuid.uuid4().hex}",
+        values=values or {},
+        error=error,
+        now=datetime.now(UTC),
+    )
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+async def task_page(request: Request, task_id: str, door: Door) -> Response:
+    try:
+        staff, token = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    return await _task_page(request, door, staff, token, task_id)
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    police = form.get("police_referral")
+    return {
+        "decision_id": str(form.get("decision_id") or ""),
+        "role": form.get("role") or None,
+        "outcome": form.get("outcome") or None,
+        "reason": str(form.get("reason") or ""),
+        "police_referral": {"yes": True, "no": False}.get(str(police)) if police else None,
+        "support_offered": [str(s) for s in form.getlist("support_offered")],
+    }
+
+
+_VOCABULARY = sorted(
+    (value.value for vocabulary in (TaskOutcome, TaskKind, Role, SupportOption) for value in vocabulary),
+    key=len,
+    reverse=True,
+)
+
+
+def _in_words(refusal: str) -> str:
+    """A refusal with the policy's codes in plain words: `lift_stop` -> `lift stop`."""
+    for code in _VOCABULARY:
+        if "_" in code:
+            refusal = re.sub(rf"\b{code}\b", code.replace("_", " "), refusal)
+    return refusal
+
+
+def _plain(err: ValidationError) -> str:
+    names = {"outcome": "Choose a decision", "role": "Choose the role you decide in"}
+    problems = []
+    for e in err.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        problems.append(names.get(field, f"{_label(field)}: {e['msg']}"))
+    return "; ".join(dict.fromkeys(problems)) + "."
+
+
+@router.post("/tasks/{task_id}/decision")
+async def post_decision(request: Request, task_id: str, door: Door) -> Response:
+    try:
+        staff, token = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("form_key", "")), form_key(token)):
+        return _render(
+            request,
+            door,
+            "message.html",
+            status.HTTP_403_FORBIDDEN,
+            staff=staff,
+            form_key=form_key(token),
+            message="This form did not come from your inbox. Open the task again and decide there.",
+        )
+    values = _form_values(form)
+    again = {"staff": staff, "token": token, "task_id": task_id, "values": values}
+    try:
+        decision = DecisionForm.model_validate({k: v for k, v in values.items() if k != "decision_id"})
+    except ValidationError as err:
+        return await _task_page(request, door, **again, error=_plain(err), code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    try:
+        reply = await decide(door, staff, task_id, decision, values["decision_id"] or None)
+    except DecisionRefused as err:
+        return await _task_page(request, door, **again, error=_in_words(err.message), code=err.status_code)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        message = getattr(cause, "message", None) or str(cause or err)
+        return await _task_page(request, door, **again, error=_in_words(message), code=status.HTTP_409_CONFLICT)
+    except RPCError as err:
+        return await _task_page(
+            request,
+            door,
+            **again,
+            error=f"The party's workflow cannot be reached just now ({err.message}). Send it again.",
+            code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    what = "was already recorded" if reply.duplicate else "is recorded"
+    return _redirect(
+        "/inbox", flash=f"Your decision on task {reply.task.task_id} {what}: {DONE_LABELS[decision.outcome]}."
+    )
+

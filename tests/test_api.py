@@ -1,0 +1,320 @@
+"""The HTTP API and the managers' inbox, against the time-skipping server and a real records database."""
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.service import RPCError, RPCStatusCode
+
+from policy.vocabulary import Role
+from records.store import RecordStore
+from starter.api import create_app
+from tests.helpers import incident, new_party, wait_for_status
+
+STAFF = {
+    "manager-1": ("Morgan Manager", [Role.MANAGER]),
+    "exec-1": ("Edie Executive", [Role.EXECUTIVE_TEAM]),
+    "colleague-9": ("Casey Colleague", [Role.COLLEAGUE]),
+    "case-system": ("The case system", [Role.COLLEAGUE]),
+}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    tokens: dict[str, str]
+
+    def auth(self, staff_id: str = "case-system") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[staff_id]}"}
+
+
+def _staff_and_tokens(store: RecordStore) -> dict[str, str]:
+    for staff_id, (name, roles) in STAFF.items():
+        store.add_staff(staff_id, name, roles)
+    return {staff_id: store.issue_token(staff_id) for staff_id in STAFF}
+
+
+@pytest_asyncio.fixture
+async def api(parties, store, settings) -> AsyncIterator[Api]:
+    tokens = _staff_and_tokens(store)
+    transport = httpx.ASGITransport(app=create_app(parties, store, settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, tokens)
+
+
+class UnreachableTemporal:
+    """A PartyClient whose server is gone: every call fails as the real one does."""
+
+    def __getattr__(self, name):
+        async def fail(*args, **kwargs):
+            raise RPCError("failed to connect: connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+        return fail
+
+
+@pytest_asyncio.fixture
+async def offline(store, settings) -> AsyncIterator[Api]:
+    """The API with no Temporal behind it: enough for sign-in and validation."""
+    tokens = _staff_and_tokens(store)
+    transport = httpx.ASGITransport(app=create_app(UnreachableTemporal(), store, settings))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, tokens)
+
+
+def _incident_body(party, at, **changes) -> dict:
+    return incident(party, at).model_dump(mode="json") | changes
+
+
+async def _planned_task(store: RecordStore, task_id: str, timeout: float = 20.0):
+    """The task's row once its working-day dates are planned (an activity, after the update)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        row = store.task(task_id)
+        if row is not None and row.due_at is not None:
+            return row
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"task {task_id} was never planned: {row}")
+        await asyncio.sleep(0.1)
+
+
+# --- case-system messages ------------------------------------------------------------------
+
+
+async def test_incident_reported_waiting_and_not_waiting(time_skipping_env, api, parties):
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    body = _incident_body(party, now - timedelta(hours=1))
+    url = f"/parties/{party.party_id}/incidents"
+
+    first = await api.client.post(url, json=body, headers=api.auth())
+    assert first.status_code == 200, first.text
+    assert first.json()["advice"] == ["ask"] and first.json()["duplicate"] is False
+    again = await api.client.post(url, json=body, headers=api.auth())
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+
+    # Fire and forget, the id coming from the Idempotency-Key header.
+    second = _incident_body(party, now - timedelta(minutes=30))
+    del second["incident_id"]
+    key = f"inc-{uuid.uuid4().hex[:12]}"
+    sent = await api.client.post(f"{url}?wait=false", json=second, headers=api.auth() | {"Idempotency-Key": key})
+    assert sent.status_code == 202, sent.text
+    assert sent.json() == {"incident_id": key, "party_id": party.party_id, "accepted": True}
+    status = await wait_for_status(parties, party.party_id, lambda s: s.incident_count == 2)
+    assert key in status.recent_incident_ids
+
+    shown = await api.client.get(f"/parties/{party.party_id}", headers=api.auth())
+    assert shown.status_code == 200 and shown.json()["incident_count"] == 2
+    unknown = await api.client.get(f"/parties/p-{uuid.uuid4().hex[:8]}", headers=api.auth())
+    assert unknown.status_code == 404
+
+
+async def test_naive_datetime_and_mismatched_party_are_422_naming_the_field(offline):
+    party = new_party()
+    body = _incident_body(party, datetime(2026, 3, 1, 10, tzinfo=UTC))
+    body["occurred_at"] = "2026-03-01T10:00:00"
+    naive = await offline.client.post(f"/parties/{party.party_id}/incidents", json=body, headers=offline.auth())
+    assert naive.status_code == 422
+    [problem] = naive.json()["detail"]
+    assert problem["loc"] == ["body", "occurred_at"]
+    assert "time zone offset" in problem["msg"]
+
+    body["occurred_at"] = "2026-03-01T10:00:00+00:00"
+    elsewhere = await offline.client.post("/parties/p-other/incidents", json=body, headers=offline.auth())
+    assert elsewhere.status_code == 422
+    [problem] = elsewhere.json()["detail"]
+    assert problem["loc"] == ["body", "party", "party_id"] and "does not match the path" in problem["msg"]
+
+    tasks = await offline.client.get("/tasks", params={"due_before": "2026-03-01T10:00:00"}, headers=offline.auth())
+    assert tasks.status_code == 422 and tasks.json()["detail"][0]["loc"] == ["query", "due_before"]
+
+    no_id = {k: v for k, v in body.items() if k != "incident_id"}
+    missing = await offline.client.post(f"/parties/{party.party_id}/incidents", json=no_id, headers=offline.auth())
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "incident_id"]
+    assert "Idempotency-Key" in missing.json()["detail"][0]["msg"]
+
+
+async def test_restriction_without_warning_is_409_with_the_rule(time_skipping_env, api):
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    body = _incident_body(party, now - timedelta(hours=1))
+    assert (await api.client.post(f"/parties/{party.party_id}/incidents", json=body, headers=api.auth())).is_success
+    restriction = {
+        "restriction_id": f"res-{uuid.uuid4().hex[:8]}",
+        "incident_ids": [body["incident_id"]],
+        "measures": ["single_named_contact"],
+        "proposed_by": "manager-1",
+        "reasons": "Abuse on the phone.",
+        "contact_arrangements": "Email your caseworker only.",
+        "decided_at": now.isoformat(),
+    }
+    refused = await api.client.post(f"/parties/{party.party_id}/restrictions", json=restriction, headers=api.auth())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["rule"] == "R14"
+    assert refused.json()["detail"].startswith("R14: a restriction only follows a fair warning")
+
+
+async def test_without_a_known_token_is_401(offline):
+    party = new_party()
+    url = f"/parties/{party.party_id}"
+    missing = await offline.client.get(url)
+    assert missing.status_code == 401 and "ubp staff token" in missing.json()["detail"]
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    wrong = await offline.client.get(url, headers={"Authorization": "Bearer ubp_not-a-token"})
+    assert wrong.status_code == 401 and wrong.json()["detail"].startswith("unknown token")
+
+
+async def test_temporal_unreachable_is_503(offline):
+    party = new_party()
+    answer = await offline.client.get(f"/parties/{party.party_id}", headers=offline.auth())
+    assert answer.status_code == 503
+    assert "retry" in answer.json()["detail"] and answer.headers["Retry-After"]
+
+
+# --- managers' tasks -------------------------------------------------------------------------
+
+
+async def _support_task(time_skipping_env, api) -> tuple[str, str]:
+    """An incident experienced by colleague-2: a colleague-support task for a manager (R18)."""
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    body = _incident_body(party, now - timedelta(hours=1))
+    answer = await api.client.post(f"/parties/{party.party_id}/incidents", json=body, headers=api.auth())
+    assert answer.is_success, answer.text
+    return party.party_id, f"support-{body['incident_id']}"
+
+
+async def test_manager_lists_and_decides_a_task(time_skipping_env, api, store):
+    party_id, task_id = await _support_task(time_skipping_env, api)
+
+    listed = await api.client.get("/tasks", params={"party": party_id}, headers=api.auth("manager-1"))
+    assert listed.status_code == 200
+    assert [t["task_id"] for t in listed.json()] == [task_id]
+    assert listed.json()[0]["kind"] == "colleague_support"
+    none = await api.client.get("/tasks", params={"party": party_id}, headers=api.auth("colleague-9"))
+    assert none.json() == []
+    every = await api.client.get(
+        "/tasks", params={"party": party_id, "mine": "false"}, headers=api.auth("colleague-9")
+    )
+    assert [t["task_id"] for t in every.json()] == [task_id]
+
+    url = f"/tasks/{task_id}/decision"
+    support = {"outcome": "support_recorded", "support_offered": ["employee_assistance_programme"]}
+    not_theirs = await api.client.post(url, json=support, headers=api.auth("colleague-9"))
+    assert not_theirs.status_code == 403 and "holds none of the roles" in not_theirs.json()["detail"]
+    claimed = await api.client.post(url, json=support | {"role": "executive_team"}, headers=api.auth("manager-1"))
+    assert claimed.status_code == 403
+    assert claimed.json()["detail"] == "'manager-1' does not hold the role 'executive_team' (holds: manager)"
+    without_support = await api.client.post(url, json={"outcome": "support_recorded"}, headers=api.auth("manager-1"))
+    assert without_support.status_code == 409 and without_support.json()["rule"] == "R18"
+
+    key = {"Idempotency-Key": f"dec-{uuid.uuid4().hex}"}
+    decided = await api.client.post(url, json=support, headers=api.auth("manager-1") | key)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["duplicate"] is False and decided.json()["task"]["status"] == "done"
+    again = await api.client.post(url, json=support, headers=api.auth("manager-1") | key)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    [recorded] = store.decisions(task_id=task_id)
+    assert (recorded.decided_by, recorded.role) == ("manager-1", "manager")
+    assert recorded.decision_id == key["Idempotency-Key"]
+    assert (await api.client.get("/tasks", params={"party": party_id}, headers=api.auth("manager-1"))).json() == []
+
+    unknown = await api.client.post("/tasks/no-such-task/decision", json=support, headers=api.auth("manager-1"))
+    assert unknown.status_code == 404
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+async def _sign_in(api: Api, staff_id: str) -> None:
+    answer = await api.client.get("/inbox", params={"token": api.tokens[staff_id]})
+    assert answer.status_code == 303 and answer.headers["location"] == "/inbox"
+    assert "httponly" in answer.headers["set-cookie"].lower()
+
+
+def _form_key(page: str) -> str:
+    found = re.search(r'name="form_key" value="([0-9a-f]+)"', page)
+    assert found, "the decision form has no form key"
+    return found.group(1)
+
+
+async def test_inbox_lists_a_task_and_shows_its_decision_form(time_skipping_env, api, store, settings):
+    party_id, task_id = await _support_task(time_skipping_env, api)
+    row = await _planned_task(store, task_id)
+
+    assert (await api.client.get("/inbox")).headers["location"] == "/inbox/sign-in"
+    assert (await api.client.get("/inbox/sign-in")).status_code == 200
+    await _sign_in(api, "manager-1")
+    inbox = await api.client.get("/inbox")
+    assert inbox.status_code == 200
+    assert f'href="/inbox/tasks/{task_id}"' in inbox.text and "Morgan Manager" in inbox.text
+
+    page = await api.client.get(f"/inbox/tasks/{task_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert party_id in html and "Support for a colleague (R18)" in html
+    local_due = row.due_at.astimezone(ZoneInfo(settings.timezone))
+    assert f"{local_due.day} {local_due:%b %Y, %H:%M %Z}" in html
+    assert "<dt>Stage</dt><dd>none</dd>" in html and "<dt>Incidents on file</dt><dd>1</dd>" in html
+    # The outcomes of a colleague-support task, and the support options it needs.
+    assert 'value="support_recorded"' in html and 'value="recuse"' in html and 'value="approve"' not in html
+    assert 'name="support_offered" value="employee_assistance_programme"' in html
+    assert "police_referral" not in html
+    assert 'for="reason">Reason</label>' in html and 'id="reason" name="reason"' in html
+
+
+async def test_inbox_decision_form_records_the_decision(time_skipping_env, api, store):
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    report = _incident_body(party, now - timedelta(hours=1), category="zero_tolerance", behaviour_code="threat_of_harm")
+    answer = await api.client.post(f"/parties/{party.party_id}/incidents", json=report, headers=api.auth())
+    assert answer.json()["stage"] == "zero_tolerance"
+    task_id = f"zt-review-{report['incident_id']}"
+    await _sign_in(api, "manager-1")
+    page = (await api.client.get(f"/inbox/tasks/{task_id}")).text
+    assert "Refer to the police? (R15)" in page and 'value="confirm_stop"' in page and 'value="lift_stop"' in page
+    form = {
+        "form_key": _form_key(page),
+        "decision_id": re.search(r'name="decision_id" value="([^"]+)"', page).group(1),
+        "role": "manager",
+        "outcome": "confirm_stop",
+    }
+
+    forged = await api.client.post(f"/inbox/tasks/{task_id}/decision", data=form | {"form_key": "0" * 64})
+    assert forged.status_code == 403
+    refused = await api.client.post(f"/inbox/tasks/{task_id}/decision", data=form)
+    assert refused.status_code == 409
+    assert "<strong>Not recorded.</strong> R15: record the police-referral decision" in refused.text
+    assert 'value="confirm_stop" required checked' in refused.text  # what they chose is kept
+
+    done = await api.client.post(f"/inbox/tasks/{task_id}/decision", data=form | {"police_referral": "no"})
+    assert done.status_code == 303 and done.headers["location"] == "/inbox"
+    inbox = await api.client.get("/inbox")
+    assert f"Your decision on task {task_id} is recorded: direct contact stays stopped." in inbox.text
+    assert task_id not in inbox.text.split("</div>", 1)[1]
+    [recorded] = store.decisions(task_id=task_id)
+    assert (recorded.decided_by, recorded.outcome) == ("manager-1", "confirm_stop")
+    assert recorded.data["police_referral"] is False
+    # The flash is shown once.
+    assert "Your decision" not in (await api.client.get("/inbox")).text
+
+
+def test_tokens_are_kept_only_as_hashes_and_can_be_withdrawn(store):
+    store.add_staff("manager-1", "Morgan Manager", [Role.MANAGER])
+    token = store.issue_token("manager-1")
+    assert store.staff_for_token(token).staff_id == "manager-1"
+    with store.engine.connect() as connection:
+        stored = [tuple(row) for row in connection.exec_driver_sql("SELECT * FROM api_token")]
+    assert stored and all(token not in str(value) for row in stored for value in row)
+    assert store.staff_for_token(token + "x") is None
+    assert store.revoke_tokens("manager-1") == 1
+    assert store.staff_for_token(token) is None
+    with pytest.raises(ValueError, match="unknown member of staff"):
+        store.issue_token("nobody")
