@@ -30,7 +30,7 @@ from settings import Settings
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
 
 T = TypeVar("T")
-BUSY_RETRIES = 60
+BUSY_RETRIES = 20  # about 15 s of back-off: longer means the server is down, not busy
 BUSY_STATUSES = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.FAILED_PRECONDITION}
 
 
