@@ -1,0 +1,1 @@
+"""Benchmark of the party workflow against a bare Temporal ceiling: `python -m bench.run`."""

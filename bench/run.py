@@ -1,0 +1,717 @@
+"""Benchmark: the party workflow against a bare Temporal ceiling, on one dev server.
+
+    .venv/bin/python -m bench.run [--parties 100 --incidents-per-party 10 ...]
+
+Starts its own dev server (SQLite file in a temporary folder, a free port),
+runs the worker in a subprocess (so its CPU and memory can be read from
+/proc), and prints:
+
+- throughput of incident reports end to end (signal-with-start, processed by
+  the party workflow, present in the records database) against a bare entity
+  workflow that only counts signals and waits on a timer, in the same run;
+- round-trip latency of `report_incident` (update-with-start) and of the
+  status query against a bare update and query;
+- history events per incident, and the largest single-run history of one
+  party that receives many incidents (bounded by continue-as-new);
+- worker memory per cached party workflow.
+
+Every phase is bounded: counts come from the flags, and each wait has a
+deadline. CPU seconds of the server, the worker and this (client) process
+are shown per phase, to tell where the time goes.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, make_url, text
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+
+from bench.bare import BARE_SIGNAL, BareEntityWorkflow
+from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
+from policy.messages import IncidentReport, PartyRef
+from policy.vocabulary import Category
+from records.db import make_engine
+from starter.binaries import temporal_cli
+from starter.client import PartyClient
+from workflows import search_attributes as sa
+from workflows.party import workflow_id_for
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+BUSY = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.FAILED_PRECONDITION}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+# --- processes ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / CLK_TCK
+
+
+def rss_kib(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
+
+
+class DevServer:
+    """`temporal server start-dev` on a free port with a SQLite file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    async def start(self) -> Client:
+        log = open(self.folder / "temporal.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                temporal_cli(), "server", "start-dev",
+                "--ip", "127.0.0.1", "--port", str(self.port), "--headless",
+                "--db-filename", str(self.folder / "temporal.db"),
+                "--log-level", "warn",
+                *sa.dev_server_flags(),
+            ],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dev server exited ({self.process.returncode}); see {self.folder}/temporal.log")
+            try:
+                return await Client.connect(self.address, data_converter=pydantic_data_converter)
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class WorkerProcess:
+    """`bench.worker_proc` in a subprocess."""
+
+    def __init__(self, address: str, database_url: str, *, party_queue: str | None = None,
+                 bare_queue: str | None = None, ladder_queue: str | None = None, ladder_db: Path | None = None,
+                 max_cached: int = 10_000) -> None:  # fmt: skip
+        self.args = [sys.executable, "-m", "bench.worker_proc", "--address", address,
+                     "--database-url", database_url, "--max-cached", str(max_cached)]  # fmt: skip
+        if party_queue:
+            self.args += ["--party-queue", party_queue]
+        if bare_queue:
+            self.args += ["--bare-queue", bare_queue]
+        if ladder_queue:
+            self.args += ["--ladder-queue", ladder_queue, "--ladder-db", str(ladder_db)]
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> "WorkerProcess":
+        self.process = subprocess.Popen(self.args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+        line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 60)  # type: ignore[union-attr]
+        if line.strip() != "READY":
+            raise RuntimeError(f"worker did not start: {line!r}")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def records_database(url: str | None, folder: Path):
+    """The records database: a SQLite file in `folder`, or a schema of its own in
+    the PostgreSQL database at `url`, dropped afterwards."""
+    if not url or not url.startswith("postgresql"):
+        yield url or f"sqlite:///{folder / 'records.db'}"
+        return
+    schema = f"ubp_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# --- load -------------------------------------------------------------------------
+
+BASE = datetime.now(UTC) - timedelta(days=1)
+
+
+def report(party_id: str, i: int) -> IncidentReport:
+    return IncidentReport(
+        incident_id=f"{party_id}-i{i}",
+        party=PartyRef(party_id=party_id),
+        category=Category.AGGRESSIVE_OR_ABUSIVE,
+        behaviour_code="verbal_abuse",
+        occurred_at=BASE + timedelta(seconds=i),
+        reported_by="colleague-1",
+        experienced_by="colleague-2",
+        channel="phone",
+        summary="Raised voice and insults on a call",
+    )
+
+
+async def retry_busy(call: Callable[[], Awaitable[T]]) -> T:
+    """The same push-back handling as PartyClient's, for the bare workflow."""
+    delay = 0.05
+    for attempt in range(60):
+        try:
+            return await call()
+        except RPCError as err:
+            if err.status not in BUSY or attempt == 59:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    raise AssertionError("unreachable")
+
+
+async def pool(items: Iterable[Any], send: Callable[[Any], Awaitable[Any]], concurrency: int) -> None:
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await send(item)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+    return time.perf_counter()
+
+
+def round_robin(party_ids: list[str], first: int, count: int) -> list[tuple[str, int]]:
+    """Incidents first..first+count-1 of every party, interleaved across parties."""
+    return [(p, i) for i in range(first, first + count) for p in party_ids]
+
+
+@dataclass
+class Cpu:
+    """CPU seconds used by the server, the worker and this process over a phase."""
+
+    pids: dict[str, int]
+    start: dict[str, float] = field(default_factory=dict)
+    used: dict[str, float] = field(default_factory=dict)
+
+    def __enter__(self) -> "Cpu":
+        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.start["client"] = time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["client"] = time.process_time()
+        self.used = {name: now[name] - self.start[name] for name in now}
+
+    def per(self, n: int) -> str:
+        return ", ".join(f"{name} {1000 * s / n:.1f} ms" for name, s in self.used.items())
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    client: Client
+    server: DevServer
+    database_url: str
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    # -- throughput -----------------------------------------------------------
+
+    async def bare_burst(self, queue: str, party_ids: list[str], first: int, count: int, cpu_pids) -> float:
+        expected = first + count
+        items = round_robin(party_ids, first, count)
+
+        async def send(item: tuple[str, int]) -> None:
+            party_id, i = item
+            await retry_busy(
+                lambda: self.client.start_workflow(
+                    BareEntityWorkflow.run, id=party_id, task_queue=queue,
+                    start_signal=BARE_SIGNAL, start_signal_args=[report(party_id, i)],
+                )  # fmt: skip
+            )
+
+        pending = set(party_ids)
+
+        async def all_counted() -> bool:
+            return await self.bare_counted(pending, expected)
+
+        with Cpu(cpu_pids) as cpu:
+            t0 = time.perf_counter()
+            await pool(items, send, self.args.concurrency)
+            t1 = await wait_until(all_counted, self.args.phase_timeout, "bare signals")
+        rate = len(items) / (t1 - t0)
+        self.say(f"  bare  {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}")
+        return rate
+
+    async def party_burst(self, parties: PartyClient, party_ids: list[str], first: int, count: int, cpu_pids) -> float:
+        items = round_robin(party_ids, first, count)
+        expected = len(party_ids) * (first + count)
+        prefix = party_ids[0].rsplit("-", 1)[0] + "-%"
+
+        async def send(item: tuple[str, int]) -> None:
+            await parties.send_incident(report(*item))
+
+        async def all_recorded() -> bool:
+            return await asyncio.to_thread(self.count_incidents, prefix) >= expected
+
+        with Cpu(cpu_pids) as cpu:
+            t0 = time.perf_counter()
+            await pool(items, send, self.args.concurrency)
+            t1 = await wait_until(all_recorded, self.args.phase_timeout, "incidents in the records database")
+        rate = len(items) / (t1 - t0)
+        self.say(f"  party {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}")
+        return rate
+
+    async def bare_counted(self, pending: set[str], expected: int) -> bool:
+        """Query the bare workflows in `pending`; drop those that counted `expected`."""
+        ids = sorted(pending)[:200]
+        counts = await asyncio.gather(
+            *(self.client.get_workflow_handle(p).query(BareEntityWorkflow.get_count) for p in ids)
+        )
+        pending.difference_update(p for p, c in zip(ids, counts) if c >= expected)
+        return not pending
+
+    def count_incidents(self, party_prefix: str) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                text("SELECT count(*) FROM incident WHERE party_id LIKE :p"), {"p": party_prefix}
+            ).scalar_one()
+
+    async def throughput(self, worker: WorkerProcess, party_queue: str, bare_queue: str) -> None:
+        a = self.args
+        n_parties, k = a.parties, a.incidents_per_party
+        self.say(f"## Throughput: {n_parties} parties x {k} incidents, signal-with-start, {a.concurrency} in flight")
+        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+        parties = PartyClient(self.client, party_queue, "Europe/London")
+        tag = uuid.uuid4().hex[:6]
+        bare_ids = [f"bare-{tag}-{p}" for p in range(n_parties)]
+        party_ids = [f"tp-{tag}-{p}" for p in range(n_parties)]
+        # Warm both paths (imports, sandbox, connections) before timing.
+        await self.bare_burst(bare_queue, [f"bare-warm-{tag}-{p}" for p in range(5)], 0, 2, cpu_pids)
+        await self.party_burst(parties, [f"tpw-{tag}-{p}" for p in range(5)], 0, 2, cpu_pids)
+        self.say("  new parties (the first incident starts each workflow):")
+        bare_new = await self.bare_burst(bare_queue, bare_ids, 0, k, cpu_pids)
+        party_new = await self.party_burst(parties, party_ids, 0, k, cpu_pids)
+        self.say("  running parties (every workflow already open):")
+        party_run = await self.party_burst(parties, party_ids, k, k, cpu_pids)
+        bare_run = await self.bare_burst(bare_queue, bare_ids, k, k, cpu_pids)
+        self.say(f"  ratio party/bare, new parties:     {party_new / bare_new:.2f}")
+        self.say(f"  ratio party/bare, running parties: {party_run / bare_run:.2f}")
+        both = 2 / (1 / party_new + 1 / party_run), 2 / (1 / bare_new + 1 / bare_run)
+        self.say(f"  ratio party/bare, all {2 * n_parties * k} incidents: {both[0] / both[1]:.2f}  "
+                 f"({both[0]:.1f}/s vs {both[1]:.1f}/s)")  # fmt: skip
+        # History events per incident on the signal path.
+        party_events = [
+            (await self.client.get_workflow_handle(workflow_id_for(p)).describe()).history_length
+            for p in party_ids[:10]
+        ]
+        bare_events = [(await self.client.get_workflow_handle(p).describe()).history_length for p in bare_ids[:10]]
+        per = 2 * k
+        self.say(f"  history events per incident (signal): party {statistics.mean(party_events) / per:.2f}, "
+                 f"bare {statistics.mean(bare_events) / per:.2f}  (mean of 10 parties, {per} incidents each, "
+                 f"start events included)")  # fmt: skip
+        kinds = await self.event_kinds(workflow_id_for(party_ids[0]))
+        self.say(f"  event kinds in one party's history: {kinds}")
+        self.say(f"  event kinds in one bare history: {await self.event_kinds(bare_ids[0])}")
+
+    async def event_kinds(self, workflow_id: str) -> str:
+        history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+        counts = Counter(e.WhichOneof("attributes").removesuffix("_event_attributes") for e in history.events)
+        return ", ".join(f"{name} {n}" for name, n in counts.most_common())
+
+    # -- latency --------------------------------------------------------------
+
+    async def latency(self, party_queue: str, bare_queue: str) -> None:
+        n = self.args.latency_samples
+        self.say(f"## Round-trip latency, {n} sequential calls each (ms)")
+        parties = PartyClient(self.client, party_queue, "Europe/London")
+        tag = uuid.uuid4().hex[:6]
+        party_id, bare_id = f"lat-{tag}", f"bare-lat-{tag}"
+        bare_handle = self.client.get_workflow_handle(bare_id)
+
+        def bare_update(i: int):
+            op = WithStartWorkflowOperation(
+                BareEntityWorkflow.run, id=bare_id, task_queue=bare_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )  # fmt: skip
+            return retry_busy(
+                lambda: self.client.execute_update_with_start_workflow(
+                    BareEntityWorkflow.incident_and_wait, report(bare_id, i), start_workflow_operation=op
+                )
+            )
+
+        await parties.report_incident(report(party_id, 0))
+        await bare_update(0)
+        events_before = (await parties.handle(party_id).describe()).history_length
+        samples: dict[str, list[float]] = {"update: report_incident": [], "update: bare": [],
+                                           "query: status": [], "query: bare": []}  # fmt: skip
+        for i in range(1, n + 1):
+            for name, call in (
+                ("update: report_incident", lambda: parties.report_incident(report(party_id, i))),
+                ("update: bare", lambda: bare_update(i)),
+                ("query: status", lambda: parties.status(party_id)),
+                ("query: bare", lambda: bare_handle.query(BareEntityWorkflow.get_count)),
+            ):
+                t0 = time.perf_counter()
+                await call()
+                samples[name].append(1000 * (time.perf_counter() - t0))
+        for name, values in samples.items():
+            q = statistics.quantiles(values, n=100, method="inclusive")
+            self.say(f"  {name:24s} p50 {q[49]:6.1f}  p95 {q[94]:6.1f}  p99 {q[98]:6.1f}  max {max(values):6.1f}")
+        events_after = (await parties.handle(party_id).describe()).history_length
+        self.say(f"  history events per incident (update): party {(events_after - events_before) / n:.2f}")
+        bare_events = (await bare_handle.describe()).history_length
+        self.say(f"  history events per incident (update): bare {bare_events / (n + 1):.2f} (start events included)")
+
+    # -- one busy party -------------------------------------------------------
+
+    async def big_party(self, party_queue: str) -> None:
+        n = self.args.big_party_incidents
+        if n <= 0:
+            return
+        concurrency, via = self.args.big_concurrency, self.args.big_via
+        self.say(f"## One party, {n} incidents ({via}s, {concurrency} in flight)")
+        parties = PartyClient(self.client, party_queue, "Europe/London")
+        party_id = f"big-{uuid.uuid4().hex[:6]}"
+        send = parties.report_incident if via == "update" else parties.send_incident
+        window = self.args.big_window
+        t0 = time.perf_counter()
+        # The first incident alone, so the party's first run has started.
+        await parties.report_incident(report(party_id, 0))
+        # Signals go in windows: a window is sent once the one before the last is
+        # recorded, so at most two windows wait. An unbounded stream of signals to
+        # one workflow can starve its workflow tasks (see RESULTS.md).
+        for first in range(1, n, window):
+            last = min(n, first + window)
+            await pool(((party_id, i) for i in range(first, last)), lambda item: send(report(*item)), concurrency)
+            await wait_until(
+                lambda: asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window),
+                self.args.phase_timeout, "the window before",
+            )  # fmt: skip
+        t1 = await wait_until(
+            lambda: asyncio.to_thread(lambda: self.count_incidents(party_id) >= n),
+            self.args.phase_timeout, "the busy party's incidents",
+        )  # fmt: skip
+        status = await parties.status(party_id)
+        self.say(f"  {n} incidents in {t1 - t0:.1f} s ({n / (t1 - t0):.1f}/s); status.incident_count "
+                 f"{status.incident_count}; in the records database {self.count_incidents(party_id)}")  # fmt: skip
+        # Walk the chain of runs back from the latest, through continued_execution_run_id.
+        lengths: list[int] = []
+        run_id = (await parties.handle(party_id).describe()).run_id
+        while run_id:
+            history = await self.client.get_workflow_handle(workflow_id_for(party_id), run_id=run_id).fetch_history()
+            lengths.append(len(history.events))
+            run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        lengths.reverse()
+        self.say(f"  runs: {len(lengths)}; events per run: {lengths}")
+        self.say(f"  largest single-run history: {max(lengths)} events; "
+                 f"{sum(lengths) / n:.2f} events per incident overall")  # fmt: skip
+
+    # -- ladder: where the time goes ------------------------------------------
+
+    async def ladder_burst(self, queue: str, step: Step, ids: list[str], first: int, count: int, cpu_pids) -> float:
+        items = round_robin(ids, first, count)
+
+        async def send(item: tuple[str, int]) -> None:
+            workflow_id, i = item
+            await retry_busy(
+                lambda: self.client.start_workflow(
+                    LadderWorkflow.run, step, id=workflow_id, task_queue=queue,
+                    start_signal=LADDER_SIGNAL, start_signal_args=[report(workflow_id, i)],
+                )  # fmt: skip
+            )
+
+        pending = set(ids)
+
+        async def processed() -> bool:
+            batch = sorted(pending)[:200]
+            counts = await asyncio.gather(
+                *(self.client.get_workflow_handle(w).query(LadderWorkflow.processed) for w in batch)
+            )
+            pending.difference_update(w for w, c in zip(batch, counts) if c >= first + count)
+            return not pending
+
+        with Cpu(cpu_pids) as cpu:
+            t0 = time.perf_counter()
+            await pool(items, send, self.args.concurrency)
+            t1 = await wait_until(processed, self.args.phase_timeout, f"ladder step {step.name}")
+        self.cpu_note = cpu.per(len(items))
+        return len(items) / (t1 - t0)
+
+    async def ladder(self) -> None:
+        a = self.args
+        n, k = a.ladder_parties, a.ladder_incidents
+        self.say(f"## Ladder: bare -> party one feature at a time; {n} workflows x {k} messages per burst, "
+                 f"{a.concurrency} in flight")  # fmt: skip
+        queue = f"ladder-{uuid.uuid4().hex[:6]}"
+        worker = await WorkerProcess(self.server.address, self.database_url, ladder_queue=queue,
+                                     ladder_db=self.server.folder / "ladder.db").start()  # fmt: skip
+        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+        rates: dict[str, tuple[float, float]] = {}
+        try:
+            for step in STEPS:  # warm every step's code paths
+                await self.ladder_burst(queue, step, [f"lw-{uuid.uuid4().hex[:6]}"], 0, 2, cpu_pids)
+            for rep in range(a.ladder_repeats):
+                for step in STEPS if rep % 2 == 0 else reversed(STEPS):
+                    ids = [f"l{step.name[0]}-{uuid.uuid4().hex[:6]}-{p}" for p in range(n)]
+                    new = await self.ladder_burst(queue, step, ids, 0, k, cpu_pids)
+                    new_cpu = self.cpu_note
+                    running = await self.ladder_burst(queue, step, ids, k, k, cpu_pids)
+                    old = rates.get(step.name, (0.0, 0.0))
+                    rates[step.name] = (old[0] + new / a.ladder_repeats, old[1] + running / a.ladder_repeats)
+                    self.say(f"  {step.name:28s} new {new:5.1f}/s  running {running:5.1f}/s   "
+                             f"cpu per msg (new): {new_cpu}")  # fmt: skip
+        finally:
+            worker.stop()
+        base = rates[STEPS[0].name]
+        self.say("  mean over repeats, and as a fraction of bare:")
+        for name, (new, running) in rates.items():
+            self.say(f"  {name:28s} new {new:5.1f}/s ({new / base[0]:.2f})  running {running:5.1f}/s "
+                     f"({running / base[1]:.2f})")  # fmt: skip
+
+    # -- memory -----------------------------------------------------------------
+
+    async def memory(self, levels: list[int], *, bare: bool) -> None:
+        kind = "bare" if bare else "party"
+        queue = f"mem-{kind}-{uuid.uuid4().hex[:6]}"
+        worker = await WorkerProcess(
+            self.server.address, self.database_url, max_cached=max(levels) + 100,
+            **({"bare_queue": queue} if bare else {"party_queue": queue}),
+        ).start()  # fmt: skip
+        parties = PartyClient(self.client, queue, "Europe/London")
+        tag = uuid.uuid4().hex[:6]
+        started = 0
+
+        async def open_parties(upto: int) -> None:
+            nonlocal started
+            ids = [f"m{kind[0]}-{tag}-{p}" for p in range(started, upto)]
+            if bare:
+                await pool(ids, lambda p: retry_busy(lambda: self.client.start_workflow(
+                    BareEntityWorkflow.run, id=p, task_queue=queue,
+                    start_signal=BARE_SIGNAL, start_signal_args=[report(p, 0)])), self.args.memory_concurrency)  # fmt: skip
+                pending = set(ids)
+
+                async def done() -> bool:
+                    return await self.bare_counted(pending, 1)
+            else:
+                await pool(ids, lambda p: parties.send_incident(report(p, 0)), self.args.memory_concurrency)
+
+                async def done() -> bool:
+                    return await asyncio.to_thread(self.count_incidents, f"mp-{tag}-%") >= upto
+
+            try:
+                await wait_until(done, self.args.phase_timeout, f"{upto} {kind} workflows")
+            except TimeoutError:
+                if not bare:
+                    missing = [p for p in ids if self.count_incidents(p) == 0]
+                    self.say(f"  not recorded: {len(missing)} parties, e.g. {missing[:5]}")
+                    for p in missing[:3]:
+                        await self.diagnose(workflow_id_for(p))
+                raise
+            started = upto
+            await asyncio.sleep(3)  # let the last workflow tasks complete and the worker settle
+
+        try:
+            warm = 20
+            await open_parties(warm)
+            base = rss_kib(worker.pid)
+            self.say(f"## Worker memory, {kind} workflows (worker in its own process)")
+            self.say(f"  RSS after {warm} warm-up workflows: {base / 1024:.1f} MiB")
+            cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+            for level in levels:
+                opened = level - started
+                with Cpu(cpu_pids) as cpu:
+                    t0 = time.perf_counter()
+                    await open_parties(level)
+                    elapsed = time.perf_counter() - t0 - 3
+                rss = rss_kib(worker.pid)
+                self.say(f"  {level:5d} cached: RSS {rss / 1024:7.1f} MiB; "
+                         f"{(rss - base) / (level - warm):6.1f} KiB per workflow "
+                         f"(opened {opened / elapsed:.1f}/s; cpu per workflow: {cpu.per(opened)})")  # fmt: skip
+        finally:
+            worker.stop()
+
+    async def diagnose(self, workflow_id: str) -> None:
+        """Print what a workflow that did not finish its work is waiting for."""
+        handle = self.client.get_workflow_handle(workflow_id)
+        description = await handle.describe()
+        raw = description.raw_description
+        self.say(f"  {workflow_id}: {description.status.name if description.status else '?'}, "
+                 f"{description.history_length} events, pending activities "
+                 f"{[(a.activity_type.name, a.attempt, a.state) for a in raw.pending_activities]}, "
+                 f"pending workflow task {raw.pending_workflow_task if raw.HasField('pending_workflow_task') else None}")  # fmt: skip
+        history = await handle.fetch_history()
+        for event in history.events[-12:]:
+            kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
+            self.say(f"    {event.event_id} {event.event_time.ToDatetime().time()} {kind}")
+
+    @property
+    def engine(self):
+        if not hasattr(self, "_engine"):
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), "unknown",
+    )  # fmt: skip
+    mem_kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal")))  # fmt: skip
+    version = subprocess.run([temporal_cli(), "--version"], capture_output=True, text=True).stdout.strip()
+    import temporalio
+
+    return [
+        f"machine: {os.cpu_count()} CPUs ({cpu}), {mem_kib / 1024 / 1024:.1f} GiB RAM, "
+        f"{platform.system()} {platform.release()}",
+        f"software: Python {platform.python_version()}, temporalio {temporalio.__version__}, {version}",
+    ]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parties", type=int, default=100, help="parties in the throughput phase")
+    parser.add_argument("--incidents-per-party", type=int, default=10,
+                        help="incidents per party in each throughput burst (two bursts: new, running)")
+    parser.add_argument("--concurrency", type=int, default=32, help="messages in flight")
+    parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--big-party-incidents", type=int, default=10_000, help="0 skips the phase")
+    parser.add_argument("--big-concurrency", type=int, default=8, help="messages in flight to the one busy party")
+    parser.add_argument("--big-via", choices=["update", "signal"], default="signal")
+    parser.add_argument("--big-window", type=int, default=100,
+                        help="incidents sent before waiting for the window before to be recorded")
+    parser.add_argument("--memory-levels", default="1000",
+                        help="cached party workflows, e.g. 1000,5000 (about 12 new parties a second on 2 cores); "
+                             "0 skips")
+    parser.add_argument("--bare-memory-levels", default="1000", help="cached bare workflows; 0 skips")
+    parser.add_argument("--memory-concurrency", type=int, default=16,
+                        help="new parties in flight while filling the cache (64 wedges the worker: RESULTS.md)")
+    parser.add_argument("--phases", default="throughput,latency,big,memory",
+                        help="comma-separated; also: ladder (where the time goes, not in the default)")
+    parser.add_argument("--ladder-parties", type=int, default=50)
+    parser.add_argument("--ladder-incidents", type=int, default=10)
+    parser.add_argument("--ladder-repeats", type=int, default=2)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="records database (default: a SQLite file in the temporary folder; a "
+                             "postgresql URL gets a schema of its own, dropped afterwards)")
+    parser.add_argument("--phase-timeout", type=float, default=300)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    folder = Path(tempfile.mkdtemp(prefix="ubp-bench-"))
+    server = DevServer(folder)
+    started = time.perf_counter()
+    try:
+        with records_database(args.database_url, folder) as database_url:
+            client = await server.start()
+            bench = Bench(args, client, server, database_url)
+            for line in machine():
+                bench.say(line)
+            bench.say(f"temporal: dev server, SQLite file; records: {make_url(database_url).get_backend_name()}")
+            bench.say(f"load average at the start: {load_average()} (other processes share the CPUs)")
+            tag = uuid.uuid4().hex[:6]
+            party_queue, bare_queue = f"bench-party-{tag}", f"bench-bare-{tag}"
+            worker = await WorkerProcess(server.address, database_url, party_queue=party_queue,
+                                         bare_queue=bare_queue).start()  # fmt: skip
+            try:
+                if "throughput" in phases:
+                    await bench.throughput(worker, party_queue, bare_queue)
+                if "latency" in phases:
+                    await bench.latency(party_queue, bare_queue)
+                if "big" in phases:
+                    await bench.big_party(party_queue)
+            finally:
+                worker.stop()
+            if "ladder" in phases:
+                await bench.ladder()
+            if "memory" in phases:
+                levels = [int(x) for x in args.memory_levels.split(",") if x and int(x) > 0]
+                if levels:
+                    await bench.memory(levels, bare=False)
+                levels = [int(x) for x in args.bare_memory_levels.split(",") if x and int(x) > 0]
+                if levels:
+                    await bench.memory(levels, bare=True)
+            bench.engine.dispose()
+            bench.say(f"total time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
+    finally:
+        server.stop()
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
