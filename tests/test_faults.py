@@ -221,6 +221,7 @@ async def test_worker_sigkilled_mid_burst_every_incident_recorded_once(dev_serve
         worker_process.start, address_of(client), settings.database_url, settings.task_queue, tmp_path / "worker.log"
     )
     worker = await start_worker()
+    burst: asyncio.Future | None = None
     try:
         people = [new_party() for _ in range(20)]
         since = datetime.now(UTC) - timedelta(days=1)
@@ -256,6 +257,8 @@ async def test_worker_sigkilled_mid_burst_every_incident_recorded_once(dev_serve
             expected[r.party.party_id].add(r.incident_id)
         await assert_each_recorded_once(parties, store, expected, timeout=90)
     finally:
+        if burst is not None and not burst.done():
+            burst.cancel()
         stop_process(worker)
 
 
