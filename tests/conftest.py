@@ -2,6 +2,7 @@
 records database per test: SQLite by default, PostgreSQL when DATABASE_URL
 points at it."""
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -9,8 +10,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -99,9 +102,22 @@ class TrackingPartyClient(PartyClient):
         await super().send_incident(report)
 
     async def terminate_all(self) -> None:
+        """End the test's parties, first letting running activities finish: the
+        time-skipping server does not skip time while an activity abandoned by a
+        stopped worker is still within its timeout."""
         for party_id in self.party_ids:
+            handle = self.handle(party_id)
+            request = DescribeWorkflowExecutionRequest(
+                namespace=self.client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+            )
+            for _ in range(100):
+                # The raw call: the time-skipping server's answer trips describe()'s parsing.
+                description = await self.client.workflow_service.describe_workflow_execution(request)
+                if not description.pending_activities:
+                    break
+                await asyncio.sleep(0.05)
             try:
-                await self.handle(party_id).terminate(reason="test finished")
+                await handle.terminate(reason="test finished")
             except RPCError:
                 pass  # already completed
 

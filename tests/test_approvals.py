@@ -50,6 +50,11 @@ def decision(party: PartyRef, task_id: str, by: str, role: Role, outcome: TaskOu
     )
 
 
+def all_planned(status) -> bool:
+    """Every open task has its working-day dates (planned by an activity)."""
+    return bool(status.open_tasks) and all(t.planned for t in status.open_tasks)
+
+
 async def refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await call
@@ -81,7 +86,7 @@ async def test_organisation_restriction_waits_for_executive_approval(time_skippi
     assert proposed.restriction.status == RestrictionStatus.AWAITING_APPROVAL
     assert proposed.stage == Stage.WARNED
 
-    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    status = await wait_for_status(parties, party.party_id, all_planned)
     [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
     assert approval.candidate_roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
     assert "exec-1" in approval.excluded_staff and approval.eligible_staff == ["exec-2"]
@@ -113,7 +118,7 @@ async def test_undecided_approval_escalates_to_the_alternates(time_skipping_env,
     party = new_party(professional_capacity=True)
     repeat_id, now = await warned_party(time_skipping_env, parties, party)
     await parties.apply_restriction(restriction(party, [repeat_id], now))
-    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    status = await wait_for_status(parties, party.party_id, all_planned)
     [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
     assert approval.escalated_at is None
     message = await refusal(
@@ -147,7 +152,7 @@ async def test_rejected_approval_leaves_the_warning_stage(time_skipping_env, par
     from policy.vocabulary import Measure
 
     await parties.apply_restriction(restriction(party, [repeat_id], now, [Measure.BLOCK_ALL_CONTACT]))
-    status = await wait_for_status(parties, party.party_id, lambda s: s.open_tasks and s.open_tasks[0].planned)
+    status = await wait_for_status(parties, party.party_id, all_planned)
     [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
     message = await refusal(
         parties.decide_task(decision(party, approval.task_id, "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.REJECT, now))

@@ -76,8 +76,9 @@ class PartyWorkflow:
     @workflow.run
     async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
         if self._state is None:
-            # Local activities: short database reads, no task-queue round trip.
-            loaded = await workflow.execute_local_activity_method(
+            # A remote activity: with the read held as a local activity, bursts of
+            # new parties stalled the worker's workflow pollers (bench/RESULTS.md).
+            loaded = await workflow.execute_activity_method(
                 RecordActivities.load_party_state,
                 LoadPartyInput(party=inp.party, timezone=inp.timezone),
                 start_to_close_timeout=timedelta(seconds=30),
