@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url, text
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -51,7 +51,7 @@ from bench.bare import BARE_SIGNAL, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
 from policy.messages import IncidentReport, PartyRef
 from policy.vocabulary import Category
-from records.db import make_engine
+from records.db import make_engine, throwaway_postgres_schema
 from starter.binaries import temporal_cli
 from starter.client import PartyClient
 from workflows import search_attributes as sa
@@ -171,18 +171,8 @@ def records_database(url: str | None, folder: Path):
     if not url or not url.startswith("postgresql"):
         yield url or f"sqlite:///{folder / 'records.db'}"
         return
-    schema = f"ubp_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_postgres_schema(url, "ubp_bench") as schema_url:
+        yield schema_url
 
 
 # --- load -------------------------------------------------------------------------

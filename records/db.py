@@ -1,6 +1,10 @@
 """Engines for the records database: a SQLite file or PostgreSQL."""
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlmodel import SQLModel
 
 from records import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -71,3 +75,22 @@ def _add_missing_columns(engine: Engine) -> None:
                         f" ADD COLUMN {preparer.format_column(column)} {kind}{default}"
                     )
                 )
+
+
+@contextmanager
+def throwaway_postgres_schema(url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema in the PostgreSQL database at `url`, dropped afterwards;
+    yields a URL whose connections use it. For tests and the benchmark, which
+    share a database with others and must leave it as they found it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

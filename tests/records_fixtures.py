@@ -7,9 +7,7 @@ own, dropped afterwards, so other users of the database are left alone.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from records.db import create_schema, make_engine
+from records.db import create_schema, make_engine, throwaway_postgres_schema
 from records.store import RecordStore
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -49,22 +47,9 @@ def sqlite_store(folder: Path) -> Iterator[RecordStore]:
         engine.dispose()
 
 
-@contextmanager
-def isolated_postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema in the PostgreSQL database at `url`, dropped afterwards;
-    yields a URL whose connections use it."""
-    schema = f"ubp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def isolated_postgres_schema(url: str):
+    """A schema of this test's own in the PostgreSQL database at `url`."""
+    return throwaway_postgres_schema(url, "ubp_test")
 
 
 def postgres_store() -> Iterator[RecordStore]:
