@@ -132,7 +132,7 @@ class PartyWorkflow:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
             rules.check_incident(state, report, now)
         except (ValueError, TypeError, PolicyRefusal) as err:
-            self._reject("report_incident", raw, err)
+            self._reject(INCIDENT_SIGNAL, raw, err)
             return
         _, effects = rules.apply_incident(state, report, now)
         self._unwritten += effects
