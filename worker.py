@@ -9,10 +9,10 @@ from temporalio.worker import Worker
 
 from activities.records import RecordActivities
 from activities.tasks import TaskActivities
+from client.connection import connect
 from records.db import create_schema, make_engine
 from records.store import RecordStore
 from settings import Settings, get_settings
-from starter.client import connect
 from workflows.party import PartyWorkflow
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from policy.state import EffectBatch, LoadPartyInput, PartyState
+from policy.effects import EffectBatch
+from policy.payloads import LoadPartyInput
+from policy.state import PartyState
 from records.store import RecordStore
 
 DATABASE_ERROR = "RecordsDatabaseError"

@@ -12,7 +12,7 @@ import holidays as holiday_calendars
 from temporalio import activity
 
 from activities.records import _retryable_database_errors
-from policy.state import TaskPlan, TaskPlanRequest
+from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.working_days import due_instant, local_date
 from records.store import RecordStore
 

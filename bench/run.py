@@ -27,7 +27,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,17 +43,18 @@ from typing import Any, TypeVar
 from sqlalchemy import make_url, text
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCStatusCode
 
 from bench.bare import BARE_SIGNAL, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
+from client.connection import connect
+from client.parties import PartyClient
+from client.retry import retry_busy
+from devstack.server import DevServer, temporal_cli
 from policy.messages import IncidentReport, PartyRef
 from policy.vocabulary import Category
 from records.db import make_engine, throwaway_postgres_schema
-from starter.binaries import temporal_cli
-from starter.client import PartyClient
-from workflows import search_attributes as sa
+from settings import Settings
 from workflows.party import workflow_id_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +67,6 @@ PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 # --- processes ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its reaped children, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -81,49 +75,6 @@ def cpu_seconds(pid: int) -> float:
 
 def rss_kib(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
-
-
-class DevServer:
-    """`temporal server start-dev` on a free port with a SQLite file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    async def start(self) -> Client:
-        log = open(self.folder / "temporal.log", "ab")
-        self.process = subprocess.Popen(
-            [
-                temporal_cli(), "server", "start-dev",
-                "--ip", "127.0.0.1", "--port", str(self.port), "--headless",
-                "--db-filename", str(self.folder / "temporal.db"),
-                "--log-level", "warn",
-                *sa.dev_server_flags(),
-            ],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dev server exited ({self.process.returncode}); see {self.folder}/temporal.log")
-            try:
-                return await Client.connect(self.address, data_converter=pydantic_data_converter)
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class WorkerProcess:
@@ -192,20 +143,6 @@ def report(party_id: str, i: int) -> IncidentReport:
         channel="phone",
         summary="Raised voice and insults on a call",
     )
-
-
-async def retry_busy(call: Callable[[], Awaitable[T]]) -> T:
-    """The same push-back handling as PartyClient's, for the bare workflow."""
-    delay = 0.05
-    for attempt in range(60):
-        try:
-            return await call()
-        except RPCError as err:
-            if err.status not in BUSY or attempt == 59:
-                raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 1.0)
-    raise AssertionError("unreachable")
 
 
 async def pool(items: Iterable[Any], send: Callable[[Any], Awaitable[Any]], concurrency: int) -> None:
@@ -502,7 +439,7 @@ class Bench:
                  f"{a.concurrency} in flight")  # fmt: skip
         queue = f"ladder-{uuid.uuid4().hex[:6]}"
         worker = await WorkerProcess(self.server.address, self.database_url, ladder_queue=queue,
-                                     ladder_db=self.server.folder / "ladder.db").start()  # fmt: skip
+                                     ladder_db=self.server.db_file.parent / "ladder.db").start()  # fmt: skip
         cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
         rates: dict[str, tuple[float, float]] = {}
         try:
@@ -661,11 +598,12 @@ async def main() -> None:
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     folder = Path(tempfile.mkdtemp(prefix="ubp-bench-"))
-    server = DevServer(folder)
+    server = DevServer(folder / "temporal.db")
     started = time.perf_counter()
     try:
         with records_database(args.database_url, folder) as database_url:
-            client = await server.start()
+            await server.start()
+            client = await connect(Settings(temporal_address=server.address))
             bench = Bench(args, client, server, database_url)
             for line in machine():
                 bench.say(line)

@@ -18,8 +18,8 @@ from temporalio.worker import Worker
 
 from bench.bare import BareEntityWorkflow
 from bench.ladder import LadderWorkflow
+from client.connection import connect
 from settings import Settings
-from starter.client import connect
 from worker import build_worker
 
 

@@ -7,20 +7,32 @@ nothing); `apply_*` update the state and return the effects to record.
 from datetime import datetime
 
 from policy.dates import six_months_after
-from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, TaskDecision
-from policy.rules import close_reviews_of_ended, not_in_future, put_in_force, stage_effects
-from policy.state import (
-    AdjustmentEntry,
+from policy.effects import (
     AdjustmentSaved,
-    DecisionEntry,
     DecisionRecorded,
     Effect,
-    HumanTask,
-    PartyState,
-    PolicyRefusal,
-    RestrictionEntry,
     RestrictionSaved,
     TaskSaved,
+)
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    TaskDecision,
+)
+from policy.refusals import PolicyRefusal
+from policy.rules import (
+    close_reviews_of_ended,
+    not_in_future,
+    put_in_force,
+    stage_effects,
+)
+from policy.state import (
+    AdjustmentEntry,
+    DecisionEntry,
+    HumanTask,
+    PartyState,
+    RestrictionEntry,
 )
 from policy.tasks import TASK_RULES, escalate, open_task
 from policy.vocabulary import (

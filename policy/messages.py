@@ -34,6 +34,7 @@ def _require_aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
 MessageId = Annotated[str, Field(pattern=MESSAGE_ID_PATTERN)]
+PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
 StaffId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -44,7 +45,7 @@ class Message(BaseModel):
 class PartyRef(Message):
     """Who the party is, as the case system knows them. No names: ids only."""
 
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     kind: PartyKind = PartyKind.INDIVIDUAL
     professional_capacity: bool = Field(
         default=False, description="R1/R7: acting as a solicitor, advocate or an organisation's officer"
@@ -82,7 +83,7 @@ class AskRecord(Message):
     """R4: someone was asked to stop, and asked whether an adjustment would help."""
 
     ask_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     incident_ids: list[MessageId] = Field(min_length=1)
     asked_at: AwareDatetime
     asked_by: StaffId
@@ -94,7 +95,7 @@ class WarningIssue(Message):
     """R5, R10: a warning with its written reasons."""
 
     warning_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     incident_ids: list[MessageId] = Field(min_length=1)
     communicated_at: AwareDatetime
     issued_by: StaffId
@@ -106,7 +107,7 @@ class RestrictionRequest(Message):
     """R6-R12: measures proposed for a party, with written reasons (R10)."""
 
     restriction_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     incident_ids: list[MessageId] = Field(min_length=1)
     measures: list[Measure] = Field(min_length=1)
     proposed_by: StaffId
@@ -130,7 +131,7 @@ class TaskDecision(Message):
     may decide this task, conflicts of interest and the task's state."""
 
     decision_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     task_id: MessageId
     decided_by: StaffId
     role: Role
@@ -145,7 +146,7 @@ class AdjustmentRequest(Message):
     """R16: a reasonable adjustment the party asked for."""
 
     adjustment_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     description: str = Field(min_length=1, max_length=4000)
     requested_at: AwareDatetime
     recorded_by: StaffId
@@ -155,7 +156,7 @@ class AdviceRequest(Message):
     """R16: ask a specialist adviser about a requested adjustment."""
 
     adjustment_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     requested_by: StaffId
 
 
@@ -163,7 +164,7 @@ class AdjustmentDecision(Message):
     """R16: agree or decline a requested adjustment; declining needs advice first."""
 
     adjustment_id: MessageId
-    party_id: str = Field(pattern=PARTY_ID_PATTERN)
+    party_id: PartyId
     agree: bool
     decided_by: StaffId
     reason: str = Field(min_length=1, max_length=4000)

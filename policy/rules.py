@@ -11,26 +11,27 @@ refused message writes nothing.
 from datetime import datetime, timedelta
 
 from policy.dates import six_months_after
-from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
-from policy.state import (
-    AskEntry,
+from policy.effects import (
     AskSaved,
     Effect,
-    IncidentBrief,
-    IncidentOutcome,
     IncidentRecorded,
     MessageRejected,
     PartySaved,
-    PartyState,
-    PartyStatus,
-    PolicyRefusal,
-    Rejection,
-    RestrictionEntry,
     RestrictionSaved,
     StageChanged,
     TaskSaved,
-    WarningEntry,
     WarningSaved,
+)
+from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
+from policy.refusals import PolicyRefusal
+from policy.replies import IncidentOutcome, PartyStatus
+from policy.state import (
+    AskEntry,
+    IncidentBrief,
+    PartyState,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
 )
 from policy.tasks import advance_tasks, open_task, task_deadlines
 from policy.vocabulary import (

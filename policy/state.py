@@ -1,23 +1,19 @@
-"""A party's state as the workflow carries it, and the effects the rules ask for.
+"""A party's state as the workflow carries it: one serialisable model.
 
-One serialisable model (the workflow's state, carried across
-continue-as-new) and a discriminated union of effects the workflow carries
-out through activities. Table models never appear here.
+It is carried across continue-as-new and returned, in part, by the status
+query. Table models never appear here.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from policy.dates import DEFAULT_TIMEZONE
-from policy.messages import IncidentReport, PartyRef
+from policy.messages import PartyRef
 from policy.vocabulary import (
     AdjustmentStatus,
-    Advice,
     Category,
     Measure,
-    NoticeKind,
     RestrictionGrounds,
     RestrictionStatus,
     Role,
@@ -204,205 +200,3 @@ class PartyState(BaseModel):
 
     def adjustment(self, adjustment_id: str) -> AdjustmentEntry | None:
         return next((a for a in self.adjustments if a.adjustment_id == adjustment_id), None)
-
-
-# --- effects: what the workflow must write to the party's file ------------
-
-
-class PartySaved(BaseModel):
-    kind: Literal["party"] = "party"
-    party: PartyRef
-    stage: Stage
-    at: datetime
-
-
-class IncidentRecorded(BaseModel):
-    kind: Literal["incident"] = "incident"
-    report: IncidentReport
-    received_at: datetime
-
-
-class AskSaved(BaseModel):
-    kind: Literal["ask"] = "ask"
-    party_id: str
-    ask: AskEntry
-
-
-class WarningSaved(BaseModel):
-    kind: Literal["warning"] = "warning"
-    party_id: str
-    warning: WarningEntry
-
-
-class RestrictionSaved(BaseModel):
-    kind: Literal["restriction"] = "restriction"
-    party_id: str
-    restriction: RestrictionEntry
-
-
-class StageChanged(BaseModel):
-    kind: Literal["stage_change"] = "stage_change"
-    change_id: str
-    party_id: str
-    from_stage: Stage
-    to_stage: Stage
-    at: datetime
-    reason: str
-
-
-class TaskSaved(BaseModel):
-    kind: Literal["task"] = "task"
-    party_id: str
-    task: HumanTask
-
-
-class DecisionRecorded(BaseModel):
-    kind: Literal["decision"] = "decision"
-    party_id: str
-    decision: DecisionEntry
-
-
-class AdjustmentSaved(BaseModel):
-    kind: Literal["adjustment"] = "adjustment"
-    party_id: str
-    adjustment: AdjustmentEntry
-
-
-class NoticeQueued(BaseModel):
-    """A notice to staff (task opened, reminder, escalation, overdue); a
-    notifier reads the `notice` table and sends it."""
-
-    kind: Literal["notice"] = "notice"
-    notice_id: str
-    party_id: str
-    task_id: str
-    notice: NoticeKind
-    roles: list[Role]
-    at: datetime
-    text: str
-
-
-class MessageRejected(BaseModel):
-    kind: Literal["rejection"] = "rejection"
-    party_id: str
-    rejection: Rejection
-
-
-Effect = Annotated[
-    PartySaved
-    | IncidentRecorded
-    | AskSaved
-    | WarningSaved
-    | RestrictionSaved
-    | StageChanged
-    | TaskSaved
-    | DecisionRecorded
-    | AdjustmentSaved
-    | NoticeQueued
-    | MessageRejected,
-    Field(discriminator="kind"),
-]
-
-
-class EffectBatch(BaseModel):
-    """Input of the write activity: effects in the order the rules produced them."""
-
-    party_id: str
-    effects: list[Effect]
-
-
-class LoadPartyInput(BaseModel):
-    """Input of the load activity: a new run reads the party's file."""
-
-    party: PartyRef
-    timezone: str
-
-
-class IncidentOutcome(BaseModel):
-    """What the policy says after an incident: the answer to the update."""
-
-    incident_id: str
-    duplicate: bool
-    stage: Stage
-    advice: list[Advice]
-    restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
-    next_deadline: datetime | None = None
-
-
-class CommandOutcome(BaseModel):
-    """The answer to an ask, warning or restriction message."""
-
-    message_id: str
-    duplicate: bool
-    stage: Stage
-    warning: WarningEntry | None = None
-    restriction: RestrictionEntry | None = None
-    next_deadline: datetime | None = None
-
-
-class PolicyRefusal(Exception):
-    """A message the policy does not allow; `rule` names the rule (e.g. "R14")."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
-
-
-class TaskPlanRequest(BaseModel):
-    """Input of the task-planning activity: dates in working days need the
-    holiday calendar and eligibility needs the staff list, both IO."""
-
-    task_id: str
-    kind: TaskKind
-    created_at: datetime
-    timezone: str
-    reminder_working_days: int
-    due_working_days: int
-    candidate_roles: list[Role]
-    escalation_roles: list[Role]
-    excluded_staff: list[str]
-
-
-class TaskPlan(BaseModel):
-    """Computed once and stored in history: never re-derived."""
-
-    reminder_at: datetime
-    due_at: datetime
-    escalation_due_at: datetime
-    eligible_staff: list[str] = Field(description="active staff in a candidate role, not excluded")
-    eligible_alternates: list[str] = Field(description="active staff in an escalation role, not excluded")
-
-
-class TaskOutcomeReply(BaseModel):
-    """The answer to a task decision."""
-
-    task: HumanTask
-    duplicate: bool
-    stage: Stage
-
-
-class PartyWorkflowInput(BaseModel):
-    """The party workflow's one argument; `state` and `unwritten` carry a run
-    across continue-as-new, and are empty when a case system starts it."""
-
-    party: PartyRef
-    timezone: str = DEFAULT_TIMEZONE
-    state: PartyState | None = None
-    unwritten: list[Effect] = Field(default_factory=list)
-
-
-class PartyStatus(BaseModel):
-    """The status query's answer: what operations and case systems see."""
-
-    party: PartyRef
-    stage: Stage
-    next_deadline: datetime | None
-    incident_count: int
-    recent_incident_ids: list[str]
-    asks: list[AskEntry]
-    warnings: list[WarningEntry]
-    restrictions: list[RestrictionEntry]
-    open_tasks: list[HumanTask]
-    adjustments: list[AdjustmentEntry]
-    rejections: list[Rejection]
-    loading: bool = False

@@ -11,7 +11,9 @@ stays open until someone decides it.
 from dataclasses import dataclass
 from datetime import datetime
 
-from policy.state import Effect, HumanTask, NoticeQueued, PartyState, TaskPlan, TaskPlanRequest, TaskSaved
+from policy.effects import Effect, NoticeQueued, TaskSaved
+from policy.payloads import TaskPlan, TaskPlanRequest
+from policy.state import HumanTask, PartyState
 from policy.vocabulary import NoticeKind, Role, TaskKind, TaskOutcome, TaskStatus
 
 SENIOR = (Role.OMBUDSMAN, Role.EXECUTIVE_TEAM)

@@ -16,29 +16,31 @@ from sqlalchemy import Connection, Engine, Table, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
-from policy.messages import PartyRef
-from policy.state import (
-    AdjustmentEntry,
+from policy.effects import (
     AdjustmentSaved,
-    AskEntry,
     AskSaved,
-    DecisionEntry,
     DecisionRecorded,
     EffectBatch,
-    HumanTask,
-    IncidentBrief,
     IncidentRecorded,
     MessageRejected,
     NoticeQueued,
     PartySaved,
-    PartyState,
-    Rejection,
-    RestrictionEntry,
     RestrictionSaved,
     StageChanged,
     TaskSaved,
-    WarningEntry,
     WarningSaved,
+)
+from policy.messages import PartyRef
+from policy.state import (
+    AdjustmentEntry,
+    AskEntry,
+    DecisionEntry,
+    HumanTask,
+    IncidentBrief,
+    PartyState,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
 )
 from policy.vocabulary import PartyKind, Role, Stage, TaskKind, TaskStatus
 from records.tables import (
@@ -51,8 +53,8 @@ from records.tables import (
     PartyRow,
     RejectionRow,
     RestrictionRow,
-    StageChangeRow,
     StaffRow,
+    StageChangeRow,
     TaskRow,
     WarningRow,
 )

@@ -5,8 +5,8 @@ points at it."""
 import asyncio
 import os
 import uuid
-from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -18,16 +18,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from records.db import create_schema, make_engine
+from client.parties import PartyClient
+from devstack.server import temporal_cli, time_skipping_server
+from records.db import create_schema, make_engine, throwaway_postgres_schema
 from records.store import RecordStore
 from settings import Settings
-from starter.binaries import temporal_cli, time_skipping_server
-from starter.client import PartyClient
 from worker import build_worker
-from tests.records_fixtures import isolated_postgres_schema
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
 
+pytest_plugins = ["tests.records_fixtures"]  # the `record_store` fixture
+TEST_SCHEMA_PREFIX = "ubp_test"
 
 SUGGEST_CAN_AT = 200
 HISTORIES = Path(__file__).parent / "histories"
@@ -67,7 +68,7 @@ def database_url(tmp_path) -> Iterator[str]:
     The test script runs the suite both ways."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
-        with isolated_postgres_schema(url) as schema_url:
+        with throwaway_postgres_schema(url, TEST_SCHEMA_PREFIX) as schema_url:
             yield schema_url
     else:
         yield f"sqlite:///{tmp_path / 'records.db'}"

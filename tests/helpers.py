@@ -6,10 +6,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.state import PartyStatus
+from client.parties import PartyClient
+from policy.messages import (
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    WarningIssue,
+)
+from policy.replies import PartyStatus
 from policy.vocabulary import Category, Measure, PartyKind
-from starter.client import PartyClient
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -5,8 +5,16 @@ way the party workflow does: `check_*` first (an update validator), then
 from datetime import UTC, datetime
 
 from policy import rules
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.state import Effect, IncidentOutcome, PartyState
+from policy.effects import Effect
+from policy.messages import (
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    WarningIssue,
+)
+from policy.replies import IncidentOutcome
+from policy.state import PartyState
 from policy.vocabulary import Category, Measure, PartyKind, WarningMethod
 
 PARTY_ID = "party-1"

@@ -1,7 +1,7 @@
 """A real records database for tests: a SQLite file, and PostgreSQL when reachable.
 
-Import `record_store` into a test module (or list this module in
-`pytest_plugins`). PostgreSQL is found at DATABASE_URL if that names
+`tests/conftest.py` lists this module in `pytest_plugins`, so every test
+module may ask for `record_store`. PostgreSQL is found at DATABASE_URL if that names
 PostgreSQL, else at the local default below; each test gets a schema of its
 own, dropped afterwards, so other users of the database are left alone.
 """
@@ -47,16 +47,11 @@ def sqlite_store(folder: Path) -> Iterator[RecordStore]:
         engine.dispose()
 
 
-def isolated_postgres_schema(url: str):
-    """A schema of this test's own in the PostgreSQL database at `url`."""
-    return throwaway_postgres_schema(url, "ubp_test")
-
-
 def postgres_store() -> Iterator[RecordStore]:
     url, why_not = postgres_url()
     if url is None:
         pytest.skip(why_not)
-    with isolated_postgres_schema(url) as schema_url:
+    with throwaway_postgres_schema(url, "ubp_test") as schema_url:
         engine = make_engine(schema_url)
         try:
             create_schema(engine)

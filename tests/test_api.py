@@ -15,8 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from policy.vocabulary import Role
 from records.store import RecordStore
-from starter.api import create_app
 from tests.helpers import incident, new_party, wait_for_status
+from web.app import create_app
 
 STAFF = {
     "manager-1": ("Morgan Manager", [Role.MANAGER]),

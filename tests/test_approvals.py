@@ -6,7 +6,14 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, PartyRef, TaskDecision
+from client.parties import PartyClient
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    PartyRef,
+    TaskDecision,
+)
 from policy.vocabulary import (
     AdjustmentStatus,
     PartyKind,
@@ -18,8 +25,14 @@ from policy.vocabulary import (
     TaskOutcome,
     TaskStatus,
 )
-from starter.client import PartyClient
-from tests.helpers import ask, incident, new_party, restriction, wait_for_status, warning
+from tests.helpers import (
+    ask,
+    incident,
+    new_party,
+    restriction,
+    wait_for_status,
+    warning,
+)
 
 STAFF = {
     "exec-1": [Role.EXECUTIVE_TEAM],

@@ -4,7 +4,7 @@ import pytest
 
 from policy import decisions, rules
 from policy.messages import TaskDecision
-from policy.state import PolicyRefusal
+from policy.refusals import PolicyRefusal
 from policy.vocabulary import Category, Role, SupportOption, TaskOutcome
 from tests.policy_builders import PARTY_ID, incident, new_state, utc
 

@@ -13,47 +13,38 @@ DATABASE_URL names it (scripts/test.sh runs both).
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import make_url
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from client.connection import connect
+from client.parties import PartyClient
+from devstack.server import DevServer, free_port
 from policy.dates import six_months_after
 from policy.messages import PartyRef
 from policy.vocabulary import Stage, WarningStatus
 from records.store import RecordStore
-from starter.binaries import temporal_cli
-from starter.client import PartyClient
+from settings import Settings
 from tests import worker_process
 from tests.helpers import ask, incident, new_party, wait_for_status, warning
 from worker import build_worker
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.devserver
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def address_of(client: Client) -> str:
@@ -95,44 +86,9 @@ async def assert_each_recorded_once(
     )
 
 
-class DevServer:
-    """`temporal server start-dev` with a SQLite file, on a free port: stoppable and
-    startable again on the same port and file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.address = f"127.0.0.1:{free_port()}"
-        self.process: subprocess.Popen | None = None
-
-    async def start(self) -> Client:
-        host, port = self.address.rsplit(":", 1)
-        with open(self.folder / "temporal.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    temporal_cli(), "server", "start-dev", "--ip", host, "--port", port, "--headless",
-                    "--db-filename", str(self.folder / "temporal.db"), "--log-level", "warn",
-                    *sa.dev_server_flags(),
-                ],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, f"dev server exited; see {self.folder / 'temporal.log'}"
-            try:
-                return await Client.connect(self.address, data_converter=pydantic_data_converter)
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+async def start_and_connect(server: DevServer) -> Client:
+    await server.start()
+    return await connect(Settings(temporal_address=server.address))
 
 
 def stop_process(process: subprocess.Popen | None) -> None:
@@ -288,8 +244,8 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
     down (two) and just after it is back (two): after the restart every timer
     fires, each party leaves the warned stage, and the expiries are in the
     records database. The worker keeps running through the outage."""
-    server = DevServer(tmp_path)
-    client = await server.start()
+    server = DevServer(tmp_path / "temporal.db")
+    client = await start_and_connect(server)
     worker = None
     try:
         worker = await asyncio.to_thread(
@@ -321,7 +277,7 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
         down_since = datetime.now(UTC)
         # The first two timers come due while the server is down.
         await asyncio.sleep(max(0.0, (expiries[1] - datetime.now(UTC)).total_seconds()) + 1)
-        client = await server.start()
+        client = await start_and_connect(server)
         back_at = datetime.now(UTC)
         assert down_since < expiries[0] and expiries[1] < back_at < expiries[2], (
             f"timing: down {down_since}, back {back_at}, expiries {expiries}"

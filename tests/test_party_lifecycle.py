@@ -21,7 +21,16 @@ from policy.vocabulary import (
     TaskOutcome,
     WarningStatus,
 )
-from tests.helpers import LONDON, ask, incident, new_party, next_local, restriction, wait_for_status, warning
+from tests.helpers import (
+    LONDON,
+    ask,
+    incident,
+    new_party,
+    next_local,
+    restriction,
+    wait_for_status,
+    warning,
+)
 
 
 def six_months_local(at: datetime) -> datetime:

@@ -14,12 +14,19 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from policy import rules
 from policy.dates import six_months_after
+from policy.refusals import PolicyRefusal
 from policy.rules import CLOCK_SKEW_ALLOWANCE, is_same_or_similar
-from policy.state import PolicyRefusal, RestrictionEntry
+from policy.state import RestrictionEntry
 from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
@@ -33,7 +40,15 @@ from policy.vocabulary import (
     TaskStatus,
     WarningStatus,
 )
-from tests.policy_builders import Party, ask, incident, party_ref, restriction, utc, warning
+from tests.policy_builders import (
+    Party,
+    ask,
+    incident,
+    party_ref,
+    restriction,
+    utc,
+    warning,
+)
 
 LONDON = ZoneInfo("Europe/London")
 START = utc(2026, 1, 5, 9, 0)

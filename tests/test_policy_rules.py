@@ -12,15 +12,21 @@ from pydantic import ValidationError
 
 from policy import rules
 from policy.dates import six_months_after
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.state import (
+from policy.effects import (
     AskSaved,
     IncidentRecorded,
     PartySaved,
-    PolicyRefusal,
     StageChanged,
     TaskSaved,
 )
+from policy.messages import (
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    WarningIssue,
+)
+from policy.refusals import PolicyRefusal
 from policy.vocabulary import (
     Advice,
     Category,

@@ -12,8 +12,16 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.records import DATABASE_ERROR, RecordActivities
 from policy import rules
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
-from policy.state import Effect, EffectBatch, IncidentRecorded, LoadPartyInput, PartySaved, PartyState, Rejection
+from policy.effects import Effect, EffectBatch, IncidentRecorded, PartySaved
+from policy.messages import (
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    WarningIssue,
+)
+from policy.payloads import LoadPartyInput
+from policy.state import PartyState, Rejection
 from policy.vocabulary import (
     Category,
     Measure,
@@ -26,7 +34,6 @@ from policy.vocabulary import (
 )
 from records.db import make_engine
 from records.store import REJECTIONS_IN_STATE, RecordStore
-from tests.records_fixtures import record_store  # noqa: F401  (the fixture)
 
 TZ = "Europe/London"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

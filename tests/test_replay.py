@@ -22,7 +22,8 @@ from temporalio.workflow import NondeterminismError
 # This module defines workflows, so the sandbox re-imports it: the models must
 # pass through, or the workflow would see a second copy of every class.
 with workflow.unsafe.imports_passed_through():
-    from policy.state import PartyStatus, PartyWorkflowInput
+    from policy.payloads import PartyWorkflowInput
+    from policy.replies import PartyStatus
     from workflows.party import PartyWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))

@@ -12,20 +12,18 @@ from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities.tasks import TaskActivities
-from policy.messages import PartyRef
-from policy.state import (
-    AdjustmentEntry,
+from policy.effects import (
     AdjustmentSaved,
-    DecisionEntry,
     DecisionRecorded,
     Effect,
     EffectBatch,
-    HumanTask,
     NoticeQueued,
     PartySaved,
-    TaskPlanRequest,
     TaskSaved,
 )
+from policy.messages import PartyRef
+from policy.payloads import TaskPlanRequest
+from policy.state import AdjustmentEntry, DecisionEntry, HumanTask
 from policy.vocabulary import (
     AdjustmentStatus,
     NoticeKind,
@@ -39,9 +37,8 @@ from policy.vocabulary import (
 )
 from records.db import create_schema, make_engine
 from records.store import RecordStore
+from services.staff import StaffCheckFailed, require_role
 from settings import get_settings
-from starter.staff import StaffCheckFailed, require_role
-from tests.records_fixtures import record_store  # noqa: F401  (the fixture)
 
 TZ = "Europe/London"
 T0 = datetime(2026, 12, 21, 10, 0, tzinfo=UTC)
@@ -482,7 +479,7 @@ def test_a_task_table_from_the_previous_version_gains_the_new_columns(record_sto
 @pytest.fixture
 def cli(record_store: RecordStore, monkeypatch: pytest.MonkeyPatch):
     """`ubp` on the test's records database."""
-    from starter.cli import app
+    from starter.ubp import app
 
     monkeypatch.setenv("DATABASE_URL", record_store.engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()

@@ -18,11 +18,10 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.tasks import TaskActivities, bank_holidays
-from policy.state import TaskPlan, TaskPlanRequest
+from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.vocabulary import Role, TaskKind
 from policy.working_days import add_working_days, due_instant, is_working_day
 from records.store import RecordStore
-from tests.records_fixtures import record_store  # noqa: F401  (the fixture)
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from client.connection import connect
 from settings import Settings
-from starter.client import connect
 from worker import build_worker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
     from policy import decisions, rules, tasks
+    from policy.effects import Effect, EffectBatch
     from policy.messages import (
         AdjustmentDecision,
         AdjustmentRequest,
@@ -28,19 +29,15 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         WarningIssue,
     )
-    from policy.state import (
+    from policy.payloads import LoadPartyInput, PartyWorkflowInput
+    from policy.refusals import PolicyRefusal
+    from policy.replies import (
         CommandOutcome,
-        Effect,
-        EffectBatch,
         IncidentOutcome,
-        LoadPartyInput,
-        PartyState,
         PartyStatus,
-        PartyWorkflowInput,
-        PolicyRefusal,
-        Rejection,
         TaskOutcomeReply,
     )
+    from policy.state import PartyState, Rejection
     from policy.vocabulary import Stage, TaskStatus
     from workflows import search_attributes as sa
 

@@ -1,19 +1,14 @@
-"""The one Temporal client module every entry point uses (CLI, API, tests).
+"""The party client every entry point uses (CLI, API, tests, bench).
 
-It connects with the pydantic data converter and addresses party workflows
-by their typed handlers. Messages are pydantic models, validated when they
+It addresses party workflows by their typed handlers and sends again while
+the server pushes back on a busy party. Messages are pydantic models, validated when they
 are built, so nothing malformed reaches a workflow from here.
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
 
+from client.retry import retry_busy
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -25,13 +20,14 @@ from policy.messages import (
     TaskDecision,
     WarningIssue,
 )
-from policy.state import CommandOutcome, IncidentOutcome, PartyStatus, PartyWorkflowInput, TaskOutcomeReply
-from settings import Settings
+from policy.payloads import PartyWorkflowInput
+from policy.replies import (
+    CommandOutcome,
+    IncidentOutcome,
+    PartyStatus,
+    TaskOutcomeReply,
+)
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
-
-T = TypeVar("T")
-BUSY_RETRIES = 20  # about 15 s of back-off: longer means the server is down, not busy
-BUSY_STATUSES = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.FAILED_PRECONDITION}
 
 
 def _summary(party: PartyRef) -> str:
@@ -39,17 +35,11 @@ def _summary(party: PartyRef) -> str:
     return f"Party {party.party_id} ({party.kind.value})"
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
-    )
-
-
 class PartyClient:
     """Sends case-system and colleague messages to party workflows.
 
     Args:
-        client: a client connected with `connect` (the pydantic converter).
+        client: a client connected with `client.connection.connect`.
         task_queue: the task queue the party workers poll.
         timezone: the body's time zone, given to new party workflows.
     """
@@ -69,24 +59,8 @@ class PartyClient:
             static_summary=_summary(party),
         )
 
-    async def _with_retry(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Retry while the server pushes back on a busy party: a message that meets
-        continue-as-new ("workflow is closing", "update was aborted", "workflow
-        not ready") or the per-workflow limit of in-flight updates was not
-        applied, and applies cleanly when sent again."""
-        delay = 0.05
-        for attempt in range(BUSY_RETRIES):
-            try:
-                return await call()
-            except RPCError as err:
-                if err.status not in BUSY_STATUSES or attempt == BUSY_RETRIES - 1:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        raise AssertionError("unreachable")
-
     async def _update(self, update, message, party: PartyRef):
-        return await self._with_retry(
+        return await retry_busy(
             lambda: self.client.execute_update_with_start_workflow(
                 update, message, start_workflow_operation=self._start(party)
             )
@@ -98,7 +72,7 @@ class PartyClient:
 
     async def send_incident(self, report: IncidentReport) -> None:
         """Fire and forget: signal-with-start, for case systems that don't wait."""
-        await self._with_retry(
+        await retry_busy(
             lambda: self.client.start_workflow(
                 PartyWorkflow.run,
                 PartyWorkflowInput(party=report.party, timezone=self.timezone),

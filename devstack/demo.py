@@ -5,10 +5,16 @@ Ids are fixed, so seeding twice changes nothing (every message is idempotent).
 
 from datetime import UTC, datetime, timedelta
 
-from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
+from client.parties import PartyClient
+from policy.messages import (
+    AskRecord,
+    IncidentReport,
+    PartyRef,
+    RestrictionRequest,
+    WarningIssue,
+)
 from policy.vocabulary import Category, Measure, PartyKind, Role
 from records.store import RecordStore
-from starter.client import PartyClient
 
 
 def _incident(party: PartyRef, n: int, at: datetime, category: Category, code: str) -> IncidentReport:

@@ -1,67 +1,24 @@
-"""The embedded default: the Temporal dev server (SQLite file) plus the worker.
+"""`ubp dev`, the embedded default: the Temporal dev server (SQLite file), the worker and the API.
 
 Parties and their timers survive a restart because the server keeps its
 state in `var/temporal.db` and the records in `var/records.db`.
 """
 
 import asyncio
-import contextlib
 import logging
 import signal
-import socket
-import subprocess
-from pathlib import Path
 
-from settings import Settings
-from starter.binaries import temporal_cli
+from client.connection import connect
+from client.parties import PartyClient
+from devstack import demo
+from devstack.server import DevServer, port_open
 from records.db import create_schema, make_engine
 from records.store import RecordStore
-from starter import demo
-from starter.api import api_server
-from starter.client import PartyClient, connect
+from settings import Settings
+from web.app import api_server
 from worker import build_worker
-from workflows import search_attributes as sa
 
 log = logging.getLogger(__name__)
-
-
-def dev_server_command(settings: Settings) -> list[str]:
-    host, port = settings.temporal_address.rsplit(":", 1)
-    return [
-        temporal_cli(),
-        "server",
-        "start-dev",
-        "--ip",
-        host,
-        "--port",
-        port,
-        "--ui-port",
-        str(settings.temporal_ui_port),
-        "--db-filename",
-        str(settings.temporal_db_file),
-        "--namespace",
-        settings.temporal_namespace,
-        "--log-level",
-        "warn",
-        *sa.dev_server_flags(),
-    ]
-
-
-def _port_open(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    with contextlib.closing(socket.socket()) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, int(port))) == 0
-
-
-async def _wait_for_port(address: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    for _ in range(int(seconds * 10)):
-        if server.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with code {server.returncode}; see var/temporal.log")
-        if _port_open(address):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"the Temporal dev server did not open {address} within {seconds:.0f} s")
 
 
 async def _until_stopped(serving: asyncio.Task) -> None:
@@ -86,14 +43,17 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         (settings.temporal_address, "UBP_TEMPORAL_ADDRESS"),
         (f"{settings.api_host}:{settings.api_port}", "UBP_API_PORT"),
     ):
-        if _port_open(address):
+        if port_open(address):
             raise RuntimeError(f"something already listens on {address}; stop it or set {setting}")
-    Path(settings.temporal_db_file).parent.mkdir(parents=True, exist_ok=True)
-    log_file = open(Path(settings.temporal_db_file).parent / "temporal.log", "ab")
-    server = subprocess.Popen(dev_server_command(settings), stdout=log_file, stderr=subprocess.STDOUT)
+    server = DevServer(
+        settings.temporal_db_file,
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        ui_port=settings.temporal_ui_port,
+    )
     engine = make_engine(settings.database_url)
     try:
-        await _wait_for_port(settings.temporal_address, server)
+        await server.start()
         client = await connect(settings)
         host = settings.temporal_address.rsplit(":", 1)[0]
         log.info("Temporal UI: http://%s:%s", host, settings.temporal_ui_port)
@@ -120,11 +80,6 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                 api.should_exit = True
                 await asyncio.wait([serving], timeout=10)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log_file.close()
+        server.stop()
         engine.dispose()
         log.info("stopped the Temporal dev server, the worker and the API")

@@ -7,16 +7,16 @@ cannot post a decision in the manager's name. Dates are shown in the body's
 time zone (Europe/London); everything inside stays UTC.
 """
 
+import hashlib
 import hmac
 import re
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -24,31 +24,29 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from policy.state import PartyStatus
+from policy.replies import PartyStatus
 from policy.tasks import TASK_RULES
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
 from records.tables import StaffRow
-from starter.front_door import (
+from services.decisions import (
     DecisionForm,
     DecisionRefused,
-    FrontDoor,
-    NotSignedIn,
     allowed_outcomes,
     decide,
-    form_key,
-    front_door,
     load_task,
+    new_decision_id,
     roles_to_decide,
-    staff_for,
     task_of,
 )
+from services.staff import NotSignedIn, staff_for
+from web.deps import Door, FrontDoor
+from web.errors import REFUSED_STATUS
 
 TOKEN_COOKIE = "ubp_inbox_token"
 FLASH_COOKIE = "ubp_inbox_flash"
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(prefix="/inbox", include_in_schema=False)
-Door = Annotated[FrontDoor, Depends(front_door)]
 
 OUTCOME_LABELS = {
     TaskOutcome.APPROVE: "Approve the restriction",
@@ -88,6 +86,12 @@ KIND_LABELS = {
     TaskKind.COLLEAGUE_SUPPORT: "Support for a colleague (R18)",
     TaskKind.RESTRICTION_REVIEW: "Review before a restriction ends",
 }
+
+
+def form_key(token: str) -> str:
+    """The inbox forms' anti-forgery field: derived from the signed-in token, so
+    another site cannot fill it in (and nothing extra needs storing)."""
+    return hmac.new(token.encode(), b"ubp-inbox-form", hashlib.sha256).hexdigest()
 
 
 def _label(value: Any) -> str:
@@ -246,10 +250,16 @@ async def _task_page(
     values: dict[str, Any] | None = None,
 ) -> Response:
     try:
-        row = await load_task(door, task_id)
+        row = await load_task(door.store, task_id)
     except DecisionRefused as err:
         return _render(
-            request, door, "message.html", err.status_code, staff=staff, form_key=form_key(token), message=err.message
+            request,
+            door,
+            "message.html",
+            REFUSED_STATUS[err.why],
+            staff=staff,
+            form_key=form_key(token),
+            message=err.message,
         )
     task = task_of(row)
     party, party_problem = await _party_status(door, row.party_id)
@@ -272,7 +282,7 @@ async def _task_page(
         support_options=list(SUPPORT_LABELS.items()) if task.kind == TaskKind.COLLEAGUE_SUPPORT else [],
         asks_police=task.kind == TaskKind.ZERO_TOLERANCE_REVIEW,
         kind_label=KIND_LABELS[task.kind],
-        decision_id=(values or {}).get("decision_id") or f"dec-{uuid.uuid4().hex}",
+        decision_id=(values or {}).get("decision_id") or new_decision_id(),
         values=values or {},
         error=error,
         now=datetime.now(UTC),
@@ -348,9 +358,16 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
     except ValidationError as err:
         return await _task_page(request, door, **again, error=_plain(err), code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     try:
-        reply = await decide(door, staff, task_id, decision, values["decision_id"] or None)
+        reply = await decide(
+            door.parties,
+            door.store,
+            staff_id=staff.staff_id,
+            task_id=task_id,
+            form=decision,
+            decision_id=values["decision_id"] or None,
+        )
     except DecisionRefused as err:
-        return await _task_page(request, door, **again, error=_in_words(err.message), code=err.status_code)
+        return await _task_page(request, door, **again, error=_in_words(err.message), code=REFUSED_STATUS[err.why])
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)

@@ -1,0 +1,1 @@
+"""`ubp`, the command line for case-system messages, staff, tasks and adjustments."""

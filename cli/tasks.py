@@ -1,0 +1,81 @@
+"""`ubp tasks`: the task list, and deciding a task."""
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from cli.common import build, fail, instant, records, send
+from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
+from services.decisions import DecisionForm, DecisionRefused, prepare_decision
+
+app = typer.Typer(help="Human tasks: the task list, and deciding a task", no_args_is_help=True)
+
+
+@app.command("list")
+def tasks_list(
+    role: Annotated[Role | None, typer.Option(help="tasks this role may decide now")] = None,
+    person: Annotated[str | None, typer.Option(help="tasks this member of staff may decide")] = None,
+    kind: Annotated[TaskKind | None, typer.Option(help="tasks of this kind")] = None,
+    party: Annotated[str | None, typer.Option(help="one party's tasks")] = None,
+    due_before: Annotated[str | None, typer.Option(help="due before this ISO 8601 instant (with offset)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the whole tasks as JSON")] = False,
+) -> None:
+    """List open tasks from the records database, soonest due first."""
+    before = instant(due_before, "--due-before") if due_before else None
+    with records() as store:
+        listed = store.open_tasks(role=role, person=person, kind=kind, party_id=party, due_before=before)
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in listed], indent=2))
+        return
+    for t in listed:
+        due = t.due_at.isoformat() if t.due_at else "unplanned"
+        flags = " ESCALATED" if t.escalated_at else ""
+        flags += " OVERDUE" if t.overdue_since else ""
+        roles = ",".join(r.value for r in t.deciding_roles())
+        typer.echo(f"{t.task_id}\t{t.party_id}\t{t.kind.value}\tdue {due}{flags}\t[{roles}]\t{t.summary}")
+
+
+@app.command("decide")
+def tasks_decide(
+    task_id: str,
+    by: Annotated[str, typer.Option("--by", help="staff id of the person deciding")],
+    outcome: Annotated[TaskOutcome, typer.Option(help="the decision")],
+    role: Annotated[
+        Role | None, typer.Option(help="the role they decide in; default: the first they hold that may decide it now")
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="the task's party id; default: looked up in the records database")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="why (required to reject, lift, step up or recuse)")] = "",
+    police_referral: Annotated[
+        bool | None,
+        typer.Option("--police-referral/--no-police-referral", help="R15: required on a zero-tolerance review"),
+    ] = None,
+    support: Annotated[
+        list[SupportOption] | None, typer.Option("--support", help="R18: support offered (repeatable)")
+    ] = None,
+    decision_id: Annotated[
+        str | None, typer.Option(help="idempotency key, to retry a decision; default a new id")
+    ] = None,
+) -> None:
+    """Decide a task, as a member of staff holding --role (checked against the staff list first)."""
+    form = build(
+        DecisionForm,
+        outcome=outcome,
+        role=role,
+        reason=reason,
+        police_referral=police_referral,
+        support_offered=support or [],
+    )
+    with records() as store:
+        try:
+            decision = asyncio.run(
+                prepare_decision(
+                    store, staff_id=by, task_id=task_id, form=form, decision_id=decision_id, party_id=party
+                )
+            )
+        except DecisionRefused as err:
+            fail(f"refused: {err.message}", 2)
+    send(lambda c: c.decide_task(decision))

@@ -1,0 +1,1 @@
+"""The one Temporal client module: connection, the party client, push-back retries."""

@@ -1,0 +1,1 @@
+"""The embedded default's parts: the Temporal dev server and the demo data."""

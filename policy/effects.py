@@ -1,0 +1,124 @@
+"""The effects the rules ask for: what the workflow must write to the party's file.
+
+A discriminated union, carried out in order by the write activity, and
+carried across continue-as-new while unwritten.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from policy.messages import IncidentReport, PartyRef
+from policy.state import (
+    AdjustmentEntry,
+    AskEntry,
+    DecisionEntry,
+    HumanTask,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
+)
+from policy.vocabulary import NoticeKind, Role, Stage
+
+
+class PartySaved(BaseModel):
+    kind: Literal["party"] = "party"
+    party: PartyRef
+    stage: Stage
+    at: datetime
+
+
+class IncidentRecorded(BaseModel):
+    kind: Literal["incident"] = "incident"
+    report: IncidentReport
+    received_at: datetime
+
+
+class AskSaved(BaseModel):
+    kind: Literal["ask"] = "ask"
+    party_id: str
+    ask: AskEntry
+
+
+class WarningSaved(BaseModel):
+    kind: Literal["warning"] = "warning"
+    party_id: str
+    warning: WarningEntry
+
+
+class RestrictionSaved(BaseModel):
+    kind: Literal["restriction"] = "restriction"
+    party_id: str
+    restriction: RestrictionEntry
+
+
+class StageChanged(BaseModel):
+    kind: Literal["stage_change"] = "stage_change"
+    change_id: str
+    party_id: str
+    from_stage: Stage
+    to_stage: Stage
+    at: datetime
+    reason: str
+
+
+class TaskSaved(BaseModel):
+    kind: Literal["task"] = "task"
+    party_id: str
+    task: HumanTask
+
+
+class DecisionRecorded(BaseModel):
+    kind: Literal["decision"] = "decision"
+    party_id: str
+    decision: DecisionEntry
+
+
+class AdjustmentSaved(BaseModel):
+    kind: Literal["adjustment"] = "adjustment"
+    party_id: str
+    adjustment: AdjustmentEntry
+
+
+class NoticeQueued(BaseModel):
+    """A notice to staff (task opened, reminder, escalation, overdue); a
+    notifier reads the `notice` table and sends it."""
+
+    kind: Literal["notice"] = "notice"
+    notice_id: str
+    party_id: str
+    task_id: str
+    notice: NoticeKind
+    roles: list[Role]
+    at: datetime
+    text: str
+
+
+class MessageRejected(BaseModel):
+    kind: Literal["rejection"] = "rejection"
+    party_id: str
+    rejection: Rejection
+
+
+Effect = Annotated[
+    PartySaved
+    | IncidentRecorded
+    | AskSaved
+    | WarningSaved
+    | RestrictionSaved
+    | StageChanged
+    | TaskSaved
+    | DecisionRecorded
+    | AdjustmentSaved
+    | NoticeQueued
+    | MessageRejected,
+    Field(discriminator="kind"),
+]
+
+
+class EffectBatch(BaseModel):
+    """Input of the write activity: effects in the order the rules produced them."""
+
+    party_id: str
+    effects: list[Effect]

@@ -1,0 +1,63 @@
+"""What the party workflow answers: to updates, and to the status query."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from policy.messages import PartyRef
+from policy.state import (
+    AdjustmentEntry,
+    AskEntry,
+    HumanTask,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
+)
+from policy.vocabulary import Advice, Stage
+
+
+class IncidentOutcome(BaseModel):
+    """What the policy says after an incident: the answer to the update."""
+
+    incident_id: str
+    duplicate: bool
+    stage: Stage
+    advice: list[Advice]
+    restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
+    next_deadline: datetime | None = None
+
+
+class CommandOutcome(BaseModel):
+    """The answer to an ask, warning or restriction message."""
+
+    message_id: str
+    duplicate: bool
+    stage: Stage
+    warning: WarningEntry | None = None
+    restriction: RestrictionEntry | None = None
+    next_deadline: datetime | None = None
+
+
+class TaskOutcomeReply(BaseModel):
+    """The answer to a task decision."""
+
+    task: HumanTask
+    duplicate: bool
+    stage: Stage
+
+
+class PartyStatus(BaseModel):
+    """The status query's answer: what operations and case systems see."""
+
+    party: PartyRef
+    stage: Stage
+    next_deadline: datetime | None
+    incident_count: int
+    recent_incident_ids: list[str]
+    asks: list[AskEntry]
+    warnings: list[WarningEntry]
+    restrictions: list[RestrictionEntry]
+    open_tasks: list[HumanTask]
+    adjustments: list[AdjustmentEntry]
+    rejections: list[Rejection]
+    loading: bool = False

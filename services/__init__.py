@@ -1,0 +1,1 @@
+"""What every door (CLI, HTTP API, inbox) shares: who is acting, and deciding a task."""

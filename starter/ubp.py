@@ -1,0 +1,89 @@
+"""The `ubp` console script: the CLI's commands plus the ones that start processes."""
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.app import app as cli_app
+from cli.common import fail, party_client, records
+from devstack import demo
+from settings import get_settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+app = typer.Typer(help=cli_app.info.help, no_args_is_help=True)
+app.add_typer(cli_app)
+
+
+@app.command()
+def dev(
+    seed_demo: Annotated[bool, typer.Option(help="create the demo parties once the worker runs")] = False,
+) -> None:
+    """Start the Temporal dev server (SQLite file under var/), the worker, and the HTTP API with the
+    managers' inbox (UBP_API_PORT, default 8000); Ctrl+C stops them all."""
+    from starter.dev import run_dev_stack
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        asyncio.run(run_dev_stack(get_settings(), seed_demo=seed_demo))
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, TimeoutError) as err:
+        fail(str(err), 1)
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and the managers' inbox (UBP_API_HOST:UBP_API_PORT) against a running Temporal."""
+    from starter.api import serve
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        asyncio.run(serve(get_settings()))
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as err:
+        fail(str(err), 1)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against an existing Temporal server (UBP_TEMPORAL_ADDRESS)."""
+    import worker as worker_module
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    asyncio.run(worker_module.main())
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create a few demo parties at different stages, to see real workflows in the UI."""
+    with records() as store:
+
+        async def go() -> list[str]:
+            return await demo.seed(await party_client(), store)
+
+        try:
+            lines = asyncio.run(go())
+        except RuntimeError as err:
+            fail(str(err), 1)
+    for line in lines:
+        typer.echo(line)
+
+
+def main() -> None:
+    """Console entry point. Ends with os._exit: the Temporal client's runtime
+    threads can outlive interpreter shutdown and abort it (temporalio/sdk-python#300),
+    which would turn a successful command's exit code into 134."""
+    try:
+        app(prog_name="ubp")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

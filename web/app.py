@@ -1,0 +1,112 @@
+"""The HTTP front door: case-system messages, managers' tasks, and the inbox pages.
+
+For case systems that cannot run a Temporal client: the same messages as
+`client.parties.PartyClient`, as JSON over HTTP, with bearer tokens mapped
+to staff (`ubp staff token STAFF_ID`). `create_app` builds the app around
+the dependencies it is given and keeps no globals, so tests hand it the
+time-skipping server's client and a test database.
+"""
+
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI, status
+from fastapi.responses import RedirectResponse
+
+from client.parties import PartyClient
+from records.store import RecordStore
+from settings import Settings
+from web.deps import FrontDoor
+from web.errors import add_error_handlers
+from web.inbox import routes as inbox
+from web.routes import parties, tasks
+
+DESCRIPTION = """
+The unacceptable-behaviour policy's front door for case systems that cannot
+run a Temporal client, and for managers deciding tasks. The payloads are the
+messages of the integration contract (`docs/contract.md`).
+
+**Sign-in.** Every call sends `Authorization: Bearer <token>`; `ubp staff
+token STAFF_ID` issues one for a member of staff (a case system gets a staff
+id of its own). Only a hash of the token is kept.
+
+**Idempotency.** Each message's id (`incident_id`, `ask_id`, `warning_id`,
+`restriction_id`, `adjustment_id`) is its idempotency key: sending it again
+records it once and answers `duplicate: true`. When the body leaves the id
+out, the `Idempotency-Key` header is used as the id. A task decision's key is
+the `Idempotency-Key` header (a new id if there is none). Retry a call that
+failed with 503, or whose answer was lost, with the same id.
+
+**Errors.** 401: no token, or an unknown one. 403: the signed-in member of
+staff does not hold the role they decide in. 404: no such party or task.
+409: the policy refuses the message, `{"rule": "R14", "detail": "R14: ..."}`
+(`rule` is `WrongParty` for a message addressed to another party). 422: a
+malformed body, naming the field, or a path that does not match it. 503:
+Temporal or the records database cannot be reached; nothing was applied, or
+it was applied once: retry with the same id.
+"""
+
+def create_app(party_client: PartyClient, store: RecordStore, settings: Settings) -> FastAPI:
+    """The HTTP API and the managers' inbox.
+
+    Args:
+        party_client: The Temporal client module, connected.
+        store: The records database: staff, tokens and the task list.
+        settings: The body's time zone, for the inbox's local dates.
+
+    Returns:
+        The app; OpenAPI at `/openapi.json`, its pages at `/docs`.
+    """
+    app = FastAPI(
+        title="Unacceptable-behaviour policy orchestrator",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
+            {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
+        ],
+    )
+    app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings)
+    app.include_router(parties.router)
+    app.include_router(tasks.router)
+    app.include_router(inbox.router)
+    add_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/inbox", status.HTTP_303_SEE_OTHER)
+
+    @app.get("/healthz", tags=["ops"], summary="The API answers (Temporal is not checked)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def api_server(
+    settings: Settings, parties: PartyClient, store: RecordStore, *, embedded: bool = False
+) -> uvicorn.Server:
+    """A uvicorn server for the app on `settings.api_host:api_port`; `await server.serve()` runs it.
+
+    Args:
+        embedded: True inside the dev stack, which handles SIGINT and SIGTERM
+            itself: set `server.should_exit` to stop this one.
+    """
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if embedded:
+                yield
+                return
+            with super().capture_signals():
+                yield
+
+    config = uvicorn.Config(
+        create_app(parties, store, settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    return _Server(config)

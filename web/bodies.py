@@ -1,0 +1,112 @@
+"""Request bodies: the contract's messages, with ids that the path or the
+Idempotency-Key header may give instead."""
+
+from typing import Any, TypeVar
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    AskRecord,
+    IncidentReport,
+    Message,
+    MessageId,
+    PartyId,
+    RestrictionRequest,
+    WarningIssue,
+)
+
+M = TypeVar("M", bound=Message)
+
+IDEMPOTENCY_KEY = "idempotency key; else the Idempotency-Key header"
+FROM_THE_PATH = "default: the path's"
+
+
+def body_of(message: type[M], *, key: str | None = None, from_path: tuple[str, ...] = ()) -> type[M]:
+    """`message` as a request body, its `key` (idempotency key) and `from_path` ids optional."""
+    optional: dict[str, Any] = {
+        name: (
+            (PartyId if name == "party_id" else MessageId) | None,
+            Field(default=None, description=IDEMPOTENCY_KEY if name == key else FROM_THE_PATH),
+        )
+        for name in (*((key,) if key else ()), *from_path)
+    }
+    body: type[M] = create_model(  # type: ignore[call-overload]  # pydantic's overloads cannot see __base__'s type var
+        f"{message.__name__}Body", __base__=message, __doc__=message.__doc__, **optional
+    )
+    return body
+
+
+IncidentReportBody = body_of(IncidentReport, key="incident_id")
+AskRecordBody = body_of(AskRecord, key="ask_id", from_path=("party_id",))
+WarningIssueBody = body_of(WarningIssue, key="warning_id", from_path=("party_id",))
+RestrictionRequestBody = body_of(RestrictionRequest, key="restriction_id", from_path=("party_id",))
+AdjustmentRequestBody = body_of(AdjustmentRequest, key="adjustment_id", from_path=("party_id",))
+AdviceRequestBody = body_of(AdviceRequest, from_path=("party_id", "adjustment_id"))
+AdjustmentDecisionBody = body_of(AdjustmentDecision, from_path=("party_id", "adjustment_id"))
+
+
+def mismatch(field: tuple[str, ...], given: str, expected: str) -> dict[str, Any]:
+    return {
+        "type": "value_error",
+        "loc": ("body", *field),
+        "msg": f"Value error, {'.'.join(field)} {given!r} does not match the path's {expected!r}",
+        "input": given,
+    }
+
+
+def message_from(
+    model: type[M],
+    body: BaseModel,
+    *,
+    path: dict[str, str],
+    id_field: str | None = None,
+    key: str | None = None,
+) -> M:
+    """The message a body stands for: ids left out are filled from the path and
+    the Idempotency-Key header, and ids given must agree with them.
+
+    Raises:
+        RequestValidationError: (422) naming the field that disagrees or is missing.
+    """
+    values = dict(body)
+    errors: list[dict[str, Any]] = []
+    for name, expected in path.items():
+        given = values.get(name)
+        if given is None:
+            values[name] = expected
+        elif given != expected:
+            errors.append(mismatch((name,), given, expected))
+    if id_field is not None:
+        given = values.get(id_field)
+        if given is None and key is None:
+            errors.append(
+                {
+                    "type": "missing",
+                    "loc": ("body", id_field),
+                    "msg": f"Field required: give {id_field} in the body or the Idempotency-Key header",
+                    "input": None,
+                }
+            )
+        elif given is None:
+            values[id_field] = key
+        elif key is not None and key != given:
+            errors.append(
+                {
+                    "type": "value_error",
+                    "loc": ("header", "Idempotency-Key"),
+                    "msg": f"Value error, Idempotency-Key {key!r} differs from the body's {id_field} {given!r}",
+                    "input": key,
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+    try:
+        return model.model_validate(values)
+    except ValidationError as err:  # the body was valid already: this is a path or header value
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False, include_context=False)]
+        ) from None

@@ -1,0 +1,95 @@
+"""How failures become HTTP answers: one place for every route and the app."""
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.decisions import DecisionRefused, Refused
+
+
+class Refusal(BaseModel):
+    """A message the policy refused: nothing was written."""
+
+    rule: str = Field(description="the rule, e.g. R14; `tasks` for a task's own checks; `WrongParty`")
+    detail: str = Field(description="why, starting with the rule")
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no token, or an unknown one"},
+    409: {"model": Refusal, "description": "the policy refuses the message"},
+    503: {"model": Problem, "description": "Temporal or the records database cannot be reached; retry"},
+}
+
+REFUSED_STATUS = {
+    Refused.UNKNOWN_TASK: status.HTTP_404_NOT_FOUND,
+    Refused.NOT_ALLOWED: status.HTTP_403_FORBIDDEN,
+    Refused.INVALID: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def decision_refused(err: DecisionRefused) -> HTTPException:
+    return HTTPException(REFUSED_STATUS[err.why], err.message)
+
+
+async def _update_failed(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, WorkflowUpdateFailedError)
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type in ("PolicyRefusal", "WrongParty"):
+        rule = str(cause.details[0]) if cause.type == "PolicyRefusal" and cause.details else cause.type
+        return JSONResponse(Refusal(rule=rule, detail=cause.message).model_dump(), status.HTTP_409_CONFLICT)
+    return JSONResponse({"detail": f"the workflow failed the message: {cause or err}"}, 500)
+
+
+async def _temporal_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RPCError)
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return JSONResponse({"detail": err.message}, status.HTTP_404_NOT_FOUND)
+    return JSONResponse(
+        {"detail": f"Temporal cannot be reached or is busy ({err.status.name}): {err.message}; retry with the same id"},
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _timed_out(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "Temporal did not answer in time; the message may or may not be applied: retry with the same id"},
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _query_failed(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"the party's status query failed: {err}"}, status.HTTP_502_BAD_GATEWAY)
+
+
+async def _records_error(request: Request, err: Exception) -> JSONResponse:
+    # Parameters are hidden by the engine (records.db); the statement is not shown.
+    reason = type(getattr(err, "orig", None) or err).__name__
+    return JSONResponse(
+        {"detail": f"the records database cannot be reached ({reason}); retry"},
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
+    app.add_exception_handler(RPCError, _temporal_error)
+    app.add_exception_handler(RPCTimeoutOrCancelledError, _timed_out)
+    app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
+    app.add_exception_handler(SQLAlchemyError, _records_error)

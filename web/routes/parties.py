@@ -1,0 +1,179 @@
+"""Case systems' messages to a party: incidents, asks, warnings, restrictions, adjustments, status."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from temporalio.service import RPCError, RPCStatusCode
+
+from policy.messages import (
+    MESSAGE_ID_PATTERN,
+    PARTY_ID_PATTERN,
+    AdjustmentDecision,
+    AdjustmentRequest,
+    AdviceRequest,
+    AskRecord,
+    IncidentReport,
+    RestrictionRequest,
+    WarningIssue,
+)
+from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
+from web.bodies import (
+    AdjustmentDecisionBody,
+    AdjustmentRequestBody,
+    AdviceRequestBody,
+    AskRecordBody,
+    IncidentReportBody,
+    RestrictionRequestBody,
+    WarningIssueBody,
+    message_from,
+    mismatch,
+)
+from web.deps import Door, Staff
+from web.errors import ERRORS, Problem
+from web.headers import IdempotencyKey
+
+PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]
+
+
+class Accepted(BaseModel):
+    """A signalled incident: the workflow records it (or, if malformed, its rejection) shortly."""
+
+    incident_id: str
+    party_id: str
+    accepted: bool = True
+
+
+router = APIRouter(prefix="/parties", tags=["case systems"], responses=ERRORS)
+
+
+@router.post(
+    "/{party_id}/incidents",
+    response_model=IncidentOutcome,
+    responses={202: {"model": Accepted, "description": "wait=false: sent as a signal, recorded shortly"}},
+    summary="Report an incident (R2, R18)",
+)
+async def report_incident(
+    party_id: PartyId,
+    body: IncidentReportBody,
+    door: Door,
+    staff: Staff,
+    idempotency_key: IdempotencyKey = None,
+    wait: Annotated[
+        bool, Query(description="true: wait for the policy's answer (update); false: fire and forget (signal)")
+    ] = True,
+) -> IncidentOutcome | JSONResponse:
+    """Starts the party's workflow if it has none. With `wait=true` the answer
+    is the policy's advice once the incident is on the party's file; a refusal
+    (e.g. R3, an incident dated in the future) is a 409. With `wait=false` the
+    answer is 202 at once, and a malformed report is kept on the party's status
+    under `rejections` instead."""
+    if body.party.party_id != party_id:
+        raise RequestValidationError([mismatch(("party", "party_id"), body.party.party_id, party_id)])
+    report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key)
+    if wait:
+        return await door.parties.report_incident(report)
+    await door.parties.send_incident(report)
+    accepted = Accepted(incident_id=report.incident_id, party_id=party_id)
+    return JSONResponse(accepted.model_dump(), status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/{party_id}/asks", summary="Record an ask to stop (R4)")
+async def record_ask(
+    party_id: PartyId, body: AskRecordBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
+) -> CommandOutcome:
+    ask = message_from(AskRecord, body, path={"party_id": party_id}, id_field="ask_id", key=idempotency_key)
+    return await door.parties.record_ask(ask)
+
+
+@router.post("/{party_id}/warnings", summary="Issue a warning (R5, R10)")
+async def issue_warning(
+    party_id: PartyId, body: WarningIssueBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
+) -> CommandOutcome:
+    warning = message_from(
+        WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key
+    )
+    return await door.parties.issue_warning(warning)
+
+
+@router.post("/{party_id}/restrictions", summary="Apply a restriction (R6-R14)")
+async def apply_restriction(
+    party_id: PartyId,
+    body: RestrictionRequestBody,
+    door: Door,
+    staff: Staff,
+    idempotency_key: IdempotencyKey = None,
+) -> CommandOutcome:
+    """Grounds are found by the policy; without them the request is refused (409, R14).
+    One that needs approval (R7, R9) answers `awaiting_approval` and opens a task."""
+    request = message_from(
+        RestrictionRequest, body, path={"party_id": party_id}, id_field="restriction_id", key=idempotency_key
+    )
+    return await door.parties.apply_restriction(request)
+
+
+@router.post("/{party_id}/adjustments", summary="Record a requested reasonable adjustment (R16)")
+async def request_adjustment(
+    party_id: PartyId,
+    body: AdjustmentRequestBody,
+    door: Door,
+    staff: Staff,
+    idempotency_key: IdempotencyKey = None,
+) -> PartyStatus:
+    request = message_from(
+        AdjustmentRequest, body, path={"party_id": party_id}, id_field="adjustment_id", key=idempotency_key
+    )
+    return await door.parties.request_adjustment(request)
+
+
+@router.post(
+    "/{party_id}/adjustments/{adjustment_id}/advice", summary="Ask a specialist adviser about an adjustment (R16)"
+)
+async def seek_advice(
+    party_id: PartyId,
+    adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
+    body: AdviceRequestBody,
+    door: Door,
+    staff: Staff,
+) -> PartyStatus:
+    """Opens one advice task per adjustment: asking again changes nothing."""
+    request = message_from(AdviceRequest, body, path={"party_id": party_id, "adjustment_id": adjustment_id})
+    return await door.parties.seek_advice(request)
+
+
+@router.post(
+    "/{party_id}/adjustments/{adjustment_id}/decision", summary="Agree or decline an adjustment (R16)"
+)
+async def decide_adjustment(
+    party_id: PartyId,
+    adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
+    body: AdjustmentDecisionBody,
+    door: Door,
+    staff: Staff,
+) -> PartyStatus:
+    """Declining needs the specialist's advice first (409, R16). The same
+    decision sent again (same person, same `decided_at`) changes nothing."""
+    decision = message_from(
+        AdjustmentDecision, body, path={"party_id": party_id, "adjustment_id": adjustment_id}
+    )
+    return await door.parties.decide_adjustment(decision)
+
+
+@router.get(
+    "/{party_id}",
+    responses={404: {"model": Problem, "description": "the party has no workflow"}},
+    summary="A party's status",
+)
+async def party_status(party_id: PartyId, door: Door, staff: Staff) -> PartyStatus:
+    """Stage, deadlines, warnings, restrictions, open tasks and rejected messages.
+    A party whose workflow completed answers from its last run."""
+    try:
+        return await door.parties.status(party_id)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"party {party_id} has no workflow") from None
+        raise
+
+

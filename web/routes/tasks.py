@@ -1,0 +1,65 @@
+"""Managers' tasks: the task list, and deciding a task as the signed-in member of staff."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
+
+from policy.messages import MESSAGE_ID_PATTERN, AwareDatetime
+from policy.replies import TaskOutcomeReply
+from policy.vocabulary import Role, TaskKind
+from records.store import TaskListing
+from services.decisions import DecisionForm, DecisionRefused, decide
+from web.deps import Door, Staff
+from web.errors import ERRORS, Problem, decision_refused
+from web.headers import IdempotencyKey
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERRORS)
+
+
+@router.get("", summary="Open tasks, soonest due first")
+async def list_tasks(
+    door: Door,
+    staff: Staff,
+    role: Annotated[Role | None, Query(description="tasks this role may decide now")] = None,
+    kind: Annotated[TaskKind | None, Query()] = None,
+    party: Annotated[str | None, Query(description="one party's tasks")] = None,
+    due_before: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")] = None,
+    mine: Annotated[
+        bool, Query(description="only tasks the signed-in member of staff may decide (four eyes included)")
+    ] = True,
+) -> list[TaskListing]:
+    person = staff.staff_id if mine else None
+    return await run_in_threadpool(
+        door.store.open_tasks, role=role, person=person, kind=kind, party_id=party, due_before=due_before
+    )
+
+
+@router.post(
+    "/{task_id}/decision",
+    responses={
+        403: {"model": Problem, "description": "the signed-in member of staff does not hold the role"},
+        404: {"model": Problem, "description": "no such task"},
+    },
+    summary="Decide a task as the signed-in member of staff",
+)
+async def decide_task(
+    task_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
+    body: DecisionForm,
+    door: Door,
+    staff: Staff,
+    idempotency_key: IdempotencyKey = None,
+) -> TaskOutcomeReply:
+    """`decided_by` is the signed-in member of staff, checked against the staff
+    list for `role` (403) before the workflow checks the role may decide this
+    task, conflicts of interest, the outcome and its reason (409). The
+    `Idempotency-Key` header is the decision's id: the same key twice records
+    one decision."""
+    try:
+        return await decide(
+            door.parties, door.store, staff_id=staff.staff_id, task_id=task_id, form=body, decision_id=idempotency_key
+        )
+    except DecisionRefused as err:
+        raise decision_refused(err) from None
+
+
