@@ -81,7 +81,7 @@ class LadderWorkflow:
             if timer is None:
                 try:
                     await workflow.wait_condition(lambda: self.received > self.written, timeout=FOLLOW_UP)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return self.written
             else:
                 await workflow.wait_condition(lambda: self.received > self.written or timer.done())

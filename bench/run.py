@@ -219,9 +219,12 @@ class Bench:
             party_id, i = item
             await retry_busy(
                 lambda: self.client.start_workflow(
-                    BareEntityWorkflow.run, id=party_id, task_queue=queue,
-                    start_signal=BARE_SIGNAL, start_signal_args=[report(party_id, i)],
-                )  # fmt: skip
+                    BareEntityWorkflow.run,
+                    id=party_id,
+                    task_queue=queue,
+                    start_signal=BARE_SIGNAL,
+                    start_signal_args=[report(party_id, i)],
+                )
             )
 
         pending = set(party_ids)
@@ -234,7 +237,9 @@ class Bench:
             await pool(items, send, self.args.concurrency)
             t1 = await wait_until(all_counted, self.args.phase_timeout, "bare signals")
         rate = len(items) / (t1 - t0)
-        self.say(f"  bare  {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}")
+        self.say(
+            f"  bare  {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}"
+        )
         return rate
 
     async def party_burst(self, parties: PartyClient, party_ids: list[str], first: int, count: int, cpu_pids) -> float:
@@ -253,7 +258,9 @@ class Bench:
             await pool(items, send, self.args.concurrency)
             t1 = await wait_until(all_recorded, self.args.phase_timeout, "incidents in the records database")
         rate = len(items) / (t1 - t0)
-        self.say(f"  party {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}")
+        self.say(
+            f"  party {len(items):6d} signals  {t1 - t0:6.1f} s  {rate:6.1f}/s   cpu per msg: {cpu.per(len(items))}"
+        )
         return rate
 
     async def bare_counted(self, pending: set[str], expected: int) -> bool:
@@ -262,7 +269,7 @@ class Bench:
         counts = await asyncio.gather(
             *(self.client.get_workflow_handle(p).query(BareEntityWorkflow.get_count) for p in ids)
         )
-        pending.difference_update(p for p, c in zip(ids, counts) if c >= expected)
+        pending.difference_update(p for p, c in zip(ids, counts, strict=True) if c >= expected)
         return not pending
 
     def count_incidents(self, party_prefix: str) -> int:
@@ -341,8 +348,8 @@ class Bench:
                                            "query: status": [], "query: bare": []}  # fmt: skip
         for i in range(1, n + 1):
             for name, call in (
-                ("update: report_incident", lambda: parties.report_incident(report(party_id, i))),
-                ("update: bare", lambda: bare_update(i)),
+                ("update: report_incident", lambda i=i: parties.report_incident(report(party_id, i))),
+                ("update: bare", lambda i=i: bare_update(i)),
                 ("query: status", lambda: parties.status(party_id)),
                 ("query: bare", lambda: bare_handle.query(BareEntityWorkflow.get_count)),
             ):
@@ -379,7 +386,7 @@ class Bench:
             last = min(n, first + window)
             await pool(((party_id, i) for i in range(first, last)), lambda item: send(report(*item)), concurrency)
             await wait_until(
-                lambda: asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window),
+                lambda first=first: asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window),
                 self.args.phase_timeout, "the window before",
             )  # fmt: skip
         t1 = await wait_until(
@@ -410,9 +417,13 @@ class Bench:
             workflow_id, i = item
             await retry_busy(
                 lambda: self.client.start_workflow(
-                    LadderWorkflow.run, step, id=workflow_id, task_queue=queue,
-                    start_signal=LADDER_SIGNAL, start_signal_args=[report(workflow_id, i)],
-                )  # fmt: skip
+                    LadderWorkflow.run,
+                    step,
+                    id=workflow_id,
+                    task_queue=queue,
+                    start_signal=LADDER_SIGNAL,
+                    start_signal_args=[report(workflow_id, i)],
+                )
             )
 
         pending = set(ids)
@@ -422,7 +433,7 @@ class Bench:
             counts = await asyncio.gather(
                 *(self.client.get_workflow_handle(w).query(LadderWorkflow.processed) for w in batch)
             )
-            pending.difference_update(w for w, c in zip(batch, counts) if c >= first + count)
+            pending.difference_update(w for w, c in zip(batch, counts, strict=True) if c >= first + count)
             return not pending
 
         with Cpu(cpu_pids) as cpu:
@@ -482,7 +493,8 @@ class Bench:
             if bare:
                 await pool(ids, lambda p: retry_busy(lambda: self.client.start_workflow(
                     BareEntityWorkflow.run, id=p, task_queue=queue,
-                    start_signal=BARE_SIGNAL, start_signal_args=[report(p, 0)])), self.args.memory_concurrency)  # fmt: skip
+                    start_signal=BARE_SIGNAL, start_signal_args=[report(p, 0)])),
+                    self.args.memory_concurrency)  # fmt: skip
                 pending = set(ids)
 
                 async def done() -> bool:
@@ -533,7 +545,8 @@ class Bench:
         self.say(f"  {workflow_id}: {description.status.name if description.status else '?'}, "
                  f"{description.history_length} events, pending activities "
                  f"{[(a.activity_type.name, a.attempt, a.state) for a in raw.pending_activities]}, "
-                 f"pending workflow task {raw.pending_workflow_task if raw.HasField('pending_workflow_task') else None}")  # fmt: skip
+                 "pending workflow task "
+                 f"{raw.pending_workflow_task if raw.HasField('pending_workflow_task') else None}")  # fmt: skip
         history = await handle.fetch_history()
         for event in history.events[-12:]:
             kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
@@ -570,29 +583,46 @@ def machine() -> list[str]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parties", type=int, default=100, help="parties in the throughput phase")
-    parser.add_argument("--incidents-per-party", type=int, default=10,
-                        help="incidents per party in each throughput burst (two bursts: new, running)")
+    parser.add_argument(
+        "--incidents-per-party",
+        type=int,
+        default=10,
+        help="incidents per party in each throughput burst (two bursts: new, running)",
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="messages in flight")
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--big-party-incidents", type=int, default=10_000, help="0 skips the phase")
     parser.add_argument("--big-concurrency", type=int, default=8, help="messages in flight to the one busy party")
     parser.add_argument("--big-via", choices=["update", "signal"], default="signal")
-    parser.add_argument("--big-window", type=int, default=100,
-                        help="incidents sent before waiting for the window before to be recorded")
-    parser.add_argument("--memory-levels", default="1000",
-                        help="cached party workflows, e.g. 1000,5000 (about 12 new parties a second on 2 cores); "
-                             "0 skips")
+    parser.add_argument(
+        "--big-window", type=int, default=100, help="incidents sent before waiting for the window before to be recorded"
+    )
+    parser.add_argument(
+        "--memory-levels",
+        default="1000",
+        help="cached party workflows, e.g. 1000,5000 (about 12 new parties a second on 2 cores); 0 skips",
+    )
     parser.add_argument("--bare-memory-levels", default="1000", help="cached bare workflows; 0 skips")
-    parser.add_argument("--memory-concurrency", type=int, default=16,
-                        help="new parties in flight while filling the cache (64 wedges the worker: RESULTS.md)")
-    parser.add_argument("--phases", default="throughput,latency,big,memory",
-                        help="comma-separated; also: ladder (where the time goes, not in the default)")
+    parser.add_argument(
+        "--memory-concurrency",
+        type=int,
+        default=16,
+        help="new parties in flight while filling the cache (64 wedges the worker: RESULTS.md)",
+    )
+    parser.add_argument(
+        "--phases",
+        default="throughput,latency,big,memory",
+        help="comma-separated; also: ladder (where the time goes, not in the default)",
+    )
     parser.add_argument("--ladder-parties", type=int, default=50)
     parser.add_argument("--ladder-incidents", type=int, default=10)
     parser.add_argument("--ladder-repeats", type=int, default=2)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="records database (default: a SQLite file in the temporary folder; a "
-                             "postgresql URL gets a schema of its own, dropped afterwards)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="records database (default: a SQLite file in the temporary folder; a "
+        "postgresql URL gets a schema of its own, dropped afterwards)",
+    )
     parser.add_argument("--phase-timeout", type=float, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()

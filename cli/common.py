@@ -38,9 +38,7 @@ def build(model: type[M], **fields: object) -> M:
     try:
         return model.model_validate(fields)
     except ValidationError as err:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in err.errors()
-        )
+        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in err.errors())
         fail(f"invalid {model.__name__}:\n{problems}", 2)
 
 

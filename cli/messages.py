@@ -31,7 +31,9 @@ def report_incident(
     channel: str = "unspecified",
     summary: str = "",
     incident_id: Annotated[str | None, typer.Option(help="idempotency key; default a new id")] = None,
-    wait: Annotated[bool, typer.Option(help="wait for the policy's answer (update) or fire and forget (signal)")] = True,
+    wait: Annotated[
+        bool, typer.Option(help="wait for the policy's answer (update) or fire and forget (signal)")
+    ] = True,
 ) -> None:
     """Report an incident (R2, R18)."""
     report = build(

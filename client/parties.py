@@ -98,17 +98,13 @@ class PartyClient:
         return await self._update(PartyWorkflow.decide_task, decision, PartyRef(party_id=decision.party_id))
 
     async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
-        return await self._update(
-            PartyWorkflow.request_adjustment, request, PartyRef(party_id=request.party_id)
-        )
+        return await self._update(PartyWorkflow.request_adjustment, request, PartyRef(party_id=request.party_id))
 
     async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
         return await self._update(PartyWorkflow.seek_advice, request, PartyRef(party_id=request.party_id))
 
     async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
-        return await self._update(
-            PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id)
-        )
+        return await self._update(PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id))
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))

@@ -95,7 +95,9 @@ async def seed(parties: PartyClient, store: RecordStore) -> list[str]:
         store.add_staff(staff_id, name, roles)
     now = datetime.now(UTC)
     asked = PartyRef(party_id="demo-asked")
-    await parties.report_incident(_incident(asked, 1, now - timedelta(days=1), Category.UNACCEPTABLE_DEMANDS, "unreasonable_timescales"))
+    await parties.report_incident(
+        _incident(asked, 1, now - timedelta(days=1), Category.UNACCEPTABLE_DEMANDS, "unreasonable_timescales")
+    )
     await parties.record_ask(
         AskRecord(
             ask_id="demo-asked-ask-1",
@@ -109,12 +111,16 @@ async def seed(parties: PartyClient, store: RecordStore) -> list[str]:
     await _ask_warn(parties, warned, now - timedelta(days=20))
     restricted = PartyRef(party_id="demo-restricted")
     await _ask_warn(parties, restricted, now - timedelta(days=60))
-    await _restrict(parties, restricted, now - timedelta(days=5), [Measure.SINGLE_NAMED_CONTACT, Measure.SINGLE_CONTACT_CHANNEL])
+    await _restrict(
+        parties, restricted, now - timedelta(days=5), [Measure.SINGLE_NAMED_CONTACT, Measure.SINGLE_CONTACT_CHANNEL]
+    )
     organisation = PartyRef(party_id="demo-organisation", kind=PartyKind.ORGANISATION)
     await _ask_warn(parties, organisation, now - timedelta(days=40))
     await _restrict(parties, organisation, now - timedelta(days=2), [Measure.RESTRICT_TIME_OR_VOLUME])
     threat = PartyRef(party_id="demo-zero-tolerance")
-    await parties.report_incident(_incident(threat, 1, now - timedelta(hours=3), Category.ZERO_TOLERANCE, "threat_of_harm"))
+    await parties.report_incident(
+        _incident(threat, 1, now - timedelta(hours=3), Category.ZERO_TOLERANCE, "threat_of_harm")
+    )
     lines = []
     for party in (asked, warned, restricted, organisation, threat):
         status = await parties.status(party.party_id)

@@ -69,7 +69,9 @@ def check_decision(state: PartyState, d: TaskDecision, now: datetime) -> None:
     rule = TASK_RULES[task.kind]
     if d.outcome not in rule.outcomes:
         allowed = ", ".join(sorted(o.value for o in rule.outcomes))
-        raise PolicyRefusal("tasks", f"{d.outcome.value} is not an outcome of a {task.kind.value} task; use one of: {allowed}")
+        raise PolicyRefusal(
+            "tasks", f"{d.outcome.value} is not an outcome of a {task.kind.value} task; use one of: {allowed}"
+        )
     roles = task.deciding_roles()
     if d.role not in roles:
         later = (

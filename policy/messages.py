@@ -112,9 +112,7 @@ class RestrictionRequest(Message):
     measures: list[Measure] = Field(min_length=1)
     proposed_by: StaffId
     reasons: str = Field(min_length=1, max_length=4000)
-    contact_arrangements: str = Field(
-        min_length=1, max_length=4000, description="R10: what contact continues and how"
-    )
+    contact_arrangements: str = Field(min_length=1, max_length=4000, description="R10: what contact continues and how")
     replaces_restriction_id: str | None = Field(default=None, description="R11: stepping up")
     decided_at: AwareDatetime
 

@@ -252,16 +252,14 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
         advice.append(Advice.ZERO_TOLERANCE_APPLIED)
         effects += _apply_zero_tolerance(state, report, now, extended)
     else:
-        if any(
-            r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions
-        ):
+        if any(r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions):
             advice += [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP] if extended else []
-        elif any(r.covers(report.category) and r.recurrence_window_open_at(report.occurred_at) for r in state.restrictions):
+        elif any(
+            r.covers(report.category) and r.recurrence_window_open_at(report.occurred_at) for r in state.restrictions
+        ):
             advice.append(Advice.RESTRICT_WITHOUT_WARNING)
         else:
-            warned = [
-                w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)
-            ]
+            warned = [w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)]
             for w in warned:
                 w.repeat_incident_ids.append(report.incident_id)
                 effects.append(WarningSaved(party_id=pid, warning=w))
@@ -382,9 +380,7 @@ def _basis(state: PartyState, incident_ids: list[str], what: str) -> list[Incide
         )
     unknown = [i for i in incident_ids if i not in state.incidents]
     if unknown:
-        raise PolicyRefusal(
-            "R3", f"unknown incident(s) for party {state.party.party_id}: {', '.join(unknown)}"
-        )
+        raise PolicyRefusal("R3", f"unknown incident(s) for party {state.party.party_id}: {', '.join(unknown)}")
     return [state.incidents[i] for i in incident_ids]
 
 
@@ -464,7 +460,7 @@ def restriction_grounds(state: PartyState, incident_ids: list[str]) -> Restricti
     basis = _basis(state, incident_ids, "restriction")
     if any(b.category == Category.ZERO_TOLERANCE for b in basis):
         return RestrictionGrounds.ZERO_TOLERANCE
-    for incident_id, b in zip(incident_ids, basis):
+    for incident_id, b in zip(incident_ids, basis, strict=True):
         similar = [r for r in state.restrictions if any(is_same_or_similar(b.category, c) for c in r.categories)]
         if any(r.recurrence_window_open_at(b.occurred_at) for r in similar):
             return RestrictionGrounds.RECURRENCE

@@ -119,9 +119,7 @@ class Measure(StrEnum):
     REFUSE_FURTHER_COMPLAINTS = "refuse_further_complaints"
 
 
-SEVERE_MEASURES = frozenset(
-    {Measure.BLOCK_ALL_CONTACT, Measure.STOP_WORK_ON_CASE, Measure.REFUSE_FURTHER_COMPLAINTS}
-)
+SEVERE_MEASURES = frozenset({Measure.BLOCK_ALL_CONTACT, Measure.STOP_WORK_ON_CASE, Measure.REFUSE_FURTHER_COMPLAINTS})
 
 
 class Stage(StrEnum):

@@ -267,9 +267,7 @@ class RecordStore:
             ).one()
             activity_instants = [at for at in session.exec(_last_activity_at(pid)).one() if at is not None]
         return PartyState(
-            party=PartyRef(
-                party_id=pid, kind=PartyKind(row.kind), professional_capacity=row.professional_capacity
-            ),
+            party=PartyRef(party_id=pid, kind=PartyKind(row.kind), professional_capacity=row.professional_capacity),
             timezone=timezone,
             stage=Stage(row.stage),
             incidents={
@@ -413,9 +411,7 @@ class RecordStore:
 
     def adjustments(self, party_id: str) -> list[AdjustmentRow]:
         """The party's requested adjustments (R16), in the order they were requested."""
-        return self._rows(
-            select(AdjustmentRow).where(AdjustmentRow.party_id == party_id).order_by(AdjustmentRow.seq)
-        )
+        return self._rows(select(AdjustmentRow).where(AdjustmentRow.party_id == party_id).order_by(AdjustmentRow.seq))
 
     def notices(self, party_id: str | None = None, unsent_only: bool = False) -> list[NoticeRow]:
         """Notices to staff, in the order they were queued.
@@ -551,9 +547,7 @@ class RecordStore:
 
     def rejections(self, party_id: str) -> list[RejectionRow]:
         """Every message rejected for the party, oldest first."""
-        return self._rows(
-            select(RejectionRow).where(RejectionRow.party_id == party_id).order_by(RejectionRow.seq)
-        )
+        return self._rows(select(RejectionRow).where(RejectionRow.party_id == party_id).order_by(RejectionRow.seq))
 
     def _rows(self, query: Any) -> list[Any]:
         with Session(self._engine) as session:
@@ -741,7 +735,14 @@ def _stage_change_row(effect: StageChanged) -> dict[str, Any]:
 def _rejection_row(party_id: str, rejection: Rejection) -> dict[str, Any]:
     received_at = rejection.received_at.astimezone(UTC)
     fingerprint = json.dumps(
-        [party_id, received_at.isoformat(), rejection.message, rejection.message_id, rejection.reason, rejection.payload]
+        [
+            party_id,
+            received_at.isoformat(),
+            rejection.message,
+            rejection.message_id,
+            rejection.reason,
+            rejection.payload,
+        ]
     )
     return {
         "rejection_key": hashlib.sha256(fingerprint.encode()).hexdigest(),

@@ -176,5 +176,7 @@ async def _first_role(store: RecordStore, staff_id: str, task: HumanTask) -> Rol
     held = roles_to_decide(staff, task)
     if not held:
         needed = ", ".join(r.value for r in task.deciding_roles())
-        raise StaffCheckFailed(f"{staff_id!r} holds none of the roles that may decide task {task.task_id} now ({needed})")
+        raise StaffCheckFailed(
+            f"{staff_id!r} holds none of the roles that may decide task {task.task_id} now ({needed})"
+        )
     return held[0]

@@ -200,9 +200,7 @@ async def test_manager_lists_and_decides_a_task(time_skipping_env, api, store):
     assert listed.json()[0]["kind"] == "colleague_support"
     none = await api.client.get("/tasks", params={"party": party_id}, headers=api.auth("colleague-9"))
     assert none.json() == []
-    every = await api.client.get(
-        "/tasks", params={"party": party_id, "mine": "false"}, headers=api.auth("colleague-9")
-    )
+    every = await api.client.get("/tasks", params={"party": party_id, "mine": "false"}, headers=api.auth("colleague-9"))
     assert [t["task_id"] for t in every.json()] == [task_id]
 
     url = f"/tasks/{task_id}/decision"

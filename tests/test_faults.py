@@ -74,9 +74,8 @@ async def assert_each_recorded_once(
 ) -> None:
     """Every party's workflow counts exactly its incidents, and its file holds exactly them."""
     for party_id, incident_ids in expected.items():
-        status = await wait_for_status(
-            parties, party_id, lambda s, n=len(incident_ids): s.incident_count >= n, timeout=timeout
-        )
+        n = len(incident_ids)
+        status = await wait_for_status(parties, party_id, lambda s, n=n: s.incident_count >= n, timeout=timeout)
         assert status.incident_count == len(incident_ids), party_id
         assert not status.rejections, status.rejections
     await eventually(
@@ -285,9 +284,7 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
         parties = PartyClient(client, settings.task_queue, timezone)
 
         def all_expired() -> bool:
-            return all(
-                [w.status for w in store.warnings(p.party_id)] == [WarningStatus.EXPIRED] for p in people
-            )
+            return all([w.status for w in store.warnings(p.party_id)] == [WarningStatus.EXPIRED] for p in people)
 
         await eventually(all_expired, 60, "every warning expired in the records database")
         for party in people:
@@ -410,9 +407,7 @@ async def test_duplicate_burst_recorded_once(dev_server_env, dev_parties, store)
     people = [new_party() for _ in range(8)]
     busy = new_party()
     reports = [
-        incident(p, since + timedelta(minutes=i), incident_id=f"dup-{p.party_id}-{i}")
-        for p in people
-        for i in range(8)
+        incident(p, since + timedelta(minutes=i), incident_id=f"dup-{p.party_id}-{i}") for p in people for i in range(8)
     ] + [incident(busy, since + timedelta(seconds=i), incident_id=f"dup-{busy.party_id}-{i}") for i in range(120)]
     sends = [(r, how) for r in reports for how in rng.choice([("signal", "signal"), ("signal", "update"),
                                                                ("update", "update")])]  # fmt: skip

@@ -94,7 +94,10 @@ PARTIES = st.sampled_from(
     ]
 )
 STARTED = {RestrictionStatus.IN_FORCE, RestrictionStatus.EXPIRED, RestrictionStatus.SUPERSEDED}
-WARNING_MOVES = {WarningStatus.LIVE: {WarningStatus.LIVE, WarningStatus.EXPIRED}, WarningStatus.EXPIRED: {WarningStatus.EXPIRED}}
+WARNING_MOVES = {
+    WarningStatus.LIVE: {WarningStatus.LIVE, WarningStatus.EXPIRED},
+    WarningStatus.EXPIRED: {WarningStatus.EXPIRED},
+}
 RESTRICTION_MOVES = {
     RestrictionStatus.AWAITING_APPROVAL: {RestrictionStatus.AWAITING_APPROVAL, *STARTED},
     RestrictionStatus.IN_FORCE: STARTED,
@@ -388,9 +391,7 @@ class PartyLife(RuleBasedStateMachine):
             assert replaced.status == RestrictionStatus.SUPERSEDED
             assert replaced.ended_at == self.now
 
-    @precondition(
-        lambda self: any(r.status == RestrictionStatus.AWAITING_APPROVAL for r in self.state.restrictions)
-    )
+    @precondition(lambda self: any(r.status == RestrictionStatus.AWAITING_APPROVAL for r in self.state.restrictions))
     @rule(data=st.data())
     def approval_given(self, data):
         """R7, R9: an approver agrees; the workflow puts the restriction in force."""
@@ -434,7 +435,7 @@ class PartyLife(RuleBasedStateMachine):
         """(3) R3: entries are never deleted and statuses only move forward."""
         now = self._snapshot()
         old = self.seen
-        assert all(a >= b for a, b in zip(now["counts"], old["counts"])), (old["counts"], now["counts"])
+        assert all(a >= b for a, b in zip(now["counts"], old["counts"], strict=True)), (old["counts"], now["counts"])
         for key in ("incidents", "asks", "tasks"):
             assert old[key] <= now[key], key
         for wid, (status, expires_at) in old["warnings"].items():

@@ -145,8 +145,12 @@ def test_r4_ask_is_recorded_and_moves_stage_to_asked():
     assert isinstance(effects[0], AskSaved)
     assert effects[0].ask.categories == [ABUSE]
     assert effects[1] == StageChanged(
-        change_id=f"{PARTY_ID}:1", party_id=PARTY_ID, from_stage=Stage.NONE, to_stage=Stage.ASKED,
-        at=T_ASK, reason="ask a1",
+        change_id=f"{PARTY_ID}:1",
+        party_id=PARTY_ID,
+        from_stage=Stage.NONE,
+        to_stage=Stage.ASKED,
+        at=T_ASK,
+        reason="ask a1",
     )
     assert p.state.stage == Stage.ASKED
 
@@ -1128,8 +1132,13 @@ def test_r1_good_party_ids_are_accepted():
         (
             WarningIssue,
             {
-                "warning_id": "w1", "party_id": PARTY_ID, "incident_ids": ["i1"], "issued_by": "s",
-                "reasons": "r", "communicated_at": "2026-03-01T10:00:00Z", "expires_at": "2027-01-01T00:00:00Z",
+                "warning_id": "w1",
+                "party_id": PARTY_ID,
+                "incident_ids": ["i1"],
+                "issued_by": "s",
+                "reasons": "r",
+                "communicated_at": "2026-03-01T10:00:00Z",
+                "expires_at": "2027-01-01T00:00:00Z",
             },
             ("expires_at",),
         ),

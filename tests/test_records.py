@@ -84,7 +84,9 @@ class PartyFile:
         return report
 
     def ask(self, ask_id: str, incident_ids: list[str], at: datetime, now: datetime | None = None) -> None:
-        ask = AskRecord(ask_id=ask_id, party_id=self.party_id, incident_ids=incident_ids, asked_at=at, asked_by="staff-2")
+        ask = AskRecord(
+            ask_id=ask_id, party_id=self.party_id, incident_ids=incident_ids, asked_at=at, asked_by="staff-2"
+        )
         rules.check_ask(self.state, ask, now or at)
         self.write(rules.apply_ask(self.state, ask, now or at))
 
@@ -310,7 +312,9 @@ def test_rejections_are_stored_and_the_latest_kept_in_state(record_store: Record
     # A file of rejections only does not make a party.
     assert file.rebuilt() is None
 
-    record_store.apply(EffectBatch(party_id="P-1", effects=[PartySaved(party=individual(), stage=Stage.NONE, at=day(0))]))
+    record_store.apply(
+        EffectBatch(party_id="P-1", effects=[PartySaved(party=individual(), stage=Stage.NONE, at=day(0))])
+    )
     for n in range(60):
         file.reject(day(1), f"m-{n}")  # one workflow instant: order is the order received
     assert len(record_store.rejections("P-1")) == 61

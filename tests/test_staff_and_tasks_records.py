@@ -398,9 +398,7 @@ def test_rebuilt_state_keeps_task_fields_and_adjustment_order(record_store: Reco
     party = PartyRef(party_id="P-1")
     escalated = task(
         "t-2", TaskKind.RESTRICTION_REVIEW, [Role.MANAGER], ALTERNATES, ["mgr-1"], day(5), escalated_at=day(5)
-    ).model_copy(
-        update={"reminded": True, "overdue_since": day(12), "eligible_staff": ["exec-3", "mgr-2"]}
-    )
+    ).model_copy(update={"reminded": True, "overdue_since": day(12), "eligible_staff": ["exec-3", "mgr-2"]})
     adjustments = [
         AdjustmentEntry(
             adjustment_id=f"adj-{n}",

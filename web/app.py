@@ -47,6 +47,7 @@ Temporal or the records database cannot be reached; nothing was applied, or
 it was applied once: retry with the same id.
 """
 
+
 def create_app(party_client: PartyClient, store: RecordStore, settings: Settings) -> FastAPI:
     """The HTTP API and the managers' inbox.
 
@@ -93,6 +94,7 @@ def api_server(
         embedded: True inside the dev stack, which handles SIGINT and SIGTERM
             itself: set `server.should_exit` to stop this one.
     """
+
     class _Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:

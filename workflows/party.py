@@ -106,14 +106,16 @@ class PartyWorkflow:
             self._woken = False
             try:
                 await workflow.wait_condition(
-                    lambda: self._woken
-                    or bool(self._unwritten)
-                    or bool(tasks.unplanned(state))
-                    or self._continue_as_new_due(),
+                    lambda: (
+                        self._woken
+                        or bool(self._unwritten)
+                        or bool(tasks.unplanned(state))
+                        or self._continue_as_new_due()
+                    ),
                     timeout=(deadline - now) if deadline else None,
                     timeout_summary="next deadline on the party's agenda",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # --- case-system messages --------------------------------------------
@@ -178,9 +180,7 @@ class PartyWorkflow:
     async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
         duplicate = (await self._ready()).restriction(request.restriction_id) is not None
         state = await self._apply(rules.check_restriction, rules.apply_restriction, request)
-        return self._outcome(
-            request.restriction_id, duplicate, restriction=state.restriction(request.restriction_id)
-        )
+        return self._outcome(request.restriction_id, duplicate, restriction=state.restriction(request.restriction_id))
 
     @apply_restriction.validator
     def _validate_restriction(self, request: RestrictionRequest) -> None:
@@ -224,9 +224,7 @@ class PartyWorkflow:
         name="decide_adjustment", description="R16: agree or decline an adjustment; declining needs advice first."
     )
     async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
-        state = await self._apply(
-            decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision
-        )
+        state = await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
         return rules.status_of(state, workflow.now())
 
     @decide_adjustment.validator
@@ -332,9 +330,7 @@ class PartyWorkflow:
     def _finished(self) -> bool:
         assert self._state is not None
         return (
-            rules.is_dormant(self._state, workflow.now())
-            and not self._unwritten
-            and workflow.all_handlers_finished()
+            rules.is_dormant(self._state, workflow.now()) and not self._unwritten and workflow.all_handlers_finished()
         )
 
     def _continue_as_new_due(self) -> bool:
@@ -386,4 +382,3 @@ def _incident_id_of(text: str) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
-

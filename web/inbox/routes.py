@@ -384,4 +384,3 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
     return _redirect(
         "/inbox", flash=f"Your decision on task {reply.task.task_id} {what}: {DONE_LABELS[decision.outcome]}."
     )
-

@@ -92,9 +92,7 @@ async def record_ask(
 async def issue_warning(
     party_id: PartyId, body: WarningIssueBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
 ) -> CommandOutcome:
-    warning = message_from(
-        WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key
-    )
+    warning = message_from(WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key)
     return await door.parties.issue_warning(warning)
 
 
@@ -143,9 +141,7 @@ async def seek_advice(
     return await door.parties.seek_advice(request)
 
 
-@router.post(
-    "/{party_id}/adjustments/{adjustment_id}/decision", summary="Agree or decline an adjustment (R16)"
-)
+@router.post("/{party_id}/adjustments/{adjustment_id}/decision", summary="Agree or decline an adjustment (R16)")
 async def decide_adjustment(
     party_id: PartyId,
     adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
@@ -155,9 +151,7 @@ async def decide_adjustment(
 ) -> PartyStatus:
     """Declining needs the specialist's advice first (409, R16). The same
     decision sent again (same person, same `decided_at`) changes nothing."""
-    decision = message_from(
-        AdjustmentDecision, body, path={"party_id": party_id, "adjustment_id": adjustment_id}
-    )
+    decision = message_from(AdjustmentDecision, body, path={"party_id": party_id, "adjustment_id": adjustment_id})
     return await door.parties.decide_adjustment(decision)
 
 
@@ -175,5 +169,3 @@ async def party_status(party_id: PartyId, door: Door, staff: Staff) -> PartyStat
         if err.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"party {party_id} has no workflow") from None
         raise
-
-

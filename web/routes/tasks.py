@@ -61,5 +61,3 @@ async def decide_task(
         )
     except DecisionRefused as err:
         raise decision_refused(err) from None
-
-
