@@ -4,7 +4,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import DefaultClause, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.sql import ClauseElement
 from sqlmodel import SQLModel
 
 from records import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -67,7 +68,9 @@ def _add_missing_columns(engine: Engine) -> None:
                     continue
                 kind = column.type.compile(dialect=engine.dialect)
                 default = ""
-                if column.server_default is not None:
+                if isinstance(column.server_default, DefaultClause) and isinstance(
+                    column.server_default.arg, ClauseElement
+                ):
                     default = f" DEFAULT {column.server_default.arg.compile(dialect=engine.dialect)}"
                 connection.execute(
                     text(

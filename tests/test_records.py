@@ -33,7 +33,8 @@ from policy.vocabulary import (
     WarningStatus,
 )
 from records.db import make_engine
-from records.store import REJECTIONS_IN_STATE, RecordStore
+from records.party_state import REJECTIONS_IN_STATE
+from records.store import RecordStore
 
 TZ = "Europe/London"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

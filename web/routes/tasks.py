@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from policy.messages import MESSAGE_ID_PATTERN, AwareDatetime
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
-from records.store import TaskListing
+from records.task_list import TaskListing
 from services.decisions import DecisionForm, DecisionRefused, decide
 from web.deps import Door, Staff
 from web.errors import ERRORS, Problem, decision_refused

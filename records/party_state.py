@@ -1,0 +1,135 @@
+"""Reading a party's file back as the workflow's state, for a new run (R3)."""
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from policy.messages import PartyRef
+from policy.state import (
+    AdjustmentEntry,
+    AskEntry,
+    HumanTask,
+    IncidentBrief,
+    PartyState,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
+)
+from policy.vocabulary import PartyKind, Stage
+from records.base import StoreBase
+from records.tables import (
+    AdjustmentRow,
+    AskRow,
+    IncidentRow,
+    PartyRow,
+    RejectionRow,
+    RestrictionRow,
+    StageChangeRow,
+    TaskRow,
+    WarningRow,
+)
+
+# As many as the workflow keeps on its status (rules.record_rejection).
+REJECTIONS_IN_STATE = 50
+
+
+class PartyStateLoader(StoreBase):
+    """Rebuilds a party's state from its file."""
+
+    def load_party_state(self, party: PartyRef, timezone: str) -> PartyState | None:
+        """Rebuild a party's state from its file, for a new workflow run.
+
+        Args:
+            party: The party; its id selects the file. Kind and professional
+                capacity come from the file, which holds the latest known.
+            timezone: The body's time zone, for the rules' calendar arithmetic.
+
+        Returns:
+            The state, or None if the party has no file.
+        """
+        pid = party.party_id
+        with Session(self._snapshot) as session:
+            row = session.get(PartyRow, pid)
+            if row is None:
+                return None
+            incidents = session.exec(
+                select(
+                    col(IncidentRow.incident_id),
+                    col(IncidentRow.category),
+                    col(IncidentRow.occurred_at),
+                    # As the rules keep it: who experienced it, else who reported it (four eyes).
+                    func.coalesce(col(IncidentRow.experienced_by), col(IncidentRow.reported_by)),
+                )
+                .where(IncidentRow.party_id == pid)
+                .order_by(col(IncidentRow.occurred_at), col(IncidentRow.incident_id))
+            ).all()
+            asks = session.exec(select(AskRow.data).where(AskRow.party_id == pid).order_by(col(AskRow.seq))).all()
+            warnings = session.exec(
+                select(WarningRow.data).where(WarningRow.party_id == pid).order_by(col(WarningRow.seq))
+            ).all()
+            restrictions = session.exec(
+                select(RestrictionRow.data).where(RestrictionRow.party_id == pid).order_by(col(RestrictionRow.seq))
+            ).all()
+            tasks = session.exec(select(TaskRow.data).where(TaskRow.party_id == pid).order_by(col(TaskRow.seq))).all()
+            adjustments = session.exec(
+                select(AdjustmentRow.data).where(AdjustmentRow.party_id == pid).order_by(col(AdjustmentRow.seq))
+            ).all()
+            rejections = session.exec(
+                select(RejectionRow)
+                .where(RejectionRow.party_id == pid)
+                .order_by(col(RejectionRow.seq).desc())
+                .limit(REJECTIONS_IN_STATE)
+            ).all()
+            stage_change_count = session.exec(
+                select(func.count()).select_from(StageChangeRow).where(StageChangeRow.party_id == pid)
+            ).one()
+            activity_instants = [at for at in session.exec(_last_activity_at(pid)).one() if at is not None]
+        return PartyState(
+            party=PartyRef(party_id=pid, kind=PartyKind(row.kind), professional_capacity=row.professional_capacity),
+            timezone=timezone,
+            stage=Stage(row.stage),
+            incidents={
+                incident_id: IncidentBrief(category=category, occurred_at=occurred_at, colleague=colleague)
+                for incident_id, category, occurred_at, colleague in incidents
+            },
+            incident_count=len(incidents),
+            asks=[AskEntry.model_validate(data) for data in asks],
+            warnings=[WarningEntry.model_validate(data) for data in warnings],
+            restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
+            tasks=[HumanTask.model_validate(data) for data in tasks],
+            adjustments=[AdjustmentEntry.model_validate(data) for data in adjustments],
+            rejections=[
+                Rejection(
+                    received_at=r.received_at,
+                    message=r.message,
+                    message_id=r.message_id,
+                    reason=r.reason,
+                    payload=r.payload,
+                )
+                for r in reversed(rejections)
+            ],
+            stage_change_count=stage_change_count,
+            last_activity_at=max(activity_instants, default=None),
+        )
+
+
+def _last_activity_at(party_id: str) -> Any:
+    """The latest instants at which the file shows an incident, ask, warning and restriction.
+
+    Exact for incidents (received then); for the others the effects carry the
+    entry's own instant (asked, communicated, decided), not when the workflow
+    applied it, so this can be a little early. That only shortens the
+    follow-up period of a run that starts long after the last message.
+    """
+    latest = [
+        select(func.max(column)).where(model.party_id == party_id).scalar_subquery()
+        for model, column in (
+            (IncidentRow, IncidentRow.received_at),
+            (AskRow, AskRow.asked_at),
+            (WarningRow, WarningRow.communicated_at),
+            (RestrictionRow, RestrictionRow.decided_at),
+        )
+    ]
+    # One row of four maxima: SQLite has no GREATEST, PostgreSQL no max(a, b).
+    return select(*latest)

@@ -1,0 +1,124 @@
+"""Reading the parties' files, for reports, the CLI and tests."""
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from records.base import StoreBase
+from records.tables import (
+    AdjustmentRow,
+    AskRow,
+    DecisionRow,
+    IncidentRow,
+    NoticeRow,
+    PartyRow,
+    RejectionRow,
+    RestrictionRow,
+    StageChangeRow,
+    TaskRow,
+    WarningRow,
+)
+
+
+class FileReader(StoreBase):
+    """The rows of the parties' files."""
+
+    def party(self, party_id: str) -> PartyRow | None:
+        """The party's row, or None if it has no file."""
+        with Session(self._engine) as session:
+            return session.get(PartyRow, party_id)
+
+    def incidents(self, party_id: str) -> list[IncidentRow]:
+        """The party's incidents, earliest first."""
+        return self._rows(
+            select(IncidentRow)
+            .where(IncidentRow.party_id == party_id)
+            .order_by(col(IncidentRow.occurred_at), col(IncidentRow.incident_id))
+        )
+
+    def asks(self, party_id: str) -> list[AskRow]:
+        """The party's asks to stop (R4), in the order they were recorded."""
+        return self._rows(select(AskRow).where(AskRow.party_id == party_id).order_by(col(AskRow.seq)))
+
+    def warnings(self, party_id: str) -> list[WarningRow]:
+        """The party's warnings (R5), live and expired, in the order they were issued."""
+        return self._rows(select(WarningRow).where(WarningRow.party_id == party_id).order_by(col(WarningRow.seq)))
+
+    def restrictions(self, party_id: str) -> list[RestrictionRow]:
+        """The party's restrictions in every status, in the order they were proposed."""
+        return self._rows(
+            select(RestrictionRow).where(RestrictionRow.party_id == party_id).order_by(col(RestrictionRow.seq))
+        )
+
+    def stage_changes(self, party_id: str) -> list[StageChangeRow]:
+        """The party's stage changes, oldest first."""
+        return self._rows(
+            select(StageChangeRow).where(StageChangeRow.party_id == party_id).order_by(col(StageChangeRow.seq))
+        )
+
+    def tasks(self, party_id: str | None = None, status: str | None = None) -> list[TaskRow]:
+        """Human tasks, oldest first.
+
+        Args:
+            party_id: Only this party's tasks; all parties' if None.
+            status: Only tasks in this status (a `TaskStatus`); any if None.
+        """
+        query = select(TaskRow).order_by(col(TaskRow.seq))
+        if party_id is not None:
+            query = query.where(TaskRow.party_id == party_id)
+        if status is not None:
+            query = query.where(TaskRow.status == status)
+        return self._rows(query)
+
+    def task(self, task_id: str) -> TaskRow | None:
+        """One human task by its id, or None."""
+        found = self._rows(select(TaskRow).where(TaskRow.task_id == task_id))
+        return found[0] if found else None
+
+    def decisions(self, task_id: str | None = None, party_id: str | None = None) -> list[DecisionRow]:
+        """Decisions on tasks, in the order they were recorded."""
+        query = select(DecisionRow).order_by(col(DecisionRow.seq))
+        if task_id is not None:
+            query = query.where(DecisionRow.task_id == task_id)
+        if party_id is not None:
+            query = query.where(DecisionRow.party_id == party_id)
+        return self._rows(query)
+
+    def adjustments(self, party_id: str) -> list[AdjustmentRow]:
+        """The party's requested adjustments (R16), in the order they were requested."""
+        return self._rows(
+            select(AdjustmentRow).where(AdjustmentRow.party_id == party_id).order_by(col(AdjustmentRow.seq))
+        )
+
+    def notices(self, party_id: str | None = None, unsent_only: bool = False) -> list[NoticeRow]:
+        """Notices to staff, in the order they were queued.
+
+        Args:
+            party_id: Only this party's notices; all parties' if None.
+            unsent_only: Only notices not yet marked sent.
+        """
+        query = select(NoticeRow).order_by(col(NoticeRow.seq))
+        if party_id is not None:
+            query = query.where(NoticeRow.party_id == party_id)
+        if unsent_only:
+            query = query.where(col(NoticeRow.sent_at).is_(None))
+        return self._rows(query)
+
+    def mark_notice_sent(self, notice_id: str, at: datetime) -> bool:
+        """Record that a notice was sent; the first time counts.
+
+        Returns:
+            True if the notice was unsent until now.
+        """
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(NoticeRow)
+                .where(col(NoticeRow.notice_id) == notice_id, col(NoticeRow.sent_at).is_(None))
+                .values(sent_at=at)
+            )
+        return result.rowcount == 1
+
+    def rejections(self, party_id: str) -> list[RejectionRow]:
+        """Every message rejected for the party, oldest first."""
+        return self._rows(select(RejectionRow).where(RejectionRow.party_id == party_id).order_by(col(RejectionRow.seq)))

@@ -1,0 +1,125 @@
+"""Staff, the roles they hold (R7, R16), and their bearer tokens for the API and the inbox."""
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from policy.vocabulary import Role
+from records.base import StoreBase, Write
+from records.tables import ApiTokenRow, StaffRow
+
+_STAFF = Write(StaffRow, "staff_id", upsert=True, kept=("created_at",))
+
+
+class StaffDirectory(StoreBase):
+    """The staff list and the tokens issued to staff."""
+
+    def add_staff(
+        self, staff_id: str, name: str, roles: Sequence[Role], *, active: bool = True, at: datetime | None = None
+    ) -> StaffRow:
+        """Add a member of staff, or replace the name, roles and active flag of one already known.
+
+        Args:
+            staff_id: The id staff use in messages (`decided_by`, `proposed_by` ...).
+            name: Their name.
+            roles: The roles they hold (at least one).
+            active: False for someone who no longer decides tasks.
+            at: When; now if None.
+
+        Returns:
+            The row as stored.
+        """
+        staff_id = staff_id.strip()
+        if not staff_id:
+            raise ValueError("a staff id must not be empty")
+        held = sorted({Role(r).value for r in roles})
+        if not held:
+            raise ValueError("a member of staff holds at least one role")
+        now = at or datetime.now(UTC)
+        row = {
+            "staff_id": staff_id,
+            "name": name,
+            "roles": held,
+            "active": active,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._engine.begin() as connection:
+            self._write(connection, _STAFF, [row])
+        found = self.staff(staff_id)
+        assert found is not None
+        return found
+
+    def set_staff_active(self, staff_id: str, active: bool, at: datetime | None = None) -> bool:
+        """Mark a member of staff active or inactive; False if unknown."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(StaffRow)
+                .where(col(StaffRow.staff_id) == staff_id)
+                .values(active=active, updated_at=at or datetime.now(UTC))
+            )
+        return result.rowcount == 1
+
+    def staff(self, staff_id: str) -> StaffRow | None:
+        """One member of staff, or None."""
+        with Session(self._engine) as session:
+            return session.get(StaffRow, staff_id)
+
+    def list_staff(self, role: Role | None = None, *, active_only: bool = False) -> list[StaffRow]:
+        """Staff by id, all or those holding `role`."""
+        rows: list[StaffRow] = self._rows(select(StaffRow).order_by(StaffRow.staff_id))
+        if role is not None:
+            rows = [r for r in rows if Role(role).value in r.roles]
+        if active_only:
+            rows = [r for r in rows if r.active]
+        return rows
+
+    def staff_holding(self, roles: Sequence[Role]) -> list[str]:
+        """Ids of the active staff who hold any of `roles`, sorted."""
+        wanted = {Role(r).value for r in roles}
+        return [r.staff_id for r in self.list_staff(active_only=True) if wanted.intersection(r.roles)]
+
+    def issue_token(self, staff_id: str, at: datetime | None = None) -> str:
+        """A new bearer token for a known member of staff; only its SHA-256 is stored.
+
+        Args:
+            staff_id: Who the token signs in as.
+            at: When; now if None.
+
+        Returns:
+            The token, to hand to its holder: it cannot be read back later.
+
+        Raises:
+            ValueError: If the member of staff is unknown.
+        """
+        if self.staff(staff_id) is None:
+            raise ValueError(f"unknown member of staff {staff_id!r}: add them with `ubp staff add`")
+        token = f"ubp_{secrets.token_urlsafe(32)}"
+        with Session(self._engine) as session:
+            session.add(
+                ApiTokenRow(token_sha256=_token_hash(token), staff_id=staff_id, created_at=at or datetime.now(UTC))
+            )
+            session.commit()
+        return token
+
+    def staff_for_token(self, token: str) -> StaffRow | None:
+        """The member of staff a bearer token was issued to (active or not), or None."""
+        with Session(self._engine) as session:
+            row = session.get(ApiTokenRow, _token_hash(token))
+            return session.get(StaffRow, row.staff_id) if row is not None else None
+
+    def revoke_tokens(self, staff_id: str) -> int:
+        """Withdraw every token of a member of staff; returns how many there were."""
+        with self._engine.begin() as connection:
+            result = connection.execute(delete(ApiTokenRow).where(col(ApiTokenRow.staff_id) == staff_id))
+        return result.rowcount
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a plain hash (no salt, no stretching) is
+    # enough: nothing can be guessed from it, and it allows a keyed lookup.
+    return hashlib.sha256(token.encode()).hexdigest()

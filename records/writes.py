@@ -1,0 +1,154 @@
+"""Writing the rules' effects to the party's file (R3).
+
+Writes are idempotent on keys the effects carry, so a retried activity, or a
+batch written again by a new run, records everything once.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from policy.effects import (
+    AdjustmentSaved,
+    AskSaved,
+    DecisionRecorded,
+    EffectBatch,
+    IncidentRecorded,
+    MessageRejected,
+    NoticeQueued,
+    PartySaved,
+    RestrictionSaved,
+    StageChanged,
+    TaskSaved,
+    WarningSaved,
+)
+from policy.messages import PartyRef
+from policy.state import HumanTask
+from policy.vocabulary import Stage
+from records.base import StoreBase, Write
+from records.rows import rejection_row, row_of
+from records.tables import (
+    AdjustmentRow,
+    AskRow,
+    DecisionRow,
+    IncidentRow,
+    NoticeRow,
+    PartyRow,
+    RejectionRow,
+    RestrictionRow,
+    StageChangeRow,
+    TaskRow,
+    WarningRow,
+)
+
+# In this order: a party row exists before anything else is written for it.
+_PARTY_IF_ABSENT = Write(PartyRow, "party_id", upsert=False)
+_PARTY = Write(PartyRow, "party_id", upsert=True, kept=("created_at",))
+_INCIDENT = Write(IncidentRow, "incident_id", upsert=False)
+_ASK = Write(AskRow, "ask_id", upsert=True)
+_WARNING = Write(WarningRow, "warning_id", upsert=True)
+_RESTRICTION = Write(RestrictionRow, "restriction_id", upsert=True)
+_TASK = Write(TaskRow, "task_id", upsert=True)
+_DECISION = Write(DecisionRow, "decision_id", upsert=False)
+_ADJUSTMENT = Write(AdjustmentRow, "adjustment_id", upsert=True)
+_NOTICE = Write(NoticeRow, "notice_id", upsert=False)
+_STAGE_CHANGE = Write(StageChangeRow, "change_id", upsert=False)
+_REJECTION = Write(RejectionRow, "rejection_key", upsert=False)
+_WRITE_ORDER = (
+    _PARTY_IF_ABSENT,
+    _PARTY,
+    _INCIDENT,
+    _ASK,
+    _WARNING,
+    _RESTRICTION,
+    _TASK,
+    _DECISION,
+    _ADJUSTMENT,
+    _NOTICE,
+    _STAGE_CHANGE,
+    _REJECTION,
+)
+
+
+class EffectWriter(StoreBase):
+    """Writes batches of effects to the parties' files."""
+
+    def apply(self, batch: EffectBatch) -> int:
+        """Write a batch of effects to the file in one transaction.
+
+        Idempotent: incidents, decisions, notices, stage changes and
+        rejections are recorded once; the party, asks, warnings,
+        restrictions, tasks and adjustments are saved whole, so the latest
+        save of each wins. Applying the same batch twice changes nothing.
+
+        Args:
+            batch: The effects, in the order the rules produced them.
+
+        Returns:
+            The number of effects in the batch.
+        """
+        rows: dict[Write, dict[str, dict[str, Any]]] = {write: {} for write in _WRITE_ORDER}
+
+        def add(write: Write, row: dict[str, Any]) -> None:
+            pending = rows[write]
+            key = row[write.key]
+            if key not in pending:
+                pending[key] = row
+            elif write.upsert:
+                # Re-assigning keeps the first position (the order entries were
+                # created in) with the latest values.
+                pending[key] = row | {column: pending[key][column] for column in write.kept if column in row}
+
+        for effect in batch.effects:
+            match effect:
+                case PartySaved():
+                    add(_PARTY, _party_row(effect.party, effect.stage, effect.at))
+                case IncidentRecorded():
+                    # The workflow saves the party only when its stage or profile
+                    # changes; its first incident must still find a file to open.
+                    report = effect.report
+                    add(_PARTY_IF_ABSENT, _party_row(report.party, Stage.NONE, effect.received_at))
+                    add(
+                        _INCIDENT,
+                        row_of(IncidentRow, report, party_id=report.party.party_id, received_at=effect.received_at),
+                    )
+                case AskSaved():
+                    add(_ASK, row_of(AskRow, effect.ask, party_id=effect.party_id))
+                case WarningSaved():
+                    add(_WARNING, row_of(WarningRow, effect.warning, party_id=effect.party_id))
+                case RestrictionSaved():
+                    add(_RESTRICTION, row_of(RestrictionRow, effect.restriction, party_id=effect.party_id))
+                case TaskSaved():
+                    add(_TASK, _task_row(effect.party_id, effect.task))
+                case DecisionRecorded():
+                    add(_DECISION, row_of(DecisionRow, effect.decision, party_id=effect.party_id))
+                case AdjustmentSaved():
+                    add(_ADJUSTMENT, row_of(AdjustmentRow, effect.adjustment, party_id=effect.party_id))
+                case NoticeQueued():
+                    add(_NOTICE, row_of(NoticeRow, effect, kind=effect.notice))
+                case StageChanged():
+                    add(_STAGE_CHANGE, row_of(StageChangeRow, effect))
+                case MessageRejected():
+                    add(_REJECTION, rejection_row(effect.party_id, effect.rejection))
+                case _:
+                    raise TypeError(f"no record is kept for effect {type(effect).__name__}")
+
+        with self._engine.begin() as connection:
+            for write in _WRITE_ORDER:
+                if rows[write]:
+                    self._write(connection, write, list(rows[write].values()))
+        return len(batch.effects)
+
+
+def _party_row(party: PartyRef, stage: Stage, at: datetime) -> dict[str, Any]:
+    return row_of(PartyRow, party, stage=stage, created_at=at, updated_at=at)
+
+
+def _task_row(party_id: str, task: HumanTask) -> dict[str, Any]:
+    # The task list filters on who may decide now, which escalation changes.
+    return row_of(
+        TaskRow,
+        task,
+        party_id=party_id,
+        escalated=task.escalated_at is not None,
+        deciding_roles=task.deciding_roles(),
+    )
