@@ -4,19 +4,13 @@ Plain `def`s: they block on the database and run in the worker's thread
 pool. The workflow calls `write_effects` as a local activity.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.database import retryable_database_errors
 from policy.effects import EffectBatch
 from policy.payloads import LoadPartyInput
 from policy.state import PartyState
 from records.store import RecordStore
-
-DATABASE_ERROR = "RecordsDatabaseError"
 
 
 class RecordActivities:
@@ -42,7 +36,7 @@ class RecordActivities:
         Raises:
             ApplicationError: Retryable, if the database fails.
         """
-        with _retryable_database_errors():
+        with retryable_database_errors():
             return self._store.apply(batch)
 
     @activity.defn(name="load_party_state")
@@ -58,26 +52,5 @@ class RecordActivities:
         Raises:
             ApplicationError: Retryable, if the database fails.
         """
-        with _retryable_database_errors():
+        with retryable_database_errors():
             return self._store.load_party_state(inp.party, inp.timezone)
-
-
-@contextmanager
-def _retryable_database_errors() -> Iterator[None]:
-    """Turn database errors into short, explicitly retryable failures.
-
-    The database may be down for a while and the workflow retries forever, so
-    nothing here may be non-retryable. SQLAlchemy's own message carries the
-    whole statement; the failure keeps the driver's message only, since it is
-    stored in the workflow's history.
-    """
-    try:
-        yield
-    except SQLAlchemyError as err:
-        cause = getattr(err, "orig", None) or err
-        activity.logger.warning("records database error, will retry: %s", err)
-        raise ApplicationError(
-            f"records database error ({type(cause).__name__}): {str(cause)[:1000]}",
-            type=DATABASE_ERROR,
-            non_retryable=False,
-        ) from err

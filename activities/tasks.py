@@ -11,7 +11,7 @@ from datetime import date
 import holidays as holiday_calendars
 from temporalio import activity
 
-from activities.records import _retryable_database_errors
+from activities.database import retryable_database_errors
 from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.working_days import due_instant, local_date
 from records.store import RecordStore
@@ -68,7 +68,7 @@ class TaskActivities:
         }
         dates = _due_instants(request, days)
         excluded = set(request.excluded_staff)
-        with _retryable_database_errors():
+        with retryable_database_errors():
             eligible = [s for s in self._store.staff_holding(request.candidate_roles) if s not in excluded]
             alternates = [s for s in self._store.staff_holding(request.escalation_roles) if s not in excluded]
         activity.logger.info(

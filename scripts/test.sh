@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start 2: install, then run the whole test suite with the records
-# database on SQLite, and again on PostgreSQL when one answers (127.0.0.1:5432).
+# Quick start 2: install, check lint, format and types, then run the whole test
+# suite with the records database on SQLite, and again on PostgreSQL when one
+# answers (127.0.0.1:5432). Any finding of ruff or mypy fails the run.
 #
 # The pure policy tests run in a process of their own: hypothesis parses the
 # project's sources with `ast` while it generates data, and CPython 3.11's
@@ -22,6 +23,10 @@ run_pytest() {
   return "$rc"
 }
 
+echo "--- lint, import order and format (ruff), types (mypy)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
 echo "--- the policy's rules (pure, no servers)"
 run_pytest "${PURE[@]}" "$@"
 echo "--- with Temporal, records database on SQLite"

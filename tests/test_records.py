@@ -10,7 +10,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.records import DATABASE_ERROR, RecordActivities
+from activities.database import DATABASE_ERROR
+from activities.records import RecordActivities
 from policy import rules
 from policy.effects import Effect, EffectBatch, IncidentRecorded, PartySaved
 from policy.messages import (

@@ -1,0 +1,79 @@
+"""The project's layering, read from its imports: each package imports only the
+ones below it, and imports on its own.
+
+policy ← records ← activities ← workflows ← worker and client ← services ←
+cli, web, devstack ← starter (docs/architecture.md, "Module map").
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What each package may import from the project; settings is configuration,
+# kept away from the policy and the workflows (which get what they need in
+# their input).
+MAY_IMPORT: dict[str, set[str]] = {
+    "policy": set(),
+    "settings": set(),
+    "records": {"policy", "settings"},
+    "activities": {"policy", "records", "settings"},
+    "workflows": {"policy", "activities"},
+    "client": {"policy", "workflows", "settings"},
+    "worker": {"policy", "records", "activities", "workflows", "client", "settings"},
+    "services": {"policy", "records", "client", "settings"},
+    "web": {"policy", "records", "client", "services", "settings"},
+    "cli": {"policy", "records", "client", "services", "settings"},
+    "devstack": {"policy", "records", "workflows", "client", "settings"},
+    "starter": {"policy", "records", "activities", "workflows", "client", "worker", "services"}
+    | {"web", "cli", "devstack", "settings"},
+}
+PROJECT = set(MAY_IMPORT) | {"tests", "bench"}
+
+
+def _sources(package: str) -> list[Path]:
+    module = ROOT / f"{package}.py"
+    return [module] if module.exists() else sorted((ROOT / package).rglob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    """The project's top-level packages that `path` imports (absolute imports only)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & PROJECT
+
+
+def test_every_package_is_placed_in_the_layering() -> None:
+    top_level = {p.stem for p in ROOT.glob("*.py")} | {
+        p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in ("tests", "bench")
+    }
+    assert top_level == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_package_imports_only_packages_below_it(package: str) -> None:
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _sources(package)
+        for name in _imports(path) - MAY_IMPORT[package] - {package}
+    }
+    assert not wrong, sorted(wrong)
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_package_imports_on_its_own(package: str) -> None:
+    """In a fresh interpreter, so no other import has filled sys.modules first."""
+    modules = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for path in _sources(package)
+    ]
+    code = "\n".join(f"import {m}" for m in modules)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
