@@ -38,12 +38,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import make_url, text
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCStatusCode
 
 from bench.bare import BARE_SIGNAL, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
@@ -58,8 +57,6 @@ from settings import Settings
 from workflows.party import workflow_id_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-T = TypeVar("T")
-BUSY = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.FAILED_PRECONDITION}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
