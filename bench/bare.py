@@ -7,6 +7,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 BARE_SIGNAL = "incident"
+BARE_UPDATE = "incident_and_wait"
 
 
 @workflow.defn(name="BareEntityWorkflow")
@@ -24,7 +25,7 @@ class BareEntityWorkflow:
         """The same payload a party gets, left undecoded."""
         self.count += 1
 
-    @workflow.update(name="incident_and_wait")
+    @workflow.update(name=BARE_UPDATE)
     def incident_and_wait(self, _payload: RawValue) -> int:
         self.count += 1
         return self.count

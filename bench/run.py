@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url, text
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from bench.bare import BARE_SIGNAL, BareEntityWorkflow
+from bench.bare import BARE_SIGNAL, BARE_UPDATE, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
 from client.connection import connect
 from client.parties import PartyClient
@@ -97,7 +98,8 @@ class WorkerProcess:
 
     async def start(self) -> "WorkerProcess":
         self.process = subprocess.Popen(self.args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
-        line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 60)  # type: ignore[union-attr]
+        assert self.process.stdout is not None  # stdout=PIPE
+        line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 60)
         if line.strip() != "READY":
             raise RuntimeError(f"worker did not start: {line!r}")
         return self
@@ -279,7 +281,7 @@ class Bench:
         a = self.args
         n_parties, k = a.parties, a.incidents_per_party
         self.say(f"## Throughput: {n_parties} parties x {k} incidents, signal-with-start, {a.concurrency} in flight")
-        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+        cpu_pids = {"server": self.server.pid, "worker": worker.pid}
         parties = PartyClient(self.client, party_queue, "Europe/London")
         tag = uuid.uuid4().hex[:6]
         bare_ids = [f"bare-{tag}-{p}" for p in range(n_parties)]
@@ -314,7 +316,7 @@ class Bench:
 
     async def event_kinds(self, workflow_id: str) -> str:
         history = await self.client.get_workflow_handle(workflow_id).fetch_history()
-        counts = Counter(e.WhichOneof("attributes").removesuffix("_event_attributes") for e in history.events)
+        counts = Counter(event_kind(e) for e in history.events)
         return ", ".join(f"{name} {n}" for name, n in counts.most_common())
 
     # -- latency --------------------------------------------------------------
@@ -333,8 +335,9 @@ class Bench:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )  # fmt: skip
             return retry_busy(
+                # By name: the workflow takes the report undecoded (RawValue), not as an IncidentReport.
                 lambda: self.client.execute_update_with_start_workflow(
-                    BareEntityWorkflow.incident_and_wait, report(bare_id, i), start_workflow_operation=op
+                    BARE_UPDATE, report(bare_id, i), start_workflow_operation=op, result_type=int
                 )
             )
 
@@ -382,10 +385,11 @@ class Bench:
         for first in range(1, n, window):
             last = min(n, first + window)
             await pool(((party_id, i) for i in range(first, last)), lambda item: send(report(*item)), concurrency)
-            await wait_until(
-                lambda first=first: asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window),
-                self.args.phase_timeout, "the window before",
-            )  # fmt: skip
+
+            async def window_before_recorded(first: int = first) -> bool:
+                return await asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window)
+
+            await wait_until(window_before_recorded, self.args.phase_timeout, "the window before")
         t1 = await wait_until(
             lambda: asyncio.to_thread(lambda: self.count_incidents(party_id) >= n),
             self.args.phase_timeout, "the busy party's incidents",
@@ -448,7 +452,7 @@ class Bench:
         queue = f"ladder-{uuid.uuid4().hex[:6]}"
         worker = await WorkerProcess(self.server.address, self.database_url, ladder_queue=queue,
                                      ladder_db=self.server.db_file.parent / "ladder.db").start()  # fmt: skip
-        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+        cpu_pids = {"server": self.server.pid, "worker": worker.pid}
         rates: dict[str, tuple[float, float]] = {}
         try:
             for step in STEPS:  # warm every step's code paths
@@ -478,7 +482,7 @@ class Bench:
         queue = f"mem-{kind}-{uuid.uuid4().hex[:6]}"
         worker = await WorkerProcess(
             self.server.address, self.database_url, max_cached=max(levels) + 100,
-            **({"bare_queue": queue} if bare else {"party_queue": queue}),
+            bare_queue=queue if bare else None, party_queue=None if bare else queue,
         ).start()  # fmt: skip
         parties = PartyClient(self.client, queue, "Europe/London")
         tag = uuid.uuid4().hex[:6]
@@ -520,7 +524,7 @@ class Bench:
             base = rss_kib(worker.pid)
             self.say(f"## Worker memory, {kind} workflows (worker in its own process)")
             self.say(f"  RSS after {warm} warm-up workflows: {base / 1024:.1f} MiB")
-            cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+            cpu_pids = {"server": self.server.pid, "worker": worker.pid}
             for level in levels:
                 opened = level - started
                 with Cpu(cpu_pids) as cpu:
@@ -546,7 +550,7 @@ class Bench:
                  f"{raw.pending_workflow_task if raw.HasField('pending_workflow_task') else None}")  # fmt: skip
         history = await handle.fetch_history()
         for event in history.events[-12:]:
-            kind = event.WhichOneof("attributes").removesuffix("_event_attributes")
+            kind = event_kind(event)
             self.say(f"    {event.event_id} {event.event_time.ToDatetime().time()} {kind}")
 
     @property
@@ -554,6 +558,13 @@ class Bench:
         if not hasattr(self, "_engine"):
             self._engine = make_engine(self.database_url)
         return self._engine
+
+
+def event_kind(event: HistoryEvent) -> str:
+    """e.g. `activity_task_scheduled`: which attributes the history event has."""
+    attributes = event.WhichOneof("attributes")
+    assert attributes is not None  # the server sets every event's attributes
+    return attributes.removesuffix("_event_attributes")
 
 
 def load_average() -> str:

@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
 from client.connection import connect
@@ -56,7 +57,7 @@ def send(call: Callable[[PartyClient], Awaitable[BaseModel | None]]) -> None:
     try:
         result = asyncio.run(go())
     except WorkflowUpdateFailedError as err:
-        fail(f"refused: {err.cause.message if err.cause else err}", 1)
+        fail(f"refused: {err.cause.message if isinstance(err.cause, FailureError) else err}", 1)
     except WorkflowQueryFailedError as err:
         fail(f"query failed: {err}", 1)
     except RPCError as err:

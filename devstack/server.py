@@ -81,6 +81,12 @@ class DevServer:
         self.log_file = db_file.parent / "temporal.log"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self.process is not None, "the server has not been started"
+        return self.process.pid
+
     def command(self) -> list[str]:
         host, port = self.address.rsplit(":", 1)
         ui = ["--ui-port", str(self.ui_port)] if self.ui_port is not None else ["--headless"]

@@ -89,7 +89,7 @@ def deadlines(state: PartyState) -> list[datetime]:
     for r in state.restrictions:
         if r.status == RestrictionStatus.IN_FORCE and r.ends_at is not None:
             found.append(r.ends_at)
-        elif _window_pending(r):
+        elif _window_pending(r) and r.recurrence_window_ends_at is not None:
             found.append(r.recurrence_window_ends_at)
         if (review_opens := _review_due(state, r)) is not None:
             found.append(review_opens)
@@ -158,7 +158,7 @@ def advance_time(state: PartyState, now: datetime) -> list[Effect]:
             r.recurrence_window_ends_at = six_months_after(r.ends_at, state.timezone)
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
     for r in state.restrictions:
-        if _window_pending(r) and r.recurrence_window_ends_at <= now:
+        if _window_pending(r) and r.recurrence_window_ends_at is not None and r.recurrence_window_ends_at <= now:
             # The window has passed and needs no timer; its date stays on record
             # (R3), so a late report of an incident inside it still counts (R13).
             r.recurrence_window_closed = True
@@ -166,6 +166,7 @@ def advance_time(state: PartyState, now: datetime) -> list[Effect]:
     for r in state.restrictions:
         opens_at = _review_due(state, r)
         if opens_at is not None and opens_at <= now:
+            assert r.ends_at is not None  # a review opens only before a known end
             effects += open_task(
                 state,
                 TaskKind.RESTRICTION_REVIEW,
@@ -246,6 +247,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
             r.last_instance_at = max(r.last_instance_at, report.occurred_at)
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
         elif r.status == RestrictionStatus.IN_FORCE and _extend(state, r, report.occurred_at):
+            assert r.ends_at is not None  # _extend has just set it
             extended[r.restriction_id] = r.ends_at
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
     if report.category == Category.ZERO_TOLERANCE:

@@ -8,6 +8,7 @@ undecided task escalates to the alternates, then is flagged overdue, and
 stays open until someone decides it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,7 +88,7 @@ def open_task(
     subject_id: str,
     now: datetime,
     summary: str,
-    excluded_staff: list[str],
+    excluded_staff: Sequence[str | None],
 ) -> list[Effect]:
     """Open a task; its dates come later from `apply_plan`."""
     rule = TASK_RULES[kind]
@@ -165,6 +166,8 @@ def task_deadlines(state: PartyState) -> list[datetime]:
     for t in state.tasks:
         if t.status != TaskStatus.OPEN or not t.planned:
             continue
+        # Planned: apply_plan has set all three dates together.
+        assert t.reminder_at is not None and t.due_at is not None and t.escalation_due_at is not None
         if not t.reminded:
             found.append(t.reminder_at)
         if t.escalated_at is None:
@@ -180,6 +183,8 @@ def advance_tasks(state: PartyState, now: datetime) -> list[Effect]:
     for t in state.tasks:
         if t.status != TaskStatus.OPEN or not t.planned:
             continue
+        # Planned: apply_plan has set all three dates together.
+        assert t.reminder_at is not None and t.due_at is not None and t.escalation_due_at is not None
         if not t.reminded and t.reminder_at <= now:
             t.reminded = True
             effects += [

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from client.parties import PartyClient
 from policy.messages import (
@@ -71,8 +72,10 @@ def all_planned(status) -> bool:
 async def refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await call
-    assert refused.value.cause.type == "PolicyRefusal"
-    return refused.value.cause.message
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError), cause
+    assert cause.type == "PolicyRefusal"
+    return cause.message
 
 
 async def warned_party(env, parties: PartyClient, party: PartyRef) -> tuple[str, datetime]:
@@ -141,6 +144,7 @@ async def test_undecided_approval_escalates_to_the_alternates(time_skipping_env,
     )
     assert "after escalation also assistant_deputy_ombudsman" in message
 
+    assert approval.due_at is not None
     await time_skipping_env.sleep(approval.due_at - now + timedelta(hours=1))
     status = await wait_for_status(
         parties, party.party_id, lambda s: any(t.escalated_at for t in s.open_tasks if t.task_id == approval.task_id)

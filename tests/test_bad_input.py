@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from policy.messages import IncidentReport, RestrictionRequest
 from policy.vocabulary import Category
@@ -15,8 +16,10 @@ from workflows.party import INCIDENT_SIGNAL
 async def _refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await call
-    assert refused.value.cause.type == "PolicyRefusal"
-    return refused.value.cause.message
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError), cause
+    assert cause.type == "PolicyRefusal"
+    return cause.message
 
 
 def test_edge_validation_names_what_is_wrong():

@@ -34,6 +34,7 @@ from client.parties import PartyClient
 from devstack.server import DevServer, free_port
 from policy.dates import six_months_after
 from policy.messages import PartyRef
+from policy.replies import PartyStatus
 from policy.vocabulary import Stage, WarningStatus
 from records.store import RecordStore
 from settings import Settings
@@ -75,7 +76,11 @@ async def assert_each_recorded_once(
     """Every party's workflow counts exactly its incidents, and its file holds exactly them."""
     for party_id, incident_ids in expected.items():
         n = len(incident_ids)
-        status = await wait_for_status(parties, party_id, lambda s, n=n: s.incident_count >= n, timeout=timeout)
+
+        def counted(s: PartyStatus, n: int = n) -> bool:
+            return s.incident_count >= n
+
+        status = await wait_for_status(parties, party_id, counted, timeout=timeout)
         assert status.incident_count == len(incident_ids), party_id
         assert not status.rejections, status.rejections
     await eventually(
@@ -325,6 +330,7 @@ class Outage:
         if self._proxy is not None:
             self._proxy.cut()
         else:
+            assert self._sqlite_path is not None, "a SQLite URL names its file"
             self._lock = sqlite3.connect(self._sqlite_path, timeout=5, isolation_level=None)
             self._lock.execute("BEGIN EXCLUSIVE")
 

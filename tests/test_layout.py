@@ -42,7 +42,7 @@ def _sources(package: str) -> list[Path]:
 
 def _imports(path: Path) -> set[str]:
     """The project's top-level packages that `path` imports (absolute imports only)."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)

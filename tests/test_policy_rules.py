@@ -767,6 +767,7 @@ def test_r7_approval_starts_restriction_from_the_latest_instance():
     outcome, _ = p.incident(incident("i4", pending_instance, party=org), pending_instance + HOUR)
     assert outcome.advice == [Advice.RESTRICT]
     r = p.state.restriction("r1")
+    assert r is not None
     assert r.last_instance_at == pending_instance
     assert r.ends_at is None
     approved = utc(2026, 2, 25, 9, 0)
@@ -853,6 +854,7 @@ def test_r11_stepping_up_needing_approval_supersedes_only_when_approved():
     decided = utc(2026, 3, 11, 9, 0)
     p.restrict(restriction("r2", ["i3"], decided, [Measure.BLOCK_ALL_CONTACT], "r1"), decided)
     r1, r2 = p.state.restriction("r1"), p.state.restriction("r2")
+    assert r2 is not None
     assert r2.status == RestrictionStatus.AWAITING_APPROVAL
     assert r1.status == RestrictionStatus.IN_FORCE
     approved = utc(2026, 3, 13, 9, 0)
@@ -959,6 +961,7 @@ def test_r15_open_review_task_keeps_party_awake():
     p = Party()
     p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
     end = p.state.restriction("zt-z1").ends_at
+    assert end is not None
     p.advance(end)
     p.advance(six_months_after(end))
     settle_other_tasks(p.state, keep=TaskKind.ZERO_TOLERANCE_REVIEW)
@@ -1164,4 +1167,4 @@ def test_r2_messages_are_frozen():
     """R2: a validated message cannot be altered afterwards."""
     report = IncidentReport.model_validate(_incident_payload())
     with pytest.raises(ValidationError):
-        report.category = Category.ZERO_TOLERANCE
+        report.category = Category.ZERO_TOLERANCE  # type: ignore[misc]  # frozen model: the assignment must fail

@@ -259,11 +259,14 @@ def test_latest_save_wins_within_and_across_batches(record_store: RecordStore) -
     file.incident("i-3", day(2))
     file.restrict("r-1", ["i-3"], [Measure.TIME_OUT], day(2))
     first_end = file.state.restrictions[0].ends_at
+    assert first_end is not None
     file.incident("i-4", day(30))
     file.incident("i-5", day(60))
 
     [row] = record_store.restrictions("P-1")
-    assert row.ends_at == file.state.restrictions[0].ends_at > first_end
+    ends_at = file.state.restrictions[0].ends_at
+    assert ends_at is not None
+    assert row.ends_at == ends_at > first_end
     assert row.last_instance_at == day(60)
     assert file.rebuilt().model_dump() == file.state.model_dump()
 
@@ -393,12 +396,12 @@ def test_database_errors_are_retryable(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # no schema created
     activities = RecordActivities(RecordStore(engine))
     batch = EffectBatch(party_id="P-1", effects=[PartySaved(party=individual(), stage=Stage.NONE, at=T0)])
-    for run, arg in (
-        (activities.write_effects, batch),
-        (activities.load_party_state, LoadPartyInput(party=individual(), timezone=TZ)),
+    for run in (
+        lambda: ActivityEnvironment().run(activities.write_effects, batch),
+        lambda: ActivityEnvironment().run(activities.load_party_state, LoadPartyInput(party=individual(), timezone=TZ)),
     ):
         with pytest.raises(ApplicationError) as raised:
-            ActivityEnvironment().run(run, arg)
+            run()
         assert raised.value.type == DATABASE_ERROR
         assert not raised.value.non_retryable
     engine.dispose()

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -167,9 +168,9 @@ async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, str]:
             await run_in_threadpool(staff_for, door.store, link_token)
         except NotSignedIn as err:
             raise _SignInNeeded(_sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)) from None
-        response = _redirect(request.url.path)
-        _sign_in_cookie(request, response, link_token)
-        raise _SignInNeeded(response)
+        redirect = _redirect(request.url.path)
+        _sign_in_cookie(request, redirect, link_token)
+        raise _SignInNeeded(redirect)
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise _SignInNeeded(_redirect("/inbox/sign-in"))
@@ -352,11 +353,11 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
             message="This form did not come from your inbox. Open the task again and decide there.",
         )
     values = _form_values(form)
-    again = {"staff": staff, "token": token, "task_id": task_id, "values": values}
+    again = partial(_task_page, request, door, staff, token, task_id, values=values)
     try:
         decision = DecisionForm.model_validate({k: v for k, v in values.items() if k != "decision_id"})
     except ValidationError as err:
-        return await _task_page(request, door, **again, error=_plain(err), code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return await again(error=_plain(err), code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     try:
         reply = await decide(
             door.parties,
@@ -367,16 +368,13 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
             decision_id=values["decision_id"] or None,
         )
     except DecisionRefused as err:
-        return await _task_page(request, door, **again, error=_in_words(err.message), code=REFUSED_STATUS[err.why])
+        return await again(error=_in_words(err.message), code=REFUSED_STATUS[err.why])
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)
-        return await _task_page(request, door, **again, error=_in_words(message), code=status.HTTP_409_CONFLICT)
+        return await again(error=_in_words(message), code=status.HTTP_409_CONFLICT)
     except RPCError as err:
-        return await _task_page(
-            request,
-            door,
-            **again,
+        return await again(
             error=f"The party's workflow cannot be reached just now ({err.message}). Send it again.",
             code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
