@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 import pytest_asyncio
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.parties import PartyClient
 from policy.vocabulary import Role
 from records.store import RecordStore
 from tests.helpers import incident, new_party, wait_for_status
@@ -63,7 +65,11 @@ class UnreachableTemporal:
 async def offline(store, settings) -> AsyncIterator[Api]:
     """The API with no Temporal behind it: enough for sign-in and validation."""
     tokens = _staff_and_tokens(store)
-    transport = httpx.ASGITransport(app=create_app(UnreachableTemporal(), store, settings))  # type: ignore[arg-type]
+    # A stand-in, not a lazily connected client: a client that never reached its
+    # server fails with the SDK's connect error, while a connected client whose
+    # server went away fails with RPCError(UNAVAILABLE), the case shown here.
+    parties = cast(PartyClient, UnreachableTemporal())
+    transport = httpx.ASGITransport(app=create_app(parties, store, settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, tokens)
 
