@@ -60,6 +60,11 @@ class WarningEntry(BaseModel):
     reasons: str
     status: WarningStatus = WarningStatus.LIVE
     repeat_incident_ids: list[str] = Field(default_factory=list)
+    extended_by_incident_id: str | None = Field(
+        default=None,
+        description="R5a: the repeat that last moved expires_at to six months after it; none while it is "
+        "six months after communication",
+    )
 
     def covers(self, category: Category) -> bool:
         return category in self.categories
@@ -326,6 +331,7 @@ class IncidentOutcome(BaseModel):
     stage: Stage
     advice: list[Advice]
     restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
+    warnings_extended: dict[str, datetime] = Field(default_factory=dict, description="R5a: warning id to new expiry")
     next_deadline: datetime | None = None
 
 

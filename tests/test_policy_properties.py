@@ -115,10 +115,13 @@ class PartyLife(RuleBasedStateMachine):
         self.now = START
         self.reports = {}
         self.counter = 0
-        # Model: the last instance each restriction must count (R12), and the
-        # grounds found for each restriction independently of the rules (R14).
+        # Model: the last instance each restriction must count (R12), the
+        # grounds found for each restriction independently of the rules (R14),
+        # and each warning's expiry with the repeats that held it open (R5a).
         self.expected_last: dict[str, datetime] = {}
         self.justified: dict[str, set[RestrictionGrounds]] = {}
+        self.expected_expiry: dict[str, datetime] = {}
+        self.held_open_by: dict[str, list[str]] = {}
         self.seen = self._snapshot()
 
     @property
@@ -211,12 +214,32 @@ class PartyLife(RuleBasedStateMachine):
             for r in self.state.restrictions
             if r.covers(category) and r.status in (RestrictionStatus.IN_FORCE, RestrictionStatus.AWAITING_APPROVAL)
         ]
+        # R5a: a repeat while a warning is live holds it open, unless a similar
+        # restriction in force has replaced the warning.
+        restricted = any(
+            r.covers(category) and r.status == RestrictionStatus.IN_FORCE for r in self.state.restrictions
+        )
+        holding = [
+            w.warning_id
+            for w in self.state.warnings
+            if not restricted
+            and category != Category.ZERO_TOLERANCE
+            and w.covers(category)
+            and self.expected_expiry[w.warning_id] > self.now
+            and w.communicated_at <= occurred < self.expected_expiry[w.warning_id]
+        ]
         outcome, effects = self.party.incident(report, self.now)
         self.reports[iid] = report
         assert outcome.duplicate is False
         assert effects, "a new incident is always written"
         for rid in counted:
             self.expected_last[rid] = max(self.expected_last[rid], occurred)
+        for wid in holding:
+            self.held_open_by[wid].append(iid)
+            if six_months_after(occurred) > self.expected_expiry[wid]:
+                self.expected_expiry[wid] = six_months_after(occurred)
+                assert outcome.warnings_extended.get(wid) == self.expected_expiry[wid], wid
+        assert set(outcome.warnings_extended) <= set(holding)
         if category == Category.ZERO_TOLERANCE:
             assert outcome.advice == [Advice.ZERO_TOLERANCE_APPLIED]
             new_zt = self.state.restriction(f"zt-{iid}")
@@ -308,6 +331,9 @@ class PartyLife(RuleBasedStateMachine):
         w = self.state.warning(wid)
         assert w.status == WarningStatus.LIVE
         assert w.expires_at == six_months_after(communicated)
+        assert w.extended_by_incident_id is None
+        self.expected_expiry[wid] = w.expires_at
+        self.held_open_by[wid] = []
 
     @precondition(lambda self: self.reports)
     @rule(data=st.data(), measures=MEASURE_SETS, replace=st.booleans())
@@ -425,7 +451,10 @@ class PartyLife(RuleBasedStateMachine):
         for wid, (status, expires_at) in old["warnings"].items():
             assert wid in now["warnings"]
             assert now["warnings"][wid][0] in WARNING_MOVES[status]
-            assert now["warnings"][wid][1] == expires_at
+            # R5a: an expiry only ever moves later, and only while the warning is live.
+            assert now["warnings"][wid][1] >= expires_at
+            if status == WarningStatus.EXPIRED:
+                assert now["warnings"][wid][1] == expires_at
         for rid, (status, ended_at) in old["restrictions"].items():
             assert rid in now["restrictions"]
             assert now["restrictions"][rid][0] in RESTRICTION_MOVES[status]
@@ -462,10 +491,24 @@ class PartyLife(RuleBasedStateMachine):
             assert not any(t.status == TaskStatus.OPEN for t in s.tasks)
 
     @invariant()
-    def warnings_last_six_months(self):
-        """R5: every warning ends six calendar months after it was communicated."""
+    def warnings_last_six_months_after_communication_or_the_latest_repeat(self):
+        """R5, R5a: a warning ends six calendar months after it was communicated or,
+        if later, after the latest similar incident while it was live; never earlier.
+        It says which repeat moved it, and it is live until then."""
         for w in self.state.warnings:
-            assert w.expires_at == six_months_after(w.communicated_at)
+            assert w.expires_at == self.expected_expiry[w.warning_id], w.warning_id
+            own = six_months_after(w.communicated_at)
+            assert w.expires_at >= own
+            for iid in self.held_open_by[w.warning_id]:
+                assert w.expires_at >= six_months_after(self.state.incidents[iid].occurred_at), (w.warning_id, iid)
+            if w.extended_by_incident_id is None:
+                assert w.expires_at == own
+            else:
+                moved_by = self.state.incidents[w.extended_by_incident_id]
+                assert w.extended_by_incident_id in self.held_open_by[w.warning_id]
+                assert w.covers(moved_by.category)
+                assert w.expires_at == six_months_after(moved_by.occurred_at) > own
+            assert (w.status == WarningStatus.LIVE) == (w.expires_at > self.now), w.warning_id
 
 
 PartyLife.TestCase.settings = settings(
@@ -474,4 +517,4 @@ PartyLife.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
-TestR3R5R12R14R15InvariantsOverRandomHistories = PartyLife.TestCase
+TestR3R5R5aR12R14R15InvariantsOverRandomHistories = PartyLife.TestCase
