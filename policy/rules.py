@@ -32,13 +32,12 @@ from policy.state import (
     WarningEntry,
     WarningSaved,
 )
-from policy.tasks import advance_tasks, open_task, task_deadlines
+from policy.tasks import advance_tasks, open_task, r7_reasons, task_deadlines
 from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
     Category,
     Measure,
-    PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
     Stage,
@@ -128,11 +127,7 @@ def is_dormant(state: PartyState, now: datetime) -> bool:
 
 def approval_reasons(state: PartyState, measures: list[Measure]) -> list[str]:
     """R7 and R9: why a restriction needs the Ombudsman's or Executive Team's agreement."""
-    reasons = []
-    if state.party.kind == PartyKind.ORGANISATION:
-        reasons.append("R7: the party is an organisation")
-    if state.party.professional_capacity:
-        reasons.append("R7: the party acts in a professional capacity")
+    reasons = r7_reasons(state.party)
     severe = sorted(m.value for m in measures if m in SEVERE_MEASURES)
     if severe:
         reasons.append(f"R9: severe measures ({', '.join(severe)})")
@@ -300,9 +295,17 @@ def _colleague_support(state: PartyState, report: IncidentReport, colleague: str
 def _apply_zero_tolerance(
     state: PartyState, report: IncidentReport, now: datetime, extended: dict[str, datetime]
 ) -> list[Effect]:
-    """R15: stop direct contact at once, escalate to a manager, police referral pending."""
+    """R15: stop direct contact at once, whoever the party is, and open its review with
+    the police referral pending: a manager's, or R7's approvers' for an organisation
+    or a professional (R15a)."""
     pid = state.party.party_id
     effects: list[Effect] = []
+    # Wording only: who may decide is TASK_RULES', from the same r7_reasons.
+    r7 = r7_reasons(state.party)
+    if r7:
+        rule, reviewer, why = "R15a", "the Ombudsman or the Executive Team", f" ({'; '.join(r7)})"
+    else:
+        rule, reviewer, why = "R15", "a manager", ""
     live = next(
         (
             r
@@ -326,7 +329,7 @@ def _apply_zero_tolerance(
             status=RestrictionStatus.IN_FORCE,
             proposed_by=report.reported_by,
             reasons=f"R15: zero-tolerance behaviour ({report.behaviour_code}) reported",
-            contact_arrangements="Direct contact stopped pending manager review.",
+            contact_arrangements=f"Direct contact stopped pending review by {reviewer}.",
             decided_at=now,
             last_instance_at=report.occurred_at,
             starts_at=now,
@@ -340,7 +343,7 @@ def _apply_zero_tolerance(
         f"zt-review-{report.incident_id}",
         report.incident_id,
         now,
-        "R15: manager review of a zero-tolerance incident; police referral decision pending",
+        f"{rule}: review by {reviewer} of a zero-tolerance incident{why}; police referral decision pending",
         [report.reported_by, report.experienced_by],
     )
     return effects

@@ -16,6 +16,7 @@ from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequ
 from policy.state import (
     AskSaved,
     IncidentRecorded,
+    NoticeQueued,
     PartySaved,
     PolicyRefusal,
     StageChanged,
@@ -28,6 +29,7 @@ from policy.vocabulary import (
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
     TaskKind,
     TaskStatus,
@@ -887,6 +889,65 @@ def test_r15_r12_zero_tolerance_instance_extends_every_restriction_covering_it()
         r = p.state.restriction(rid)
         assert r.last_instance_at == later
         assert r.ends_at == utc(2026, 8, 4, 9, 0)
+
+
+# --- R15a: zero tolerance and R7 ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "party",
+    [
+        party_ref(kind=PartyKind.ORGANISATION),
+        party_ref(professional_capacity=True),
+        party_ref(kind=PartyKind.ORGANISATION, professional_capacity=True),
+    ],
+    ids=["organisation", "professional", "both"],
+)
+def test_r15a_stop_is_immediate_and_its_review_goes_to_r7_approvers(party):
+    """R15a: the stop takes effect at once for an organisation or a professional too;
+    its review is for the Ombudsman or the Executive Team, R7's alternates on escalation."""
+    p = Party(party)
+    now = T_I1 + HOUR
+    outcome, effects = p.incident(incident("z1", T_I1, ZT, party=party), now)
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+    [r] = p.state.restrictions
+    assert (r.status, r.starts_at, r.measures) == (RestrictionStatus.IN_FORCE, now, [Measure.STOP_DIRECT_CONTACT])
+    assert r.contact_arrangements == "Direct contact stopped pending review by the Ombudsman or the Executive Team."
+    [review] = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert review.candidate_roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+    assert review.escalation_roles == [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+    assert review.summary == (
+        "R15a: review by the Ombudsman or the Executive Team of a zero-tolerance incident "
+        f"({'; '.join(rules.approval_reasons(p.state, []))}); police referral decision pending"
+    )
+    [opened] = [e for e in effects if isinstance(e, NoticeQueued) and e.task_id == review.task_id]
+    assert opened.roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+
+
+def test_r15a_an_individuals_zero_tolerance_review_stays_with_a_manager():
+    """R15, R15a: for an individual not acting professionally, a manager reviews."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    [review] = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert review.candidate_roles == [Role.MANAGER]
+    assert review.escalation_roles == [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+    assert review.summary == "R15: review by a manager of a zero-tolerance incident; police referral decision pending"
+    assert p.state.restriction("zt-z1").contact_arrangements == "Direct contact stopped pending review by a manager."
+
+
+def test_r15a_r1_the_profile_sent_with_the_incident_decides_who_reviews_it():
+    """R15a, R1: the latest profile wins; a review already open keeps its deciders,
+    as an approval task keeps the reasons it was opened for."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    professional = party_ref(professional_capacity=True)
+    later = utc(2026, 2, 4, 10, 0)
+    p.incident(incident("z2", later, ZT, party=professional), later + HOUR)
+    reviews = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert [(t.subject_id, t.candidate_roles) for t in reviews] == [
+        ("z1", [Role.MANAGER]),
+        ("z2", [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]),
+    ]
 
 
 # --- R7, R9: escalated approval ---------------------------------------------
