@@ -74,8 +74,12 @@ async def test_two_years_ask_warn_restrict_extend_expire_recur_complete(time_ski
     # R12: the restriction expires at its moved end date and stays on record.
     await env.sleep(last_end - await env.get_current_time() + timedelta(days=1))
     status = await wait_for_status(parties, pid, lambda s: s.stage == Stage.RECURRENCE_WINDOW)
-    # R5: the warning expired in February and stays on record.
-    assert [w.status for w in status.warnings] == [WarningStatus.EXPIRED]
+    # R5, R5a: the repeat that led to the restriction held the warning open to six
+    # months after it (not the end of February); it has expired and stays on record.
+    [expired_warning] = status.warnings
+    assert expired_warning.status == WarningStatus.EXPIRED
+    assert expired_warning.expires_at == six_months_local(third.occurred_at)
+    assert expired_warning.extended_by_incident_id == third.incident_id
     expired = status.restrictions[0]
     assert expired.status == RestrictionStatus.EXPIRED and expired.ended_at == last_end
     assert expired.recurrence_window_ends_at == six_months_local(last_end)
