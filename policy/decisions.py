@@ -34,7 +34,7 @@ from policy.state import (
     PartyState,
     RestrictionEntry,
 )
-from policy.tasks import TASK_RULES, escalate, open_task
+from policy.tasks import SENIOR, TASK_RULES, escalate, open_task
 from policy.vocabulary import (
     AdjustmentStatus,
     RestrictionGrounds,
@@ -80,7 +80,8 @@ def check_decision(state: PartyState, d: TaskDecision, now: datetime) -> None:
             else ""
         )
         raise PolicyRefusal(
-            "R7" if task.kind == TaskKind.RESTRICTION_APPROVAL else "tasks",
+            # R7's approvers decide approvals and (R15a) an organisation's or professional's stop.
+            "R7" if tuple(task.candidate_roles) == SENIOR else "tasks",
             f"a {d.role.value} may not decide {task.kind.value} task {task.task_id}; "
             f"it needs one of: {', '.join(r.value for r in roles)}{later}",
         )

@@ -24,6 +24,7 @@ class IncidentOutcome(BaseModel):
     stage: Stage
     advice: list[Advice]
     restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
+    warnings_extended: dict[str, datetime] = Field(default_factory=dict, description="R5a: warning id to new expiry")
     next_deadline: datetime | None = None
 
 

@@ -33,13 +33,12 @@ from policy.state import (
     RestrictionEntry,
     WarningEntry,
 )
-from policy.tasks import advance_tasks, open_task, task_deadlines
+from policy.tasks import advance_tasks, open_task, r7_reasons, task_deadlines
 from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
     Category,
     Measure,
-    PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
     Stage,
@@ -129,11 +128,7 @@ def is_dormant(state: PartyState, now: datetime) -> bool:
 
 def approval_reasons(state: PartyState, measures: list[Measure]) -> list[str]:
     """R7 and R9: why a restriction needs the Ombudsman's or Executive Team's agreement."""
-    reasons = []
-    if state.party.kind == PartyKind.ORGANISATION:
-        reasons.append("R7: the party is an organisation")
-    if state.party.professional_capacity:
-        reasons.append("R7: the party acts in a professional capacity")
+    reasons = r7_reasons(state.party)
     severe = sorted(m.value for m in measures if m in SEVERE_MEASURES)
     if severe:
         reasons.append(f"R9: severe measures ({', '.join(severe)})")
@@ -221,7 +216,7 @@ def check_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
 
 
 def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> tuple[IncidentOutcome, list[Effect]]:
-    """R2, R6, R12, R13, R15: record an incident and say what may follow."""
+    """R2, R5a, R6, R12, R13, R15: record an incident and say what may follow."""
     if report.incident_id in state.incidents:
         return _incident_outcome(state, report.incident_id, now, duplicate=True, advice=[]), []
     pid = state.party.party_id
@@ -239,6 +234,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
 
     advice: list[Advice] = []
     extended: dict[str, datetime] = {}
+    held_open: dict[str, datetime] = {}
     # R12: every restriction for the same or similar behaviour, zero tolerance included.
     for r in state.restrictions:
         if not r.covers(report.category):
@@ -253,29 +249,36 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
     if report.category == Category.ZERO_TOLERANCE:
         advice.append(Advice.ZERO_TOLERANCE_APPLIED)
         effects += _apply_zero_tolerance(state, report, now, extended)
+    elif any(r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions):
+        # R5a: a warning replaced by a restriction is not held open; R12 moves the restriction instead.
+        advice += [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP] if extended else []
     else:
-        if any(r.status == RestrictionStatus.IN_FORCE and r.covers(report.category) for r in state.restrictions):
-            advice += [Advice.RESTRICTION_EXTENDED, Advice.CONSIDER_STEPPING_UP] if extended else []
-        elif any(
+        warned = [w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)]
+        for w in warned:
+            w.repeat_incident_ids.append(report.incident_id)
+            # A late report of a repeat does not revive a warning that has already
+            # expired (statuses only move forward); it still grounds R6 below.
+            if w.status == WarningStatus.LIVE and _hold_open(state, w, report):
+                held_open[w.warning_id] = w.expires_at
+            effects.append(WarningSaved(party_id=pid, warning=w))
+        if any(
             r.covers(report.category) and r.recurrence_window_open_at(report.occurred_at) for r in state.restrictions
         ):
             advice.append(Advice.RESTRICT_WITHOUT_WARNING)
+        elif warned:
+            advice.append(Advice.RESTRICT)
+        elif any(report.category in a.categories for a in state.asks) or any(
+            w.covers(report.category) for w in state.warnings
+        ):
+            advice.append(Advice.WARN)
         else:
-            warned = [w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)]
-            for w in warned:
-                w.repeat_incident_ids.append(report.incident_id)
-                effects.append(WarningSaved(party_id=pid, warning=w))
-            if warned:
-                advice.append(Advice.RESTRICT)
-            elif any(report.category in a.categories for a in state.asks) or any(
-                w.covers(report.category) for w in state.warnings
-            ):
-                advice.append(Advice.WARN)
-            else:
-                advice.append(Advice.ASK)
+            advice.append(Advice.ASK)
     effects += _colleague_support(state, report, colleague, now)
     effects += stage_effects(state, now, f"incident {report.incident_id}")
-    return _incident_outcome(state, report.incident_id, now, duplicate=False, advice=advice, extended=extended), effects
+    outcome = _incident_outcome(
+        state, report.incident_id, now, duplicate=False, advice=advice, extended=extended, held_open=held_open
+    )
+    return outcome, effects
 
 
 def _colleague_support(state: PartyState, report: IncidentReport, colleague: str, now: datetime) -> list[Effect]:
@@ -297,9 +300,17 @@ def _colleague_support(state: PartyState, report: IncidentReport, colleague: str
 def _apply_zero_tolerance(
     state: PartyState, report: IncidentReport, now: datetime, extended: dict[str, datetime]
 ) -> list[Effect]:
-    """R15: stop direct contact at once, escalate to a manager, police referral pending."""
+    """R15: stop direct contact at once, whoever the party is, and open its review with
+    the police referral pending: a manager's, or R7's approvers' for an organisation
+    or a professional (R15a)."""
     pid = state.party.party_id
     effects: list[Effect] = []
+    # Wording only: who may decide is TASK_RULES', from the same r7_reasons.
+    r7 = r7_reasons(state.party)
+    if r7:
+        rule, reviewer, why = "R15a", "the Ombudsman or the Executive Team", f" ({'; '.join(r7)})"
+    else:
+        rule, reviewer, why = "R15", "a manager", ""
     live = next(
         (
             r
@@ -323,7 +334,7 @@ def _apply_zero_tolerance(
             status=RestrictionStatus.IN_FORCE,
             proposed_by=report.reported_by,
             reasons=f"R15: zero-tolerance behaviour ({report.behaviour_code}) reported",
-            contact_arrangements="Direct contact stopped pending manager review.",
+            contact_arrangements=f"Direct contact stopped pending review by {reviewer}.",
             decided_at=now,
             last_instance_at=report.occurred_at,
             starts_at=now,
@@ -337,20 +348,38 @@ def _apply_zero_tolerance(
         f"zt-review-{report.incident_id}",
         report.incident_id,
         now,
-        "R15: manager review of a zero-tolerance incident; police referral decision pending",
+        f"{rule}: review by {reviewer} of a zero-tolerance incident{why}; police referral decision pending",
         [report.reported_by, report.experienced_by],
     )
     return effects
 
 
+def _moved_end(state: PartyState, end: datetime | None, instance: datetime) -> datetime | None:
+    """R5a, R12: six calendar months after `instance`, if that is later than `end`.
+    None when it is not: an end never moves earlier."""
+    new_end = six_months_after(instance, state.timezone)
+    return new_end if end is None or new_end > end else None
+
+
 def _extend(state: PartyState, r: RestrictionEntry, occurred_at: datetime) -> bool:
     """R12: the end moves to six months after the latest instance; never earlier."""
     r.last_instance_at = max(r.last_instance_at, occurred_at)
-    new_end = six_months_after(r.last_instance_at, state.timezone)
-    if r.ends_at is None or new_end > r.ends_at:
-        r.ends_at = new_end
-        return True
-    return False
+    new_end = _moved_end(state, r.ends_at, r.last_instance_at)
+    if new_end is None:
+        return False
+    r.ends_at = new_end
+    return True
+
+
+def _hold_open(state: PartyState, w: WarningEntry, report: IncidentReport) -> bool:
+    """R5a: a repeat while the warning is live moves its expiry to six months after
+    the repeat; never earlier."""
+    new_end = _moved_end(state, w.expires_at, report.occurred_at)
+    if new_end is None:
+        return False
+    w.expires_at = new_end
+    w.extended_by_incident_id = report.incident_id
+    return True
 
 
 def _incident_outcome(
@@ -361,6 +390,7 @@ def _incident_outcome(
     duplicate: bool,
     advice: list[Advice],
     extended: dict[str, datetime] | None = None,
+    held_open: dict[str, datetime] | None = None,
 ) -> IncidentOutcome:
     return IncidentOutcome(
         incident_id=incident_id,
@@ -368,6 +398,7 @@ def _incident_outcome(
         stage=state.stage,
         advice=advice,
         restrictions_extended=extended or {},
+        warnings_extended=held_open or {},
         next_deadline=next_deadline(state, now),
     )
 

@@ -56,6 +56,11 @@ class WarningEntry(BaseModel):
     reasons: str
     status: WarningStatus = WarningStatus.LIVE
     repeat_incident_ids: list[str] = Field(default_factory=list)
+    extended_by_incident_id: str | None = Field(
+        default=None,
+        description="R5a: the repeat that last moved expires_at to six months after it; none while it is "
+        "six months after communication",
+    )
 
     def covers(self, category: Category) -> bool:
         return category in self.categories

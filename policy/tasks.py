@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from policy.effects import Effect, NoticeQueued, TaskSaved
+from policy.messages import PartyRef
 from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.state import HumanTask, PartyState
-from policy.vocabulary import NoticeKind, Role, TaskKind, TaskOutcome, TaskStatus
+from policy.vocabulary import NoticeKind, PartyKind, Role, TaskKind, TaskOutcome, TaskStatus
 
 SENIOR = (Role.OMBUDSMAN, Role.EXECUTIVE_TEAM)
 ALTERNATES = (Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE)
@@ -29,6 +30,23 @@ class TaskRule:
     due_working_days: int
     outcomes: frozenset[TaskOutcome]
     reason_required: frozenset[TaskOutcome]
+    # Candidates instead of `candidate_roles` when R7 applies to the party.
+    r7_candidate_roles: tuple[Role, ...] = ()
+
+    def candidates_for(self, party: PartyRef) -> tuple[Role, ...]:
+        if self.r7_candidate_roles and r7_reasons(party):
+            return self.r7_candidate_roles
+        return self.candidate_roles
+
+
+def r7_reasons(party: PartyRef) -> list[str]:
+    """R7: why decisions on this party are for the Ombudsman or the Executive Team."""
+    reasons = []
+    if party.kind == PartyKind.ORGANISATION:
+        reasons.append("R7: the party is an organisation")
+    if party.professional_capacity:
+        reasons.append("R7: the party acts in a professional capacity")
+    return reasons
 
 
 TASK_RULES: dict[TaskKind, TaskRule] = {
@@ -43,6 +61,9 @@ TASK_RULES: dict[TaskKind, TaskRule] = {
         reason_required=frozenset({TaskOutcome.REJECT, TaskOutcome.RECUSE}),
     ),
     # R15: escalated to a manager at once; the police-referral decision is theirs.
+    # R15a: for an organisation or a professional, R7's approvers decide, with
+    # its alternates on escalation or conflict. The stop is in force meanwhile,
+    # so the review keeps its short dates.
     TaskKind.ZERO_TOLERANCE_REVIEW: TaskRule(
         (Role.MANAGER,),
         ALTERNATES,
@@ -50,6 +71,7 @@ TASK_RULES: dict[TaskKind, TaskRule] = {
         due_working_days=2,
         outcomes=frozenset({TaskOutcome.CONFIRM_STOP, TaskOutcome.LIFT_STOP, TaskOutcome.RECUSE}),
         reason_required=frozenset({TaskOutcome.LIFT_STOP, TaskOutcome.RECUSE}),
+        r7_candidate_roles=SENIOR,
     ),
     # R16: only a specialist can advise; escalation flags it to managers.
     TaskKind.ADJUSTMENT_ADVICE: TaskRule(
@@ -98,7 +120,7 @@ def open_task(
         subject_id=subject_id,
         created_at=now,
         summary=summary,
-        candidate_roles=list(rule.candidate_roles),
+        candidate_roles=list(rule.candidates_for(state.party)),
         escalation_roles=list(rule.escalation_roles),
         excluded_staff=sorted({s for s in excluded_staff if s}),
     )

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -17,6 +18,7 @@ from policy.messages import (
 )
 from policy.vocabulary import (
     AdjustmentStatus,
+    Category,
     PartyKind,
     RestrictionStatus,
     Role,
@@ -314,3 +316,61 @@ async def test_review_before_a_restriction_ends_can_lift_it_early(time_skipping_
     assert reply.stage == Stage.WARNED  # the warning communicated a day earlier is still live
     [lifted] = (await parties.status(party.party_id)).restrictions
     assert lifted.status == RestrictionStatus.EXPIRED and lifted.ended_at < ends_at
+
+
+async def test_r15a_organisations_zero_tolerance_stop_is_reviewed_by_the_executive_team(
+    time_skipping_env, parties, staff
+):
+    """R15a: an organisation's stop takes effect at once; its review is for the
+    Ombudsman or the Executive Team, not a manager."""
+    party = new_party(PartyKind.ORGANISATION)
+    now = await time_skipping_env.get_current_time()
+    threat = incident(party, now - timedelta(hours=2), Category.ZERO_TOLERANCE)
+    outcome = await parties.report_incident(threat)
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+    status = await wait_for_status(parties, party.party_id, all_planned)
+    [stop] = status.restrictions
+    assert stop.status == RestrictionStatus.IN_FORCE and stop.needs_approval_because == []  # no wait for R7
+    [review] = [t for t in status.open_tasks if t.kind == TaskKind.ZERO_TOLERANCE_REVIEW]
+    assert review.candidate_roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+    assert review.escalation_roles == [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+    assert review.eligible_staff == ["exec-1", "exec-2"]
+    assert review.summary.startswith("R15a: review by the Ombudsman or the Executive Team")
+
+    confirm = dict(outcome=TaskOutcome.CONFIRM_STOP, at=now, police_referral=True)
+    message = await refusal(parties.decide_task(decision(party, review.task_id, "manager-1", Role.MANAGER, **confirm)))
+    assert message.startswith("R7: a manager may not decide zero_tolerance_review")
+    reply = await parties.decide_task(decision(party, review.task_id, "exec-2", Role.EXECUTIVE_TEAM, **confirm))
+    assert reply.task.status == TaskStatus.DONE and reply.stage == Stage.ZERO_TOLERANCE
+    [stored] = staff.decisions(task_id=review.task_id)
+    assert (stored.decided_by, stored.role, stored.data["police_referral"]) == ("exec-2", Role.EXECUTIVE_TEAM, True)
+    notices = staff.notices(party_id=party.party_id)
+    assert [n.roles for n in notices if n.task_id == review.task_id and n.kind == "task_opened"] == [
+        ["ombudsman", "executive_team"]
+    ]
+
+
+async def test_r15a_professionals_undecided_zero_tolerance_review_escalates_to_r7_alternates(
+    time_skipping_env, parties, staff
+):
+    """R15a, R7: undecided by its due date, a professional's review goes to the
+    alternates too; an Assistant Deputy Ombudsman may then lift the stop."""
+    party = new_party(professional_capacity=True)
+    now = await time_skipping_env.get_current_time()
+    await parties.report_incident(incident(party, now - timedelta(hours=2), Category.ZERO_TOLERANCE))
+    status = await wait_for_status(parties, party.party_id, all_planned)
+    [review] = [t for t in status.open_tasks if t.kind == TaskKind.ZERO_TOLERANCE_REVIEW]
+    lift: dict[str, Any] = {"reason": "The threat was withdrawn in writing.", "police_referral": False}
+    ado = (party, review.task_id, "ado-1", Role.ASSISTANT_DEPUTY_OMBUDSMAN)
+    message = await refusal(parties.decide_task(decision(*ado, TaskOutcome.LIFT_STOP, now, **lift)))
+    assert "after escalation also assistant_deputy_ombudsman" in message
+
+    await time_skipping_env.sleep(review.due_at - now + timedelta(hours=1))
+    await wait_for_status(
+        parties, party.party_id, lambda s: any(t.escalated_at for t in s.open_tasks if t.task_id == review.task_id)
+    )
+    later = await time_skipping_env.get_current_time()
+    reply = await parties.decide_task(decision(*ado, TaskOutcome.LIFT_STOP, later, **lift))
+    assert reply.stage == Stage.RECURRENCE_WINDOW
+    [lifted] = (await parties.status(party.party_id)).restrictions
+    assert lifted.status == RestrictionStatus.EXPIRED and lifted.ended_at >= later

@@ -83,8 +83,12 @@ async def test_two_years_ask_warn_restrict_extend_expire_recur_complete(time_ski
     # R12: the restriction expires at its moved end date and stays on record.
     await env.sleep(last_end - await env.get_current_time() + timedelta(days=1))
     status = await wait_for_status(parties, pid, lambda s: s.stage == Stage.RECURRENCE_WINDOW)
-    # R5: the warning expired in February and stays on record.
-    assert [w.status for w in status.warnings] == [WarningStatus.EXPIRED]
+    # R5, R5a: the repeat that led to the restriction held the warning open to six
+    # months after it (not the end of February); it has expired and stays on record.
+    [expired_warning] = status.warnings
+    assert expired_warning.status == WarningStatus.EXPIRED
+    assert expired_warning.expires_at == six_months_local(third.occurred_at)
+    assert expired_warning.extended_by_incident_id == third.incident_id
     expired = status.restrictions[0]
     assert expired.status == RestrictionStatus.EXPIRED and expired.ended_at == last_end
     assert expired.recurrence_window_ends_at == six_months_local(last_end)
@@ -164,3 +168,92 @@ async def test_zero_tolerance_from_first_contact(time_skipping_env, parties, sto
         TaskKind.ZERO_TOLERANCE_REVIEW,
         TaskKind.COLLEAGUE_SUPPORT,
     ]
+
+
+async def warned_on_20_january(env, parties, party) -> tuple[datetime, str]:
+    """Asked, then warned at 10:00 London time on the next 20 January (2027-01-20 when
+    the test server starts in 2026); returns (when warned, warning id)."""
+    warned_at = next_local(await env.get_current_time(), 1, 20, hour=10)
+    await env.sleep(warned_at - await env.get_current_time())
+    first = incident(party, warned_at - timedelta(days=2))
+    await parties.report_incident(first)
+    await parties.record_ask(ask(party, [first.incident_id], warned_at - timedelta(days=2)))
+    second = incident(party, warned_at - timedelta(days=1))
+    await parties.report_incident(second)
+    warned = await parties.issue_warning(warning(party, [second.incident_id], warned_at))
+    assert warned.warning.expires_at == datetime(warned_at.year, 7, 20, 10, tzinfo=LONDON)
+    return warned_at, warned.warning.warning_id
+
+
+async def report_at(env, parties, party, at: datetime):
+    """Let the server's clock reach `at`, then report an incident that happened then."""
+    await env.sleep(at - await env.get_current_time())
+    report = incident(party, at)
+    return report, await parties.report_incident(report)
+
+
+async def test_r5a_a_repeat_holds_the_warning_open_and_a_later_repeat_grounds_a_restriction(
+    time_skipping_env, parties, store
+):
+    """R5a, R6: warned 20 January, a similar repeat 10 July and no restriction: the
+    warning is live until 10 January; a further repeat on 1 November, past the
+    warning's own six months, grounds a restriction."""
+    env = time_skipping_env
+    party = new_party()
+    pid = party.party_id
+    warned_at, warning_id = await warned_on_20_january(env, parties, party)
+    year = warned_at.year
+
+    repeat, outcome = await report_at(env, parties, party, datetime(year, 7, 10, 10, tzinfo=LONDON))
+    held_open = datetime(year + 1, 1, 10, 10, tzinfo=LONDON)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.warnings_extended == {warning_id: held_open}
+
+    # The warning's own six months pass; the workflow's timer moved with it.
+    await env.sleep(datetime(year, 8, 1, 10, tzinfo=LONDON) - await env.get_current_time())
+    status = await parties.status(pid)
+    assert status.stage == Stage.WARNED
+    [shown] = status.warnings
+    assert (shown.status, shown.expires_at, shown.extended_by_incident_id) == (
+        WarningStatus.LIVE,
+        held_open,
+        repeat.incident_id,
+    )
+
+    further, outcome = await report_at(env, parties, party, datetime(year, 11, 1, 10, tzinfo=LONDON))
+    assert outcome.advice == [Advice.RESTRICT]
+    restricted = await parties.apply_restriction(restriction(party, [further.incident_id], further.occurred_at))
+    assert restricted.stage == Stage.RESTRICTED
+    assert restricted.restriction.grounds == RestrictionGrounds.WARNING_IN_PLACE
+    assert restricted.restriction.status == RestrictionStatus.IN_FORCE
+    assert restricted.restriction.ends_at == six_months_local(further.occurred_at)
+
+    # R3: the file holds the moved expiry and the repeat that last moved it.
+    [row] = store.warnings(pid)
+    assert row.expires_at == six_months_local(further.occurred_at)
+    assert row.data["extended_by_incident_id"] == further.incident_id
+    assert row.data["repeat_incident_ids"] == [repeat.incident_id, further.incident_id]
+
+
+async def test_r5a_held_open_warning_expires_at_its_moved_date(time_skipping_env, parties, store):
+    """R5a, R5, R3: with no further repeat the warning expires six months after the
+    repeat, on its own timer, and stays on record."""
+    env = time_skipping_env
+    party = new_party()
+    pid = party.party_id
+    warned_at, warning_id = await warned_on_20_january(env, parties, party)
+    repeat, _ = await report_at(env, parties, party, datetime(warned_at.year, 7, 10, 10, tzinfo=LONDON))
+    held_open = datetime(warned_at.year + 1, 1, 10, 10, tzinfo=LONDON)
+
+    await env.sleep(held_open - await env.get_current_time() - timedelta(hours=1))
+    assert (await parties.status(pid)).stage == Stage.WARNED
+    await env.sleep(timedelta(hours=2))
+    status = await wait_for_status(parties, pid, lambda s: s.stage == Stage.ASKED)
+    [expired] = status.warnings
+    assert (expired.status, expired.expires_at, expired.extended_by_incident_id) == (
+        WarningStatus.EXPIRED,
+        held_open,
+        repeat.incident_id,
+    )
+    [row] = store.warnings(pid)
+    assert (row.warning_id, row.status, row.expires_at) == (warning_id, WarningStatus.EXPIRED, held_open)

@@ -3,7 +3,8 @@
 A state machine plays a party's life the way the workflow does: incidents
 (some reported late, some dated ahead of the clock), asks, warnings and
 restriction requests, each checked (`check_*`) before it is applied; approvals;
-and time passing (`advance_time`). Refused commands must be refused for a
+zero-tolerance reviews decided by someone in a random role; and time passing
+(`advance_time`). Refused commands must be refused for a
 reason the policy gives, and must change nothing. A small independent model
 of the record tracks what the rules should have done.
 """
@@ -22,8 +23,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from policy import rules
+from policy import decisions, rules
 from policy.dates import six_months_after
+from policy.messages import TaskDecision
 from policy.refusals import PolicyRefusal
 from policy.rules import CLOCK_SKEW_ALLOWANCE, is_same_or_similar
 from policy.state import RestrictionEntry
@@ -35,8 +37,10 @@ from policy.vocabulary import (
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
     TaskKind,
+    TaskOutcome,
     TaskStatus,
     WarningStatus,
 )
@@ -94,6 +98,9 @@ PARTIES = st.sampled_from(
     ]
 )
 STARTED = {RestrictionStatus.IN_FORCE, RestrictionStatus.EXPIRED, RestrictionStatus.SUPERSEDED}
+# R7's approvers and alternates, written out rather than read from policy.tasks.
+R7_APPROVERS = [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+R7_ALTERNATES = [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
 WARNING_MOVES = {
     WarningStatus.LIVE: {WarningStatus.LIVE, WarningStatus.EXPIRED},
     WarningStatus.EXPIRED: {WarningStatus.EXPIRED},
@@ -133,10 +140,13 @@ class PartyLife(RuleBasedStateMachine):
         self.now = START
         self.reports = {}
         self.counter = 0
-        # Model: the last instance each restriction must count (R12), and the
-        # grounds found for each restriction independently of the rules (R14).
+        # Model: the last instance each restriction must count (R12), the
+        # grounds found for each restriction independently of the rules (R14),
+        # and each warning's expiry with the repeats that held it open (R5a).
         self.expected_last: dict[str, datetime] = {}
         self.justified: dict[str, set[RestrictionGrounds]] = {}
+        self.expected_expiry: dict[str, datetime] = {}
+        self.held_open_by: dict[str, list[str]] = {}
         self.seen = self._snapshot()
 
     @property
@@ -229,12 +239,30 @@ class PartyLife(RuleBasedStateMachine):
             for r in self.state.restrictions
             if r.covers(category) and r.status in (RestrictionStatus.IN_FORCE, RestrictionStatus.AWAITING_APPROVAL)
         ]
+        # R5a: a repeat while a warning is live holds it open, unless a similar
+        # restriction in force has replaced the warning.
+        restricted = any(r.covers(category) and r.status == RestrictionStatus.IN_FORCE for r in self.state.restrictions)
+        holding = [
+            w.warning_id
+            for w in self.state.warnings
+            if not restricted
+            and category != Category.ZERO_TOLERANCE
+            and w.covers(category)
+            and self.expected_expiry[w.warning_id] > self.now
+            and w.communicated_at <= occurred < self.expected_expiry[w.warning_id]
+        ]
         outcome, effects = self.party.incident(report, self.now)
         self.reports[iid] = report
         assert outcome.duplicate is False
         assert effects, "a new incident is always written"
         for rid in counted:
             self.expected_last[rid] = max(self.expected_last[rid], occurred)
+        for wid in holding:
+            self.held_open_by[wid].append(iid)
+            if six_months_after(occurred) > self.expected_expiry[wid]:
+                self.expected_expiry[wid] = six_months_after(occurred)
+                assert outcome.warnings_extended.get(wid) == self.expected_expiry[wid], wid
+        assert set(outcome.warnings_extended) <= set(holding)
         if category == Category.ZERO_TOLERANCE:
             assert outcome.advice == [Advice.ZERO_TOLERANCE_APPLIED]
             new_zt = self.state.restriction(f"zt-{iid}")
@@ -326,6 +354,9 @@ class PartyLife(RuleBasedStateMachine):
         w = self.state.warning(wid)
         assert w.status == WarningStatus.LIVE
         assert w.expires_at == six_months_after(communicated)
+        assert w.extended_by_incident_id is None
+        self.expected_expiry[wid] = w.expires_at
+        self.held_open_by[wid] = []
 
     @precondition(lambda self: self.reports)
     @rule(data=st.data(), measures=MEASURE_SETS, replace=st.booleans())
@@ -408,6 +439,58 @@ class PartyLife(RuleBasedStateMachine):
         # The workflow settles the stage (and anything already due) at once.
         self.party.advance(self.now)
 
+    @precondition(
+        lambda self: any(
+            t.kind == TaskKind.ZERO_TOLERANCE_REVIEW and t.status == TaskStatus.OPEN for t in self.state.tasks
+        )
+    )
+    @rule(data=st.data(), role=st.sampled_from(list(Role)), lift=st.booleans())
+    def zero_tolerance_review_decided(self, data, role, lift):
+        """R15, R15a: someone in a random role decides a zero-tolerance review; only a
+        manager for an individual, only R7's approvers for an organisation or a
+        professional (these reviews never escalate here: nothing plans their dates)."""
+        reviews = [
+            t for t in self.state.tasks if t.kind == TaskKind.ZERO_TOLERANCE_REVIEW and t.status == TaskStatus.OPEN
+        ]
+        task = data.draw(st.sampled_from(reviews))
+        r7 = self.state.party.kind == PartyKind.ORGANISATION or self.state.party.professional_capacity
+        allowed = R7_APPROVERS if r7 else [Role.MANAGER]
+        decision = TaskDecision(
+            decision_id=self._next_id("d"),
+            party_id=self.state.party.party_id,
+            task_id=task.task_id,
+            decided_by="reviewer-1",
+            role=role,
+            outcome=TaskOutcome.LIFT_STOP if lift else TaskOutcome.CONFIRM_STOP,
+            reason="The party apologised and undertook not to repeat it." if lift else "",
+            police_referral=not lift,
+            decided_at=self.now,
+        )
+        before = self.state.model_dump()
+        try:
+            decisions.check_decision(self.state, decision, self.now)
+        except PolicyRefusal as refused:
+            assert role not in allowed, (role, refused)
+            assert refused.rule == ("R7" if r7 else "tasks"), refused
+            self._expect_unchanged(before)
+            return
+        assert role in allowed, role
+        stop = next(
+            (
+                r
+                for r in self.state.restrictions
+                if r.grounds == RestrictionGrounds.ZERO_TOLERANCE
+                and r.status == RestrictionStatus.IN_FORCE
+                and task.subject_id in r.incident_ids
+            ),
+            None,
+        )
+        decisions.apply_decision(self.state, decision, self.now)
+        assert task.status == TaskStatus.DONE
+        if stop is not None:
+            # R15: lifting ends the stop now, on record; confirming keeps it.
+            assert stop.status == (RestrictionStatus.EXPIRED if lift else RestrictionStatus.IN_FORCE)
+
     # --- invariants ---------------------------------------------------------
 
     @invariant()
@@ -441,7 +524,10 @@ class PartyLife(RuleBasedStateMachine):
         for wid, (status, expires_at) in old["warnings"].items():
             assert wid in now["warnings"]
             assert now["warnings"][wid][0] in WARNING_MOVES[status]
-            assert now["warnings"][wid][1] == expires_at
+            # R5a: an expiry only ever moves later, and only while the warning is live.
+            assert now["warnings"][wid][1] >= expires_at
+            if status == WarningStatus.EXPIRED:
+                assert now["warnings"][wid][1] == expires_at
         for rid, (status, ended_at) in old["restrictions"].items():
             assert rid in now["restrictions"]
             assert now["restrictions"][rid][0] in RESTRICTION_MOVES[status]
@@ -478,10 +564,35 @@ class PartyLife(RuleBasedStateMachine):
             assert not any(t.status == TaskStatus.OPEN for t in s.tasks)
 
     @invariant()
-    def warnings_last_six_months(self):
-        """R5: every warning ends six calendar months after it was communicated."""
+    def warnings_last_six_months_after_communication_or_the_latest_repeat(self):
+        """R5, R5a: a warning ends six calendar months after it was communicated or,
+        if later, after the latest similar incident while it was live; never earlier.
+        It says which repeat moved it, and it is live until then."""
         for w in self.state.warnings:
-            assert w.expires_at == six_months_after(w.communicated_at)
+            assert w.expires_at == self.expected_expiry[w.warning_id], w.warning_id
+            own = six_months_after(w.communicated_at)
+            assert w.expires_at >= own
+            for iid in self.held_open_by[w.warning_id]:
+                assert w.expires_at >= six_months_after(self.state.incidents[iid].occurred_at), (w.warning_id, iid)
+            if w.extended_by_incident_id is None:
+                assert w.expires_at == own
+            else:
+                moved_by = self.state.incidents[w.extended_by_incident_id]
+                assert w.extended_by_incident_id in self.held_open_by[w.warning_id]
+                assert w.covers(moved_by.category)
+                assert w.expires_at == six_months_after(moved_by.occurred_at) > own
+            assert (w.status == WarningStatus.LIVE) == (w.expires_at > self.now), w.warning_id
+
+    @invariant()
+    def zero_tolerance_reviews_go_to_the_right_deciders(self):
+        """R15, R15a: a manager reviews an individual's stop; the Ombudsman or the
+        Executive Team review an organisation's or a professional's; R7's
+        alternates join either on escalation."""
+        r7 = self.state.party.kind == PartyKind.ORGANISATION or self.state.party.professional_capacity
+        for t in self.state.tasks:
+            if t.kind == TaskKind.ZERO_TOLERANCE_REVIEW:
+                assert t.candidate_roles == (R7_APPROVERS if r7 else [Role.MANAGER]), t.task_id
+                assert t.escalation_roles == R7_ALTERNATES, t.task_id
 
 
 PartyLife.TestCase.settings = settings(
@@ -490,4 +601,4 @@ PartyLife.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
-TestR3R5R12R14R15InvariantsOverRandomHistories = PartyLife.TestCase
+TestR3R5R5aR12R14R15R15aInvariantsOverRandomHistories = PartyLife.TestCase

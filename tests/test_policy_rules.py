@@ -5,16 +5,17 @@ zone is Europe/London, so summer dates carry an hour's shift in the expected
 end dates (RULES.md "Dates").
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from policy import rules
-from policy.dates import six_months_after
+from policy.dates import local_date, six_months_after
 from policy.effects import (
     AskSaved,
     IncidentRecorded,
+    NoticeQueued,
     PartySaved,
     StageChanged,
     TaskSaved,
@@ -34,6 +35,7 @@ from policy.vocabulary import (
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
     TaskKind,
     TaskStatus,
@@ -64,6 +66,8 @@ W1_EXPIRES = utc(2026, 7, 12, 14, 0)
 T_I3 = utc(2026, 2, 2, 9, 30)  # abuse during the warning
 T_R1 = utc(2026, 2, 3, 11, 0)  # restricted; ends six months after i3
 R1_ENDS = utc(2026, 8, 2, 8, 30)  # 09:30 BST on 2 August
+# R5a: i3 came before the restriction, so it held the warning open too.
+W1_HELD_OPEN = R1_ENDS
 R1_WINDOW_ENDS = utc(2027, 2, 2, 9, 30)  # R13: six months after it ended
 
 
@@ -514,14 +518,15 @@ def test_r12_restriction_expires_and_stays_on_record():
     p.advance(W1_EXPIRES)
     assert kinds(p.advance(R1_ENDS - timedelta(seconds=1))) == []
     effects = core(p.advance(R1_ENDS))
-    assert kinds(effects) == ["restriction", "stage_change", "party"]
+    # The warning i3 held open ends with the restriction (R5a).
+    assert kinds(effects) == ["warning", "restriction", "stage_change", "party"]
     r = p.state.restriction("r1")
     assert r.status == RestrictionStatus.EXPIRED
     assert r.ended_at == R1_ENDS
     assert r.ends_at == R1_ENDS
     assert r.recurrence_window_ends_at == R1_WINDOW_ENDS
-    assert effects[1].from_stage == Stage.RESTRICTED
-    assert effects[1].to_stage == Stage.RECURRENCE_WINDOW
+    assert effects[2].from_stage == Stage.RESTRICTED
+    assert effects[2].to_stage == Stage.RECURRENCE_WINDOW
     assert len(p.state.restrictions) == 1
 
 
@@ -623,6 +628,198 @@ def test_r20_other_behaviour_in_recurrence_window_is_not_a_recurrence():
     assert refused.value.rule == "R14"
 
 
+# --- R5a: repeats hold a warning open -----------------------------------------
+
+# RULES.md's example: warned 2027-01-20, a similar repeat 2027-07-10, no restriction.
+T_EX_WARNED = utc(2027, 1, 20, 10, 0)  # 10:00 GMT
+EX_EXPIRES = utc(2027, 7, 20, 9, 0)  # six months on: 10:00 BST on 20 July
+T_EX_REPEAT = utc(2027, 7, 10, 9, 0)  # 10:00 BST
+EX_HELD_OPEN = utc(2028, 1, 10, 10, 0)  # six months after the repeat: 10:00 GMT on 10 January
+T_EX_FURTHER = utc(2027, 11, 1, 10, 0)  # past the warning's own six months
+EX_FURTHER_HELD_OPEN = utc(2028, 5, 1, 9, 0)  # 10:00 BST on 1 May
+
+
+def example_warned_party() -> Party:
+    p = Party()
+    p.incident(incident("e1", utc(2027, 1, 11, 10, 0)), utc(2027, 1, 11, 11, 0))
+    p.ask(ask("ea", ["e1"], utc(2027, 1, 11, 12, 0)), utc(2027, 1, 11, 12, 0))
+    p.incident(incident("e2", utc(2027, 1, 19, 10, 0)), utc(2027, 1, 19, 11, 0))
+    p.warn(warning("ew", ["e2"], T_EX_WARNED), T_EX_WARNED)
+    return p
+
+
+def test_r5a_similar_repeat_holds_the_warning_open_six_months_after_it():
+    """R5a: a similar repeat on 2027-07-10 keeps the 2027-01-20 warning live until
+    2028-01-10; the record and the status say which repeat moved it."""
+    p = example_warned_party()
+    assert p.state.warning("ew").expires_at == EX_EXPIRES
+    outcome, effects = p.incident(incident("e3", T_EX_REPEAT), T_EX_REPEAT + HOUR)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.warnings_extended == {"ew": EX_HELD_OPEN}
+    assert outcome.restrictions_extended == {}
+    assert kinds(effects) == ["incident", "warning"]
+    [saved] = [e.warning for e in core(effects) if e.kind == "warning"]
+    assert (saved.expires_at, saved.extended_by_incident_id) == (EX_HELD_OPEN, "e3")
+    w = p.state.warning("ew")
+    assert w.communicated_at == T_EX_WARNED
+    assert w.repeat_incident_ids == ["e3"]
+    assert local_date(w.expires_at) == date(2028, 1, 10)
+    assert rules.deadlines(p.state) == [EX_HELD_OPEN]
+    [shown] = rules.status_of(p.state, T_EX_REPEAT + HOUR).warnings
+    assert (shown.expires_at, shown.extended_by_incident_id) == (EX_HELD_OPEN, "e3")
+
+
+def test_r5a_held_open_warning_stays_live_past_its_six_months_then_expires():
+    """R5a, R5, R3: the six months from communication pass with the warning live; it
+    expires at the moved date and stays on record with it."""
+    p = example_warned_party()
+    p.incident(incident("e3", T_EX_REPEAT), T_EX_REPEAT + HOUR)
+    assert kinds(p.advance(EX_EXPIRES)) == []
+    assert p.state.warning("ew").status == WarningStatus.LIVE
+    assert p.state.stage == Stage.WARNED
+    assert kinds(p.advance(EX_HELD_OPEN - timedelta(seconds=1))) == []
+    effects = core(p.advance(EX_HELD_OPEN))
+    assert kinds(effects) == ["warning", "stage_change", "party"]
+    w = p.state.warning("ew")
+    assert (w.status, w.expires_at, w.extended_by_incident_id) == (WarningStatus.EXPIRED, EX_HELD_OPEN, "e3")
+    assert p.state.stage == Stage.ASKED
+
+
+def test_r5a_r6_further_repeat_while_held_open_grounds_a_restriction():
+    """R5a, R6: a repeat on 2027-11-01, after the warning's own six months but while
+    the July repeat holds it open, happened while a warning was in place."""
+    p = example_warned_party()
+    p.incident(incident("e3", T_EX_REPEAT), T_EX_REPEAT + HOUR)
+    p.advance(EX_EXPIRES)
+    outcome, _ = p.incident(incident("e4", T_EX_FURTHER), T_EX_FURTHER + HOUR)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.warnings_extended == {"ew": EX_FURTHER_HELD_OPEN}
+    assert p.state.warning("ew").extended_by_incident_id == "e4"
+    assert rules.restriction_grounds(p.state, ["e4"]) == RestrictionGrounds.WARNING_IN_PLACE
+    decided = T_EX_FURTHER + timedelta(days=1)
+    p.restrict(restriction("r1", ["e4"], decided), decided)
+    r = p.state.restriction("r1")
+    assert (r.grounds, r.status) == (RestrictionGrounds.WARNING_IN_PLACE, RestrictionStatus.IN_FORCE)
+    assert r.ends_at == EX_FURTHER_HELD_OPEN
+    assert p.state.stage == Stage.RESTRICTED
+
+
+def test_r5a_without_a_repeat_the_warning_still_expires_at_six_months():
+    """R5, R5a, R14: no repeat, no move: the November incident calls for a new warning."""
+    p = example_warned_party()
+    p.advance(EX_EXPIRES)
+    w = p.state.warning("ew")
+    assert (w.status, w.expires_at, w.extended_by_incident_id) == (WarningStatus.EXPIRED, EX_EXPIRES, None)
+    outcome, _ = p.incident(incident("e4", T_EX_FURTHER), T_EX_FURTHER + HOUR)
+    assert outcome.advice == [Advice.WARN]
+    assert outcome.warnings_extended == {}
+    with pytest.raises(PolicyRefusal) as refused:
+        p.restrict(restriction("r1", ["e4"], T_EX_FURTHER + HOUR), T_EX_FURTHER + HOUR)
+    assert refused.value.rule == "R14"
+
+
+def test_r5a_late_report_of_an_older_repeat_never_moves_the_expiry_earlier():
+    """R5a: the expiry is six months after the latest repeat, whatever order they arrive in."""
+    p = example_warned_party()
+    p.incident(incident("e3", T_EX_REPEAT), T_EX_REPEAT + HOUR)
+    outcome, effects = p.incident(incident("e0", utc(2027, 3, 1, 10, 0)), T_EX_REPEAT + 2 * HOUR)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.warnings_extended == {}
+    assert kinds(effects) == ["incident", "warning"]  # the repeat is on record all the same
+    w = p.state.warning("ew")
+    assert (w.expires_at, w.extended_by_incident_id) == (EX_HELD_OPEN, "e3")
+    assert w.repeat_incident_ids == ["e3", "e0"]
+
+
+def test_r5a_late_report_does_not_revive_an_expired_warning():
+    """R5a, R3, R6: a repeat during the warning reported after it expired is on record
+    and grounds a restriction, but the expired warning stays expired."""
+    p = example_warned_party()
+    p.advance(EX_EXPIRES)
+    reported = EX_EXPIRES + timedelta(days=3)
+    outcome, _ = p.incident(incident("e3", T_EX_REPEAT), reported)
+    assert outcome.advice == [Advice.RESTRICT]
+    assert outcome.warnings_extended == {}
+    w = p.state.warning("ew")
+    assert (w.status, w.expires_at, w.extended_by_incident_id) == (WarningStatus.EXPIRED, EX_EXPIRES, None)
+    assert w.repeat_incident_ids == ["e3"]
+    assert p.state.stage == Stage.ASKED
+    assert rules.restriction_grounds(p.state, ["e3"]) == RestrictionGrounds.WARNING_IN_PLACE
+
+
+def test_r20_r5a_other_behaviour_does_not_hold_a_warning_open():
+    """R20, R5a: only the same or similar behaviour moves a warning's expiry."""
+    p = example_warned_party()
+    outcome, _ = p.incident(incident("d1", T_EX_REPEAT, DEMANDS), T_EX_REPEAT + HOUR)
+    assert outcome.warnings_extended == {}
+    w = p.state.warning("ew")
+    assert (w.expires_at, w.extended_by_incident_id) == (EX_EXPIRES, None)
+
+
+def test_r5a_r12_repeat_during_a_restriction_moves_the_restriction_not_the_warning():
+    """R5a, R12: a warning replaced by a restriction ends as before: a repeat while the
+    restriction is in force moves the restriction's end, not the warning's expiry."""
+    p = restricted_party()
+    w = p.state.warning("w1")
+    # i3 came before r1 existed, so it held the warning open like any repeat.
+    assert (w.expires_at, w.extended_by_incident_id) == (W1_HELD_OPEN, "i3")
+    later = utc(2026, 5, 20, 18, 45)
+    outcome, effects = p.incident(incident("i4", later), later + HOUR)
+    assert outcome.restrictions_extended == {"r1": utc(2026, 11, 20, 19, 45)}
+    assert outcome.warnings_extended == {}
+    assert "warning" not in kinds(effects)
+    assert (w.expires_at, w.extended_by_incident_id, w.repeat_incident_ids) == (W1_HELD_OPEN, "i3", ["i3"])
+
+
+def test_r5a_r7_repeat_while_a_restriction_awaits_approval_holds_the_warning_open():
+    """R5a, R7: a restriction awaiting approval is not in force yet, so the warning
+    is what manages the behaviour and a repeat holds it open."""
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    p = warned_party(org)
+    p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    pending = utc(2026, 2, 20, 16, 0)
+    outcome, _ = p.incident(incident("i4", pending, party=org), pending + HOUR)
+    assert outcome.warnings_extended == {"w1": utc(2026, 8, 20, 15, 0)}
+    assert p.state.warning("w1").extended_by_incident_id == "i4"
+    assert p.state.restriction("r1").last_instance_at == pending
+
+
+def test_r5a_r13_repeat_in_a_recurrence_window_holds_a_new_warning_open():
+    """R5a, R13: a warning given instead of a restriction in the recurrence window is
+    held open by a repeat like any other; restricting without warning stays open too."""
+    p = expired_restriction_party()
+    t_i9 = utc(2026, 9, 1, 10, 0)
+    p.incident(incident("i9", t_i9), t_i9 + HOUR)
+    t_w2 = utc(2026, 9, 2, 10, 0)
+    p.warn(warning("w2", ["i9"], t_w2), t_w2)
+    t_i10 = utc(2026, 12, 1, 10, 0)
+    outcome, _ = p.incident(incident("i10", t_i10), t_i10 + HOUR)
+    assert outcome.advice == [Advice.RESTRICT_WITHOUT_WARNING]
+    assert outcome.warnings_extended == {"w2": utc(2027, 6, 1, 9, 0)}
+    assert p.state.warning("w2").repeat_incident_ids == ["i10"]
+
+
+@pytest.mark.parametrize(
+    ("repeat", "held_open"),
+    [
+        # 11:00 BST on 31 August -> the last day of February, 11:00 GMT.
+        (utc(2027, 8, 31, 10, 0), utc(2028, 2, 29, 11, 0)),
+        # 00:30 BST on 1 September (31 August in UTC) -> 00:30 GMT on 1 March.
+        (utc(2027, 8, 31, 23, 30), utc(2028, 3, 1, 0, 30)),
+    ],
+    ids=["month-end", "london-date"],
+)
+def test_r5a_dates_held_open_expiry_is_six_calendar_months_in_london(repeat, held_open):
+    """R5a, Dates: R12's arithmetic: six calendar months on the London calendar."""
+    p = Party()
+    p.incident(incident("e1", utc(2027, 3, 15, 9, 0)), utc(2027, 3, 15, 9, 30))
+    p.warn(warning("ew", ["e1"], utc(2027, 3, 15, 10, 0)), utc(2027, 3, 15, 10, 0))
+    outcome, _ = p.incident(incident("e2", repeat), repeat + HOUR)
+    assert outcome.warnings_extended == {"ew": held_open}
+    assert held_open == six_months_after(repeat)
+
+
 # --- R15: zero tolerance -----------------------------------------------------
 
 
@@ -702,6 +899,65 @@ def test_r15_r12_zero_tolerance_instance_extends_every_restriction_covering_it()
         r = p.state.restriction(rid)
         assert r.last_instance_at == later
         assert r.ends_at == utc(2026, 8, 4, 9, 0)
+
+
+# --- R15a: zero tolerance and R7 ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "party",
+    [
+        party_ref(kind=PartyKind.ORGANISATION),
+        party_ref(professional_capacity=True),
+        party_ref(kind=PartyKind.ORGANISATION, professional_capacity=True),
+    ],
+    ids=["organisation", "professional", "both"],
+)
+def test_r15a_stop_is_immediate_and_its_review_goes_to_r7_approvers(party):
+    """R15a: the stop takes effect at once for an organisation or a professional too;
+    its review is for the Ombudsman or the Executive Team, R7's alternates on escalation."""
+    p = Party(party)
+    now = T_I1 + HOUR
+    outcome, effects = p.incident(incident("z1", T_I1, ZT, party=party), now)
+    assert outcome.stage == Stage.ZERO_TOLERANCE
+    [r] = p.state.restrictions
+    assert (r.status, r.starts_at, r.measures) == (RestrictionStatus.IN_FORCE, now, [Measure.STOP_DIRECT_CONTACT])
+    assert r.contact_arrangements == "Direct contact stopped pending review by the Ombudsman or the Executive Team."
+    [review] = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert review.candidate_roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+    assert review.escalation_roles == [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+    assert review.summary == (
+        "R15a: review by the Ombudsman or the Executive Team of a zero-tolerance incident "
+        f"({'; '.join(rules.approval_reasons(p.state, []))}); police referral decision pending"
+    )
+    [opened] = [e for e in effects if isinstance(e, NoticeQueued) and e.task_id == review.task_id]
+    assert opened.roles == [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]
+
+
+def test_r15a_an_individuals_zero_tolerance_review_stays_with_a_manager():
+    """R15, R15a: for an individual not acting professionally, a manager reviews."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    [review] = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert review.candidate_roles == [Role.MANAGER]
+    assert review.escalation_roles == [Role.ASSISTANT_DEPUTY_OMBUDSMAN, Role.HEAD_OF_OMBUDSMAN_ASSURANCE]
+    assert review.summary == "R15: review by a manager of a zero-tolerance incident; police referral decision pending"
+    assert p.state.restriction("zt-z1").contact_arrangements == "Direct contact stopped pending review by a manager."
+
+
+def test_r15a_r1_the_profile_sent_with_the_incident_decides_who_reviews_it():
+    """R15a, R1: the latest profile wins; a review already open keeps its deciders,
+    as an approval task keeps the reasons it was opened for."""
+    p = Party()
+    p.incident(incident("z1", T_I1, ZT), T_I1 + HOUR)
+    professional = party_ref(professional_capacity=True)
+    later = utc(2026, 2, 4, 10, 0)
+    p.incident(incident("z2", later, ZT, party=professional), later + HOUR)
+    reviews = tasks_of(p.state, TaskKind.ZERO_TOLERANCE_REVIEW)
+    assert [(t.subject_id, t.candidate_roles) for t in reviews] == [
+        ("z1", [Role.MANAGER]),
+        ("z2", [Role.OMBUDSMAN, Role.EXECUTIVE_TEAM]),
+    ]
 
 
 # --- R7, R9: escalated approval ---------------------------------------------
@@ -898,7 +1154,8 @@ def test_r12_timers_wake_exactly_at_warning_restriction_and_window_ends():
     """R5, R12, R13: the workflow's timer wakes at each end, and each end takes effect then."""
     p = restricted_party()
     wakes = run_timers(p, T_R1, R1_WINDOW_ENDS + timedelta(days=400))
-    assert {W1_EXPIRES, R1_ENDS, R1_WINDOW_ENDS} <= set(wakes)
+    assert {W1_HELD_OPEN, R1_ENDS, R1_WINDOW_ENDS} <= set(wakes)
+    assert W1_EXPIRES not in wakes  # R5a: i3 held the warning open
     assert p.state.warning("w1").status == WarningStatus.EXPIRED
     r1 = p.state.restriction("r1")
     assert r1.status == RestrictionStatus.EXPIRED
@@ -910,9 +1167,7 @@ def test_r12_timers_wake_exactly_at_warning_restriction_and_window_ends():
 def test_r12_restriction_end_and_window_end_are_deadlines():
     """R12, R13: an in-force restriction's end, then its window's end, are on the timer."""
     p = restricted_party()
-    assert {W1_EXPIRES, R1_ENDS} <= set(rules.deadlines(p.state))
-    p.advance(W1_EXPIRES)
-    assert W1_EXPIRES not in rules.deadlines(p.state)
+    assert {W1_HELD_OPEN, R1_ENDS} <= set(rules.deadlines(p.state))
     p.advance(R1_ENDS)
     assert R1_ENDS not in rules.deadlines(p.state)
     assert R1_WINDOW_ENDS in rules.deadlines(p.state)
@@ -978,9 +1233,9 @@ def test_r7_pending_approval_keeps_party_awake():
     p = warned_party(org)
     p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
     p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
-    p.advance(W1_EXPIRES)
+    p.advance(W1_HELD_OPEN)
     settle_other_tasks(p.state)  # even if the approval task were closed by mistake
-    later = W1_EXPIRES + timedelta(days=60)
+    later = W1_HELD_OPEN + timedelta(days=60)
     assert rules.next_deadline(p.state, later) is None
     assert rules.is_dormant(p.state, later) is False
 
