@@ -50,6 +50,9 @@ def check_decision(state: PartyState, d: TaskDecision, now: datetime) -> None:
     reused = next((t for t in state.tasks if t is not task and _is_duplicate(t, d.decision_id)), None)
     if reused is not None:
         raise PolicyRefusal("tasks", f"decision id {d.decision_id} was already used on task {reused.task_id}")
+    if task.status == TaskStatus.CANCELLED:
+        why = task.cancellation_reason or "what it asked no longer stands"
+        raise PolicyRefusal("tasks", f"task {d.task_id} was withdrawn: {why}")
     if task.status != TaskStatus.OPEN:
         last = task.decisions[-1] if task.decisions else None
         by = f": {last.outcome.value} by {last.decided_by} at {last.decided_at.isoformat()}" if last else ""

@@ -180,7 +180,7 @@ class TaskKind(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # withdrawn: what it asked no longer stands (see HumanTask.cancellation_reason)
 
 
 class Role(StrEnum):
@@ -229,6 +229,7 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     ESCALATED = "escalated"
     OVERDUE = "overdue"
+    WITHDRAWN = "withdrawn"
 
 
 class WarningMethod(StrEnum):

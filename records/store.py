@@ -680,6 +680,9 @@ def _task_row(party_id: str, task: HumanTask) -> dict[str, Any]:
         "candidate_roles": _values(task.candidate_roles),
         "deciding_roles": _values(task.deciding_roles()),
         "excluded_staff": list(task.excluded_staff),
+        "cancelled_at": task.cancelled_at,
+        "cancellation_reason": task.cancellation_reason,
+        "cancelled_by_incident_id": task.cancelled_by_incident_id,
         "data": task.model_dump(mode="json"),
     }
 
