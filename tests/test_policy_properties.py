@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from policy import rules
-from policy.dates import six_months_after
-from policy.rules import CLOCK_SKEW_ALLOWANCE, is_same_or_similar
+from policy.dates import six_months_after, written_date
+from policy.rules import CLOCK_SKEW_ALLOWANCE, REVIEW_LEAD, is_same_or_similar
 from policy.state import PolicyRefusal, RestrictionEntry
 from policy.vocabulary import (
     SEVERE_MEASURES,
@@ -460,6 +460,24 @@ class PartyLife(RuleBasedStateMachine):
             assert expected in (Stage.NONE, Stage.ASKED)
             assert not any(r.status == RestrictionStatus.AWAITING_APPROVAL for r in s.restrictions)
             assert not any(t.status == TaskStatus.OPEN for t in s.tasks)
+
+    @invariant()
+    def no_open_task_asks_what_no_longer_stands(self):
+        """R12, R11: an open review is of a restriction in force, about its current
+        end, and one at most; an open approval is of a restriction awaiting it."""
+        reviewed = []
+        for t in self.state.tasks:
+            if t.status != TaskStatus.OPEN:
+                continue
+            r = self.state.restriction(t.subject_id)
+            if t.kind == TaskKind.RESTRICTION_REVIEW:
+                assert r.status == RestrictionStatus.IN_FORCE, t.task_id
+                assert t.created_at >= r.ends_at - REVIEW_LEAD, t.task_id
+                assert f"ends on {written_date(r.ends_at)}:" in t.summary, t.summary
+                reviewed.append(r.restriction_id)
+            elif t.kind == TaskKind.RESTRICTION_APPROVAL:
+                assert r.status == RestrictionStatus.AWAITING_APPROVAL, t.task_id
+        assert len(reviewed) == len(set(reviewed)), reviewed
 
     @invariant()
     def warnings_last_six_months(self):
