@@ -89,6 +89,8 @@ def deadlines(state: PartyState) -> list[datetime]:
             found.append(r.ends_at)
         elif _window_pending(r):
             found.append(r.recurrence_window_ends_at)
+        elif (lapses_at := _approval_lapses_at(state, r)) is not None:
+            found.append(lapses_at)
         if (review_opens := _review_due(state, r)) is not None:
             found.append(review_opens)
     return found + task_deadlines(state)
@@ -208,18 +210,60 @@ def _open_review(state: PartyState, r: RestrictionEntry, now: datetime) -> list[
     )
 
 
+def _approval_lapses_at(state: PartyState, r: RestrictionEntry) -> datetime | None:
+    """R12: when a restriction awaiting approval would, approved, end before it starts.
+
+    Never while the restriction it is to replace is in force: approval carries
+    that one's instances over (R11), so it would end after that one.
+    """
+    if r.status != RestrictionStatus.AWAITING_APPROVAL:
+        return None
+    replaced = state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+    if replaced is not None and replaced.status == RestrictionStatus.IN_FORCE:
+        return None
+    return six_months_after(r.last_instance_at, state.timezone)
+
+
 def withdraw_what_no_longer_stands(state: PartyState, now: datetime) -> list[Effect]:
     """No open task may ask for a decision on what has ended: a review of a
-    restriction no longer in force."""
+    restriction no longer in force; an approval of a restriction whose six
+    months ran out undecided (R12), or whose restriction to replace ended (R11).
+    Such a restriction is withdrawn with its approval; it stays on record (R3)."""
     effects: list[Effect] = []
+    pid = state.party.party_id
     under_review = {
         t.subject_id for t in state.tasks if t.kind == TaskKind.RESTRICTION_REVIEW and t.status == TaskStatus.OPEN
     }
     for r in state.restrictions:
-        if r.status != RestrictionStatus.IN_FORCE and r.restriction_id in under_review:
+        if r.status == RestrictionStatus.AWAITING_APPROVAL:
+            why = _why_approval_no_longer_stands(state, r, now)
+            if why is None:
+                continue
+            r.status = RestrictionStatus.WITHDRAWN
+            r.ended_at = now
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+            effects += withdraw_tasks(state, TaskKind.RESTRICTION_APPROVAL, r.restriction_id, now, why)
+        elif r.status != RestrictionStatus.IN_FORCE and r.restriction_id in under_review:
             why = _why_review_no_longer_stands(state, r)
             effects += withdraw_tasks(state, TaskKind.RESTRICTION_REVIEW, r.restriction_id, now, why)
     return effects
+
+
+def _why_approval_no_longer_stands(state: PartyState, r: RestrictionEntry, now: datetime) -> str | None:
+    replaced = state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+    if replaced is not None and replaced.status != RestrictionStatus.IN_FORCE:
+        return (
+            f"R11: restriction {replaced.restriction_id} {_how_it_ended(state, replaced)}, "
+            f"so restriction {r.restriction_id} has nothing left to replace"
+        )
+    lapses_at = _approval_lapses_at(state, r)
+    if lapses_at is not None and lapses_at <= now:
+        tz = state.timezone
+        return (
+            f"R12: restriction {r.restriction_id} was not decided by {written_date(lapses_at, tz)}, six months "
+            f"after its last instance ({written_date(r.last_instance_at, tz)}), so it would end before it started"
+        )
+    return None
 
 
 def _why_review_no_longer_stands(state: PartyState, r: RestrictionEntry) -> str:
@@ -630,7 +674,7 @@ def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> l
         old.status = RestrictionStatus.SUPERSEDED
         old.ended_at = now
         effects.append(RestrictionSaved(party_id=pid, restriction=old))
-        # Its review asked about it in force.
+        # Its review, and any other proposal to replace it, asked about it in force.
         effects += withdraw_what_no_longer_stands(state, now)
     return effects
 

@@ -150,6 +150,9 @@ class RestrictionStatus(StrEnum):
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
     REJECTED = "rejected"
+    # Never decided, and nothing left to decide: its six months ran out (R12),
+    # or the restriction it was to replace ended first (R11).
+    WITHDRAWN = "withdrawn"
 
 
 class WarningStatus(StrEnum):

@@ -81,7 +81,8 @@ PARTIES = st.sampled_from(
 STARTED = {RestrictionStatus.IN_FORCE, RestrictionStatus.EXPIRED, RestrictionStatus.SUPERSEDED}
 WARNING_MOVES = {WarningStatus.LIVE: {WarningStatus.LIVE, WarningStatus.EXPIRED}, WarningStatus.EXPIRED: {WarningStatus.EXPIRED}}
 RESTRICTION_MOVES = {
-    RestrictionStatus.AWAITING_APPROVAL: {RestrictionStatus.AWAITING_APPROVAL, *STARTED},
+    RestrictionStatus.AWAITING_APPROVAL: {RestrictionStatus.AWAITING_APPROVAL, RestrictionStatus.WITHDRAWN, *STARTED},
+    RestrictionStatus.WITHDRAWN: {RestrictionStatus.WITHDRAWN},
     RestrictionStatus.IN_FORCE: STARTED,
     RestrictionStatus.EXPIRED: {RestrictionStatus.EXPIRED},
     RestrictionStatus.SUPERSEDED: {RestrictionStatus.SUPERSEDED},
@@ -187,6 +188,13 @@ class PartyLife(RuleBasedStateMachine):
             if r.status == RestrictionStatus.EXPIRED and r.recurrence_window_ends_at is not None:
                 # R13: a passed window is marked closed; its date stays on record (R3).
                 assert r.recurrence_window_closed == (r.recurrence_window_ends_at <= self.now)
+            if r.status == RestrictionStatus.AWAITING_APPROVAL:
+                # R12, R11: still worth deciding: approved now, it would not end before it starts.
+                last = self.expected_last[r.restriction_id]
+                old = self.state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+                if old is not None and old.status == RestrictionStatus.IN_FORCE:
+                    last = max(last, self.expected_last[old.restriction_id])
+                assert six_months_after(last) > self.now, r.restriction_id
         nxt = rules.next_deadline(s, self.now)
         assert nxt is None or nxt > self.now
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from policy import rules
+from policy import decisions, rules
 from policy.dates import six_months_after, written_date
 from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
 from policy.state import (
@@ -32,8 +32,10 @@ from policy.vocabulary import (
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     Stage,
     TaskKind,
+    TaskOutcome,
     TaskStatus,
     WarningStatus,
 )
@@ -44,6 +46,7 @@ from tests.policy_builders import (
     incident,
     party_ref,
     restriction,
+    task_decision,
     utc,
     warning,
 )
@@ -964,15 +967,16 @@ def test_r15_open_review_task_keeps_party_awake():
 
 
 def test_r7_pending_approval_keeps_party_awake():
-    """R7: a restriction awaiting approval keeps the party live even with no timer."""
+    """R7, R12: a restriction awaiting approval keeps the party live; its one timer
+    is when, approved, it would end before it started."""
     org = party_ref(kind=PartyKind.ORGANISATION)
     p = warned_party(org)
     p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
     p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
     p.advance(W1_EXPIRES)
     settle_other_tasks(p.state)  # even if the approval task were closed by mistake
-    later = W1_EXPIRES + timedelta(days=60)
-    assert rules.next_deadline(p.state, later) is None
+    later = W1_EXPIRES + timedelta(days=10)
+    assert rules.next_deadline(p.state, later) == R1_ENDS  # six months after i3
     assert rules.is_dormant(p.state, later) is False
 
 
@@ -1136,6 +1140,97 @@ def test_r11_stepping_up_withdraws_the_review_of_the_restriction_it_replaces():
     p.advance(decided)
     [new] = open_reviews(p.state)
     assert (new.task_id, new.subject_id) == ("review-r2", "r2")
+
+
+def test_r11_approval_of_a_replacement_is_withdrawn_when_another_replaces_first():
+    """R11, R9: a stronger restriction awaiting approval is withdrawn with its approval
+    once the restriction it was to replace has been replaced by another."""
+    p = restricted_party()
+    proposed = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    decided = utc(2026, 3, 12, 9, 0)
+    effects = p.restrict(restriction("r3", ["i3"], decided, [Measure.SINGLE_CONTACT_CHANNEL], "r1"), decided)
+    r2 = p.state.restriction("r2")
+    assert r2.status == RestrictionStatus.WITHDRAWN and r2.ended_at == decided and r2.starts_at is None
+    assert p.state.restriction("r3").status == RestrictionStatus.IN_FORCE
+    assert approval.status == TaskStatus.CANCELLED and approval.cancelled_at == decided
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 was replaced by restriction r3 on 12 March 2026, "
+        "so restriction r2 has nothing left to replace"
+    )
+    assert [n.notice for n in notices_for(effects, approval.task_id)] == [NoticeKind.WITHDRAWN]
+    assert approval not in rules.status_of(p.state, decided).open_tasks
+
+
+def test_r11_approval_of_a_replacement_is_withdrawn_when_its_restriction_expires():
+    """R11, R12: the restriction to replace ran its course undecided: nothing is left to replace."""
+    p = restricted_party()
+    proposed = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    p.advance(W1_EXPIRES)
+    p.advance(R1_ENDS)
+    assert p.state.restriction("r2").status == RestrictionStatus.WITHDRAWN
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 ended on 2 August 2026, so restriction r2 has nothing left to replace"
+    )
+    assert p.state.stage == Stage.RECURRENCE_WINDOW
+
+
+def test_r11_lifting_early_withdraws_the_approval_of_a_replacement():
+    """R11: a restriction lifted early leaves nothing for a stronger one awaiting approval to replace."""
+    p = reviewed_party()
+    proposed = REVIEW_OPENS + HOUR
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    lifted = REVIEW_OPENS + timedelta(days=2)
+    lift = task_decision("review-r1", "manager-1", Role.MANAGER, TaskOutcome.LIFT_EARLY, lifted, reason="Civil now.")
+    decisions.check_decision(p.state, lift, lifted)
+    _, _, effects = decisions.apply_decision(p.state, lift, lifted)
+    assert p.state.restriction("r1").status == RestrictionStatus.EXPIRED
+    assert p.state.restriction("r2").status == RestrictionStatus.WITHDRAWN
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 ended on 21 July 2026, so restriction r2 has nothing left to replace"
+    )
+    assert [t for t in p.state.tasks if t.status == TaskStatus.OPEN] == []
+    assert p.state.stage == Stage.RECURRENCE_WINDOW
+
+
+def test_r12_undecided_approval_lapses_six_months_after_the_last_instance():
+    """R7, R12: approved after six months from its last instance, a restriction would end
+    before it started; it is withdrawn with its approval then, and stays on record (R3)."""
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    p = warned_party(org)
+    p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    # R12: an instance while approval is pending moves the lapse too.
+    pending_instance = utc(2026, 2, 20, 16, 0)
+    p.incident(incident("i4", pending_instance, party=org), pending_instance + HOUR)
+    lapses = utc(2026, 8, 20, 15, 0)  # 16:00 BST
+    assert lapses in rules.deadlines(p.state)
+    p.advance(lapses - timedelta(seconds=1))
+    r1 = p.state.restriction("r1")
+    assert r1.status == RestrictionStatus.AWAITING_APPROVAL
+    effects = p.advance(lapses)
+    assert r1.status == RestrictionStatus.WITHDRAWN
+    assert r1.ended_at == lapses and r1.starts_at is None and r1.ends_at is None
+    assert "restriction" in kinds(effects)
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED and approval.cancelled_at == lapses
+    assert approval.cancellation_reason == (
+        "R12: restriction r1 was not decided by 20 August 2026, six months after its last instance "
+        "(20 February 2026), so it would end before it started"
+    )
+    with pytest.raises(PolicyRefusal, match="task approve-r1 was withdrawn: R12: restriction r1 was not decided"):
+        decisions.check_decision(
+            p.state, task_decision("approve-r1", "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE, lapses), lapses
+        )
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, lapses + timedelta(days=60)) is True
+    assert p.state.stage == Stage.ASKED
 
 
 # --- messages: validation at the edge ----------------------------------------
