@@ -16,7 +16,7 @@ from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.working_days import due_instant, local_date
 from records.store import RecordStore
 
-# The body's jurisdiction (RULES.md, Dates): England and Wales.
+# The body's jurisdiction (docs/policy.md, Dates): England and Wales.
 HOLIDAY_COUNTRY = "GB"
 HOLIDAY_SUBDIVISION = "ENG"
 # 17:00 local time on the due day.

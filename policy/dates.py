@@ -1,4 +1,4 @@
-"""Calendar arithmetic in the body's own time zone (RULES.md "Dates").
+"""Calendar arithmetic in the body's own time zone (docs/policy.md "Dates").
 
 Six calendar months is counted on the local calendar: 31 August + 6 months
 is the last day of February, at the same local wall-clock time. Results are
@@ -25,3 +25,27 @@ def six_months_after(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> dat
 def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE):
     """The calendar date of `instant` where the body is (not in UTC)."""
     return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+# Spelled out rather than `%B`: strftime follows the process locale, and a
+# task summary written in workflow code must read the same on every worker.
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def written_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """The local date of `instant` as people write it: "13 September 2027"."""
+    day = local_date(instant, timezone)
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

@@ -6,7 +6,7 @@ nothing); `apply_*` update the state and return the effects to record.
 
 from datetime import datetime
 
-from policy.dates import six_months_after
+from policy.dates import six_months_after, written_date
 from policy.effects import (
     AdjustmentSaved,
     DecisionRecorded,
@@ -22,10 +22,10 @@ from policy.messages import (
 )
 from policy.refusals import PolicyRefusal
 from policy.rules import (
-    close_reviews_of_ended,
     not_in_future,
     put_in_force,
     stage_effects,
+    withdraw_what_no_longer_stands,
 )
 from policy.state import (
     AdjustmentEntry,
@@ -34,7 +34,7 @@ from policy.state import (
     PartyState,
     RestrictionEntry,
 )
-from policy.tasks import SENIOR, TASK_RULES, escalate, open_task
+from policy.tasks import SENIOR, TASK_RULES, escalate, open_task, withdraw_tasks
 from policy.vocabulary import (
     AdjustmentStatus,
     RestrictionGrounds,
@@ -62,6 +62,9 @@ def check_decision(state: PartyState, d: TaskDecision, now: datetime) -> None:
     reused = next((t for t in state.tasks if t is not task and _is_duplicate(t, d.decision_id)), None)
     if reused is not None:
         raise PolicyRefusal("tasks", f"decision id {d.decision_id} was already used on task {reused.task_id}")
+    if task.status == TaskStatus.CANCELLED:
+        why = task.cancellation_reason or "what it asked no longer stands"
+        raise PolicyRefusal("tasks", f"task {d.task_id} was withdrawn: {why}")
     if task.status != TaskStatus.OPEN:
         last = task.decisions[-1] if task.decisions else None
         by = f": {last.outcome.value} by {last.decided_by} at {last.decided_at.isoformat()}" if last else ""
@@ -142,8 +145,8 @@ def apply_decision(state: PartyState, d: TaskDecision, now: datetime) -> tuple[H
             subject.ended_at = now
             effects.append(RestrictionSaved(party_id=pid, restriction=subject))
     elif d.outcome in _RESTRICTION_ENDING:
-        effects += _end_early(state, _restriction_for(state, task), now)
-    effects += close_reviews_of_ended(state, now)
+        effects += _end_early(state, _restriction_for(state, task), task, now)
+    effects += withdraw_what_no_longer_stands(state, now)
     effects += stage_effects(state, now, f"{task.kind.value} {d.outcome.value}")
     return task, False, effects
 
@@ -165,7 +168,7 @@ def _restriction_for(state: PartyState, task: HumanTask) -> RestrictionEntry | N
     )
 
 
-def _end_early(state: PartyState, r: RestrictionEntry | None, now: datetime) -> list[Effect]:
+def _end_early(state: PartyState, r: RestrictionEntry | None, task: HumanTask, now: datetime) -> list[Effect]:
     """Lift a restriction now; it stays on record and R13's window runs from today."""
     if r is None or r.status != RestrictionStatus.IN_FORCE:
         return []
@@ -173,7 +176,15 @@ def _end_early(state: PartyState, r: RestrictionEntry | None, now: datetime) -> 
     r.ended_at = now
     r.ends_at = now
     r.recurrence_window_ends_at = six_months_after(now, state.timezone)
-    return [RestrictionSaved(party_id=state.party.party_id, restriction=r)]
+    # Said here, where it is known to be a lift and not the end of its time.
+    lifted = (
+        f"restriction {r.restriction_id} was lifted early on {written_date(now, state.timezone)} "
+        f"({task.task_id}): there is nothing left to review"
+    )
+    return [
+        RestrictionSaved(party_id=state.party.party_id, restriction=r),
+        *withdraw_tasks(state, TaskKind.RESTRICTION_REVIEW, r.restriction_id, now, lifted),
+    ]
 
 
 # --- reasonable adjustments (R16) -------------------------------------------

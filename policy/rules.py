@@ -10,7 +10,7 @@ refused message writes nothing.
 
 from datetime import datetime, timedelta
 
-from policy.dates import six_months_after
+from policy.dates import six_months_after, written_date
 from policy.effects import (
     AskSaved,
     Effect,
@@ -19,7 +19,6 @@ from policy.effects import (
     PartySaved,
     RestrictionSaved,
     StageChanged,
-    TaskSaved,
     WarningSaved,
 )
 from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
@@ -33,7 +32,7 @@ from policy.state import (
     RestrictionEntry,
     WarningEntry,
 )
-from policy.tasks import advance_tasks, open_task, r7_reasons, task_deadlines
+from policy.tasks import advance_tasks, open_task, r7_reasons, task_deadlines, withdraw_tasks
 from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
@@ -90,6 +89,8 @@ def deadlines(state: PartyState) -> list[datetime]:
             found.append(r.ends_at)
         elif _window_pending(r) and r.recurrence_window_ends_at is not None:
             found.append(r.recurrence_window_ends_at)
+        elif (lapses_at := _approval_lapses_at(state, r)) is not None:
+            found.append(lapses_at)
         if (review_opens := _review_due(state, r)) is not None:
             found.append(review_opens)
     return found + task_deadlines(state)
@@ -161,40 +162,130 @@ def advance_time(state: PartyState, now: datetime) -> list[Effect]:
     for r in state.restrictions:
         opens_at = _review_due(state, r)
         if opens_at is not None and opens_at <= now:
-            assert r.ends_at is not None  # a review opens only before a known end
-            effects += open_task(
-                state,
-                TaskKind.RESTRICTION_REVIEW,
-                f"review-{r.restriction_id}",
-                r.restriction_id,
-                now,
-                f"Review restriction {r.restriction_id} before it ends on {r.ends_at.isoformat()}: "
-                "let it run, lift it early, or step up (R11)",
-                [r.proposed_by],
-            )
-    effects += close_reviews_of_ended(state, now)
+            effects += _open_review(state, r, now)
+    effects += withdraw_what_no_longer_stands(state, now)
     effects += advance_tasks(state, now)
     return effects + stage_effects(state, now, "time passed")
 
 
 def _review_due(state: PartyState, r: RestrictionEntry) -> datetime | None:
-    """When the review of an in-force restriction opens, if it has not yet."""
+    """When the review of an in-force restriction's current end opens, if it has not yet.
+
+    A review opened within REVIEW_LEAD of the end is that end's review. One
+    opened for an earlier end is not: it was withdrawn when the end moved
+    (R12), or decided before it did.
+    """
     if r.status != RestrictionStatus.IN_FORCE or r.ends_at is None:
         return None
-    if any(t.kind == TaskKind.RESTRICTION_REVIEW and t.subject_id == r.restriction_id for t in state.tasks):
+    opens_at = r.ends_at - REVIEW_LEAD
+    if any(
+        t.kind == TaskKind.RESTRICTION_REVIEW
+        and t.subject_id == r.restriction_id
+        and t.status != TaskStatus.CANCELLED
+        and t.created_at >= opens_at
+        for t in state.tasks
+    ):
         return None
-    return r.ends_at - REVIEW_LEAD
+    return opens_at
 
 
-def close_reviews_of_ended(state: PartyState, now: datetime) -> list[Effect]:
-    """A review of a restriction that has ended has nothing left to decide."""
+def _open_review(state: PartyState, r: RestrictionEntry, now: datetime) -> list[Effect]:
+    assert r.ends_at is not None
+    earlier = sum(1 for t in state.tasks if t.kind == TaskKind.RESTRICTION_REVIEW and t.subject_id == r.restriction_id)
+    # Task ids are unique on file: a review of a later end gets a number.
+    task_id = f"review-{r.restriction_id}" + (f"-{earlier + 1}" if earlier else "")
+    return open_task(
+        state,
+        TaskKind.RESTRICTION_REVIEW,
+        task_id,
+        r.restriction_id,
+        now,
+        f"Review restriction {r.restriction_id} before it ends on {written_date(r.ends_at, state.timezone)}: "
+        "let it run, lift it early, or step up (R11)",
+        [r.proposed_by],
+    )
+
+
+def _approval_lapses_at(state: PartyState, r: RestrictionEntry) -> datetime | None:
+    """R12: when a restriction awaiting approval would, approved, end before it starts.
+
+    Never while the restriction it is to replace is in force: approval carries
+    that one's instances over (R11), so it would end after that one.
+    """
+    if r.status != RestrictionStatus.AWAITING_APPROVAL:
+        return None
+    replaced = state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+    if replaced is not None and replaced.status == RestrictionStatus.IN_FORCE:
+        return None
+    return six_months_after(r.last_instance_at, state.timezone)
+
+
+def withdraw_what_no_longer_stands(state: PartyState, now: datetime) -> list[Effect]:
+    """No open task may ask for a decision on what has ended: a review of a
+    restriction no longer in force; an approval of a restriction whose six
+    months ran out undecided (R12), or whose restriction to replace ended (R11).
+    Such a restriction is withdrawn with its approval; it stays on record (R3)."""
     effects: list[Effect] = []
-    ended = {r.restriction_id for r in state.restrictions if r.status != RestrictionStatus.IN_FORCE}
-    for t in state.tasks:
-        if t.kind == TaskKind.RESTRICTION_REVIEW and t.status == TaskStatus.OPEN and t.subject_id in ended:
-            t.status = TaskStatus.CANCELLED
-            effects.append(TaskSaved(party_id=state.party.party_id, task=t))
+    pid = state.party.party_id
+    under_review = {
+        t.subject_id for t in state.tasks if t.kind == TaskKind.RESTRICTION_REVIEW and t.status == TaskStatus.OPEN
+    }
+    for r in state.restrictions:
+        if r.status == RestrictionStatus.AWAITING_APPROVAL:
+            why = _why_approval_no_longer_stands(state, r, now)
+            if why is None:
+                continue
+            r.status = RestrictionStatus.WITHDRAWN
+            r.ended_at = now
+            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+            effects += withdraw_tasks(state, TaskKind.RESTRICTION_APPROVAL, r.restriction_id, now, why)
+        elif r.status != RestrictionStatus.IN_FORCE and r.restriction_id in under_review:
+            why = _why_review_no_longer_stands(state, r)
+            effects += withdraw_tasks(state, TaskKind.RESTRICTION_REVIEW, r.restriction_id, now, why)
     return effects
+
+
+def _why_approval_no_longer_stands(state: PartyState, r: RestrictionEntry, now: datetime) -> str | None:
+    replaced = state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+    if replaced is not None and replaced.status != RestrictionStatus.IN_FORCE:
+        return (
+            f"R11: restriction {replaced.restriction_id} {_how_it_ended(state, replaced)}, "
+            f"so restriction {r.restriction_id} has nothing left to replace"
+        )
+    lapses_at = _approval_lapses_at(state, r)
+    if lapses_at is not None and lapses_at <= now:
+        tz = state.timezone
+        return (
+            f"R12: restriction {r.restriction_id} was not decided by {written_date(lapses_at, tz)}, six months "
+            f"after its last instance ({written_date(r.last_instance_at, tz)}), so it would end before it started"
+        )
+    return None
+
+
+def _why_review_no_longer_stands(state: PartyState, r: RestrictionEntry) -> str:
+    if r.status == RestrictionStatus.SUPERSEDED:
+        return (
+            f"R11: restriction {r.restriction_id} {_how_it_ended(state, r)}; "
+            "the new restriction is reviewed before its own end"
+        )
+    return f"restriction {r.restriction_id} {_how_it_ended(state, r)}: there is nothing left to review"
+
+
+def _how_it_ended(state: PartyState, r: RestrictionEntry) -> str:
+    on = f" on {written_date(r.ended_at, state.timezone)}" if r.ended_at else ""
+    if r.status == RestrictionStatus.SUPERSEDED:
+        by = next(
+            (
+                f" by restriction {x.restriction_id}"
+                for x in state.restrictions
+                if x.replaces_restriction_id == r.restriction_id and x.starts_at is not None
+            ),
+            "",
+        )
+        return f"was replaced{by}{on}"
+    if r.status == RestrictionStatus.EXPIRED:
+        return f"ended{on}"
+    return f"is {r.status.value.replace('_', ' ')}{on}"
 
 
 # --- incidents -------------------------------------------------------------
@@ -242,10 +333,13 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
         if r.status == RestrictionStatus.AWAITING_APPROVAL:
             r.last_instance_at = max(r.last_instance_at, report.occurred_at)
             effects.append(RestrictionSaved(party_id=pid, restriction=r))
-        elif r.status == RestrictionStatus.IN_FORCE and _extend(state, r, report.occurred_at):
-            assert r.ends_at is not None  # _extend has just set it
-            extended[r.restriction_id] = r.ends_at
-            effects.append(RestrictionSaved(party_id=pid, restriction=r))
+        elif r.status == RestrictionStatus.IN_FORCE:
+            old_end = r.ends_at
+            if _extend(state, r, report.occurred_at):
+                assert r.ends_at is not None  # _extend has just set it
+                extended[r.restriction_id] = r.ends_at
+                effects.append(RestrictionSaved(party_id=pid, restriction=r))
+                effects += _withdraw_review_of_moved_end(state, r, old_end, report.incident_id, now)
     if report.category == Category.ZERO_TOLERANCE:
         advice.append(Advice.ZERO_TOLERANCE_APPLIED)
         effects += _apply_zero_tolerance(state, report, now, extended)
@@ -380,6 +474,25 @@ def _hold_open(state: PartyState, w: WarningEntry, report: IncidentReport) -> bo
     w.expires_at = new_end
     w.extended_by_incident_id = report.incident_id
     return True
+
+
+def _withdraw_review_of_moved_end(
+    state: PartyState, r: RestrictionEntry, old_end: datetime | None, incident_id: str, now: datetime
+) -> list[Effect]:
+    """R12: an open review asks about an end that is no longer the end; the
+    usual rule plans the review of the new one (`_review_due`)."""
+    assert r.ends_at is not None  # _extend has just moved it
+    tz = state.timezone
+    moved = f"from {written_date(old_end, tz)} " if old_end else ""
+    return withdraw_tasks(
+        state,
+        TaskKind.RESTRICTION_REVIEW,
+        r.restriction_id,
+        now,
+        f"R12: incident {incident_id} moved the end of restriction {r.restriction_id} "
+        f"{moved}to {written_date(r.ends_at, tz)}; it is reviewed again before the new end",
+        incident_id,
+    )
 
 
 def _incident_outcome(
@@ -591,6 +704,8 @@ def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> l
         old.status = RestrictionStatus.SUPERSEDED
         old.ended_at = now
         effects.append(RestrictionSaved(party_id=pid, restriction=old))
+        # Its review, and any other proposal to replace it, asked about it in force.
+        effects += withdraw_what_no_longer_stands(state, now)
     return effects
 
 

@@ -138,6 +138,11 @@ class HumanTask(BaseModel):
     escalation_reason: str | None = None
     overdue_since: datetime | None = None
     decisions: list[DecisionEntry] = Field(default_factory=list)
+    cancelled_at: datetime | None = None
+    cancellation_reason: str | None = Field(default=None, description="why it was withdrawn, in plain words")
+    cancelled_by_incident_id: str | None = Field(
+        default=None, description="the incident whose report withdrew it (R12: it moved the restriction's end)"
+    )
 
     @property
     def planned(self) -> bool:

@@ -5,7 +5,8 @@ and the review before a restriction ends). Dates in working days need the
 holiday calendar, so they come from the `plan_task` activity as a
 `TaskPlan`, computed once and stored. There is no silent auto-approval: an
 undecided task escalates to the alternates, then is flagged overdue, and
-stays open until someone decides it.
+stays open until someone decides it, or until what it asks stops standing
+(the restriction ended, or its end moved): then it is withdrawn, with why.
 """
 
 from collections.abc import Sequence
@@ -154,6 +155,9 @@ def apply_plan(state: PartyState, task_id: str, plan: TaskPlan, now: datetime) -
     """Store the task's dates; with no candidate free of conflict, go to the alternates now (R7)."""
     task = state.task(task_id)
     assert task is not None
+    if task.status != TaskStatus.OPEN:
+        # Withdrawn while the plan was being made: it needs no dates, and must not escalate.
+        return []
     task.reminder_at = plan.reminder_at
     task.due_at = plan.due_at
     task.escalation_due_at = plan.escalation_due_at
@@ -180,6 +184,33 @@ def escalate(state: PartyState, task: HumanTask, now: datetime, reason: str) -> 
             f"Escalated {task.kind.value} task: {reason}",
         ),
     ]
+
+
+def withdraw_tasks(
+    state: PartyState,
+    kind: TaskKind,
+    subject_id: str,
+    now: datetime,
+    reason: str,
+    incident_id: str | None = None,
+) -> list[Effect]:
+    """Cancel the open tasks of `kind` about `subject_id`: what they ask no longer
+    stands. They stay on file with the reason; being no longer open, they get
+    no further reminder, escalation or overdue notice."""
+    effects: list[Effect] = []
+    for t in state.tasks:
+        if t.kind != kind or t.subject_id != subject_id or t.status != TaskStatus.OPEN:
+            continue
+        t.status = TaskStatus.CANCELLED
+        t.cancelled_at = now
+        t.cancellation_reason = reason
+        t.cancelled_by_incident_id = incident_id
+        effects += [
+            TaskSaved(party_id=state.party.party_id, task=t),
+            # Whoever was told of the task is told it is gone.
+            _notice(state, t, NoticeKind.WITHDRAWN, now, t.deciding_roles(), f"Withdrawn {kind.value} task: {reason}"),
+        ]
+    return effects
 
 
 def task_deadlines(state: PartyState) -> list[datetime]:

@@ -148,6 +148,9 @@ class RestrictionStatus(StrEnum):
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
     REJECTED = "rejected"
+    # Never decided, and nothing left to decide: its six months ran out (R12),
+    # or the restriction it was to replace ended first (R11).
+    WITHDRAWN = "withdrawn"
 
 
 class WarningStatus(StrEnum):
@@ -178,7 +181,7 @@ class TaskKind(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # withdrawn: what it asked no longer stands (see HumanTask.cancellation_reason)
 
 
 class Role(StrEnum):
@@ -227,6 +230,7 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     ESCALATED = "escalated"
     OVERDUE = "overdue"
+    WITHDRAWN = "withdrawn"
 
 
 class WarningMethod(StrEnum):

@@ -161,6 +161,11 @@ class TaskRow(SQLModel, table=True):
     # Candidates, joined by the escalation roles once the task escalated.
     deciding_roles: list[str] = _json(default_factory=list)
     excluded_staff: list[str] = _json(default_factory=list)
+    # A withdrawn task (status `cancelled`): when, why, and the incident that
+    # withdrew it (R12: it moved the end the task was about).
+    cancelled_at: datetime | None = _utc(default=None)
+    cancellation_reason: str | None = None
+    cancelled_by_incident_id: str | None = None
     data: dict[str, Any] = _json()
 
 

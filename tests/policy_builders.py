@@ -11,11 +11,12 @@ from policy.messages import (
     IncidentReport,
     PartyRef,
     RestrictionRequest,
+    TaskDecision,
     WarningIssue,
 )
 from policy.replies import IncidentOutcome
 from policy.state import PartyState
-from policy.vocabulary import Category, Measure, PartyKind, WarningMethod
+from policy.vocabulary import Category, Measure, PartyKind, Role, TaskOutcome, WarningMethod
 
 PARTY_ID = "party-1"
 
@@ -95,6 +96,21 @@ def restriction(
         contact_arrangements="Contact only through the named caseworker.",
         replaces_restriction_id=replaces,
         decided_at=decided_at,
+    )
+
+
+def task_decision(
+    task_id: str, decided_by: str, role: Role, outcome: TaskOutcome, decided_at: datetime, **extra
+) -> TaskDecision:
+    return TaskDecision(
+        decision_id=f"d-{task_id}-{outcome.value}",
+        party_id=PARTY_ID,
+        task_id=task_id,
+        decided_by=decided_by,
+        role=role,
+        outcome=outcome,
+        decided_at=decided_at,
+        **extra,
     )
 
 

@@ -15,7 +15,10 @@ import pytest_asyncio
 from temporalio.service import RPCError, RPCStatusCode
 
 from client.parties import PartyClient
-from policy.vocabulary import Role
+from policy.effects import EffectBatch, PartySaved, TaskSaved
+from policy.messages import PartyRef
+from policy.state import HumanTask
+from policy.vocabulary import Role, Stage, TaskKind, TaskStatus
 from records.store import RecordStore
 from tests.helpers import incident, new_party, wait_for_status
 from web.app import create_app
@@ -308,6 +311,41 @@ async def test_inbox_decision_form_records_the_decision(time_skipping_env, api, 
     assert recorded.data["police_referral"] is False
     # The flash is shown once.
     assert "Your decision" not in (await api.client.get("/inbox")).text
+
+
+async def test_inbox_says_when_and_why_a_task_was_withdrawn(offline, store):
+    """R12: a link to a withdrawn review (from an earlier notice) says why, and offers no form."""
+    reason = (
+        "R12: incident i-9 moved the end of restriction r-1 from 2 August 2026 to 23 January 2027; "
+        "it is reviewed again before the new end"
+    )
+    withdrawn = HumanTask(
+        task_id="review-r-1",
+        kind=TaskKind.RESTRICTION_REVIEW,
+        subject_id="r-1",
+        created_at=datetime(2026, 7, 19, 8, 30, tzinfo=UTC),
+        status=TaskStatus.CANCELLED,
+        summary="Review restriction r-1 before it ends on 2 August 2026: let it run, lift it early, or step up (R11)",
+        candidate_roles=[Role.MANAGER],
+        cancelled_at=datetime(2026, 7, 23, 9, 30, tzinfo=UTC),
+        cancellation_reason=reason,
+        cancelled_by_incident_id="i-9",
+    )
+    party = PartyRef(party_id="P-1")
+    store.apply(
+        EffectBatch(
+            party_id="P-1",
+            effects=[
+                PartySaved(party=party, stage=Stage.RESTRICTED, at=withdrawn.created_at),
+                TaskSaved(party_id="P-1", task=withdrawn),
+            ],
+        )
+    )
+    await _sign_in(offline, "manager-1")
+    page = (await offline.client.get("/inbox/tasks/review-r-1")).text
+    assert f"This task was withdrawn on Thu 23 Jul 2026, 10:30 BST: {reason}.</p>" in page
+    assert 'action="/inbox/tasks/review-r-1/decision"' not in page
+    assert "review-r-1" not in (await offline.client.get("/inbox")).text
 
 
 def test_tokens_are_kept_only_as_hashes_and_can_be_withdrawn(store):

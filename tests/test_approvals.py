@@ -1,14 +1,17 @@
 """Approvals and human tasks on the time-skipping server (R7, R9, R15, R16, R18)."""
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from client.parties import PartyClient
+from policy.dates import written_date
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -16,9 +19,11 @@ from policy.messages import (
     PartyRef,
     TaskDecision,
 )
+from policy.rules import REVIEW_LEAD
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
+    Measure,
     PartyKind,
     RestrictionStatus,
     Role,
@@ -29,6 +34,7 @@ from policy.vocabulary import (
     TaskStatus,
 )
 from tests.helpers import (
+    LONDON,
     ask,
     incident,
     new_party,
@@ -168,8 +174,6 @@ async def test_rejected_approval_leaves_the_warning_stage(time_skipping_env, par
     """R9: a severe measure needs approval; a rejection needs a reason and leaves the party warned."""
     party = new_party()
     repeat_id, now = await warned_party(time_skipping_env, parties, party)
-    from policy.vocabulary import Measure
-
     await parties.apply_restriction(restriction(party, [repeat_id], now, [Measure.BLOCK_ALL_CONTACT]))
     status = await wait_for_status(parties, party.party_id, all_planned)
     [approval] = [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_APPROVAL]
@@ -374,3 +378,211 @@ async def test_r15a_professionals_undecided_zero_tolerance_review_escalates_to_r
     assert reply.stage == Stage.RECURRENCE_WINDOW
     [lifted] = (await parties.status(party.party_id)).restrictions
     assert lifted.status == RestrictionStatus.EXPIRED and lifted.ended_at >= later
+
+
+# --- a task's subject changes under it: withdrawn, never left open (R11, R12) ---------
+
+
+def notice_kinds(store, party: PartyRef, task_id: str) -> set[str]:
+    return {n.kind for n in store.notices(party_id=party.party_id) if n.task_id == task_id}
+
+
+def open_reviews(status) -> list:
+    return [t for t in status.open_tasks if t.kind == TaskKind.RESTRICTION_REVIEW]
+
+
+def is_planned(status, task_id: str) -> bool:
+    return any(t.task_id == task_id and t.planned for t in status.open_tasks)
+
+
+async def on_file(check, timeout: float = 20.0) -> None:
+    """Poll the records database: after a timer, the status may answer before the write lands."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the records database never showed it")
+        await asyncio.sleep(0.1)
+
+
+async def caught_up(env, parties: PartyClient, party: PartyRef) -> None:
+    """The workflow has acted on everything due by now (its timers fire asynchronously)."""
+    now = await env.get_current_time()
+    await wait_for_status(parties, party.party_id, lambda s: s.next_deadline is None or s.next_deadline > now)
+
+
+async def review_opened(env, parties: PartyClient, store, party: PartyRef, restriction_id: str, ends_at: datetime):
+    """Sleep into the review period before `ends_at`; return the review once planned and on file."""
+    await env.sleep(ends_at - REVIEW_LEAD - await env.get_current_time() + timedelta(hours=1))
+    status = await wait_for_status(
+        parties,
+        party.party_id,
+        lambda s: any(t.subject_id == restriction_id and t.planned for t in open_reviews(s)),
+    )
+    [review] = open_reviews(status)
+    assert f"before it ends on {written_date(ends_at)}:" in review.summary
+    await on_file(lambda: store.task(review.task_id) is not None and store.task(review.task_id).due_at is not None)
+    return review
+
+
+async def restricted_and_under_review(env, parties: PartyClient, store, party: PartyRef):
+    """A restriction in force, at its review; returns (restriction, review, repeat incident id)."""
+    repeat_id, now = await warned_party(env, parties, party)
+    applied = await parties.apply_restriction(restriction(party, [repeat_id], now))
+    r1 = applied.restriction
+    assert r1 is not None and r1.ends_at is not None
+    review = await review_opened(env, parties, store, party, r1.restriction_id, r1.ends_at)
+    return r1, review, repeat_id
+
+
+async def test_a_repeat_in_the_review_period_withdraws_the_review_and_plans_one_before_the_new_end(
+    time_skipping_env, parties, staff
+):
+    """R12: the repeat moves the end six months on; the review of the old end is withdrawn
+    (reason and incident on file) and never escalates; a review opens before the new end."""
+    env = time_skipping_env
+    party = new_party()
+    r1, review, _ = await restricted_and_under_review(env, parties, staff, party)
+    repeat = incident(party, await env.get_current_time())
+    outcome = await parties.report_incident(repeat)
+    new_end = outcome.restrictions_extended[r1.restriction_id]
+    assert new_end > r1.ends_at + timedelta(days=150)
+
+    assert open_reviews(await parties.status(party.party_id)) == []
+    row = staff.task(review.task_id)
+    assert row.status == TaskStatus.CANCELLED
+    assert row.cancelled_by_incident_id == repeat.incident_id
+    assert row.cancellation_reason == (
+        f"R12: incident {repeat.incident_id} moved the end of restriction {r1.restriction_id} "
+        f"from {written_date(r1.ends_at)} to {written_date(new_end)}; it is reviewed again before the new end"
+    )
+    assert review.task_id not in [t.task_id for t in staff.open_tasks()]
+
+    # Past the withdrawn review's due and escalation dates, into the new end's review period.
+    again = await review_opened(env, parties, staff, party, r1.restriction_id, new_end)
+    assert again.task_id == f"review-{r1.restriction_id}-2"
+    assert again.due_at < new_end
+    assert [t.task_id for t in staff.open_tasks(kind=TaskKind.RESTRICTION_REVIEW)] == [again.task_id]
+    assert notice_kinds(staff, party, review.task_id) == {"task_opened", "withdrawn"}
+
+
+async def test_repeated_moves_of_the_end_leave_exactly_one_open_review(time_skipping_env, parties, staff):
+    """R12: each repeat in a review period withdraws that review; one review is open at the end."""
+    env = time_skipping_env
+    party = new_party()
+    r1, review, _ = await restricted_and_under_review(env, parties, staff, party)
+    withdrawn = []
+    for _ in range(3):
+        outcome = await parties.report_incident(incident(party, await env.get_current_time()))
+        withdrawn.append(review.task_id)
+        assert open_reviews(await parties.status(party.party_id)) == []
+        new_end = outcome.restrictions_extended[r1.restriction_id]
+        review = await review_opened(env, parties, staff, party, r1.restriction_id, new_end)
+    status = await parties.status(party.party_id)
+    assert [t.task_id for t in open_reviews(status)] == [review.task_id] == [f"review-{r1.restriction_id}-4"]
+    assert [(t.task_id, t.status) for t in staff.tasks(party_id=party.party_id) if t.kind == "restriction_review"] == [
+        *[(task_id, TaskStatus.CANCELLED) for task_id in withdrawn],
+        (review.task_id, TaskStatus.OPEN),
+    ]
+    for task_id in withdrawn:
+        assert notice_kinds(staff, party, task_id) == {"task_opened", "withdrawn"}
+
+
+async def test_a_superseded_restriction_leaves_no_open_review_or_approval(time_skipping_env, parties, staff):
+    """R11, R9: a milder step-up replaces the restriction at once: its review, and a severe
+    step-up still awaiting approval for it, are withdrawn and never escalate."""
+    env = time_skipping_env
+    party = new_party()
+    r1, review, repeat_id = await restricted_and_under_review(env, parties, staff, party)
+    now = await env.get_current_time()
+    severe = restriction(party, [repeat_id], now, [Measure.BLOCK_ALL_CONTACT]).model_copy(
+        update={"replaces_restriction_id": r1.restriction_id}
+    )
+    assert (await parties.apply_restriction(severe)).restriction.status == RestrictionStatus.AWAITING_APPROVAL
+    approval_id = f"approve-{severe.restriction_id}"
+    await wait_for_status(parties, party.party_id, lambda s: is_planned(s, approval_id))
+
+    milder = restriction(party, [repeat_id], now, [Measure.SINGLE_CONTACT_CHANNEL]).model_copy(
+        update={"replaces_restriction_id": r1.restriction_id}
+    )
+    stepped = await parties.apply_restriction(milder)
+    assert stepped.restriction.status == RestrictionStatus.IN_FORCE
+    status = await parties.status(party.party_id)
+    assert {r.restriction_id: r.status for r in status.restrictions} == {
+        r1.restriction_id: RestrictionStatus.SUPERSEDED,
+        severe.restriction_id: RestrictionStatus.WITHDRAWN,
+        milder.restriction_id: RestrictionStatus.IN_FORCE,
+    }
+    stale = {r1.restriction_id, severe.restriction_id}
+    assert [t.task_id for t in status.open_tasks if t.subject_id in stale] == []
+    assert staff.task(review.task_id).cancellation_reason.startswith(
+        f"R11: restriction {r1.restriction_id} was replaced by restriction {milder.restriction_id} on "
+    )
+    assert staff.task(approval_id).cancellation_reason.startswith(f"R11: restriction {r1.restriction_id} was replaced")
+
+    await env.sleep(timedelta(days=30))  # past both withdrawn tasks' escalation dates
+    await caught_up(env, parties, party)
+    for task_id in (review.task_id, approval_id):
+        assert notice_kinds(staff, party, task_id) == {"task_opened", "withdrawn"}
+    # The new restriction is reviewed on its own (it took over the old end, R11).
+    assert staff.task(f"review-{milder.restriction_id}") is not None
+
+
+async def test_a_restriction_lifted_early_leaves_no_open_review_or_approval(time_skipping_env, parties, staff):
+    """R11: the review lifts the restriction early; a stronger one awaiting approval to replace
+    it is withdrawn with its approval, which never escalates."""
+    env = time_skipping_env
+    party = new_party()
+    r1, review, repeat_id = await restricted_and_under_review(env, parties, staff, party)
+    now = await env.get_current_time()
+    severe = restriction(party, [repeat_id], now, [Measure.BLOCK_ALL_CONTACT]).model_copy(
+        update={"replaces_restriction_id": r1.restriction_id}
+    )
+    await parties.apply_restriction(severe)
+    approval_id = f"approve-{severe.restriction_id}"
+    await wait_for_status(parties, party.party_id, lambda s: is_planned(s, approval_id))
+
+    await parties.decide_task(
+        decision(party, review.task_id, "manager-1", Role.MANAGER, TaskOutcome.LIFT_EARLY, now, reason="Civil now.")
+    )
+    status = await parties.status(party.party_id)
+    lifted, _ = status.restrictions
+    assert [r.status for r in status.restrictions] == [RestrictionStatus.EXPIRED, RestrictionStatus.WITHDRAWN]
+    assert [t.task_id for t in status.open_tasks if t.subject_id in (r1.restriction_id, severe.restriction_id)] == []
+    assert staff.task(approval_id).cancellation_reason == (
+        f"R11: restriction {r1.restriction_id} ended on {written_date(lifted.ended_at)}, "
+        f"so restriction {severe.restriction_id} has nothing left to replace"
+    )
+    message = await refusal(
+        parties.decide_task(decision(party, approval_id, "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE, now))
+    )
+    assert message.startswith(f"tasks: task {approval_id} was withdrawn: R11:")
+
+    await env.sleep(timedelta(days=30))  # past the withdrawn approval's escalation date
+    await caught_up(env, parties, party)
+    assert notice_kinds(staff, party, approval_id) == {"task_opened", "withdrawn"}
+
+
+async def test_an_approval_nobody_decides_lapses_with_its_restriction(time_skipping_env, parties, staff):
+    """R7, R12: six months after its last instance an undecided restriction would end before
+    it started: it is withdrawn with its approval, after which no notice follows."""
+    env = time_skipping_env
+    party = new_party(PartyKind.ORGANISATION)
+    repeat_id, now = await warned_party(env, parties, party)
+    proposed = await parties.apply_restriction(restriction(party, [repeat_id], now))
+    approval_id = f"approve-{proposed.restriction.restriction_id}"
+    last_instance = now - timedelta(days=1)  # the repeat (warned_party)
+    lapses = last_instance.astimezone(LONDON) + relativedelta(months=6)
+    await env.sleep(lapses - now + timedelta(hours=1))
+    status = await wait_for_status(
+        parties, party.party_id, lambda s: s.restrictions[0].status == RestrictionStatus.WITHDRAWN
+    )
+    assert approval_id not in [t.task_id for t in status.open_tasks]
+    await on_file(lambda: staff.task(approval_id).status == TaskStatus.CANCELLED)
+    row = staff.task(approval_id)
+    assert row.status == TaskStatus.CANCELLED and row.cancellation_reason.startswith(
+        f"R12: restriction {proposed.restriction.restriction_id} was not decided by {written_date(lapses)}"
+    )
+    kinds = notice_kinds(staff, party, approval_id)
+    assert kinds == {"task_opened", "reminder", "escalated", "overdue", "withdrawn"}  # all before it lapsed
+    withdrawn_at = max(n.at for n in staff.notices(party_id=party.party_id) if n.task_id == approval_id)
+    assert withdrawn_at == row.cancelled_at

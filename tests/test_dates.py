@@ -1,4 +1,4 @@
-"""Dates (RULES.md "Dates"): six calendar months on the body's own calendar."""
+"""Dates (docs/policy.md "Dates"): six calendar months on the body's own calendar."""
 
 import calendar
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policy.dates import DEFAULT_TIMEZONE, local_date, six_months_after
+from policy.dates import DEFAULT_TIMEZONE, local_date, six_months_after, written_date
 
 LONDON = ZoneInfo("Europe/London")
 BST = timezone(timedelta(hours=1))
@@ -55,7 +55,7 @@ def test_dates_six_months_after_known_dates(instant, expected):
 
 
 def test_dates_31_august_gives_28_february_in_ordinary_year():
-    """Dates: 31 August + 6 months = 28 February (RULES.md example)."""
+    """Dates: 31 August + 6 months = 28 February (docs/policy.md example)."""
     result = six_months_after(datetime(2026, 8, 31, 14, 15, tzinfo=BST))
     assert result == datetime(2027, 2, 28, 14, 15, tzinfo=UTC)
     assert local_date(result) == date(2027, 2, 28)
@@ -145,6 +145,27 @@ def test_dates_local_date_in_winter_equals_utc_date():
     assert local_date(datetime(2026, 1, 31, 23, 59, tzinfo=UTC)) == date(2026, 1, 31)
     assert local_date(datetime(2026, 7, 31, 23, 0, tzinfo=UTC)) == date(2026, 8, 1)
     assert local_date(datetime(2026, 7, 31, 22, 59, tzinfo=UTC)) == date(2026, 7, 31)
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        (datetime(2027, 9, 13, 8, 30, tzinfo=UTC), "13 September 2027"),
+        # 00:30 BST on 13 September is still the 12th in UTC: people read the London date.
+        (datetime(2027, 9, 12, 23, 30, tzinfo=UTC), "13 September 2027"),
+        (datetime(2028, 2, 29, 23, 59, tzinfo=UTC), "29 February 2028"),  # GMT: the UTC date
+        (datetime(2026, 12, 31, 23, 0, tzinfo=UTC), "31 December 2026"),
+        (datetime(2027, 1, 1, 0, 0, tzinfo=UTC), "1 January 2027"),
+    ],
+)
+def test_dates_written_date_is_the_london_date_in_words(instant, expected):
+    """Dates: summaries and notices give the London calendar date as people write it."""
+    assert written_date(instant) == expected
+
+
+def test_dates_written_date_follows_the_configured_timezone():
+    """Dates: the body's time zone is a parameter here too."""
+    assert written_date(datetime(2027, 9, 12, 23, 30, tzinfo=UTC), "UTC") == "12 September 2027"
 
 
 def _wall_exists(wall: datetime) -> bool:

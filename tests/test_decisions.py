@@ -88,3 +88,23 @@ def test_r15a_a_manager_decides_an_individuals_zero_tolerance_review():
         decisions.check_decision(state, by_exec, NOW)
     assert refused.value.rule == "tasks"
     decisions.check_decision(state, by_manager, NOW)
+
+
+def test_r15_lifting_the_stop_withdraws_the_review_of_its_end():
+    """R15: a stop lifted by the manager's zero-tolerance review leaves no review of its end open."""
+    state = new_state()
+    rules.apply_incident(state, incident("z1", NOW, Category.ZERO_TOLERANCE), NOW)
+    end = state.restriction("zt-z1").ends_at
+    assert end is not None
+    review_opens = end - rules.REVIEW_LEAD
+    rules.advance_time(state, review_opens)
+    review = state.task("review-zt-z1")
+    assert review.status == TaskStatus.OPEN
+    lift = _decide("zt-review-z1", TaskOutcome.LIFT_STOP, reason="The threat was withdrawn.", police_referral=False)
+    decisions.check_decision(state, lift, review_opens)
+    decisions.apply_decision(state, lift, review_opens)
+    assert review.status == TaskStatus.CANCELLED and review.cancelled_at == review_opens
+    assert review.cancellation_reason == (
+        "restriction zt-z1 was lifted early on 19 August 2026 (zt-review-z1): there is nothing left to review"
+    )
+    assert all(t.status != TaskStatus.OPEN for t in state.tasks if t.subject_id == "zt-z1")

@@ -24,10 +24,10 @@ from hypothesis.stateful import (
 )
 
 from policy import decisions, rules
-from policy.dates import six_months_after
+from policy.dates import six_months_after, written_date
 from policy.messages import TaskDecision
 from policy.refusals import PolicyRefusal
-from policy.rules import CLOCK_SKEW_ALLOWANCE, is_same_or_similar
+from policy.rules import CLOCK_SKEW_ALLOWANCE, REVIEW_LEAD, is_same_or_similar
 from policy.state import RestrictionEntry
 from policy.vocabulary import (
     SEVERE_MEASURES,
@@ -106,7 +106,8 @@ WARNING_MOVES = {
     WarningStatus.EXPIRED: {WarningStatus.EXPIRED},
 }
 RESTRICTION_MOVES = {
-    RestrictionStatus.AWAITING_APPROVAL: {RestrictionStatus.AWAITING_APPROVAL, *STARTED},
+    RestrictionStatus.AWAITING_APPROVAL: {RestrictionStatus.AWAITING_APPROVAL, RestrictionStatus.WITHDRAWN, *STARTED},
+    RestrictionStatus.WITHDRAWN: {RestrictionStatus.WITHDRAWN},
     RestrictionStatus.IN_FORCE: STARTED,
     RestrictionStatus.EXPIRED: {RestrictionStatus.EXPIRED},
     RestrictionStatus.SUPERSEDED: {RestrictionStatus.SUPERSEDED},
@@ -215,6 +216,13 @@ class PartyLife(RuleBasedStateMachine):
             if r.status == RestrictionStatus.EXPIRED and r.recurrence_window_ends_at is not None:
                 # R13: a passed window is marked closed; its date stays on record (R3).
                 assert r.recurrence_window_closed == (r.recurrence_window_ends_at <= self.now)
+            if r.status == RestrictionStatus.AWAITING_APPROVAL:
+                # R12, R11: still worth deciding: approved now, it would not end before it starts.
+                last = self.expected_last[r.restriction_id]
+                old = self.state.restriction(r.replaces_restriction_id) if r.replaces_restriction_id else None
+                if old is not None and old.status == RestrictionStatus.IN_FORCE:
+                    last = max(last, self.expected_last[old.restriction_id])
+                assert six_months_after(last) > self.now, r.restriction_id
         nxt = rules.next_deadline(s, self.now)
         assert nxt is None or nxt > self.now
 
@@ -562,6 +570,24 @@ class PartyLife(RuleBasedStateMachine):
             assert expected in (Stage.NONE, Stage.ASKED)
             assert not any(r.status == RestrictionStatus.AWAITING_APPROVAL for r in s.restrictions)
             assert not any(t.status == TaskStatus.OPEN for t in s.tasks)
+
+    @invariant()
+    def no_open_task_asks_what_no_longer_stands(self):
+        """R12, R11: an open review is of a restriction in force, about its current
+        end, and one at most; an open approval is of a restriction awaiting it."""
+        reviewed = []
+        for t in self.state.tasks:
+            if t.status != TaskStatus.OPEN:
+                continue
+            r = self.state.restriction(t.subject_id)
+            if t.kind == TaskKind.RESTRICTION_REVIEW:
+                assert r.status == RestrictionStatus.IN_FORCE, t.task_id
+                assert t.created_at >= r.ends_at - REVIEW_LEAD, t.task_id
+                assert f"ends on {written_date(r.ends_at)}:" in t.summary, t.summary
+                reviewed.append(r.restriction_id)
+            elif t.kind == TaskKind.RESTRICTION_APPROVAL:
+                assert r.status == RestrictionStatus.AWAITING_APPROVAL, t.task_id
+        assert len(reviewed) == len(set(reviewed)), reviewed
 
     @invariant()
     def warnings_last_six_months_after_communication_or_the_latest_repeat(self):

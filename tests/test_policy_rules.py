@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from policy import rules
-from policy.dates import local_date, six_months_after
+from policy import decisions, rules
+from policy.dates import local_date, six_months_after, written_date
 from policy.effects import (
     AskSaved,
     IncidentRecorded,
@@ -27,17 +27,21 @@ from policy.messages import (
     RestrictionRequest,
     WarningIssue,
 )
+from policy.payloads import TaskPlan
 from policy.refusals import PolicyRefusal
+from policy.tasks import apply_plan
 from policy.vocabulary import (
     Advice,
     Category,
     Measure,
+    NoticeKind,
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
     Role,
     Stage,
     TaskKind,
+    TaskOutcome,
     TaskStatus,
     WarningStatus,
 )
@@ -48,6 +52,7 @@ from tests.policy_builders import (
     incident,
     party_ref,
     restriction,
+    task_decision,
     utc,
     warning,
 )
@@ -1228,16 +1233,272 @@ def test_r15_open_review_task_keeps_party_awake():
 
 
 def test_r7_pending_approval_keeps_party_awake():
-    """R7: a restriction awaiting approval keeps the party live even with no timer."""
+    """R7, R12: a restriction awaiting approval keeps the party live; its one timer
+    is when, approved, it would end before it started."""
     org = party_ref(kind=PartyKind.ORGANISATION)
     p = warned_party(org)
     p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
     p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
-    p.advance(W1_HELD_OPEN)
+    p.advance(W1_EXPIRES)
     settle_other_tasks(p.state)  # even if the approval task were closed by mistake
-    later = W1_HELD_OPEN + timedelta(days=60)
-    assert rules.next_deadline(p.state, later) is None
+    later = W1_EXPIRES + timedelta(days=10)
+    assert rules.next_deadline(p.state, later) == R1_ENDS  # six months after i3
     assert rules.is_dormant(p.state, later) is False
+
+
+# --- a task's subject changes under it: withdrawn, never left open -----------
+
+REVIEW = TaskKind.RESTRICTION_REVIEW
+REVIEW_OPENS = R1_ENDS - rules.REVIEW_LEAD  # 19 July 2026
+
+
+def open_reviews(state) -> list:
+    return [t for t in tasks_of(state, REVIEW) if t.status == TaskStatus.OPEN]
+
+
+def notices_for(effects, task_id: str) -> list[NoticeQueued]:
+    return [e for e in effects if isinstance(e, NoticeQueued) and e.task_id == task_id]
+
+
+def plan(state, task, now) -> None:
+    """Working-day dates as the plan_task activity would give them."""
+    apply_plan(
+        state,
+        task.task_id,
+        TaskPlan(
+            reminder_at=now + timedelta(days=3),
+            due_at=now + timedelta(days=9),
+            escalation_due_at=now + timedelta(days=18),
+            eligible_staff=["manager-1"],
+            eligible_alternates=["ado-1"],
+        ),
+        now,
+    )
+
+
+def reviewed_party() -> Party:
+    """r1 in force with its review open and planned; every other task decided."""
+    p = restricted_party()
+    p.advance(W1_EXPIRES)
+    p.advance(REVIEW_OPENS)
+    settle_other_tasks(p.state, keep=REVIEW)
+    [review] = open_reviews(p.state)
+    plan(p.state, review, REVIEW_OPENS)
+    return p
+
+
+def test_r12_review_summary_gives_the_end_as_a_london_date():
+    """R12, Dates: the review names the day the restriction ends in London, not a UTC instant."""
+    p = restricted_party()
+    late_evening = utc(2026, 3, 31, 23, 30)  # 00:30 BST on 1 April
+    p.incident(incident("i4", late_evening), late_evening + HOUR)
+    r1 = p.state.restriction("r1")
+    assert r1.ends_at == utc(2026, 9, 30, 23, 30)  # 00:30 BST on 1 October
+    p.advance(r1.ends_at - rules.REVIEW_LEAD)
+    [review] = open_reviews(p.state)
+    assert review.summary == (
+        "Review restriction r1 before it ends on 1 October 2026: let it run, lift it early, or step up (R11)"
+    )
+
+
+def test_r12_repeat_in_the_review_period_withdraws_the_review_and_plans_one_before_the_new_end():
+    """R12: a repeat moves the end six months on; the review of the old end is withdrawn,
+    with the reason and the incident, gets no reminder, escalation or overdue notice,
+    and the usual rule opens a review REVIEW_LEAD before the new end."""
+    p = reviewed_party()
+    [review] = open_reviews(p.state)
+    assert review.task_id == "review-r1"
+    assert "before it ends on 2 August 2026:" in review.summary
+    repeat = R1_ENDS - timedelta(days=10)  # 09:30 BST on 23 July
+    now = repeat + HOUR
+    outcome, effects = p.incident(incident("i4", repeat), now)
+    new_end = utc(2027, 1, 23, 9, 30)  # 09:30 GMT
+    assert outcome.restrictions_extended == {"r1": new_end}
+
+    assert review.status == TaskStatus.CANCELLED
+    assert review.cancelled_at == now
+    assert review.cancelled_by_incident_id == "i4"
+    assert review.cancellation_reason == (
+        "R12: incident i4 moved the end of restriction r1 from 2 August 2026 to 23 January 2027; "
+        "it is reviewed again before the new end"
+    )
+    assert tasks_saved(effects, REVIEW) == [review]
+    [notice] = notices_for(effects, "review-r1")
+    assert notice.notice == NoticeKind.WITHDRAWN
+    assert notice.text == f"Withdrawn restriction_review task: {review.cancellation_reason}"
+    assert open_reviews(p.state) == []
+    assert rules.status_of(p.state, now).open_tasks == [t for t in p.state.tasks if t.status == TaskStatus.OPEN]
+    assert review not in rules.status_of(p.state, now).open_tasks
+
+    # Its reminder, due and escalation dates are off the agenda and pass in silence.
+    assert {review.reminder_at, review.due_at, review.escalation_due_at}.isdisjoint(rules.deadlines(p.state))
+    assert new_end - rules.REVIEW_LEAD in rules.deadlines(p.state)
+    for at in (review.reminder_at, review.due_at, review.escalation_due_at):
+        assert notices_for(p.advance(at), "review-r1") == []
+    assert review.escalated_at is None and review.overdue_since is None and not review.reminded
+
+    assert open_reviews(p.state) == []
+    p.advance(new_end - rules.REVIEW_LEAD - timedelta(seconds=1))
+    assert open_reviews(p.state) == []
+    effects = p.advance(new_end - rules.REVIEW_LEAD)
+    [again] = open_reviews(p.state)
+    assert again.task_id == "review-r1-2"
+    assert again.created_at == new_end - rules.REVIEW_LEAD
+    assert again.summary.startswith("Review restriction r1 before it ends on 23 January 2027:")
+    assert [n.notice for n in notices_for(effects, again.task_id)] == [NoticeKind.TASK_OPENED]
+
+
+def test_r12_repeated_moves_leave_exactly_one_open_review():
+    """R12: however often the end moves, one review is open at most, about the current end."""
+    p = restricted_party()
+    # A move before the review period withdraws nothing: no review is open yet.
+    early = utc(2026, 3, 10, 12, 0)
+    _, effects = p.incident(incident("i4", early), early + HOUR)
+    assert tasks_saved(effects, REVIEW) == []
+    for n in (5, 6, 7):
+        end = p.state.restriction("r1").ends_at
+        assert end is not None
+        p.advance(end - rules.REVIEW_LEAD)
+        [review] = open_reviews(p.state)
+        assert f"before it ends on {written_date(end)}:" in review.summary
+        repeat = end - timedelta(days=5)
+        p.advance(repeat)
+        p.incident(incident(f"i{n}", repeat), repeat + HOUR)
+        assert open_reviews(p.state) == []
+        assert review.status == TaskStatus.CANCELLED and review.cancelled_by_incident_id == f"i{n}"
+    end = p.state.restriction("r1").ends_at
+    assert end is not None
+    p.advance(end - rules.REVIEW_LEAD)
+    reviews = tasks_of(p.state, REVIEW)
+    assert [t.task_id for t in reviews] == ["review-r1", "review-r1-2", "review-r1-3", "review-r1-4"]
+    assert [t.status for t in reviews] == [TaskStatus.CANCELLED] * 3 + [TaskStatus.OPEN]
+    assert [t.task_id for t in open_reviews(p.state)] == ["review-r1-4"]
+
+
+def test_r12_a_review_decided_before_the_end_moved_is_opened_again_for_the_new_end():
+    """R12: letting a restriction run to an end that has since moved is no review of the new end."""
+    p = reviewed_party()
+    [review] = open_reviews(p.state)
+    review.status = TaskStatus.DONE  # let it run
+    repeat = R1_ENDS - timedelta(days=3)
+    p.advance(repeat)
+    outcome, _ = p.incident(incident("i4", repeat), repeat + HOUR)
+    assert review.status == TaskStatus.DONE and review.cancellation_reason is None
+    new_end = outcome.restrictions_extended["r1"]
+    p.advance(new_end - rules.REVIEW_LEAD)
+    [again] = open_reviews(p.state)
+    assert again.task_id == "review-r1-2" and written_date(new_end) in again.summary
+
+
+def test_r11_stepping_up_withdraws_the_review_of_the_restriction_it_replaces():
+    """R11: the stronger restriction takes over the old one's end; the old one's review is
+    withdrawn and the new one is reviewed before its own end."""
+    p = reviewed_party()
+    decided = REVIEW_OPENS + timedelta(days=1)
+    p.restrict(restriction("r2", ["i3"], decided, [Measure.SINGLE_CONTACT_CHANNEL], "r1"), decided)
+    [review] = tasks_of(p.state, REVIEW)
+    assert review.status == TaskStatus.CANCELLED
+    assert review.cancelled_at == decided and review.cancelled_by_incident_id is None
+    assert review.cancellation_reason == (
+        "R11: restriction r1 was replaced by restriction r2 on 20 July 2026; "
+        "the new restriction is reviewed before its own end"
+    )
+    r2 = p.state.restriction("r2")
+    assert r2.ends_at == R1_ENDS  # carried over from r1
+    p.advance(decided)
+    [new] = open_reviews(p.state)
+    assert (new.task_id, new.subject_id) == ("review-r2", "r2")
+
+
+def test_r11_approval_of_a_replacement_is_withdrawn_when_another_replaces_first():
+    """R11, R9: a stronger restriction awaiting approval is withdrawn with its approval
+    once the restriction it was to replace has been replaced by another."""
+    p = restricted_party()
+    proposed = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    decided = utc(2026, 3, 12, 9, 0)
+    effects = p.restrict(restriction("r3", ["i3"], decided, [Measure.SINGLE_CONTACT_CHANNEL], "r1"), decided)
+    r2 = p.state.restriction("r2")
+    assert r2.status == RestrictionStatus.WITHDRAWN and r2.ended_at == decided and r2.starts_at is None
+    assert p.state.restriction("r3").status == RestrictionStatus.IN_FORCE
+    assert approval.status == TaskStatus.CANCELLED and approval.cancelled_at == decided
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 was replaced by restriction r3 on 12 March 2026, "
+        "so restriction r2 has nothing left to replace"
+    )
+    assert [n.notice for n in notices_for(effects, approval.task_id)] == [NoticeKind.WITHDRAWN]
+    assert approval not in rules.status_of(p.state, decided).open_tasks
+
+
+def test_r11_approval_of_a_replacement_is_withdrawn_when_its_restriction_expires():
+    """R11, R12: the restriction to replace ran its course undecided: nothing is left to replace."""
+    p = restricted_party()
+    proposed = utc(2026, 3, 11, 9, 0)
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    p.advance(W1_EXPIRES)
+    p.advance(R1_ENDS)
+    assert p.state.restriction("r2").status == RestrictionStatus.WITHDRAWN
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 ended on 2 August 2026, so restriction r2 has nothing left to replace"
+    )
+    assert p.state.stage == Stage.RECURRENCE_WINDOW
+
+
+def test_r11_lifting_early_withdraws_the_approval_of_a_replacement():
+    """R11: a restriction lifted early leaves nothing for a stronger one awaiting approval to replace."""
+    p = reviewed_party()
+    proposed = REVIEW_OPENS + HOUR
+    p.restrict(restriction("r2", ["i3"], proposed, [Measure.BLOCK_ALL_CONTACT], "r1"), proposed)
+    lifted = REVIEW_OPENS + timedelta(days=2)
+    lift = task_decision("review-r1", "manager-1", Role.MANAGER, TaskOutcome.LIFT_EARLY, lifted, reason="Civil now.")
+    decisions.check_decision(p.state, lift, lifted)
+    decisions.apply_decision(p.state, lift, lifted)
+    assert p.state.restriction("r1").status == RestrictionStatus.EXPIRED
+    assert p.state.restriction("r2").status == RestrictionStatus.WITHDRAWN
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED
+    assert approval.cancellation_reason == (
+        "R11: restriction r1 ended on 21 July 2026, so restriction r2 has nothing left to replace"
+    )
+    assert [t for t in p.state.tasks if t.status == TaskStatus.OPEN] == []
+    assert p.state.stage == Stage.RECURRENCE_WINDOW
+
+
+def test_r12_undecided_approval_lapses_six_months_after_the_last_instance():
+    """R7, R12: approved after six months from its last instance, a restriction would end
+    before it started; it is withdrawn with its approval then, and stays on record (R3)."""
+    org = party_ref(kind=PartyKind.ORGANISATION)
+    p = warned_party(org)
+    p.incident(incident("i3", T_I3, party=org), T_I3 + HOUR)
+    p.restrict(restriction("r1", ["i3"], T_R1), T_R1)
+    # R12: an instance while approval is pending moves the lapse too.
+    pending_instance = utc(2026, 2, 20, 16, 0)
+    p.incident(incident("i4", pending_instance, party=org), pending_instance + HOUR)
+    lapses = utc(2026, 8, 20, 15, 0)  # 16:00 BST
+    assert lapses in rules.deadlines(p.state)
+    p.advance(lapses - timedelta(seconds=1))
+    r1 = p.state.restriction("r1")
+    assert r1.status == RestrictionStatus.AWAITING_APPROVAL
+    effects = p.advance(lapses)
+    assert r1.status == RestrictionStatus.WITHDRAWN
+    assert r1.ended_at == lapses and r1.starts_at is None and r1.ends_at is None
+    assert "restriction" in kinds(effects)
+    [approval] = tasks_of(p.state, TaskKind.RESTRICTION_APPROVAL)
+    assert approval.status == TaskStatus.CANCELLED and approval.cancelled_at == lapses
+    assert approval.cancellation_reason == (
+        "R12: restriction r1 was not decided by 20 August 2026, six months after its last instance "
+        "(20 February 2026), so it would end before it started"
+    )
+    with pytest.raises(PolicyRefusal, match="task approve-r1 was withdrawn: R12: restriction r1 was not decided"):
+        decisions.check_decision(
+            p.state, task_decision("approve-r1", "exec-1", Role.EXECUTIVE_TEAM, TaskOutcome.APPROVE, lapses), lapses
+        )
+    settle_other_tasks(p.state)
+    assert rules.is_dormant(p.state, lapses + timedelta(days=60)) is True
+    assert p.state.stage == Stage.ASKED
 
 
 # --- messages: validation at the edge ----------------------------------------

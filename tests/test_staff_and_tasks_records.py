@@ -293,6 +293,54 @@ def test_the_list_follows_the_latest_save(task_list: RecordStore) -> None:
     assert [t.task_id for t in store.tasks(party_id="ORG-1")] == ["t-approve", "t-done"]  # first position kept
 
 
+def test_a_withdrawn_task_leaves_the_list_and_shows_why_on_file(task_list: RecordStore) -> None:
+    """R12: a review withdrawn because an incident moved the end is off the task list;
+    its row says when, why and which incident, and the rebuilt state keeps it so."""
+    store = task_list
+    review = task("t-review", TaskKind.RESTRICTION_REVIEW, [Role.MANAGER], ALTERNATES, ["exec-3"], day(5))
+    save(store, "P-2", TaskSaved(party_id="P-2", task=review))
+    assert ids(store.open_tasks(person="mgr-1")) == ["t-review", "t-zt", "t-support"]
+
+    reason = "R12: incident i-9 moved the end of restriction r-1 from 2 August 2026 to 23 January 2027"
+    withdrawn = review.model_copy(
+        update={
+            "status": TaskStatus.CANCELLED,
+            "cancelled_at": day(3),
+            "cancellation_reason": reason,
+            "cancelled_by_incident_id": "i-9",
+        }
+    )
+    save(
+        store,
+        "P-2",
+        PartySaved(party=PartyRef(party_id="P-2"), stage=Stage.RESTRICTED, at=day(0)),
+        TaskSaved(party_id="P-2", task=withdrawn),
+        NoticeQueued(
+            notice_id="t-review:withdrawn",
+            party_id="P-2",
+            task_id="t-review",
+            notice=NoticeKind.WITHDRAWN,
+            roles=[Role.MANAGER],
+            at=day(3),
+            text=f"Withdrawn restriction_review task: {reason}",
+        ),
+    )
+    assert ids(store.open_tasks(person="mgr-1")) == ["t-zt", "t-support"]
+    assert ids(store.open_tasks(kind=TaskKind.RESTRICTION_REVIEW)) == []
+    row = store.task("t-review")
+    assert (row.status, row.cancelled_at, row.cancellation_reason, row.cancelled_by_incident_id) == (
+        "cancelled",
+        day(3),
+        reason,
+        "i-9",
+    )
+    assert ids(store.tasks(status=TaskStatus.CANCELLED.value)) == ["t-review"]
+    [notice] = [n for n in store.notices(party_id="P-2") if n.task_id == "t-review"]
+    assert (notice.kind, notice.text) == ("withdrawn", f"Withdrawn restriction_review task: {reason}")
+    rebuilt = store.load_party_state(PartyRef(party_id="P-2"), TZ)
+    assert [t for t in rebuilt.tasks if t.task_id == "t-review"] == [withdrawn]
+
+
 # --- decisions, adjustments and notices ---------------------------------------------------------
 
 
