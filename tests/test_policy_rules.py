@@ -2,7 +2,7 @@
 
 Each test names the rule it checks. The timeline is in UTC; the body's time
 zone is Europe/London, so summer dates carry an hour's shift in the expected
-end dates (RULES.md "Dates").
+end dates (docs/policy.md "Dates").
 """
 
 from datetime import date, timedelta
@@ -635,7 +635,7 @@ def test_r20_other_behaviour_in_recurrence_window_is_not_a_recurrence():
 
 # --- R5a: repeats hold a warning open -----------------------------------------
 
-# RULES.md's example: warned 2027-01-20, a similar repeat 2027-07-10, no restriction.
+# docs/policy.md's example: warned 2027-01-20, a similar repeat 2027-07-10, no restriction.
 T_EX_WARNED = utc(2027, 1, 20, 10, 0)  # 10:00 GMT
 EX_EXPIRES = utc(2027, 7, 20, 9, 0)  # six months on: 10:00 BST on 20 July
 T_EX_REPEAT = utc(2027, 7, 10, 9, 0)  # 10:00 BST
