@@ -1464,7 +1464,9 @@ def test_r11_lifting_early_withdraws_the_approval_of_a_replacement():
         "R11: restriction r1 ended on 21 July 2026, so restriction r2 has nothing left to replace"
     )
     assert [t for t in p.state.tasks if t.status == TaskStatus.OPEN] == []
-    assert p.state.stage == Stage.RECURRENCE_WINDOW
+    # R5a: i3, the repeat that grounded r1, holds w1 open until six months after it.
+    assert p.state.warning("w1").status == WarningStatus.LIVE
+    assert p.state.stage == Stage.WARNED
 
 
 def test_r12_undecided_approval_lapses_six_months_after_the_last_instance():
