@@ -56,11 +56,6 @@ REVIEW_LEAD = timedelta(days=14)
 FOLLOW_UP_PERIOD = timedelta(days=30)
 
 
-def is_same_or_similar(a: Category, b: Category) -> bool:
-    """R20: behaviour in the same category is the same or similar."""
-    return a == b
-
-
 # --- reading the state -----------------------------------------------------
 
 
@@ -361,7 +356,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
             advice.append(Advice.RESTRICT_WITHOUT_WARNING)
         elif warned:
             advice.append(Advice.RESTRICT)
-        elif any(report.category in a.categories for a in state.asks) or any(
+        elif any(a.covers(report.category) for a in state.asks) or any(
             w.covers(report.category) for w in state.warnings
         ):
             advice.append(Advice.WARN)
@@ -571,7 +566,7 @@ def check_warning(state: PartyState, warning: WarningIssue, now: datetime) -> No
         raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn; it is managed at once")
     categories = _categories(state, warning.incident_ids)
     for w in state.warnings:
-        if w.status == WarningStatus.LIVE and set(categories) <= set(w.categories):
+        if w.status == WarningStatus.LIVE and all(w.covers(c) for c in categories):
             raise PolicyRefusal(
                 "R5",
                 f"warning {w.warning_id} for {', '.join(categories)} is already live until {w.expires_at.isoformat()}",
@@ -607,7 +602,7 @@ def restriction_grounds(state: PartyState, incident_ids: list[str]) -> Restricti
     if any(b.category == Category.ZERO_TOLERANCE for b in basis):
         return RestrictionGrounds.ZERO_TOLERANCE
     for incident_id, b in zip(incident_ids, basis, strict=True):
-        similar = [r for r in state.restrictions if any(is_same_or_similar(b.category, c) for c in r.categories)]
+        similar = [r for r in state.restrictions if r.covers(b.category)]
         if any(r.recurrence_window_open_at(b.occurred_at) for r in similar):
             return RestrictionGrounds.RECURRENCE
         if any(r.status == RestrictionStatus.IN_FORCE for r in similar):
@@ -615,9 +610,7 @@ def restriction_grounds(state: PartyState, incident_ids: list[str]) -> Restricti
         # The incident a warning was given for is not a repeat after it, even when
         # the warning is dated at (or, within clock skew, before) that incident.
         if any(
-            w.was_live_at(b.occurred_at)
-            and incident_id not in w.incident_ids
-            and any(is_same_or_similar(b.category, c) for c in w.categories)
+            w.was_live_at(b.occurred_at) and incident_id not in w.incident_ids and w.covers(b.category)
             for w in state.warnings
         ):
             return RestrictionGrounds.WARNING_IN_PLACE

@@ -5,6 +5,7 @@ query. Table models never appear here.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -24,7 +25,21 @@ from policy.vocabulary import (
     TaskStatus,
     WarningMethod,
     WarningStatus,
+    is_same_or_similar,
 )
+
+
+class _AboutCategories:
+    """An ask, warning or restriction: about the behaviour of its categories."""
+
+    if TYPE_CHECKING:
+        # A field of each model that mixes this in; declared there, so that it
+        # keeps its place among the model's fields.
+        categories: list[Category]
+
+    def covers(self, category: Category) -> bool:
+        """R20: `category` is the same as or similar to what this was about."""
+        return any(is_same_or_similar(category, c) for c in self.categories)
 
 
 class IncidentBrief(BaseModel):
@@ -35,7 +50,7 @@ class IncidentBrief(BaseModel):
     colleague: str | None = Field(default=None, description="who experienced it (or reported it): four eyes")
 
 
-class AskEntry(BaseModel):
+class AskEntry(_AboutCategories, BaseModel):
     ask_id: str
     categories: list[Category]
     incident_ids: list[str]
@@ -45,7 +60,7 @@ class AskEntry(BaseModel):
     notes: str = ""
 
 
-class WarningEntry(BaseModel):
+class WarningEntry(_AboutCategories, BaseModel):
     warning_id: str
     categories: list[Category]
     incident_ids: list[str]
@@ -62,14 +77,11 @@ class WarningEntry(BaseModel):
         "six months after communication",
     )
 
-    def covers(self, category: Category) -> bool:
-        return category in self.categories
-
     def was_live_at(self, instant: datetime) -> bool:
         return self.communicated_at <= instant < self.expires_at
 
 
-class RestrictionEntry(BaseModel):
+class RestrictionEntry(_AboutCategories, BaseModel):
     restriction_id: str
     categories: list[Category]
     incident_ids: list[str]
@@ -88,9 +100,6 @@ class RestrictionEntry(BaseModel):
     recurrence_window_ends_at: datetime | None = None
     recurrence_window_closed: bool = False
     replaces_restriction_id: str | None = None
-
-    def covers(self, category: Category) -> bool:
-        return category in self.categories
 
     def recurrence_window_open_at(self, instant: datetime) -> bool:
         """R13: within six months after this restriction ended."""

@@ -88,6 +88,12 @@ BEHAVIOUR_CODES: dict[Category, frozenset[str]] = {
 }
 
 
+def is_same_or_similar(a: Category, b: Category) -> bool:
+    """R20: behaviour in the same category is the same or similar (the behaviour
+    code plays no part). Every rule that asks "same or similar?" asks this."""
+    return a == b
+
+
 class PartyKind(StrEnum):
     """R1: people who bring complaints and organisations under investigation."""
 

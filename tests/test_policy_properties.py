@@ -27,7 +27,7 @@ from policy import decisions, rules
 from policy.dates import six_months_after, written_date
 from policy.messages import TaskDecision
 from policy.refusals import PolicyRefusal
-from policy.rules import CLOCK_SKEW_ALLOWANCE, REVIEW_LEAD, is_same_or_similar
+from policy.rules import CLOCK_SKEW_ALLOWANCE, REVIEW_LEAD
 from policy.state import RestrictionEntry
 from policy.vocabulary import (
     SEVERE_MEASURES,
@@ -43,6 +43,7 @@ from policy.vocabulary import (
     TaskOutcome,
     TaskStatus,
     WarningStatus,
+    is_same_or_similar,
 )
 from tests.policy_builders import (
     Party,
