@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from policy.state import HumanTask
+from policy.tasks import may_decide
 from policy.vocabulary import Role, TaskKind, TaskStatus
 from records.staff import StaffDirectory
 from records.tables import TaskRow
@@ -56,10 +57,6 @@ class TaskList(StaffDirectory):
             listed = [t for t in listed if Role(role) in t.deciding_roles()]
         if person is not None:
             staff = self.staff(person)
-            held = set(staff.roles) if staff is not None and staff.active else set()
-            listed = [
-                t
-                for t in listed
-                if person not in t.excluded_staff and held.intersection(r.value for r in t.deciding_roles())
-            ]
+            held = staff.roles if staff is not None and staff.active else []
+            listed = [t for t in listed if may_decide(person, held, t.deciding_roles(), t.excluded_staff)]
         return listed

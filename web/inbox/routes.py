@@ -26,7 +26,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError
 
 from policy.replies import PartyStatus
-from policy.tasks import TASK_RULES
+from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
 from records.tables import StaffRow
 from services.decisions import (
@@ -79,13 +79,6 @@ DONE_LABELS = {
     TaskOutcome.LIFT_EARLY: "the restriction is lifted early",
     TaskOutcome.STEP_UP: "a stronger restriction is to follow",
     TaskOutcome.RECUSE: "you passed it on for a conflict of interest",
-}
-KIND_LABELS = {
-    TaskKind.RESTRICTION_APPROVAL: "Restriction approval (R7, R9)",
-    TaskKind.ZERO_TOLERANCE_REVIEW: "Zero-tolerance review (R15)",
-    TaskKind.ADJUSTMENT_ADVICE: "Specialist advice on an adjustment (R16)",
-    TaskKind.COLLEAGUE_SUPPORT: "Support for a colleague (R18)",
-    TaskKind.RESTRICTION_REVIEW: "Review before a restriction ends",
 }
 
 
@@ -225,7 +218,7 @@ async def task_list(request: Request, door: Door) -> Response:
         staff=staff,
         form_key=form_key(token),
         tasks=tasks,
-        kind_labels=KIND_LABELS,
+        kind_labels=TASK_TITLES,
         now=datetime.now(UTC),
     )
 
@@ -282,7 +275,7 @@ async def _task_page(
         outcomes=[(o, OUTCOME_LABELS[o], o in rule.reason_required) for o in allowed_outcomes(task)],
         support_options=list(SUPPORT_LABELS.items()) if task.kind == TaskKind.COLLEAGUE_SUPPORT else [],
         asks_police=task.kind == TaskKind.ZERO_TOLERANCE_REVIEW,
-        kind_label=KIND_LABELS[task.kind],
+        kind_label=TASK_TITLES[task.kind],
         decision_id=(values or {}).get("decision_id") or new_decision_id(),
         values=values or {},
         error=error,
