@@ -20,6 +20,11 @@ class TaskListing(HumanTask):
 class TaskList(StaffDirectory):
     """Open tasks, filtered by role, person (four eyes included), kind, party and due date."""
 
+    def task_listing(self, task_id: str) -> TaskListing | None:
+        """One task in any status, as the workflow last saved it, with its party id; None if unknown."""
+        found = self._rows(select(TaskRow.party_id, TaskRow.data).where(TaskRow.task_id == task_id))
+        return TaskListing.model_validate({**found[0][1], "party_id": found[0][0]}) if found else None
+
     def open_tasks(
         self,
         *,
