@@ -623,8 +623,9 @@ def test_cli_adds_and_lists_staff_and_lists_tasks(cli, record_store: RecordStore
     assert cli("staff", "add", "x-1", "--name", "X", "--role", "janitor").exit_code == 2
     listed = cli("staff", "list", "--role", "manager")
     assert listed.exit_code == 0
-    assert listed.output.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive"]
-    assert len(cli("staff", "list").output.splitlines()) == 2
+    assert listed.stdout.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive\t-\t-"]
+    assert "no email address, so no notices, for: mgr-1" in listed.stderr
+    assert len(cli("staff", "list").stdout.splitlines()) == 2
     assert record_store.staff("mgr-1").roles == ["executive_team", "manager"]
 
     save(
@@ -656,3 +657,49 @@ def test_cli_refuses_a_decision_before_sending_it(cli, record_store: RecordStore
         result = cli(*decide, "--by", by, "--role", role)
         assert result.exit_code == 2
         assert f"refused: {why}" in result.output
+
+
+def test_cli_gives_staff_addresses_and_lists_and_requeues_notices(cli, record_store: RecordStore) -> None:
+    """`ubp staff add --email --digest`, `ubp staff email`, `ubp notices list|retry`; staff without an
+    address are reported."""
+    added = cli("staff", "add", "mgr-1", "--name", "Mia", "--role", "manager", "--email", "mia@example.org", "--digest")
+    assert added.exit_code == 0 and added.stdout == "mgr-1: Mia (manager) <mia@example.org>, daily digest\n"
+    bare = cli("staff", "add", "mgr-2", "--name", "Max", "--role", "manager")
+    assert "no email address, so no notices, for: mgr-2" in bare.stderr
+    assert cli("staff", "add", "mgr-3", "--name", "X", "--role", "manager", "--digest").exit_code == 2
+    assert cli("staff", "email", "mgr-2", "max@").exit_code == 2
+    assert cli("staff", "email", "nobody", "no@example.org").exit_code == 2
+    assert cli("staff", "email", "mgr-2", "max@example.org").exit_code == 0
+    assert cli("staff", "list").stdout.splitlines() == [
+        "mgr-1\tMia\tmanager\tactive\tmia@example.org\tdigest",
+        "mgr-2\tMax\tmanager\tactive\tmax@example.org\t-",
+    ]
+    assert cli("staff", "email", "mgr-1", "none").stdout == "mgr-1: no email address\n"
+    assert not record_store.staff("mgr-1").digest
+
+    support = task("t-1", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], SENIOR, [], day(3))
+    save(
+        record_store,
+        "P-1",
+        TaskSaved(party_id="P-1", task=support),
+        *(
+            NoticeQueued(
+                notice_id=f"t-1:{kind.value}", party_id="P-1", task_id="t-1", notice=kind, roles=[Role.MANAGER],
+                at=day(0), text=kind.value,
+            )
+            for kind in (NoticeKind.TASK_OPENED, NoticeKind.REMINDER)
+        ),
+    )  # fmt: skip
+    lost = NoticeDelivery(
+        notice_id="t-1:reminder", status=NoticeStatus.UNDELIVERABLE, at=day(1), problem="mail server down"
+    )
+    assert record_store.close_notice(lost)
+    listed = cli("notices", "list", "--status", "undeliverable").stdout
+    assert listed == f"t-1:reminder\tP-1\tundeliverable\t{day(1).isoformat()}\t-\tmail server down\n"
+    assert len(cli("notices", "list", "--party", "P-1").stdout.splitlines()) == 2
+    refused = cli("notices", "retry", "t-1:task_opened")
+    assert refused.exit_code == 1 and "not undeliverable or skipped" in refused.stderr
+    assert cli("notices", "retry").exit_code == 2
+    retried = cli("notices", "retry", "--all-undeliverable")
+    assert retried.exit_code == 0 and retried.stdout == "t-1:reminder: queued again\n"
+    assert record_store.notice("t-1:reminder").status == NoticeStatus.QUEUED
