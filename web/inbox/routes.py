@@ -27,8 +27,8 @@ from temporalio.service import RPCError
 
 from policy.replies import PartyStatus
 from policy.tasks import TASK_RULES, TASK_TITLES
-from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
-from records.tables import StaffRow
+from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome
+from records.tables import NoticeRow, StaffRow
 from services.decisions import (
     DecisionForm,
     DecisionRefused,
@@ -211,6 +211,7 @@ async def task_list(request: Request, door: Door) -> Response:
     except _SignInNeeded as needed:
         return needed.response
     tasks = await run_in_threadpool(door.store.open_tasks, person=staff.staff_id)
+    undeliverable, without_email = await run_in_threadpool(_mail_problems, door, staff)
     return _render(
         request,
         door,
@@ -219,8 +220,17 @@ async def task_list(request: Request, door: Door) -> Response:
         form_key=form_key(token),
         tasks=tasks,
         kind_labels=TASK_TITLES,
+        undeliverable=undeliverable,
+        without_email=without_email,
         now=datetime.now(UTC),
     )
+
+
+def _mail_problems(door: FrontDoor, staff: StaffRow) -> tuple[list[NoticeRow], list[StaffRow]]:
+    """For managers: notices nobody could be mailed, and staff who get no notices for want of an address."""
+    if Role.MANAGER.value not in staff.roles:
+        return [], []
+    return door.store.notices(status=NoticeStatus.UNDELIVERABLE), door.store.staff_without_email()
 
 
 async def _party_status(door: FrontDoor, party_id: str) -> tuple[PartyStatus | None, str | None]:
