@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     mail_retry_first_seconds: float = Field(default=30, gt=0)
     mail_retry_max_seconds: float = Field(default=600, gt=0)
     mail_attempts: int = Field(default=20, ge=1)
+
+    @field_validator("smtp_user", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an optional variable left unset as "".
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _no_password_in_clear(self) -> Self:

@@ -20,6 +20,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs every SMTP command at INFO; one line per message (below) is enough.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
