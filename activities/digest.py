@@ -6,6 +6,7 @@ the mail lists kinds, party ids, due dates and links: no summaries.
 """
 
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from temporalio import activity
 
@@ -92,7 +93,9 @@ class DigestActivities:
             activity.metric_meter().create_counter("ubp_digests_sent", "daily digests sent").add(1)
         return first
 
-    def _message(self, request: DigestFor, recipient: Recipient, tasks: list[TaskListing], now: datetime):
+    def _message(
+        self, request: DigestFor, recipient: Recipient, tasks: list[TaskListing], now: datetime
+    ) -> EmailMessage:
         day = written_day(request.day)
         count = f"{len(tasks)} open task{'s' if len(tasks) != 1 else ''}"
         lines = [f"You may decide {count}, soonest due first.", ""]

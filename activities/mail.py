@@ -104,7 +104,8 @@ class Mailer:
                     smtp.login(settings.user, settings.password.get_secret_value())
                 refused = smtp.send_message(message, from_addr=self.sender_address, to_addrs=to)
         except smtplib.SMTPRecipientsRefused as err:
-            answers = {address: _answer(code, text) for address, (code, text) in err.recipients.items()}
+            # The answers without the addresses: the message is kept in the workflow's history.
+            answers = "; ".join(sorted({_answer(code, text) for code, text in err.recipients.values()}))
             busy = all(400 <= code < 500 for code, _ in err.recipients.values())
             raise _failure(f"every recipient was refused: {answers}", retryable=busy) from err
         except smtplib.SMTPResponseException as err:

@@ -16,6 +16,7 @@ records database failed afterwards.
 
 import textwrap
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -156,7 +157,9 @@ class NoticeActivities:
             counter.add(1, {"status": delivery.status.value})
         return first
 
-    def _message(self, notice: NoticeRow, task: TaskListing, recipients: list[Recipient], now: datetime):
+    def _message(
+        self, notice: NoticeRow, task: TaskListing, recipients: list[Recipient], now: datetime
+    ) -> EmailMessage:
         kind = NoticeKind(notice.kind)
         title = TASK_TITLES[task.kind]
         due = task.escalation_due_at if task.escalated_at is not None else task.due_at
