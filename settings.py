@@ -1,21 +1,55 @@
 """Every setting the project reads from the environment, in one place.
 
 Workflow code never imports this module: workflows get what they need
-(the body's time zone) in their input.
+(the body's time zone, the mail retry policy) in their input.
 """
 
+import ipaddress
+from datetime import time
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "var"
 
 
+class MailSettings(BaseModel):
+    """The SMTP server notices and digests go through, and who they come from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int
+    starttls: bool
+    user: str | None
+    password: SecretStr | None
+    sender: str
+    timeout_seconds: float
+
+    @property
+    def sender_domain(self) -> str:
+        """The sender address's domain: the right-hand side of every Message-ID."""
+        return parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (a mail catcher, not a real server)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="UBP_", extra="ignore")
+    # Errors must not echo what was given: it may hold the SMTP password.
+    model_config = SettingsConfigDict(env_prefix="UBP_", extra="ignore", hide_input_in_errors=True)
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -31,6 +65,64 @@ class Settings(BaseSettings):
     max_cached_workflows: int = 10_000
     api_host: str = Field(default="127.0.0.1", description="where `ubp api` and `ubp dev` serve the HTTP API")
     api_port: int = 8000
+    public_url: str = Field(
+        default="",
+        description="the address staff open the inbox at, for the links in mail; default http://API_HOST:API_PORT",
+    )
+
+    # Mail. The defaults reach the dev stack's mail catcher (`ubp dev`).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS before sending")
+    smtp_user: str | None = Field(default=None, description="log in as this user (with UBP_SMTP_PASSWORD)")
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = Field(default="UBP notices <notices@ubp.example.org>", description="the sender of every mail")
+
+    # Periodic work, as Temporal Schedules (`ubp schedules apply`).
+    notice_dispatch_seconds: float = Field(default=60, gt=0, description="how often queued notices are sent")
+    notice_batch: int = Field(default=100, ge=1, description="notices one dispatch run sends at most, all at once")
+    digest_time: time = Field(default=time(8, 30), description="when the daily digest goes, local time (UBP_TIMEZONE)")
+    # A mail is retried with back-off while the server is down: 30 s, 1 min,
+    # 2 min ... then every 10 minutes, 20 attempts in all (about 2 h 45 min),
+    # before it is marked undeliverable.
+    mail_retry_first_seconds: float = Field(default=30, gt=0)
+    mail_retry_max_seconds: float = Field(default=600, gt=0)
+    mail_attempts: int = Field(default=20, ge=1)
+
+    @field_validator("smtp_user", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an optional variable left unset as "".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> Self:
+        if self.smtp_password is not None and not self.smtp_starttls and not is_loopback(self.smtp_host):
+            raise ValueError(
+                f"UBP_SMTP_PASSWORD would cross the network to {self.smtp_host} unencrypted: set UBP_SMTP_STARTTLS=true"
+            )
+        if self.smtp_password is not None and not self.smtp_user:
+            raise ValueError("UBP_SMTP_PASSWORD is set without UBP_SMTP_USER")
+        return self
+
+    @property
+    def mail(self) -> MailSettings:
+        return MailSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            starttls=self.smtp_starttls,
+            user=self.smtp_user,
+            password=self.smtp_password,
+            sender=self.mail_from,
+            timeout_seconds=self.smtp_timeout_seconds,
+        )
+
+    @property
+    def inbox_url(self) -> str:
+        """The inbox's address, for links in mail (no trailing slash)."""
+        base = self.public_url or f"http://{self.api_host}:{self.api_port}"
+        return f"{base.rstrip('/')}/inbox"
 
 
 @lru_cache

@@ -1,4 +1,5 @@
-"""The worker: runs party workflows and the records activities on one task queue."""
+"""The worker: runs the party workflows, the notice dispatch and the daily digest,
+and their activities, on one task queue."""
 
 import asyncio
 import logging
@@ -7,39 +8,70 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.digest import DigestActivities
+from activities.mail import Mailer
+from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.tasks import TaskActivities
 from client.connection import connect
+from client.schedules import apply_schedules
 from records.db import create_schema, make_engine
 from records.store import RecordStore
 from settings import Settings, get_settings
+from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
 
 log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
-    """A worker for the party workflows, writing to the records database in `settings`."""
+    """A worker for the party workflows and the periodic mail, writing to the records
+    database and sending through the mail server in `settings`."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
     store = RecordStore(engine)
     records = RecordActivities(store)
     task_planner = TaskActivities(store)
+    mailer = Mailer(settings.mail)
+    notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
+    digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[PartyWorkflow],
-        activities=[records.write_effects, records.load_party_state, task_planner.plan_task],
-        # Record writes are blocking SQLAlchemy calls.
+        workflows=[PartyWorkflow, NoticeDispatchWorkflow, DailyDigestWorkflow],
+        activities=[
+            records.write_effects,
+            records.load_party_state,
+            task_planner.plan_task,
+            notices.queued_notices,
+            notices.send_notice,
+            notices.close_notice,
+            digest.plan_digest,
+            digest.send_digest,
+            digest.record_digest,
+        ],
+        # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.max_cached_workflows,
     )
 
 
+async def scheduled_worker(client: Client, settings: Settings) -> Worker:
+    """The worker, once the periodic work's Temporal Schedules are in place.
+
+    Every worker that starts creates the schedules or brings them up to its
+    settings (`client.schedules.apply_schedules`), so there is nothing else
+    to run, and no second copy however many workers start.
+    """
+    for schedule_id, what in (await apply_schedules(client, settings)).items():
+        log.info("schedule %s %s", schedule_id, what)
+    return build_worker(client, settings)
+
+
 async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
-    worker = build_worker(client, settings)
+    worker = await scheduled_worker(client, settings)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
     await worker.run()
 

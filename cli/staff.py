@@ -6,8 +6,15 @@ import typer
 
 from cli.common import fail, records
 from policy.vocabulary import Role
+from records.tables import StaffRow
 
 app = typer.Typer(help="Staff and the roles they hold (R7, R16)", no_args_is_help=True)
+
+
+Digest = Annotated[
+    bool | None,
+    typer.Option("--digest/--no-digest", help="the daily digest of their open tasks; default: as before"),
+]
 
 
 @app.command("add")
@@ -15,25 +22,67 @@ def staff_add(
     staff_id: Annotated[str, typer.Argument(help="the id staff use in messages (--by)")],
     name: Annotated[str, typer.Option(help="their name")],
     role: Annotated[list[Role], typer.Option("--role", help="a role they hold (repeatable)")],
+    email: Annotated[
+        str | None, typer.Option(help="where their notices go; default: the address on file, if any")
+    ] = None,
+    digest: Digest = None,
 ) -> None:
     """Add a member of staff, or replace the name and roles of one already known (and make them active)."""
     with records() as store:
         try:
-            row = store.add_staff(staff_id, name, role)
+            row = store.add_staff(staff_id, name, role, email=email, digest=digest)
         except ValueError as err:
             fail(str(err), 2)
-    typer.echo(f"{row.staff_id}: {row.name} ({', '.join(row.roles)})")
+    typer.echo(f"{row.staff_id}: {row.name} ({', '.join(row.roles)}) {_contact(row)}")
+    if not row.email:
+        _warn_no_email([row.staff_id])
+
+
+@app.command("email")
+def staff_email(
+    staff_id: Annotated[str, typer.Argument(help="a known member of staff")],
+    address: Annotated[str, typer.Argument(help="their email address; 'none' removes it (and the digest)")],
+    digest: Digest = None,
+) -> None:
+    """Set where a member of staff's notices go, and whether they get the daily digest."""
+    with records() as store:
+        try:
+            row = store.set_email(staff_id, None if address.lower() == "none" else address, digest)
+        except ValueError as err:
+            fail(str(err), 2)
+    typer.echo(f"{row.staff_id}: {_contact(row)}")
+    if not row.email:
+        _warn_no_email([row.staff_id])
 
 
 @app.command("list")
 def staff_list(
     role: Annotated[Role | None, typer.Option(help="only staff holding this role")] = None,
 ) -> None:
-    """List staff and their roles."""
+    """List staff: id, name, roles, active or not, email address ('-' for none), digest or not."""
     with records() as store:
         rows = store.list_staff(role)
     for row in rows:
-        typer.echo(f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{'active' if row.active else 'inactive'}")
+        state = "active" if row.active else "inactive"
+        digest = "digest" if row.digest else "-"
+        typer.echo(f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{state}\t{row.email or '-'}\t{digest}")
+    _warn_no_email([row.staff_id for row in rows if row.active and not row.email])
+
+
+def _contact(row: StaffRow) -> str:
+    if not row.email:
+        return "no email address"
+    return f"<{row.email}>{', daily digest' if row.digest else ''}"
+
+
+def _warn_no_email(staff_ids: list[str]) -> None:
+    """On stderr, so lists stay readable by scripts: these people are told of no task."""
+    if staff_ids:
+        typer.secho(
+            f"no email address, so no notices, for: {', '.join(staff_ids)} (`ubp staff email STAFF_ID ADDRESS`)",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 @app.command("token")

@@ -89,10 +89,14 @@ DEMO_STAFF = {
 }
 
 
+# The demo manager also gets the daily digest, to show it in the mail catcher.
+DIGEST_STAFF = frozenset({"demo-manager"})
+
+
 async def seed(parties: PartyClient, store: RecordStore) -> list[str]:
-    """Create the demo staff (one per role) and parties; return one line per party."""
+    """Create the demo staff (one per role, each with an address) and parties; return one line per party."""
     for staff_id, (name, roles) in DEMO_STAFF.items():
-        store.add_staff(staff_id, name, roles)
+        store.add_staff(staff_id, name, roles, email=f"{staff_id}@example.org", digest=staff_id in DIGEST_STAFF)
     now = datetime.now(UTC)
     asked = PartyRef(party_id="demo-asked")
     await parties.report_incident(

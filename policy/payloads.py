@@ -1,6 +1,6 @@
 """The party workflow's input and its activities' inputs and outputs."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -8,7 +8,7 @@ from policy.dates import DEFAULT_TIMEZONE
 from policy.effects import Effect
 from policy.messages import PartyRef
 from policy.state import PartyState
-from policy.vocabulary import Role, TaskKind
+from policy.vocabulary import NoticeStatus, Role, TaskKind
 
 
 class LoadPartyInput(BaseModel):
@@ -51,3 +51,101 @@ class PartyWorkflowInput(BaseModel):
     timezone: str = DEFAULT_TIMEZONE
     state: PartyState | None = None
     unwritten: list[Effect] = Field(default_factory=list)
+
+
+# --- notices and digests by mail --------------------------------------------
+
+
+class MailRetry(BaseModel):
+    """How long a mail is retried, with back-off, while the mail server is down or
+    pushes back; then it is given up as undeliverable. From the settings, through
+    the schedule's workflow input (the workflow reads no settings)."""
+
+    first_seconds: float = Field(gt=0)
+    max_seconds: float = Field(gt=0)
+    attempts: int = Field(ge=1)
+
+
+class NoticeDispatchInput(BaseModel):
+    """The notice dispatch workflow's one argument."""
+
+    batch: int = Field(default=100, ge=1, description="notices sent at most per run; a full batch continues as new")
+    retry: MailRetry
+
+
+class QueuedNotices(BaseModel):
+    limit: int = Field(ge=1)
+
+
+class NoticeRef(BaseModel):
+    notice_id: str
+
+
+class NoticeDelivery(BaseModel):
+    """What became of one notice: the send activity's answer, which the dispatch records."""
+
+    notice_id: str
+    status: NoticeStatus
+    at: datetime
+    recipients: list[str] = Field(default_factory=list, description="staff ids the mail went to")
+    not_reached: list[str] = Field(
+        default_factory=list, description="'staff-id: why' for each who may decide the task but got no mail"
+    )
+    problem: str | None = Field(default=None, description="why it was skipped or is undeliverable")
+    already_closed: bool = Field(default=False, description="closed by an earlier dispatch: nothing to record")
+
+
+class DispatchReport(BaseModel):
+    """A dispatch run's result, as the Temporal UI shows it: notice ids by what became of them."""
+
+    sent: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    undeliverable: list[str] = Field(default_factory=list)
+
+
+class DigestInput(BaseModel):
+    """The daily digest workflow's one argument."""
+
+    timezone: str = Field(description="the body's time zone: the digest's day is the local date")
+    retry: MailRetry
+
+
+class DigestDay(BaseModel):
+    day: date
+
+
+class DigestPlan(BaseModel):
+    """Who gets a digest today, if today is a working day."""
+
+    day: date
+    working_day: bool
+    staff_ids: list[str] = Field(default_factory=list, description="active, opted in, with an email address")
+
+
+class DigestFor(BaseModel):
+    staff_id: str
+    day: date
+
+    @property
+    def digest_id(self) -> str:
+        """The idempotency key: one digest per person per day."""
+        return f"{self.staff_id}:{self.day.isoformat()}"
+
+
+class DigestDelivery(BaseModel):
+    """What became of one person's digest; `task_ids` in the order the mail lists them."""
+
+    staff_id: str
+    day: date
+    at: datetime
+    sent: bool = Field(description="False: they had no open task, or it went already")
+    already_sent: bool = False
+    task_ids: list[str] = Field(default_factory=list)
+
+
+class DigestReport(BaseModel):
+    day: date
+    working_day: bool
+    sent_to: list[str] = Field(default_factory=list)
+    nothing_for: list[str] = Field(default_factory=list, description="opted in, but with no open task")
+    undeliverable: dict[str, str] = Field(default_factory=dict, description="staff id: why")

@@ -9,7 +9,7 @@ stays open until someone decides it, or until what it asks stops standing
 (the restriction ended, or its end moved): then it is withdrawn, with why.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,6 +102,37 @@ TASK_RULES: dict[TaskKind, TaskRule] = {
         reason_required=frozenset({TaskOutcome.LIFT_EARLY, TaskOutcome.STEP_UP, TaskOutcome.RECUSE}),
     ),
 }
+
+
+# What each kind of task is called where people read it: the inbox and the mail.
+TASK_TITLES: dict[TaskKind, str] = {
+    TaskKind.RESTRICTION_APPROVAL: "Restriction approval (R7, R9)",
+    TaskKind.ZERO_TOLERANCE_REVIEW: "Zero-tolerance review (R15)",
+    TaskKind.ADJUSTMENT_ADVICE: "Specialist advice on an adjustment (R16)",
+    TaskKind.COLLEAGUE_SUPPORT: "Support for a colleague (R18)",
+    TaskKind.RESTRICTION_REVIEW: "Review before a restriction ends",
+}
+
+
+def may_decide(
+    staff_id: str, roles_held: Collection[str], deciding_roles: Sequence[Role], excluded: Collection[str]
+) -> bool:
+    """Whether a member of staff may decide a task now (four eyes included).
+
+    The task list, the inbox and the notices all ask this one question; the
+    workflow's own check (`policy.decisions.check_decision`) also names the
+    role the person acts in.
+
+    Args:
+        staff_id: The member of staff, who must be active (the caller checks).
+        roles_held: The roles they hold, as values or `Role`s.
+        deciding_roles: The roles that may decide the task now (`HumanTask.deciding_roles`).
+        excluded: Staff excluded for a conflict of interest.
+    """
+    if staff_id in excluded:
+        return False
+    held = {Role(r) for r in roles_held}
+    return any(r in held for r in deciding_roles)
 
 
 def open_task(

@@ -239,6 +239,18 @@ class NoticeKind(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class NoticeStatus(StrEnum):
+    """Where a notice stands on its way to the people who may decide its task."""
+
+    QUEUED = "queued"  # written by the party workflow; the dispatch has not closed it yet
+    SENT = "sent"
+    # Not sent on purpose: the task was decided before the notice went out.
+    SKIPPED = "skipped"
+    # Nobody could be mailed (no one eligible, nobody with an address), or the
+    # mail server refused or stayed down through every retry: staff must act.
+    UNDELIVERABLE = "undeliverable"
+
+
 class WarningMethod(StrEnum):
     VERBAL = "verbal"
     WRITTEN = "written"

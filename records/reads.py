@@ -1,8 +1,5 @@
 """Reading the parties' files, for reports, the CLI and tests."""
 
-from datetime import datetime
-
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from records.base import StoreBase
@@ -11,7 +8,6 @@ from records.tables import (
     AskRow,
     DecisionRow,
     IncidentRow,
-    NoticeRow,
     PartyRow,
     RejectionRow,
     RestrictionRow,
@@ -90,34 +86,6 @@ class FileReader(StoreBase):
         return self._rows(
             select(AdjustmentRow).where(AdjustmentRow.party_id == party_id).order_by(col(AdjustmentRow.seq))
         )
-
-    def notices(self, party_id: str | None = None, unsent_only: bool = False) -> list[NoticeRow]:
-        """Notices to staff, in the order they were queued.
-
-        Args:
-            party_id: Only this party's notices; all parties' if None.
-            unsent_only: Only notices not yet marked sent.
-        """
-        query = select(NoticeRow).order_by(col(NoticeRow.seq))
-        if party_id is not None:
-            query = query.where(NoticeRow.party_id == party_id)
-        if unsent_only:
-            query = query.where(col(NoticeRow.sent_at).is_(None))
-        return self._rows(query)
-
-    def mark_notice_sent(self, notice_id: str, at: datetime) -> bool:
-        """Record that a notice was sent; the first time counts.
-
-        Returns:
-            True if the notice was unsent until now.
-        """
-        with self._engine.begin() as connection:
-            result = connection.execute(
-                update(NoticeRow)
-                .where(col(NoticeRow.notice_id) == notice_id, col(NoticeRow.sent_at).is_(None))
-                .values(sent_at=at)
-            )
-        return result.rowcount == 1
 
     def rejections(self, party_id: str) -> list[RejectionRow]:
         """Every message rejected for the party, oldest first."""

@@ -1,10 +1,13 @@
-"""Staff, the roles they hold (R7, R16), and their bearer tokens for the API and the inbox."""
+"""Staff, the roles they hold (R7, R16), their email addresses, and their bearer tokens
+for the API and the inbox."""
 
 import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -15,11 +18,33 @@ from records.tables import ApiTokenRow, StaffRow
 _STAFF = Write(StaffRow, "staff_id", upsert=True, kept=("created_at",))
 
 
+def valid_email(address: str) -> str:
+    """An email address checked for form (not by sending to it) and normalised.
+
+    Raises:
+        ValueError: Saying what is wrong with it.
+    """
+    try:
+        # No DNS lookup: the records database must be writable offline, and a
+        # domain that does not resolve today may tomorrow.
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as err:
+        raise ValueError(f"not a valid email address {address!r}: {err}") from None
+
+
 class StaffDirectory(StoreBase):
     """The staff list and the tokens issued to staff."""
 
     def add_staff(
-        self, staff_id: str, name: str, roles: Sequence[Role], *, active: bool = True, at: datetime | None = None
+        self,
+        staff_id: str,
+        name: str,
+        roles: Sequence[Role],
+        *,
+        active: bool = True,
+        email: str | None = None,
+        digest: bool | None = None,
+        at: datetime | None = None,
     ) -> StaffRow:
         """Add a member of staff, or replace the name, roles and active flag of one already known.
 
@@ -28,10 +53,16 @@ class StaffDirectory(StoreBase):
             name: Their name.
             roles: The roles they hold (at least one).
             active: False for someone who no longer decides tasks.
+            email: Where their notices go (validated); None keeps the one on file.
+            digest: Whether they get the daily digest; None keeps their choice.
             at: When; now if None.
 
         Returns:
             The row as stored.
+
+        Raises:
+            ValueError: An empty id, no role, an invalid address, or a digest
+                for someone without an address.
         """
         staff_id = staff_id.strip()
         if not staff_id:
@@ -40,7 +71,7 @@ class StaffDirectory(StoreBase):
         if not held:
             raise ValueError("a member of staff holds at least one role")
         now = at or datetime.now(UTC)
-        row = {
+        row: dict[str, Any] = {
             "staff_id": staff_id,
             "name": name,
             "roles": held,
@@ -48,11 +79,54 @@ class StaffDirectory(StoreBase):
             "created_at": now,
             "updated_at": now,
         }
+        # Left out of the row, an address or a digest choice already on file stays.
+        row |= self._contact(staff_id, email, digest)
         with self._engine.begin() as connection:
             self._write(connection, _STAFF, [row])
         found = self.staff(staff_id)
         assert found is not None
         return found
+
+    def set_email(
+        self, staff_id: str, email: str | None, digest: bool | None = None, at: datetime | None = None
+    ) -> StaffRow:
+        """Give a member of staff an email address, or take it away (and their digest with it).
+
+        Args:
+            staff_id: A known member of staff.
+            email: The address (validated); None removes it.
+            digest: Whether they get the daily digest; None keeps their choice.
+            at: When; now if None.
+
+        Raises:
+            ValueError: If they are unknown, the address is invalid, or a
+                digest is asked for without an address.
+        """
+        if self.staff(staff_id) is None:
+            raise ValueError(f"unknown member of staff {staff_id!r}: add them with `ubp staff add`")
+        values = {"email": None, "digest": False} if email is None else self._contact(staff_id, email, digest)
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(StaffRow)
+                .where(col(StaffRow.staff_id) == staff_id)
+                .values(**values, updated_at=at or datetime.now(UTC))
+            )
+        found = self.staff(staff_id)
+        assert found is not None
+        return found
+
+    def _contact(self, staff_id: str, email: str | None, digest: bool | None) -> dict[str, Any]:
+        """The email and digest columns to write: only those given, checked together."""
+        values: dict[str, Any] = {}
+        if email is not None:
+            values["email"] = valid_email(email)
+        if digest is not None:
+            values["digest"] = digest
+        if digest:
+            known = self.staff(staff_id)
+            if "email" not in values and (known is None or not known.email):
+                raise ValueError(f"{staff_id!r} has no email address to send the daily digest to")
+        return values
 
     def set_staff_active(self, staff_id: str, active: bool, at: datetime | None = None) -> bool:
         """Mark a member of staff active or inactive; False if unknown."""
@@ -77,6 +151,14 @@ class StaffDirectory(StoreBase):
         if active_only:
             rows = [r for r in rows if r.active]
         return rows
+
+    def staff_without_email(self) -> list[StaffRow]:
+        """Active staff with no email address: they get no notices."""
+        return [r for r in self.list_staff(active_only=True) if not r.email]
+
+    def digest_subscribers(self) -> list[StaffRow]:
+        """Active staff who asked for the daily digest (and so have an address)."""
+        return [r for r in self.list_staff(active_only=True) if r.digest and r.email]
 
     def staff_holding(self, roles: Sequence[Role]) -> list[str]:
         """Ids of the active staff who hold any of `roles`, sorted."""

@@ -12,10 +12,11 @@ the entries in, which no timestamp on the entry gives (an ask may be
 backdated; several entries may share one workflow instant).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -178,6 +179,11 @@ class StaffRow(SQLModel, table=True):
     name: str
     roles: list[str] = _json(default_factory=list)
     active: bool = True
+    # Where notices go; validated and normalised by `StaffDirectory`. Someone
+    # without one gets no mail, and is reported on each notice they miss.
+    email: str | None = None
+    # They asked for the daily digest of their open tasks.
+    digest: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
 
@@ -217,7 +223,8 @@ class AdjustmentRow(SQLModel, table=True):
 
 
 class NoticeRow(SQLModel, table=True):
-    """A notice to staff about a task; a notifier sends it and sets `sent_at`."""
+    """A notice to staff about a task, queued by the party workflow; the notice
+    dispatch mails it and closes it (`status`, a `NoticeStatus`)."""
 
     __tablename__ = "notice"
 
@@ -230,6 +237,28 @@ class NoticeRow(SQLModel, table=True):
     at: datetime = _utc()
     text: str
     sent_at: datetime | None = _utc(default=None, index=True)
+    # A server default, so rows queued before the column existed are queued too
+    # (`sql_text`: this table has a column called `text`).
+    status: str = Field(default="queued", index=True, sa_column_kwargs={"server_default": sql_text("'queued'")})
+    # When it left the queue: sent, skipped or given up.
+    closed_at: datetime | None = _utc(default=None)
+    recipients: list[str] | None = _json(default=None)
+    not_reached: list[str] | None = _json(default=None)
+    problem: str | None = None
+
+
+class DigestRow(SQLModel, table=True):
+    """A daily digest sent to a member of staff: one per person per day."""
+
+    __tablename__ = "digest"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # `staff_id:day`, the idempotency key (`DigestFor.digest_id`).
+    digest_id: str = Field(unique=True)
+    staff_id: str = Field(index=True)
+    day: date
+    task_ids: list[str] = _json(default_factory=list)
+    sent_at: datetime = _utc()
 
 
 class RejectionRow(SQLModel, table=True):

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from policy.state import HumanTask
+from policy.tasks import may_decide
 from policy.vocabulary import Role, TaskKind, TaskStatus
 from records.staff import StaffDirectory
 from records.tables import TaskRow
@@ -18,6 +19,11 @@ class TaskListing(HumanTask):
 
 class TaskList(StaffDirectory):
     """Open tasks, filtered by role, person (four eyes included), kind, party and due date."""
+
+    def task_listing(self, task_id: str) -> TaskListing | None:
+        """One task in any status, as the workflow last saved it, with its party id; None if unknown."""
+        found = self._rows(select(TaskRow.party_id, TaskRow.data).where(TaskRow.task_id == task_id))
+        return TaskListing.model_validate({**found[0][1], "party_id": found[0][0]}) if found else None
 
     def open_tasks(
         self,
@@ -56,10 +62,6 @@ class TaskList(StaffDirectory):
             listed = [t for t in listed if Role(role) in t.deciding_roles()]
         if person is not None:
             staff = self.staff(person)
-            held = set(staff.roles) if staff is not None and staff.active else set()
-            listed = [
-                t
-                for t in listed
-                if person not in t.excluded_staff and held.intersection(r.value for r in t.deciding_roles())
-            ]
+            held = staff.roles if staff is not None and staff.active else []
+            listed = [t for t in listed if may_decide(person, held, t.deciding_roles(), t.excluded_staff)]
         return listed

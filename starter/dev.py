@@ -1,7 +1,10 @@
-"""`ubp dev`, the embedded default: the Temporal dev server (SQLite file), the worker and the API.
+"""`ubp dev`, the embedded default: the Temporal dev server (SQLite file), the worker
+(with its schedules), the API, and a mail catcher.
 
 Parties and their timers survive a restart because the server keeps its
-state in `var/temporal.db` and the records in `var/records.db`.
+state in `var/temporal.db` and the records in `var/records.db`. Mail to a
+loopback SMTP address (the default, 127.0.0.1:1025) is caught and kept in
+`var/mail/`.
 """
 
 import asyncio
@@ -11,12 +14,13 @@ import signal
 from client.connection import connect
 from client.parties import PartyClient
 from devstack import demo
+from devstack.mail import MailCatcher
 from devstack.server import DevServer, port_open
 from records.db import create_schema, make_engine
 from records.store import RecordStore
-from settings import Settings
+from settings import DATA_DIR, Settings, is_loopback
 from web.app import api_server
-from worker import build_worker
+from worker import scheduled_worker
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +43,19 @@ async def _until_stopped(serving: asyncio.Task) -> None:
 async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     """Start the dev server, a worker and the HTTP API with the inbox (and seed
     the demo parties); run until cancelled, then stop them all."""
-    for address, setting in (
+    # A real mail server is used as it is; a loopback one is ours to run.
+    catcher = (
+        MailCatcher(settings.smtp_host, settings.smtp_port, DATA_DIR / "mail")
+        if is_loopback(settings.smtp_host)
+        else None
+    )
+    taken = [
         (settings.temporal_address, "UBP_TEMPORAL_ADDRESS"),
         (f"{settings.api_host}:{settings.api_port}", "UBP_API_PORT"),
-    ):
+    ]
+    if catcher is not None:
+        taken.append((f"{settings.smtp_host}:{settings.smtp_port}", "UBP_SMTP_PORT"))
+    for address, setting in taken:
         if port_open(address):
             raise RuntimeError(f"something already listens on {address}; stop it or set {setting}")
     server = DevServer(
@@ -53,6 +66,9 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     )
     engine = make_engine(settings.database_url)
     try:
+        if catcher is not None:
+            catcher.start()
+            log.info("mail catcher: smtp://%s:%s, mail kept in %s", catcher.host, catcher.port, catcher.maildir)
         await server.start()
         client = await connect(settings)
         host = settings.temporal_address.rsplit(":", 1)[0]
@@ -61,7 +77,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         create_schema(engine)
         store = RecordStore(engine)
         parties = PartyClient(client, settings.task_queue, settings.timezone)
-        async with build_worker(client, settings):
+        async with await scheduled_worker(client, settings):
             if seed_demo:
                 for line in await demo.seed(parties, store):
                     log.info("demo party %s", line)
@@ -81,5 +97,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                 await asyncio.wait([serving], timeout=10)
     finally:
         server.stop()
+        if catcher is not None:
+            catcher.stop()
         engine.dispose()
-        log.info("stopped the Temporal dev server, the worker and the API")
+        log.info("stopped the Temporal dev server, the worker, the API and the mail catcher")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from temporalio.testing import WorkflowEnvironment
+
 from client.parties import PartyClient
 from policy.messages import (
     AskRecord,
@@ -79,6 +81,20 @@ def restriction(
         contact_arrangements="Contact only with your named caseworker, by email.",
         decided_at=at,
     )
+
+
+async def warned_party(env: WorkflowEnvironment, parties: PartyClient, party: PartyRef) -> tuple[str, datetime]:
+    """A party with a live warning and a repeat during it; returns (repeat incident id, now)."""
+    now = await env.get_current_time()
+    first = incident(party, now - timedelta(days=3))
+    await parties.report_incident(first)
+    await parties.record_ask(ask(party, [first.incident_id], now - timedelta(days=3)))
+    second = incident(party, now - timedelta(days=2))
+    await parties.report_incident(second)
+    await parties.issue_warning(warning(party, [second.incident_id], now - timedelta(days=2)))
+    repeat = incident(party, now - timedelta(days=1))
+    await parties.report_incident(repeat)
+    return repeat.incident_id, now
 
 
 async def wait_for_status(

@@ -35,12 +35,11 @@ from policy.vocabulary import (
 )
 from tests.helpers import (
     LONDON,
-    ask,
     incident,
     new_party,
     restriction,
     wait_for_status,
-    warning,
+    warned_party,
 )
 
 STAFF = {
@@ -84,20 +83,6 @@ async def refusal(call) -> str:
     assert isinstance(cause, ApplicationError), cause
     assert cause.type == "PolicyRefusal"
     return cause.message
-
-
-async def warned_party(env, parties: PartyClient, party: PartyRef) -> tuple[str, datetime]:
-    """A party with a live warning and a repeat during it; returns (repeat incident id, now)."""
-    now = await env.get_current_time()
-    first = incident(party, now - timedelta(days=3))
-    await parties.report_incident(first)
-    await parties.record_ask(ask(party, [first.incident_id], now - timedelta(days=3)))
-    second = incident(party, now - timedelta(days=2))
-    await parties.report_incident(second)
-    await parties.issue_warning(warning(party, [second.incident_id], now - timedelta(days=2)))
-    repeat = incident(party, now - timedelta(days=1))
-    await parties.report_incident(repeat)
-    return repeat.incident_id, now
 
 
 async def test_organisation_restriction_waits_for_executive_approval(time_skipping_env, parties, staff):

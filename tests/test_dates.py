@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policy.dates import DEFAULT_TIMEZONE, local_date, six_months_after, written_date
+from policy.dates import DEFAULT_TIMEZONE, local_date, six_months_after, written_date, written_day, written_time
 
 LONDON = ZoneInfo("Europe/London")
 BST = timezone(timedelta(hours=1))
@@ -161,6 +161,13 @@ def test_dates_local_date_in_winter_equals_utc_date():
 def test_dates_written_date_is_the_london_date_in_words(instant, expected):
     """Dates: summaries and notices give the London calendar date as people write it."""
     assert written_date(instant) == expected
+
+
+def test_dates_written_time_is_london_wall_clock_with_its_zone():
+    """What mail says of a due date: 17:00 London time, in summer (BST) and in winter (GMT)."""
+    assert written_time(datetime(2027, 9, 13, 16, 0, tzinfo=UTC)) == "13 September 2027 at 17:00 BST"
+    assert written_time(datetime(2027, 1, 13, 17, 0, tzinfo=UTC)) == "13 January 2027 at 17:00 GMT"
+    assert written_day(date(2027, 2, 1)) == "1 February 2027"
 
 
 def test_dates_written_date_follows_the_configured_timezone():

@@ -7,7 +7,7 @@ Runs against a real SQLite file and, when reachable, PostgreSQL.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, insert
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
@@ -22,11 +22,12 @@ from policy.effects import (
     TaskSaved,
 )
 from policy.messages import PartyRef
-from policy.payloads import TaskPlanRequest
+from policy.payloads import NoticeDelivery, TaskPlanRequest
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask
 from policy.vocabulary import (
     AdjustmentStatus,
     NoticeKind,
+    NoticeStatus,
     PartyKind,
     Role,
     Stage,
@@ -127,6 +128,30 @@ def test_staff_are_added_listed_and_replaced(record_store: RecordStore) -> None:
         record_store.add_staff("x", "No roles", [])
     with pytest.raises(ValueError):
         record_store.add_staff("  ", "No id", [Role.MANAGER])
+
+
+def test_an_email_address_is_validated_kept_and_needed_for_the_digest(record_store: RecordStore) -> None:
+    """Addresses are checked and normalised; adding someone again keeps theirs; no digest without one."""
+    added = record_store.add_staff("mgr-1", "Mia", [Role.MANAGER], email=" Mia@Example.ORG ", digest=True, at=day(0))
+    assert (added.email, added.digest) == ("Mia@example.org", True)
+    again = record_store.add_staff("mgr-1", "Mia Jones", [Role.MANAGER], at=day(1))
+    assert (again.name, again.email, again.digest) == ("Mia Jones", "Mia@example.org", True)
+    with pytest.raises(ValueError, match="not a valid email address 'max at example'"):
+        record_store.add_staff("mgr-2", "Max", [Role.MANAGER], email="max at example")
+    with pytest.raises(ValueError, match="'mgr-2' has no email address to send the daily digest to"):
+        record_store.add_staff("mgr-2", "Max", [Role.MANAGER], digest=True)
+    assert record_store.staff("mgr-2") is None
+    record_store.add_staff("mgr-2", "Max", [Role.MANAGER])
+    record_store.add_staff("old-1", "Ola", [Role.MANAGER], active=False)
+    assert [s.staff_id for s in record_store.staff_without_email()] == ["mgr-2"]  # the inactive are not missed
+    assert [s.staff_id for s in record_store.digest_subscribers()] == ["mgr-1"]
+
+    assert record_store.set_email("mgr-2", "max@example.org", digest=True).digest
+    removed = record_store.set_email("mgr-1", None)
+    assert (removed.email, removed.digest) == (None, False)
+    assert [s.staff_id for s in record_store.digest_subscribers()] == ["mgr-2"]
+    with pytest.raises(ValueError, match="unknown member of staff 'nobody'"):
+        record_store.set_email("nobody", "a@example.org")
 
 
 def test_the_front_door_checks_the_deciders_role(record_store: RecordStore) -> None:
@@ -426,10 +451,12 @@ def test_decisions_adjustments_and_notices_are_stored_once(record_store: RecordS
     ]
     assert record_store.notices(party_id="other") == []
     assert [n.notice_id for n in record_store.notices(unsent_only=True)] == [n.notice_id for n in notices]
-    assert record_store.mark_notice_sent("t-support:task_opened", day(2))
-    assert not record_store.mark_notice_sent("t-support:task_opened", day(3))  # first send counts
+    sent = NoticeDelivery(notice_id="t-support:task_opened", status=NoticeStatus.SENT, at=day(2), recipients=["m"])
+    assert record_store.close_notice(sent)
+    assert not record_store.close_notice(sent.model_copy(update={"at": day(3)}))  # the first close counts
     assert [n.notice_id for n in record_store.notices(unsent_only=True)] == ["t-support:reminder"]
-    assert record_store.notices()[0].sent_at == day(2)
+    closed = record_store.notices()[0]
+    assert (closed.status, closed.sent_at, closed.closed_at, closed.recipients) == ("sent", day(2), day(2), ["m"])
 
     [adjustment_row] = record_store.adjustments("P-1")
     a = adjustment_row
@@ -522,6 +549,60 @@ def test_a_task_table_from_the_previous_version_gains_the_new_columns(record_sto
     engine.dispose()
 
 
+def test_notice_and_staff_tables_from_the_previous_version_gain_the_new_columns(record_store: RecordStore) -> None:
+    """Notices queued before the notifier existed are queued for it; staff have no address and no digest."""
+    url = record_store.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE notice")
+        connection.exec_driver_sql("DROP TABLE staff")
+    old = MetaData()
+    old_notice = Table(
+        "notice",
+        old,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("notice_id", String, unique=True, nullable=False),
+        Column("party_id", String, nullable=False),
+        Column("task_id", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("roles", JSON, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("text", String, nullable=False),
+        Column("sent_at", DateTime(timezone=True)),
+    )
+    old_staff = Table(
+        "staff",
+        old,
+        Column("staff_id", String, primary_key=True),
+        Column("name", String, nullable=False),
+        Column("roles", JSON, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    old.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(old_notice).values(
+                notice_id="t-1:task_opened", party_id="P-1", task_id="t-1", kind="task_opened", roles=["manager"],
+                at=day(0), text="New task",
+            )
+        )  # fmt: skip
+        connection.execute(
+            insert(old_staff).values(
+                staff_id="mgr-1", name="Mia", roles=["manager"], active=True, created_at=day(0), updated_at=day(0)
+            )
+        )
+    create_schema(engine)
+    create_schema(engine)  # and again: nothing left to add
+    store = RecordStore(engine)
+    assert store.queued_notice_ids(10) == ["t-1:task_opened"]
+    staff = store.staff("mgr-1")
+    assert (staff.email, staff.digest) == (None, False)
+    assert store.set_email("mgr-1", "mia@example.org", digest=True).digest
+    engine.dispose()
+
+
 @pytest.fixture
 def cli(record_store: RecordStore, monkeypatch: pytest.MonkeyPatch):
     """`ubp` on the test's records database."""
@@ -542,8 +623,9 @@ def test_cli_adds_and_lists_staff_and_lists_tasks(cli, record_store: RecordStore
     assert cli("staff", "add", "x-1", "--name", "X", "--role", "janitor").exit_code == 2
     listed = cli("staff", "list", "--role", "manager")
     assert listed.exit_code == 0
-    assert listed.output.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive"]
-    assert len(cli("staff", "list").output.splitlines()) == 2
+    assert listed.stdout.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive\t-\t-"]
+    assert "no email address, so no notices, for: mgr-1" in listed.stderr
+    assert len(cli("staff", "list").stdout.splitlines()) == 2
     assert record_store.staff("mgr-1").roles == ["executive_team", "manager"]
 
     save(
@@ -575,3 +657,49 @@ def test_cli_refuses_a_decision_before_sending_it(cli, record_store: RecordStore
         result = cli(*decide, "--by", by, "--role", role)
         assert result.exit_code == 2
         assert f"refused: {why}" in result.output
+
+
+def test_cli_gives_staff_addresses_and_lists_and_requeues_notices(cli, record_store: RecordStore) -> None:
+    """`ubp staff add --email --digest`, `ubp staff email`, `ubp notices list|retry`; staff without an
+    address are reported."""
+    added = cli("staff", "add", "mgr-1", "--name", "Mia", "--role", "manager", "--email", "mia@example.org", "--digest")
+    assert added.exit_code == 0 and added.stdout == "mgr-1: Mia (manager) <mia@example.org>, daily digest\n"
+    bare = cli("staff", "add", "mgr-2", "--name", "Max", "--role", "manager")
+    assert "no email address, so no notices, for: mgr-2" in bare.stderr
+    assert cli("staff", "add", "mgr-3", "--name", "X", "--role", "manager", "--digest").exit_code == 2
+    assert cli("staff", "email", "mgr-2", "max@").exit_code == 2
+    assert cli("staff", "email", "nobody", "no@example.org").exit_code == 2
+    assert cli("staff", "email", "mgr-2", "max@example.org").exit_code == 0
+    assert cli("staff", "list").stdout.splitlines() == [
+        "mgr-1\tMia\tmanager\tactive\tmia@example.org\tdigest",
+        "mgr-2\tMax\tmanager\tactive\tmax@example.org\t-",
+    ]
+    assert cli("staff", "email", "mgr-1", "none").stdout == "mgr-1: no email address\n"
+    assert not record_store.staff("mgr-1").digest
+
+    support = task("t-1", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], SENIOR, [], day(3))
+    save(
+        record_store,
+        "P-1",
+        TaskSaved(party_id="P-1", task=support),
+        *(
+            NoticeQueued(
+                notice_id=f"t-1:{kind.value}", party_id="P-1", task_id="t-1", notice=kind, roles=[Role.MANAGER],
+                at=day(0), text=kind.value,
+            )
+            for kind in (NoticeKind.TASK_OPENED, NoticeKind.REMINDER)
+        ),
+    )  # fmt: skip
+    lost = NoticeDelivery(
+        notice_id="t-1:reminder", status=NoticeStatus.UNDELIVERABLE, at=day(1), problem="mail server down"
+    )
+    assert record_store.close_notice(lost)
+    listed = cli("notices", "list", "--status", "undeliverable").stdout
+    assert listed == f"t-1:reminder\tP-1\tundeliverable\t{day(1).isoformat()}\t-\tmail server down\n"
+    assert len(cli("notices", "list", "--party", "P-1").stdout.splitlines()) == 2
+    refused = cli("notices", "retry", "t-1:task_opened")
+    assert refused.exit_code == 1 and "not undeliverable or skipped" in refused.stderr
+    assert cli("notices", "retry").exit_code == 2
+    retried = cli("notices", "retry", "--all-undeliverable")
+    assert retried.exit_code == 0 and retried.stdout == "t-1:reminder: queued again\n"
+    assert record_store.notice("t-1:reminder").status == NoticeStatus.QUEUED

@@ -26,9 +26,9 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError
 
 from policy.replies import PartyStatus
-from policy.tasks import TASK_RULES
-from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
-from records.tables import StaffRow
+from policy.tasks import TASK_RULES, TASK_TITLES
+from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome
+from records.tables import NoticeRow, StaffRow
 from services.decisions import (
     DecisionForm,
     DecisionRefused,
@@ -79,13 +79,6 @@ DONE_LABELS = {
     TaskOutcome.LIFT_EARLY: "the restriction is lifted early",
     TaskOutcome.STEP_UP: "a stronger restriction is to follow",
     TaskOutcome.RECUSE: "you passed it on for a conflict of interest",
-}
-KIND_LABELS = {
-    TaskKind.RESTRICTION_APPROVAL: "Restriction approval (R7, R9)",
-    TaskKind.ZERO_TOLERANCE_REVIEW: "Zero-tolerance review (R15)",
-    TaskKind.ADJUSTMENT_ADVICE: "Specialist advice on an adjustment (R16)",
-    TaskKind.COLLEAGUE_SUPPORT: "Support for a colleague (R18)",
-    TaskKind.RESTRICTION_REVIEW: "Review before a restriction ends",
 }
 
 
@@ -218,6 +211,7 @@ async def task_list(request: Request, door: Door) -> Response:
     except _SignInNeeded as needed:
         return needed.response
     tasks = await run_in_threadpool(door.store.open_tasks, person=staff.staff_id)
+    undeliverable, without_email = await run_in_threadpool(_mail_problems, door, staff)
     return _render(
         request,
         door,
@@ -225,9 +219,18 @@ async def task_list(request: Request, door: Door) -> Response:
         staff=staff,
         form_key=form_key(token),
         tasks=tasks,
-        kind_labels=KIND_LABELS,
+        kind_labels=TASK_TITLES,
+        undeliverable=undeliverable,
+        without_email=without_email,
         now=datetime.now(UTC),
     )
+
+
+def _mail_problems(door: FrontDoor, staff: StaffRow) -> tuple[list[NoticeRow], list[StaffRow]]:
+    """For managers: notices nobody could be mailed, and staff who get no notices for want of an address."""
+    if Role.MANAGER.value not in staff.roles:
+        return [], []
+    return door.store.notices(status=NoticeStatus.UNDELIVERABLE), door.store.staff_without_email()
 
 
 async def _party_status(door: FrontDoor, party_id: str) -> tuple[PartyStatus | None, str | None]:
@@ -282,7 +285,7 @@ async def _task_page(
         outcomes=[(o, OUTCOME_LABELS[o], o in rule.reason_required) for o in allowed_outcomes(task)],
         support_options=list(SUPPORT_LABELS.items()) if task.kind == TaskKind.COLLEAGUE_SUPPORT else [],
         asks_police=task.kind == TaskKind.ZERO_TOLERANCE_REVIEW,
-        kind_label=KIND_LABELS[task.kind],
+        kind_label=TASK_TITLES[task.kind],
         decision_id=(values or {}).get("decision_id") or new_decision_id(),
         values=values or {},
         error=error,
