@@ -3,15 +3,15 @@
 # suite with the records database on SQLite, and again on PostgreSQL when one
 # answers (127.0.0.1:5432). Any finding of ruff or mypy fails the run.
 #
-# The pure policy tests run in a process of their own: hypothesis parses the
-# project's sources with `ast` while it generates data, and CPython 3.11's
-# AST converter is not safe while other threads (the Temporal worker's) use it
-# too ("SystemError: AST constructor recursion depth mismatch").
+# The pure tests run in a process of their own: hypothesis (and the layering
+# test) parse sources with `ast`, and CPython 3.11's AST converter is not safe
+# while other threads (the Temporal worker's) use it too ("SystemError: AST
+# constructor recursion depth mismatch").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PG_URL=${UBP_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py)
+PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py tests/test_layout.py)
 IGNORE_PURE=()
 for f in "${PURE[@]}"; do IGNORE_PURE+=(--ignore "$f"); done
 
@@ -27,7 +27,7 @@ echo "--- lint, import order and format (ruff), types (mypy)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-echo "--- the policy's rules (pure, no servers)"
+echo "--- the policy's rules and the layering (pure, no servers)"
 run_pytest "${PURE[@]}" "$@"
 echo "--- with Temporal, records database on SQLite"
 run_pytest "${IGNORE_PURE[@]}" "$@"
