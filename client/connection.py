@@ -63,13 +63,18 @@ def connect_config(settings: Settings, environ: Mapping[str, str] | None = None)
     return config
 
 
-def _transport(config: ClientConnectConfig) -> str:
+def _transport(config: ClientConnectConfig) -> tuple[str, str]:
+    """How the connection was tried, and what to check if the server is up."""
     tls = config.get("tls")
-    if isinstance(tls, TLSConfig):
-        return "mTLS with a client certificate" if tls.client_cert else "TLS without a client certificate"
+    if isinstance(tls, TLSConfig) and tls.client_cert:
+        return "mTLS with a client certificate", "is the certificate one the server's CA trusts, and not expired?"
     if "api_key" in config:
-        return "TLS with an API key"
-    return "TLS" if tls else "plain TCP (no TLS)"
+        return "TLS with an API key", "is TEMPORAL_API_KEY valid for this namespace?"
+    if tls:
+        return "TLS without a client certificate", (
+            "does the server require one (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)?"
+        )
+    return "plain TCP (no TLS)", "does the server require TLS (TEMPORAL_TLS=true, TEMPORAL_TLS_*)?"
 
 
 async def connect(
@@ -91,9 +96,10 @@ async def connect(
     try:
         return await Client.connect(**config, data_converter=converter)
     except RuntimeError as err:
+        how, check = _transport(config)
         raise TemporalConnectionError(
-            f"cannot connect to Temporal at {config['target_host']} (namespace {config['namespace']}, "
-            f"{_transport(config)}): {err}"
+            f"cannot connect to Temporal at {config['target_host']} (namespace {config['namespace']}, {how}); "
+            f"if it is up, {check} The client said: {err}"
         ) from None
 
 
