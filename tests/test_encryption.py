@@ -5,6 +5,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import stat
 import sys
 import uuid
@@ -325,3 +326,12 @@ async def test_ubp_history_prints_the_party_decoded(time_skipping_env, parties, 
 
     code, _, err = await _ubp("history", "nobody-here", env=env | {"UBP_ENCRYPTION_KEYS": key_ring.to_json()})
     assert code == 1 and "no workflow for party 'nobody-here'" in err
+
+
+def test_production_stack_refuses_to_start_without_a_key_ring():
+    """docker-compose.yml: the key ring is a required secret of the worker and the API, and
+    the message when it is missing says how to make one."""
+    compose = (Path(__file__).parent.parent / "docker-compose.yml").read_text()
+    assert re.search(r'file: "\$\{UBP_ENCRYPTION_KEY_FILE:\?[^}]*ubp keys generate --file [^}]*\}"', compose)
+    assert compose.count("UBP_ENCRYPTION_KEY_FILE: /run/secrets/ubp-encryption-keys") == 2
+    assert "UBP_ENCRYPTION_KEYS:" not in compose, "key material belongs in the secret file, not the environment"
