@@ -70,6 +70,13 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         client = await connect(settings, key_ring=key_ring)
         host = config["target_host"].rsplit(":", 1)[0]
         log.info("Temporal UI: http://%s:%s (decoded through %s)", host, settings.temporal_ui_port, codec_endpoint)
+        # The dev server cannot tell its UI to send cookies to the codec endpoint.
+        log.info(
+            "to see payloads decoded there: sign in to the inbox as operations staff, then once per browser, "
+            "in the UI's Codec Server settings (glasses icon): 'Use my browser setting', endpoint %s, "
+            "'Include cross-origin credentials' on",
+            codec_endpoint,
+        )
         log.info("records database: %s", settings.database_url)
         create_schema(engine)
         store = RecordStore(engine)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowHistory
+from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
 from client.codec import ENCODING, KEY_ID, EncryptionCodec, PayloadDecryptionError, is_encrypted
@@ -75,6 +77,23 @@ async def test_payload_from_another_namespace_or_altered_does_not_decode():
     altered.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
     with pytest.raises(PayloadDecryptionError, match="does not authenticate"):
         await EncryptionCodec(ring, "default").decode([altered])
+
+
+async def test_failure_message_and_details_are_encrypted_its_type_is_not():
+    converter = data_converter(generate(), DEFAULT_NAMESPACE)
+    marker = f"MARKER-{uuid.uuid4().hex}"
+    refusal = ApplicationError(f"R14: {marker} was not warned", marker, type="PolicyRefusal", non_retryable=True)
+    failure = Failure()
+    await converter.encode_failure(refusal, failure)
+    assert failure.message == "Encoded failure" and failure.application_failure_info.type == "PolicyRefusal"
+    assert marker.encode() not in failure.SerializeToString()
+    decoded = await converter.decode_failure(failure)
+    assert isinstance(decoded, ApplicationError)
+    assert (decoded.message, decoded.type, list(decoded.details)) == (
+        f"R14: {marker} was not warned",
+        "PolicyRefusal",
+        [marker],
+    )
 
 
 # --- keys and rotation --------------------------------------------------------------
