@@ -12,7 +12,7 @@ import typer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import fail
@@ -25,20 +25,19 @@ app = typer.Typer()
 _PAYLOAD_KEYS = {"metadata", "data", "externalPayloads"}
 
 
-def _readable(value: Any) -> Any:
+def _readable(value: Any, converter: PayloadConverter) -> Any:
     """A history event's JSON with every payload shown as the value it holds, not base64."""
     if isinstance(value, list):
-        return [_readable(v) for v in value]
+        return [_readable(v, converter) for v in value]
     if not isinstance(value, dict):
         return value
     if "encoding" in value.get("metadata", {}) and set(value) <= _PAYLOAD_KEYS:
-        payload = json_format.ParseDict(value, Payload())
-        return pydantic_data_converter.payload_converter.from_payload(payload)
-    return {k: _readable(v) for k, v in value.items()}
+        return converter.from_payload(json_format.ParseDict(value, Payload()))
+    return {k: _readable(v, converter) for k, v in value.items()}
 
 
-def readable_events(history: WorkflowHistory) -> list[dict[str, Any]]:
-    """One entry per event: id, time, type and attributes, payloads shown as values."""
+def readable_events(history: WorkflowHistory, converter: PayloadConverter) -> list[dict[str, Any]]:
+    """One entry per event: id, time, type and attributes, payloads (decoded) shown as values."""
     events = []
     for event in history.events:
         attributes = event.WhichOneof("attributes") or ""
@@ -47,7 +46,9 @@ def readable_events(history: WorkflowHistory) -> list[dict[str, Any]]:
                 "event_id": event.event_id,
                 "time": event.event_time.ToJsonString(),
                 "type": attributes.removesuffix("_event_attributes"),
-                "attributes": _readable(json_format.MessageToDict(getattr(event, attributes))) if attributes else {},
+                "attributes": _readable(json_format.MessageToDict(getattr(event, attributes)), converter)
+                if attributes
+                else {},
             }
         )
     return events
@@ -60,15 +61,17 @@ def history(
 ) -> None:
     """Print a party's workflow history with its payloads decrypted, as JSON (for operations)."""
 
-    async def go() -> WorkflowHistory:
-        return await party_history(await connect(get_settings()), party_id, run_id)
+    async def go() -> list[dict[str, Any]]:
+        client = await connect(get_settings())
+        found = await party_history(client, party_id, run_id)
+        return readable_events(found, client.data_converter.payload_converter)
 
     try:
-        found = asyncio.run(go())
+        events = asyncio.run(go())
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             fail(f"no workflow for party {party_id!r}" + (f" with run {run_id}" if run_id else ""), 1)
         fail(f"Temporal: {err.message}", 1)
     except RuntimeError as err:  # no key ring, an unknown key, Temporal unreachable: each says which
         fail(str(err), 1)
-    typer.echo(json.dumps(readable_events(found), indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(events, indent=2, ensure_ascii=False))
