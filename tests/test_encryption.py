@@ -354,3 +354,42 @@ def test_production_stack_refuses_to_start_without_a_key_ring():
     assert re.search(r'file: "\$\{UBP_ENCRYPTION_KEY_FILE:\?[^}]*ubp keys generate --file [^}]*\}"', compose)
     assert compose.count("UBP_ENCRYPTION_KEY_FILE: /run/secrets/ubp-encryption-keys") == 2
     assert "UBP_ENCRYPTION_KEYS:" not in compose, "key material belongs in the secret file, not the environment"
+
+
+async def test_worker_without_the_key_fails_the_task_and_nothing_is_lost(dev_server_env, settings):
+    """A worker whose ring lacks a payload's key cannot run the party: its workflow task fails,
+    naming the key, and is retried. Once a worker has the key, the party goes on as if nothing
+    happened. (On the dev server: the time-skipping one does not hand a party over.)"""
+    env_client = dev_server_env.client
+    ring, other = generate(), generate()
+    party = new_party()
+    now = datetime.now(UTC)
+    owner = PartyClient(_client_with(env_client, ring), settings.task_queue, settings.timezone)
+    handle = owner.handle(party.party_id)
+    try:
+        async with build_worker(owner.client, settings):
+            await owner.report_incident(incident(party, now - timedelta(hours=2)))
+        await owner.send_incident(incident(party, now - timedelta(hours=1)))
+        # Later, with both keys (encrypting with the other's): reads the failures, and carries on.
+        restored = PartyClient(_client_with(env_client, other.including(ring)), settings.task_queue, settings.timezone)
+        async with build_worker(_client_with(env_client, other), settings):
+            for _ in range(100):
+                refused: list[BaseException] = []
+                for event in (await handle.fetch_history()).events:
+                    if event.HasField("workflow_task_failed_event_attributes"):
+                        failure = Failure()
+                        failure.CopyFrom(event.workflow_task_failed_event_attributes.failure)
+                        refused.append(await restored.client.data_converter.decode_failure(failure))
+                if any(isinstance(e, ApplicationError) and e.type == "UnknownKeyError" for e in refused):
+                    break
+                await asyncio.sleep(0.1)
+        [unknown] = {str(e) for e in refused if isinstance(e, ApplicationError) and e.type == "UnknownKeyError"}
+        assert f"key '{ring.active_id}'" in unknown
+        async with build_worker(restored.client, settings):
+            for _ in range(200):
+                if (await restored.status(party.party_id)).incident_count == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await restored.status(party.party_id)).incident_count == 2
+    finally:
+        await handle.terminate(reason="test finished")
