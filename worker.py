@@ -13,7 +13,7 @@ from activities.mail import Mailer
 from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.tasks import TaskActivities
-from client.connection import connect
+from client.connection import connect, key_ring_of
 from client.schedules import apply_schedules
 from records.db import create_schema, make_engine
 from records.store import RecordStore
@@ -72,7 +72,13 @@ async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
     worker = await scheduled_worker(client, settings)
-    log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
+    log.info(
+        "worker polling task queue %s at %s (namespace %s), payloads encrypted with key %s",
+        settings.task_queue,
+        client.service_client.config.target_host,
+        client.namespace,
+        key_ring_of(client).active_id,
+    )
     await worker.run()
 
 

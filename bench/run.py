@@ -13,7 +13,10 @@ runs the worker in a subprocess (so its CPU and memory can be read from
   status query against a bare update and query;
 - history events per incident, and the largest single-run history of one
   party that receives many incidents (bounded by continue-as-new);
-- worker memory per cached party workflow.
+- worker memory per cached party workflow;
+- the cost of payload encryption (`--phases codec`, in the default run):
+  throughput and round-trip latency of the party workflow with and without
+  the codec, same server, same run.
 
 Every phase is bounded: counts come from the flags, and each wait has a
 deadline. CPU seconds of the server, the worker and this (client) process
@@ -47,7 +50,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from bench.bare import BARE_SIGNAL, BARE_UPDATE, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
-from client.connection import connect
+from client.connection import connect, without_codec
+from client.keys import dev_key_ring
 from client.parties import PartyClient
 from client.retry import retry_busy
 from devstack.server import DevServer, temporal_cli
@@ -76,13 +80,15 @@ def rss_kib(pid: int) -> int:
 
 
 class WorkerProcess:
-    """`bench.worker_proc` in a subprocess."""
+    """`bench.worker_proc` in a subprocess; `plain`: without the encryption codec."""
 
     def __init__(self, address: str, database_url: str, *, party_queue: str | None = None,
                  bare_queue: str | None = None, ladder_queue: str | None = None, ladder_db: Path | None = None,
-                 max_cached: int = 10_000) -> None:  # fmt: skip
+                 max_cached: int = 10_000, plain: bool = False) -> None:  # fmt: skip
         self.args = [sys.executable, "-m", "bench.worker_proc", "--address", address,
                      "--database-url", database_url, "--max-cached", str(max_cached)]  # fmt: skip
+        if plain:
+            self.args.append("--plain")
         if party_queue:
             self.args += ["--party-queue", party_queue]
         if bare_queue:
@@ -167,6 +173,13 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what:
             raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.05)
     return time.perf_counter()
+
+
+async def timed(samples: list[float], call: Awaitable[Any]) -> None:
+    """Await `call`, adding its round trip in milliseconds to `samples`."""
+    t0 = time.perf_counter()
+    await call
+    samples.append(1000 * (time.perf_counter() - t0))
 
 
 def round_robin(party_ids: list[str], first: int, count: int) -> list[tuple[str, int]]:
@@ -363,6 +376,53 @@ class Bench:
         self.say(f"  history events per incident (update): party {(events_after - events_before) / n:.2f}")
         bare_events = (await bare_handle.describe()).history_length
         self.say(f"  history events per incident (update): bare {bare_events / (n + 1):.2f} (start events included)")
+
+    # -- the cost of encryption ----------------------------------------------
+
+    async def codec(self, worker: WorkerProcess, party_queue: str) -> None:
+        """The party workflow with the codec (as it runs) against the same without it: a worker
+        of each kind on its own task queue, bursts and calls interleaved so drift favours neither."""
+        a = self.args
+        n_parties, k = a.parties, a.incidents_per_party
+        assert self.server.process is not None
+        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
+        plain_queue = f"{party_queue}-plain"
+        plain_worker = await WorkerProcess(self.server.address, self.database_url, party_queue=plain_queue,
+                                           plain=True).start()  # fmt: skip
+        runs = {
+            "with codec": PartyClient(self.client, party_queue, "Europe/London"),
+            "without": PartyClient(without_codec(self.client), plain_queue, "Europe/London"),
+        }
+        pids = {"with codec": cpu_pids, "without": cpu_pids | {"worker": plain_worker.pid}}
+        code = {"with codec": "e", "without": "p"}  # in party ids: each party is one kind's
+        self.say(f"## Cost of payload encryption: {n_parties} parties x {k} incidents per burst, "
+                 f"{a.concurrency} in flight; {a.latency_samples} calls each for latency (ms)")  # fmt: skip
+        tag = uuid.uuid4().hex[:6]
+        rates: dict[str, list[float]] = {name: [] for name in runs}
+        try:
+            for name, parties in runs.items():  # warm both paths
+                await self.party_burst(parties, [f"cw{code[name]}-{tag}-{p}" for p in range(5)], 0, 2, pids[name])
+            for burst, name in enumerate(("without", "with codec", "with codec", "without")):
+                self.say(f"  {name}:")
+                ids = [f"c{burst}{code[name]}-{tag}-{p}" for p in range(n_parties)]
+                rates[name].append(await self.party_burst(runs[name], ids, 0, k, pids[name]))
+            mean = {name: statistics.mean(values) for name, values in rates.items()}
+            self.say(f"  throughput with/without codec: {mean['with codec']:.1f}/s vs {mean['without']:.1f}/s, "
+                     f"ratio {mean['with codec'] / mean['without']:.2f}")  # fmt: skip
+            samples: dict[str, list[float]] = {}
+            lat_ids = {name: f"cl{code[name]}-{tag}" for name in runs}
+            for name, parties in runs.items():
+                await parties.report_incident(report(lat_ids[name], 0))
+            for i in range(1, a.latency_samples + 1):
+                for name, parties in runs.items():
+                    update = parties.report_incident(report(lat_ids[name], i))
+                    await timed(samples.setdefault(f"update: report_incident, {name}", []), update)
+                    await timed(samples.setdefault(f"query: status, {name}", []), parties.status(lat_ids[name]))
+            for label, values in sorted(samples.items()):
+                q = statistics.quantiles(values, n=100, method="inclusive")
+                self.say(f"  {label:40s} p50 {q[49]:6.1f}  p95 {q[94]:6.1f}  p99 {q[98]:6.1f}  max {max(values):6.1f}")
+        finally:
+            plain_worker.stop()
 
     # -- one busy party -------------------------------------------------------
 
@@ -619,7 +679,7 @@ async def main() -> None:
     )
     parser.add_argument(
         "--phases",
-        default="throughput,latency,big,memory",
+        default="throughput,latency,codec,big,memory",
         help="comma-separated; also: ladder (where the time goes, not in the default)",
     )
     parser.add_argument("--ladder-parties", type=int, default=50)
@@ -641,7 +701,10 @@ async def main() -> None:
     try:
         with records_database(args.database_url, folder) as database_url:
             await server.start()
-            client = await connect(Settings(temporal_address=server.address))
+            # The key ring the dev stack and the tests use (var/), made if missing; the worker
+            # processes read it too.
+            key_ring = dev_key_ring(Settings())
+            client = await connect(Settings(temporal_address=server.address), key_ring=key_ring)
             bench = Bench(args, client, server, database_url)
             for line in machine():
                 bench.say(line)
@@ -656,6 +719,8 @@ async def main() -> None:
                     await bench.throughput(worker, party_queue, bare_queue)
                 if "latency" in phases:
                     await bench.latency(party_queue, bare_queue)
+                if "codec" in phases:
+                    await bench.codec(worker, party_queue)
                 if "big" in phases:
                     await bench.big_party(party_queue)
             finally:

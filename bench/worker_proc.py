@@ -1,7 +1,7 @@
 """A worker in a process of its own, so the benchmark can measure its memory.
 
     python -m bench.worker_proc --address 127.0.0.1:PORT --database-url URL \
-        [--party-queue Q] [--bare-queue Q] [--max-cached N]
+        [--party-queue Q] [--bare-queue Q] [--max-cached N] [--plain]
 
 Prints READY once polling; stops cleanly on SIGTERM.
 """
@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from bench.bare import BareEntityWorkflow
 from bench.ladder import LadderWorkflow
-from client.connection import connect
+from client.connection import connect, without_codec
 from settings import Settings
 from worker import build_worker
 
@@ -57,6 +57,7 @@ async def main() -> None:
     parser.add_argument("--ladder-queue")
     parser.add_argument("--ladder-db", help="SQLite file for the ladder's writes")
     parser.add_argument("--max-cached", type=int, default=10_000)
+    parser.add_argument("--plain", action="store_true", help="without the encryption codec, to measure its cost")
     args = parser.parse_args()
     settings = Settings(
         temporal_address=args.address,
@@ -65,6 +66,8 @@ async def main() -> None:
         max_cached_workflows=args.max_cached,
     )
     client = await connect(settings)
+    if args.plain:
+        client = without_codec(client)
     workers: list[Worker] = []
     if args.party_queue:
         workers.append(build_worker(client, settings))

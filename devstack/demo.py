@@ -86,6 +86,7 @@ DEMO_STAFF = {
     "demo-ado": ("Ash Assistant-Deputy", [Role.ASSISTANT_DEPUTY_OMBUDSMAN]),
     "demo-assurance": ("Hal Assurance", [Role.HEAD_OF_OMBUDSMAN_ASSURANCE]),
     "demo-adviser": ("Sam Specialist", [Role.SPECIALIST_ADVISER]),
+    "demo-operations": ("Oakley Operations", [Role.OPERATIONS]),
 }
 
 

@@ -14,6 +14,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from temporalio.service import ConnectConfig, ServiceClient
+
 from workflows import search_attributes as sa
 
 
@@ -61,6 +63,8 @@ class DevServer:
         address: host:port for gRPC; default a free port on 127.0.0.1.
         namespace: The namespace to create.
         ui_port: Where the Temporal UI listens; None: no UI (headless).
+        ui_codec_endpoint: The codec endpoint the UI decodes payloads through
+            (`http://HOST:PORT/codec`); None: the UI shows payloads as stored.
         extra_args: More `start-dev` flags, e.g. dynamic config values.
     """
 
@@ -71,12 +75,14 @@ class DevServer:
         *,
         namespace: str = "default",
         ui_port: int | None = None,
+        ui_codec_endpoint: str | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
         self.db_file = db_file
         self.address = address or f"127.0.0.1:{free_port()}"
         self.namespace = namespace
         self.ui_port = ui_port
+        self.ui_codec_endpoint = ui_codec_endpoint
         self.extra_args = list(extra_args)
         self.log_file = db_file.parent / "temporal.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -90,6 +96,8 @@ class DevServer:
     def command(self) -> list[str]:
         host, port = self.address.rsplit(":", 1)
         ui = ["--ui-port", str(self.ui_port)] if self.ui_port is not None else ["--headless"]
+        if self.ui_port is not None and self.ui_codec_endpoint:
+            ui += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         return [
             temporal_cli(), "server", "start-dev", "--ip", host, "--port", port, *ui,
             "--db-filename", str(self.db_file), "--namespace", self.namespace, "--log-level", "warn",
@@ -97,24 +105,33 @@ class DevServer:
         ]  # fmt: skip
 
     async def start(self, timeout: float = 60) -> None:
-        """Start the server and wait until it takes connections.
+        """Start the server and wait until it answers.
 
         Raises:
             RuntimeError: The server exited (its log says why).
-            TimeoutError: It did not open its port within `timeout` seconds.
+            TimeoutError: It did not answer within `timeout` seconds.
         """
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while not port_open(self.address):
+        # The port opens before the frontend is healthy; a client connecting in
+        # between is refused ("Frontend is not healthy yet").
+        while not (port_open(self.address) and await self._answers()):
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"the Temporal dev server exited with code {self.process.returncode}; see {self.log_file}"
                 )
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the Temporal dev server did not open {self.address} within {timeout:.0f} s")
+                raise TimeoutError(f"the Temporal dev server did not answer on {self.address} within {timeout:.0f} s")
             await asyncio.sleep(0.1)
+
+    async def _answers(self) -> bool:
+        try:
+            await ServiceClient.connect(ConnectConfig(target_host=self.address))
+        except RuntimeError:
+            return False
+        return True
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 20 s); nothing if it is not running."""

@@ -191,7 +191,7 @@ class TaskStatus(StrEnum):
 
 
 class Role(StrEnum):
-    """R16 and R7: the roles that decide tasks."""
+    """R16 and R7: the roles that decide tasks; and operations, which decides none but runs Temporal."""
 
     COLLEAGUE = "colleague"
     MANAGER = "manager"
@@ -200,6 +200,9 @@ class Role(StrEnum):
     ASSISTANT_DEPUTY_OMBUDSMAN = "assistant_deputy_ombudsman"
     HEAD_OF_OMBUDSMAN_ASSURANCE = "head_of_ombudsman_assurance"
     SPECIALIST_ADVISER = "specialist_adviser"
+    # Reads parties' decrypted Temporal histories (the Temporal UI through the
+    # codec endpoint) to look after the running system; no task names it.
+    OPERATIONS = "operations"
 
 
 class TaskOutcome(StrEnum):

@@ -288,3 +288,18 @@ class ApiTokenRow(SQLModel, table=True):
     token_sha256: str = Field(primary_key=True)
     staff_id: str = Field(index=True)
     created_at: datetime = _utc()
+
+
+class DecodeAuditRow(SQLModel, table=True):
+    """One call to the codec endpoint's decode: who read decrypted Temporal payloads, when, and how many.
+
+    Never what they read: the content stays encrypted at rest.
+    """
+
+    __tablename__ = "decode_audit"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(index=True)
+    at: datetime = _utc()
+    namespace: str
+    payload_count: int

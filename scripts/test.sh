@@ -3,6 +3,10 @@
 # suite with the records database on SQLite, and again on PostgreSQL when one
 # answers (127.0.0.1:5432). Any finding of ruff or mypy fails the run.
 #
+# Chromium, for the test of the Temporal UI, is installed from Debian when
+# missing (scripts/browser-setup.sh); only when that cannot be done is the test
+# skipped, saying why.
+#
 # The pure tests run in a process of their own: hypothesis (and the layering
 # test) parse sources with `ast`, and CPython 3.11's AST converter is not safe
 # while other threads (the Temporal worker's) use it too ("SystemError: AST
@@ -23,6 +27,11 @@ run_pytest() {
   return "$rc"
 }
 
+echo "--- Chromium for the Temporal UI test"
+if ! browser_problem=$(bash scripts/browser-setup.sh); then
+  export UBP_BROWSER_UNAVAILABLE="$browser_problem"
+  echo "the Temporal UI test will be skipped: $browser_problem"
+fi
 echo "--- lint, import order and format (ruff), types (mypy)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
@@ -33,7 +42,8 @@ echo "--- with Temporal, records database on SQLite"
 run_pytest "${IGNORE_PURE[@]}" "$@"
 if .venv/bin/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1]).connect().close()" "$PG_URL" 2>/dev/null; then
   echo "--- with Temporal, records database on PostgreSQL ($PG_URL)"
-  DATABASE_URL=$PG_URL run_pytest "${IGNORE_PURE[@]}" "$@"
+  # The browser test runs its own `ubp dev` on SQLite: once is enough.
+  DATABASE_URL=$PG_URL run_pytest "${IGNORE_PURE[@]}" -m "not browser" "$@"
 else
   echo "--- PostgreSQL not reachable at $PG_URL: the PostgreSQL pass was skipped"
 fi

@@ -19,8 +19,8 @@ async def serve(settings: Settings) -> None:
     try:
         create_schema(engine)
         parties = PartyClient(client, settings.task_queue, settings.timezone)
-        base = f"http://{settings.api_host}:{settings.api_port}"
-        log.info("inbox: %s/inbox  API docs: %s/docs", base, base)
+        base = settings.api_url()
+        log.info("inbox: %s/inbox  API docs: %s/docs  codec endpoint: %s/codec", base, base, base)
         await api_server(settings, parties, RecordStore(engine)).serve()
     finally:
         engine.dispose()

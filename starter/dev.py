@@ -2,16 +2,20 @@
 (with its schedules), the API, and a mail catcher.
 
 Parties and their timers survive a restart because the server keeps its
-state in `var/temporal.db` and the records in `var/records.db`. Mail to a
-loopback SMTP address (the default, 127.0.0.1:1025) is caught and kept in
-`var/mail/`.
+state in `var/temporal.db`, the records in `var/records.db`, and the key
+that encrypts payloads in `var/encryption-keys.json` (made on the first run
+when no key ring is configured). The Temporal UI decodes payloads through
+the API's codec endpoint, for operations staff signed in to the inbox. Mail
+to a loopback SMTP address (the default, 127.0.0.1:1025) is caught and kept
+in `var/mail/`.
 """
 
 import asyncio
 import logging
 import signal
 
-from client.connection import connect
+from client.connection import connect, connect_config
+from client.keys import dev_key_ring
 from client.parties import PartyClient
 from devstack import demo
 from devstack.mail import MailCatcher
@@ -40,6 +44,10 @@ async def _until_stopped(serving: asyncio.Task) -> None:
         raise RuntimeError("the HTTP API server stopped; see the log above")
 
 
+def _key_source(settings: Settings) -> str:
+    return "UBP_ENCRYPTION_KEYS" if settings.encryption_keys is not None else str(settings.encryption_key_file)
+
+
 async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     """Start the dev server, a worker and the HTTP API with the inbox (and seed
     the demo parties); run until cancelled, then stop them all."""
@@ -49,8 +57,9 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         if is_loopback(settings.smtp_host)
         else None
     )
+    config = connect_config(settings)
     taken = [
-        (settings.temporal_address, "UBP_TEMPORAL_ADDRESS"),
+        (config["target_host"], "UBP_TEMPORAL_ADDRESS"),
         (f"{settings.api_host}:{settings.api_port}", "UBP_API_PORT"),
     ]
     if catcher is not None:
@@ -58,11 +67,15 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     for address, setting in taken:
         if port_open(address):
             raise RuntimeError(f"something already listens on {address}; stop it or set {setting}")
+    key_ring = dev_key_ring(settings)
+    log.info("payloads encrypted with key %s (key ring: %s)", key_ring.active_id, _key_source(settings))
+    codec_endpoint = f"{settings.api_url()}/codec"
     server = DevServer(
         settings.temporal_db_file,
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        config["target_host"],
+        namespace=config["namespace"],
         ui_port=settings.temporal_ui_port,
+        ui_codec_endpoint=codec_endpoint,
     )
     engine = make_engine(settings.database_url)
     try:
@@ -70,9 +83,16 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
             catcher.start()
             log.info("mail catcher: smtp://%s:%s, mail kept in %s", catcher.host, catcher.port, catcher.maildir)
         await server.start()
-        client = await connect(settings)
-        host = settings.temporal_address.rsplit(":", 1)[0]
-        log.info("Temporal UI: http://%s:%s", host, settings.temporal_ui_port)
+        client = await connect(settings, key_ring=key_ring)
+        host = config["target_host"].rsplit(":", 1)[0]
+        log.info("Temporal UI: http://%s:%s (decoded through %s)", host, settings.temporal_ui_port, codec_endpoint)
+        # The dev server cannot tell its UI to send cookies to the codec endpoint.
+        log.info(
+            "to see payloads decoded there: sign in to the inbox as operations staff, then once per browser, "
+            "in the UI's Codec Server settings (glasses icon): 'Use my browser setting', endpoint %s, "
+            "'Include cross-origin credentials' on",
+            codec_endpoint,
+        )
         log.info("records database: %s", settings.database_url)
         create_schema(engine)
         store = RecordStore(engine)
@@ -83,12 +103,15 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                     log.info("demo party %s", line)
             api = api_server(settings, parties, store, embedded=True)
             serving = asyncio.create_task(api.serve())
-            inbox = f"http://{settings.api_host}:{settings.api_port}/inbox"
+            inbox = f"{settings.api_url()}/inbox"
             if seed_demo:
-                # Dev only: a fresh sign-in link for the demo manager, so the inbox opens at once.
+                # Dev only: fresh sign-in links for the demo manager and the demo
+                # operations person, so the inbox and the decoded UI open at once.
+                log.info("operations sign-in (the Temporal UI decodes): %s?token=%s", inbox,
+                         store.issue_token("demo-operations"))  # fmt: skip
                 inbox += f"?token={store.issue_token('demo-manager')}"
             log.info("managers' inbox: %s", inbox)
-            log.info("HTTP API docs: http://%s:%s/docs", settings.api_host, settings.api_port)
+            log.info("HTTP API docs: %s/docs", settings.api_url())
             log.info("running; press Ctrl+C to stop")
             try:
                 await _until_stopped(serving)

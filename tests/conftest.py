@@ -1,6 +1,6 @@
-"""Session-wide Temporal servers (time-skipping and the real dev server) and a
-records database per test: SQLite by default, PostgreSQL when DATABASE_URL
-points at it."""
+"""Session-wide Temporal servers (time-skipping and the real dev server) whose
+clients encrypt every payload, and a records database per test: SQLite by
+default, PostgreSQL when DATABASE_URL points at it."""
 
 import asyncio
 import os
@@ -14,15 +14,17 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from client.connection import DEFAULT_NAMESPACE, data_converter
+from client.keys import KeyRing, dev_key_ring, read_key_file
 from client.parties import PartyClient
 from devstack.server import temporal_cli, time_skipping_server
 from records.db import create_schema, make_engine, throwaway_postgres_schema
 from records.store import RecordStore
 from settings import Settings
+from tests.helpers import REPLAY_KEYS
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
@@ -34,10 +36,19 @@ SUGGEST_CAN_AT = 200
 HISTORIES = Path(__file__).parent / "histories"
 
 
+@pytest.fixture(scope="session")
+def key_ring() -> KeyRing:
+    """The tests' keys: var/encryption-keys.json (made on first use, then reused, as `ubp dev` does),
+    or the replay fixtures' key while histories are recorded."""
+    if os.environ.get("UBP_RECORD_HISTORIES"):
+        return read_key_file(REPLAY_KEYS)
+    return dev_key_ring(Settings())
+
+
 @pytest_asyncio.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_env(key_ring) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=time_skipping_server()
+        data_converter=data_converter(key_ring, DEFAULT_NAMESPACE), test_server_existing_path=time_skipping_server()
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -50,9 +61,10 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+async def dev_server_env(key_ring) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        namespace=DEFAULT_NAMESPACE,
+        data_converter=data_converter(key_ring, DEFAULT_NAMESPACE),
         dev_server_existing_path=temporal_cli(),
         search_attributes=sa.ALL,
         # Continue-as-new early, so the tests exercise it on every busy party.
@@ -75,8 +87,8 @@ def database_url(tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(DATABASE_URL=database_url, task_queue=f"test-{uuid.uuid4()}")
+def settings(database_url, key_ring) -> Settings:
+    return Settings(DATABASE_URL=database_url, task_queue=f"test-{uuid.uuid4()}", encryption_keys=key_ring.to_json())
 
 
 @pytest.fixture

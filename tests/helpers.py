@@ -4,10 +4,14 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from client.history import history_payloads
 from client.parties import PartyClient
 from policy.messages import (
     AskRecord,
@@ -20,6 +24,10 @@ from policy.replies import PartyStatus
 from policy.vocabulary import Category, Measure, PartyKind
 
 LONDON = ZoneInfo("Europe/London")
+# Histories kept in the repository (tests/histories) must decode on any
+# machine, so they are recorded under this key, kept beside them. It protects
+# nothing: only test data is ever written under it.
+REPLAY_KEYS = Path(__file__).parent / "replay-keys.json"
 
 
 def new_party(kind: PartyKind = PartyKind.INDIVIDUAL, professional_capacity: bool = False) -> PartyRef:
@@ -119,3 +127,25 @@ def next_local(now: datetime, month: int, day: int, hour: int = 11) -> datetime:
         if candidate > local_now + timedelta(hours=1):
             return candidate
     raise AssertionError("unreachable")
+
+
+async def marked_party(parties: PartyClient, now: datetime, marker: str) -> PartyRef:
+    """A party as the issue tried it: an incident whose summary holds `marker`, an ask with
+    notes, a repeat, and a warning with reasons, each holding it too."""
+    party = new_party()
+    first = incident(party, now - timedelta(hours=3)).model_copy(update={"summary": f"{marker} said on the call"})
+    second = incident(party, now - timedelta(hours=1)).model_copy(update={"summary": f"{marker} again"})
+    await parties.report_incident(first)
+    await parties.record_ask(
+        ask(party, [first.incident_id], now - timedelta(hours=2)).model_copy(update={"notes": f"{marker} was asked"})
+    )
+    await parties.report_incident(second)
+    await parties.issue_warning(
+        warning(party, [second.incident_id], now).model_copy(update={"reasons": f"{marker} continued"})
+    )
+    return party
+
+
+def payloads_holding(history: WorkflowHistory, text: str) -> list[Payload]:
+    """The payloads of `history` whose bytes (metadata or data) contain `text`."""
+    return [p for p in history_payloads(history) if text.encode() in p.SerializeToString()]

@@ -18,7 +18,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from temporalio.client import Client
 
 from client.connection import connect
 from client.parties import PartyClient
-from devstack.server import DevServer, free_port
+from devstack.server import DevServer
 from policy.dates import six_months_after
 from policy.messages import PartyRef
 from policy.replies import PartyStatus
@@ -40,6 +39,7 @@ from records.store import RecordStore
 from settings import Settings
 from tests import worker_process
 from tests.helpers import ask, incident, new_party, wait_for_status, warning
+from tests.proxy import TcpProxy
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -103,69 +103,6 @@ def stop_process(process: subprocess.Popen | None) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-class TcpProxy:
-    """A TCP proxy on 127.0.0.1 in front of `target`, on an event loop of its own
-    thread (so code that blocks the test's loop, like creating the schema,
-    still gets through): `cut()` closes every connection and stops listening
-    (new connections are refused); `restore()` listens again on the same port."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def _call(self, coro) -> None:
-        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)
-
-    def restore(self) -> None:
-        self._call(self._listen())
-
-    def cut(self) -> None:
-        self._call(self._cut())
-
-    def close(self) -> None:
-        if self._server is not None:
-            self.cut()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
-
-    async def _cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers |= {writer, upstream_writer}
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, OSError, asyncio.CancelledError):
-                pass
-            finally:
-                sink.transport.abort()
-                self._writers.discard(sink)
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 
 
 # --- 1. the worker killed mid-burst ---------------------------------------------------

@@ -7,6 +7,10 @@ rejected signals and continue-as-new. Until the first release is tagged they
 may be regenerated (`UBP_RECORD_HISTORIES=1 bash scripts/test.sh -k "lifecycle
 or approvals or bad_input or dev_server"`); after it, never: add new ones
 beside them instead.
+
+The older histories were written before payloads were encrypted, the newer
+ones under the replay fixtures' key (tests/replay-keys.json): the codec
+decrypts those and passes the plain ones through, so both replay.
 """
 
 from datetime import timedelta
@@ -15,15 +19,19 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 # This module defines workflows, so the sandbox re-imports it: the models must
 # pass through, or the workflow would see a second copy of every class.
 with workflow.unsafe.imports_passed_through():
+    from client.codec import is_encrypted
+    from client.connection import DEFAULT_NAMESPACE, data_converter
+    from client.history import history_payloads
+    from client.keys import read_key_file
     from policy.payloads import PartyWorkflowInput
     from policy.replies import PartyStatus
+    from tests.helpers import REPLAY_KEYS
     from workflows.party import PartyWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -34,7 +42,8 @@ def _history(path: Path) -> WorkflowHistory:
 
 
 async def _replay(workflow_class: type, path: Path) -> None:
-    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+    converter = data_converter(read_key_file(REPLAY_KEYS), DEFAULT_NAMESPACE)
+    replayer = Replayer(workflows=[workflow_class], data_converter=converter)
     await replayer.replay_workflow(_history(path))
 
 
@@ -62,6 +71,12 @@ class PartyWorkflowWithPatchedPause(PartyWorkflow):
 def test_histories_are_stored():
     assert len(HISTORIES) >= 10
     assert any("continue_as_new" in p.name for p in HISTORIES)
+
+
+def test_histories_from_before_and_after_encryption_are_stored():
+    encrypted = {p.name for p in HISTORIES if any(map(is_encrypted, history_payloads(_history(p))))}
+    assert encrypted, "no history written with encryption on"
+    assert set(p.name for p in HISTORIES) - encrypted, "no history written before encryption"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

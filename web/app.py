@@ -14,13 +14,14 @@ import uvicorn
 from fastapi import FastAPI, status
 from fastapi.responses import RedirectResponse
 
+from client.keys import KeyRing
 from client.parties import PartyClient
 from records.store import RecordStore
 from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import routes as inbox
-from web.routes import parties, tasks
+from web.routes import codec, parties, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -38,6 +39,13 @@ out, the `Idempotency-Key` header is used as the id. A task decision's key is
 the `Idempotency-Key` header (a new id if there is none). Retry a call that
 failed with 503, or whose answer was lost, with the same id.
 
+**Codec endpoint.** `POST /codec/decode` and `/codec/encode` speak
+Temporal's codec protocol for the Temporal UI (`--ui-codec-endpoint`,
+`TEMPORAL_CODEC_ENDPOINT`) and CLI (`--codec-endpoint`): payloads are
+encrypted at rest, and only staff with the `operations` role may read them
+decrypted, with a bearer token or the inbox's session cookie. Every decode
+is audit-logged, without its content.
+
 **Errors.** 401: no token, or an unknown one. 403: the signed-in member of
 staff does not hold the role they decide in. 404: no such party or task.
 409: the policy refuses the message, `{"rule": "R14", "detail": "R14: ..."}`
@@ -48,13 +56,16 @@ it was applied once: retry with the same id.
 """
 
 
-def create_app(party_client: PartyClient, store: RecordStore, settings: Settings) -> FastAPI:
-    """The HTTP API and the managers' inbox.
+def create_app(
+    party_client: PartyClient, store: RecordStore, settings: Settings, *, key_ring: KeyRing | None = None
+) -> FastAPI:
+    """The HTTP API, the managers' inbox and the codec endpoint.
 
     Args:
         party_client: The Temporal client module, connected.
-        store: The records database: staff, tokens and the task list.
-        settings: The body's time zone, for the inbox's local dates.
+        store: The records database: staff, tokens, the task list and the decode audit log.
+        settings: The body's time zone, for the inbox's local dates; the Temporal UI's origins.
+        key_ring: The codec endpoint's keys; None: those `party_client` encrypts with.
 
     Returns:
         The app; OpenAPI at `/openapi.json`, its pages at `/docs`.
@@ -66,13 +77,16 @@ def create_app(party_client: PartyClient, store: RecordStore, settings: Settings
         openapi_tags=[
             {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
             {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
+            {"name": "codec", "description": "Temporal's codec protocol, for the Temporal UI and CLI (operations)"},
         ],
     )
-    app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings)
+    app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings, key_ring=key_ring)
     app.include_router(parties.router)
     app.include_router(tasks.router)
+    app.include_router(codec.router)
     app.include_router(inbox.router)
     add_error_handlers(app)
+    codec.add_codec_cors(app, settings.ui_origins())
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -7,6 +7,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from client.codec import EncryptionCodec
+from client.connection import key_ring_of
+from client.keys import KeyRing
 from client.parties import PartyClient
 from records.store import RecordStore
 from records.tables import StaffRow
@@ -22,6 +25,11 @@ class FrontDoor:
     parties: PartyClient
     store: RecordStore
     settings: Settings
+    key_ring: KeyRing | None = None
+
+    def codec(self, namespace: str) -> EncryptionCodec:
+        """The codec for payloads of `namespace`: the given key ring, else the party client's."""
+        return EncryptionCodec(self.key_ring or key_ring_of(self.parties.client), namespace)
 
 
 def front_door(request: Request) -> FrontDoor:
@@ -30,6 +38,10 @@ def front_door(request: Request) -> FrontDoor:
 
 
 bearer = HTTPBearer(auto_error=False, description="a token from `ubp staff token STAFF_ID`")
+
+# The inbox's sign-in, kept for the whole site: the Temporal UI's calls to the
+# codec endpoint carry it too (browsers send cookies to any port of the host).
+SESSION_COOKIE = "ubp_inbox_token"
 
 
 def not_signed_in(err: NotSignedIn) -> HTTPException:
@@ -43,6 +55,19 @@ async def signed_in(
     """The member of staff whose bearer token came with the request."""
     try:
         return await run_in_threadpool(staff_for, door.store, credentials.credentials if credentials else None)
+    except NotSignedIn as err:
+        raise not_signed_in(err) from None
+
+
+async def signed_in_or_session(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    door: Annotated[FrontDoor, Depends(front_door)],
+) -> StaffRow:
+    """The member of staff whose bearer token came with the request, else the one signed in to the inbox."""
+    token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    try:
+        return await run_in_threadpool(staff_for, door.store, token)
     except NotSignedIn as err:
         raise not_signed_in(err) from None
 

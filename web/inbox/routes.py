@@ -40,10 +40,9 @@ from services.decisions import (
     task_of,
 )
 from services.staff import NotSignedIn, staff_for
-from web.deps import Door, FrontDoor
+from web.deps import SESSION_COOKIE, Door, FrontDoor
 from web.errors import REFUSED_STATUS
 
-TOKEN_COOKIE = "ubp_inbox_token"
 FLASH_COOKIE = "ubp_inbox_flash"
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -126,14 +125,14 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
 
 def _sign_in_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        TOKEN_COOKIE,
+        SESSION_COOKIE,
         token,
         httponly=True,
         # Lax, not Strict: a `?token=` link opened from an email must still sign in.
         # Cross-site posts are stopped by the forms' key field.
         samesite="lax",
         secure=request.url.scheme == "https",
-        path="/inbox",
+        path="/",
     )
 
 
@@ -164,14 +163,14 @@ async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, str]:
         redirect = _redirect(request.url.path)
         _sign_in_cookie(request, redirect, link_token)
         raise _SignInNeeded(redirect)
-    token = request.cookies.get(TOKEN_COOKIE)
+    token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise _SignInNeeded(_redirect("/inbox/sign-in"))
     try:
         return await run_in_threadpool(staff_for, door.store, token), token
     except NotSignedIn as err:
         response = _sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)
-        response.delete_cookie(TOKEN_COOKIE, path="/inbox")
+        response.delete_cookie(SESSION_COOKIE, path="/")
         raise _SignInNeeded(response) from None
 
 
@@ -200,7 +199,7 @@ async def sign_in(request: Request, door: Door) -> Response:
 @router.post("/sign-out")
 async def sign_out() -> Response:
     response = _redirect("/inbox/sign-in", flash="Signed out.")
-    response.delete_cookie(TOKEN_COOKIE, path="/inbox")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

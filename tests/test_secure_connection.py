@@ -1,0 +1,206 @@
+"""Secure connections by configuration alone: Temporal's environment configuration
+(`TEMPORAL_*`, profiles) read by the one connection module, and mutual TLS for real: a
+TLS-terminating proxy made here (Python's `ssl`, a CA and certificates made with
+`cryptography`) in front of the dev server, which itself speaks plain TCP."""
+
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from client.connection import DEFAULT_ADDRESS, TemporalConnectionError, connect, connect_config
+from client.parties import PartyClient
+from settings import Settings
+from tests.helpers import incident, new_party
+from tests.proxy import TcpProxy
+from worker import build_worker
+
+pytestmark = pytest.mark.devserver
+
+
+# --- certificates -------------------------------------------------------------------
+
+
+# A CA signs certificates and revocation lists, nothing else.
+CA_KEY_USAGE = dict.fromkeys(
+    ["content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "encipher_only", "decipher_only"],
+    False,
+) | {"digital_signature": True, "key_cert_sign": True, "crl_sign": True}
+
+
+@dataclass
+class Issued:
+    cert: Path
+    key: Path
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _write(folder: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> Issued:
+    issued = Issued(folder / f"{stem}.pem", folder / f"{stem}.key")
+    issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    issued.key.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return issued
+
+
+class CertificateAuthority:
+    """A CA of the test's own, issuing server and client certificates into `folder`."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.folder = folder
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.now(UTC)
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name))
+            .issuer_name(_name(name))
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(**CA_KEY_USAGE), critical=True)
+            .sign(self.key, hashes.SHA256())
+        )
+        self.pem = _write(folder, name, self.cert, self.key).cert
+
+    def issue(self, common_name: str, *, server: bool) -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+        )
+        if server:
+            names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return _write(self.folder, common_name, builder.sign(self.key, hashes.SHA256()), key)
+
+
+@dataclass
+class MutualTls:
+    proxy: TcpProxy
+    ca: CertificateAuthority
+    worker: Issued
+    stranger: Issued  # a client certificate from a CA the proxy does not trust
+
+    def environ(self, client: Issued | None) -> dict[str, str]:
+        """Temporal's environment configuration for the proxy, with `client`'s certificate."""
+        found = {
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.proxy.port}",
+            "TEMPORAL_NAMESPACE": "default",
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(self.ca.pem),
+            "TEMPORAL_TLS_SERVER_NAME": "localhost",
+        }
+        if client:
+            found |= {
+                "TEMPORAL_TLS_CLIENT_CERT_PATH": str(client.cert),
+                "TEMPORAL_TLS_CLIENT_KEY_PATH": str(client.key),
+            }
+        return found
+
+
+@pytest.fixture
+def mtls(dev_server_env, tmp_path) -> Iterator[MutualTls]:
+    """The dev server behind a proxy that speaks TLS and requires a client certificate of its CA."""
+    ca = CertificateAuthority(tmp_path, "ubp-test-ca")
+    served = ca.issue("temporal-frontend", server=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=ca.pem)
+    context.load_cert_chain(served.cert, served.key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.set_alpn_protocols(["h2"])  # gRPC
+    host, port = dev_server_env.client.service_client.config.target_host.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port), tls=context)
+    proxy.restore()  # listen
+    try:
+        stranger = CertificateAuthority(tmp_path, "another-ca").issue("stranger", server=False)
+        yield MutualTls(proxy, ca, ca.issue("ubp-worker", server=False), stranger)
+    finally:
+        proxy.close()
+
+
+# --- tests ----------------------------------------------------------------------------
+
+
+async def test_worker_and_client_run_a_party_over_mutual_tls(mtls, settings):
+    environ = mtls.environ(mtls.worker)
+    client = await connect(settings, environ=environ)
+    assert client.service_client.config.target_host == environ["TEMPORAL_ADDRESS"]
+    parties = PartyClient(client, settings.task_queue, settings.timezone)
+    party = new_party()
+    async with build_worker(client, settings):
+        first = incident(party, datetime.now(UTC) - timedelta(hours=1))
+        assert not (await parties.report_incident(first)).duplicate
+        assert (await parties.status(party.party_id)).incident_count == 1
+        await parties.handle(party.party_id).terminate(reason="test finished")
+
+
+@pytest.mark.parametrize("who", ["no client certificate", "a certificate from another CA"])
+async def test_without_the_right_client_certificate_the_connection_is_refused(mtls, settings, who):
+    client = None if who == "no client certificate" else mtls.stranger
+    with pytest.raises(TemporalConnectionError) as refused:
+        await connect(settings, environ=mtls.environ(client))
+    message = str(refused.value)
+    assert f"cannot connect to Temporal at 127.0.0.1:{mtls.proxy.port}" in message
+    if client is None:
+        assert "TLS without a client certificate); if it is up, does the server require one" in message
+    else:
+        assert "mTLS with a client certificate); if it is up, is the certificate one the server's CA trusts" in message
+
+
+async def test_plain_tcp_to_a_tls_endpoint_is_refused_with_a_clear_message(mtls, settings):
+    with pytest.raises(
+        TemporalConnectionError, match=r"plain TCP \(no TLS\)\); if it is up, does the server require TLS"
+    ):
+        await connect(settings, environ={"TEMPORAL_ADDRESS": f"127.0.0.1:{mtls.proxy.port}"})
+
+
+async def test_a_profile_file_configures_mutual_tls(mtls, settings, tmp_path):
+    """The same connection from a TOML profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)."""
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f"""[profile.ops]
+address = "127.0.0.1:{mtls.proxy.port}"
+namespace = "default"
+[profile.ops.tls]
+server_name = "localhost"
+server_ca_cert_path = "{mtls.ca.pem}"
+client_cert_path = "{mtls.worker.cert}"
+client_key_path = "{mtls.worker.key}"
+"""
+    )
+    client = await connect(settings, environ={"TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "ops"})
+    assert await client.service_client.check_health()
+
+
+def test_settings_override_the_environment_configuration_and_defaults_fill_in():
+    environ = {"TEMPORAL_ADDRESS": "temporal.example:7233", "TEMPORAL_NAMESPACE": "ubp.acct", "TEMPORAL_API_KEY": "k"}
+    config = connect_config(Settings(), environ)
+    assert (config["target_host"], config["namespace"], config["tls"]) == ("temporal.example:7233", "ubp.acct", True)
+    overridden = connect_config(Settings(temporal_address="127.0.0.1:9999", temporal_namespace="dev"), environ)
+    assert (overridden["target_host"], overridden["namespace"]) == ("127.0.0.1:9999", "dev")
+    assert connect_config(Settings(), {})["target_host"] == DEFAULT_ADDRESS
+    with pytest.raises(TemporalConnectionError, match="Profile 'missing' not found"):
+        connect_config(Settings(), {"TEMPORAL_PROFILE": "missing"})
