@@ -343,13 +343,15 @@ async def dev_worker(dev_server_env, settings) -> AsyncIterator[WorkflowEnvironm
 
 
 async def pending_attempts(env: WorkflowEnvironment, workflow_id: str) -> list[tuple[int, str]]:
-    """The pending activities' attempt numbers and last failures."""
+    """The pending activities' attempt numbers and last failures (decoded: a
+    failure's message is encrypted like any payload)."""
     described = await env.client.workflow_service.describe_workflow_execution(
         DescribeWorkflowExecutionRequest(
             namespace=env.client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
         )
     )
-    return [(a.attempt, a.last_failure.message) for a in described.pending_activities]
+    converter = env.client.data_converter
+    return [(a.attempt, str(await converter.decode_failure(a.last_failure))) for a in described.pending_activities]
 
 
 @pytest.mark.devserver
