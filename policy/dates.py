@@ -5,7 +5,7 @@ is the last day of February, at the same local wall-clock time. Results are
 UTC instants, computed once and stored on the record, never re-derived.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -47,5 +47,9 @@ _MONTHS = (
 
 def written_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
     """The local date of `instant` as people write it: "13 September 2027"."""
-    day = local_date(instant, timezone)
+    return written_day(local_date(instant, timezone))
+
+
+def written_day(day: date) -> str:
+    """A calendar date as people write it: "13 September 2027"."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
