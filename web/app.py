@@ -20,7 +20,7 @@ from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import routes as inbox
-from web.routes import parties, tasks
+from web.routes import contacts, parties, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -70,6 +70,7 @@ def create_app(party_client: PartyClient, store: RecordStore, settings: Settings
     )
     app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings)
     app.include_router(parties.router)
+    app.include_router(contacts.router)
     app.include_router(tasks.router)
     app.include_router(inbox.router)
     add_error_handlers(app)

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from client.parties import PartyClient
+from policy.fields import PARTY_ID_PATTERN
 from records.store import RecordStore
 from records.tables import StaffRow
 from services.staff import NotSignedIn, staff_for
@@ -49,3 +50,4 @@ async def signed_in(
 
 Door = Annotated[FrontDoor, Depends(front_door)]
 Staff = Annotated[StaffRow, Depends(signed_in)]
+PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]

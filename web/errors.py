@@ -14,6 +14,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
 
 
@@ -52,6 +53,10 @@ async def _update_failed(request: Request, err: Exception) -> JSONResponse:
         rule = str(cause.details[0]) if cause.type == "PolicyRefusal" and cause.details else cause.type
         return JSONResponse(Refusal(rule=rule, detail=cause.message).model_dump(), status.HTTP_409_CONFLICT)
     return JSONResponse({"detail": f"the workflow failed the message: {cause or err}"}, 500)
+
+
+async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse(Refusal(rule="WrongParty", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
 
 
 async def _temporal_error(request: Request, err: Exception) -> JSONResponse:
@@ -93,3 +98,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RPCTimeoutOrCancelledError, _timed_out)
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
+    app.add_exception_handler(ContactRefused, _contact_refused)

@@ -8,9 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
+from policy.fields import MESSAGE_ID_PATTERN
 from policy.messages import (
-    MESSAGE_ID_PATTERN,
-    PARTY_ID_PATTERN,
     AdjustmentDecision,
     AdjustmentRequest,
     AdviceRequest,
@@ -20,6 +19,7 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
+from services import contacts
 from web.bodies import (
     AdjustmentDecisionBody,
     AdjustmentRequestBody,
@@ -31,11 +31,9 @@ from web.bodies import (
     message_from,
     mismatch,
 )
-from web.deps import Door, Staff
+from web.deps import Door, PartyId, Staff
 from web.errors import ERRORS, Problem
 from web.headers import IdempotencyKey
-
-PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]
 
 
 class Accepted(BaseModel):
@@ -161,10 +159,11 @@ async def decide_adjustment(
     summary="A party's status",
 )
 async def party_status(party_id: PartyId, door: Door, staff: Staff) -> PartyStatus:
-    """Stage, deadlines, warnings, restrictions, open tasks and rejected messages.
-    A party whose workflow completed answers from its last run."""
+    """Stage, deadlines, warnings, restrictions, open tasks, closed cases (R17) and rejected
+    messages, with the contact gate's latest answers from the party's file. A party whose
+    workflow completed answers from its last run."""
     try:
-        return await door.parties.status(party_id)
+        return await contacts.party_status(door.parties, door.store, party_id)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"party {party_id} has no workflow") from None

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from policy.messages import MESSAGE_ID_PATTERN, AwareDatetime
+from policy.fields import MESSAGE_ID_PATTERN, AwareDatetime
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
 from records.task_list import TaskListing
