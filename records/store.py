@@ -1,13 +1,14 @@
-"""The records database: every party's file (R3), the task list and the staff list."""
+"""The records database: every party's file (R3), the task list, the staff list, the contact
+log and the import ledger."""
 
 from records.contacts import ContactLog
+from records.imports import ImportLedger
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.task_list import TaskList
-from records.writes import EffectWriter
 
 
-class RecordStore(EffectWriter, PartyStateLoader, FileReader, TaskList, ContactLog):
+class RecordStore(ImportLedger, PartyStateLoader, FileReader, TaskList, ContactLog):
     """The records database, one object for the activities, the doors and the tests.
 
     Args:
