@@ -273,7 +273,10 @@ def cli(time_skipping_env, store: RecordStore, monkeypatch: pytest.MonkeyPatch):
     ("args", "says"),
     [
         (("--channel", "pigeon"), "'pigeon' is not one of"),
-        (("--channel", "email", "--at", "2026-06-01T10:00:00"), "received_at: Value error, must include a time zone offset"),
+        (
+            ("--channel", "email", "--at", "2026-06-01T10:00:00"),
+            "received_at: Value error, must include a time zone offset",
+        ),
         (("--channel", "email", "--contact-id", "has space"), "contact_id: String should match pattern"),
     ],
     ids=["unknown-channel", "naive-datetime", "bad-contact-id"],
