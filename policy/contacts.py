@@ -168,16 +168,12 @@ def limit_periods(view: GateView, contact: InboundContact) -> list[LimitPeriod]:
 
 
 def calendar_years(view: GateView, contact: InboundContact) -> tuple[int, int]:
-    """The years of bank holidays the answer may need: from the contact's, through the
-    year after the latest time out in force ends (replies wait for it)."""
+    """The years of bank holidays the answer may need: from the contact's, through the year
+    after the latest time out in force ends (a reply waits for it; the longest response
+    target, 60 working days, never runs past the following year)."""
     first = local_date(contact.received_at, view.timezone).year
-    last = first
-    for r in _in_force(view, contact):
-        terms = r.terms_of(Measure.TIME_OUT)
-        if isinstance(terms, TimeOutTerms):
-            last = max(last, local_date(terms.ends_at, view.timezone).year)
-    # The longest response target (60 working days) stays within the following year.
-    return first, last + 1
+    end = _time_out_end(_in_force(view, contact), contact)
+    return first, max(first, local_date(end, view.timezone).year if end else first) + 1
 
 
 @dataclass(frozen=True)
@@ -529,7 +525,7 @@ def answer_contact(
         handling = ContactHandling.RESPOND
         why = "respond as usual" if in_force else "nothing in force limits this contact: respond as usual"
 
-    hold_until = _time_out_end(in_force, arrival) if handling == ContactHandling.HOLD_UNTIL_TIME_OUT_ENDS else None
+    hold_until = _time_out_end(in_force, contact) if handling == ContactHandling.HOLD_UNTIL_TIME_OUT_ENDS else None
     respond_by = None
     measures = [m for _, m, _ in said]
     if handling in REPLYING_HANDLINGS:
@@ -569,11 +565,12 @@ def answer_contact(
     )
 
 
-def _time_out_end(in_force: list[RestrictionEntry], a: _Arrival) -> datetime | None:
+def _time_out_end(in_force: list[RestrictionEntry], contact: InboundContact) -> datetime | None:
+    """When the latest time out in force when the contact arrived ends, if it has not ended by then."""
     ends = [
         t.ends_at
         for r in in_force
-        if isinstance(t := r.terms_of(Measure.TIME_OUT), TimeOutTerms) and t.ends_at > a.contact.received_at
+        if isinstance(t := r.terms_of(Measure.TIME_OUT), TimeOutTerms) and t.ends_at > contact.received_at
     ]
     return max(ends, default=None)
 

@@ -11,7 +11,8 @@ arrangements. Measures with nothing to set may be written either way.
 from datetime import time
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from dateutil.relativedelta import relativedelta
+from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag, model_validator
 
 from policy.fields import AwareDatetime, CaseReference, Message, StaffId
 from policy.vocabulary import BLOCKABLE_CHANNELS, ContactChannel, ContactPeriod, Measure, Weekday
@@ -20,6 +21,8 @@ from policy.vocabulary import BLOCKABLE_CHANNELS, ContactChannel, ContactPeriod,
 USUAL_RESPONSE_WORKING_DAYS = 10
 # A longer target than this is no longer a response time: a time out says so better.
 MAX_RESPONSE_WORKING_DAYS = 60
+# "A defined period": a pause longer than this is stopping work on the case (R9).
+MAX_TIME_OUT = relativedelta(years=1)
 
 ThirdPartyId = Annotated[
     str,
@@ -100,7 +103,7 @@ class ContactLimitTerms(Message):
     (R8 "restricting the time or volume of contact")."""
 
     measure: Literal[Measure.RESTRICT_TIME_OR_VOLUME]
-    max_contacts: int | None = Field(default=None, ge=1, le=1000, description="with `per`: the volume limit")
+    max_contacts: StrictInt | None = Field(default=None, ge=1, le=1000, description="with `per`: the volume limit")
     per: ContactPeriod | None = Field(default=None, description="with `max_contacts`: a local day, week or month")
     windows: list[ContactWindow] = Field(default_factory=list, description="when contact is allowed (local time)")
 
@@ -120,13 +123,13 @@ class ResponseTimeTerms(Message):
     the most recent contact (R8 "extending the time we take to respond", R19)."""
 
     measure: Literal[Measure.EXTENDED_RESPONSE_TIME]
-    working_days: int | None = Field(
+    working_days: StrictInt | None = Field(
         default=None,
         gt=USUAL_RESPONSE_WORKING_DAYS,
         le=MAX_RESPONSE_WORKING_DAYS,
         description="the response target in working days, more than the usual 10",
     )
-    from_latest_contact: bool = Field(
+    from_latest_contact: StrictBool = Field(
         default=False, description="true: one reply, 10 working days from the most recent contact"
     )
 
@@ -141,7 +144,9 @@ class TimeOutTerms(Message):
     """Work on the case paused until `ends_at` (R8 "a time out")."""
 
     measure: Literal[Measure.TIME_OUT]
-    ends_at: AwareDatetime = Field(description="when the time out ends; after the restriction's decided_at")
+    ends_at: AwareDatetime = Field(
+        description="when the time out ends: after the restriction's decided_at, and within a year of it"
+    )
 
 
 class ThirdPartyTerms(Message):

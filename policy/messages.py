@@ -5,7 +5,9 @@ without a clock (the time-skipping server runs ahead of the wall clock, so
 "not in the future" is checked in the workflow, against `workflow.now()`).
 """
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from policy.fields import (
     MESSAGE_ID_PATTERN,
@@ -18,6 +20,7 @@ from policy.fields import (
     StaffId,
 )
 from policy.measures import (
+    MAX_TIME_OUT,
     MeasureItem,
     MeasureTerms,
     ThirdPartyId,
@@ -55,13 +58,28 @@ class PartyRef(Message):
 
     party_id: PartyId
     kind: PartyKind = PartyKind.INDIVIDUAL
-    professional_capacity: bool = Field(
+    professional_capacity: StrictBool = Field(
         default=False, description="R1/R7: acting as a solicitor, advocate or an organisation's officer"
     )
 
 
+def _codes_by_category(schema: dict[str, Any]) -> None:
+    """R2 in the JSON Schema too: the behaviour codes allowed under each category."""
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "category": {"const": category.value},
+                "behaviour_code": {"enum": sorted(BEHAVIOUR_CODES[category])},
+            }
+        }
+        for category in Category
+    ]
+
+
 class IncidentReport(Message):
     """R2, R18: a colleague's report of unacceptable behaviour."""
+
+    model_config = ConfigDict(json_schema_extra=_codes_by_category)
 
     incident_id: MessageId
     party: PartyRef
@@ -95,7 +113,7 @@ class AskRecord(Message):
     incident_ids: list[MessageId] = Field(min_length=1)
     asked_at: AwareDatetime
     asked_by: StaffId
-    adjustment_discussed: bool = True
+    adjustment_discussed: StrictBool = True
     notes: str = Field(default="", max_length=4000)
 
 
@@ -132,9 +150,16 @@ class RestrictionRequest(Message):
     def _measures_consistent(self) -> "RestrictionRequest":
         check_measures(self.measures)
         for n, item in enumerate(self.measures):
-            if isinstance(item, TimeOutTerms) and item.ends_at <= self.decided_at:
+            if not isinstance(item, TimeOutTerms):
+                continue
+            if item.ends_at <= self.decided_at:
                 raise ValueError(
                     f"measures[{n}].ends_at: the time out must end after decided_at ({self.decided_at.isoformat()})"
+                )
+            if item.ends_at > self.decided_at + MAX_TIME_OUT:
+                raise ValueError(
+                    f"measures[{n}].ends_at: a time out is a defined period of at most a year after decided_at; "
+                    "a longer pause is stopping work on the case (stop_work_on_case, R9)"
                 )
         return self
 
@@ -161,7 +186,7 @@ class TaskDecision(Message):
     role: Role
     outcome: TaskOutcome
     reason: str = Field(default="", max_length=4000)
-    police_referral: bool | None = Field(default=None, description="R15: required on a zero-tolerance review")
+    police_referral: StrictBool | None = Field(default=None, description="R15: required on a zero-tolerance review")
     support_offered: list[SupportOption] = Field(default_factory=list, description="R18")
     decided_at: AwareDatetime
 
@@ -189,7 +214,7 @@ class AdjustmentDecision(Message):
 
     adjustment_id: MessageId
     party_id: PartyId
-    agree: bool
+    agree: StrictBool
     decided_by: StaffId
     reason: str = Field(min_length=1, max_length=4000)
     decided_at: AwareDatetime
@@ -218,7 +243,7 @@ class InboundContact(Message):
     channel: ContactChannel
     to_whom: StaffId | None = Field(default=None, description="the staff id it was addressed to, if any")
     case_reference: CaseReference | None = Field(default=None, description="the case it is about, if known")
-    raises_new_complaint: bool = Field(default=False, description="R8, R17: it raises a new complaint")
+    raises_new_complaint: StrictBool = Field(default=False, description="R8, R17: it raises a new complaint")
     via_third_party: ThirdPartyId | None = Field(
         default=None, description="the third party (e.g. an advocate) it came through, if any"
     )

@@ -480,10 +480,11 @@ def test_gate_refuses_a_contact_for_another_party():
         ({"channel": "pigeon"}, ("channel",), "Input should be"),
         ({"received_at": "2026-06-01T10:00:00"}, ("received_at",), "time zone offset"),
         ({"received_at": "1780000000"}, ("received_at",), "ISO 8601"),
+        ({"received_at": "0001-01-01T00:00:00+00:01"}, ("received_at",), "years 1900 to 2999"),
         ({"party_id": "has space"}, ("party_id",), "pattern"),
         ({"colour": "red"}, ("colour",), "Extra inputs"),
     ],
-    ids=["unknown-channel", "naive-datetime", "unix-time", "bad-party-id", "unknown-field"],
+    ids=["unknown-channel", "naive-datetime", "unix-time", "year-1", "bad-party-id", "unknown-field"],
 )
 def test_r3_a_malformed_contact_is_refused_naming_the_field(change, where, says):
     good = contact(london(2026, 6, 1)).model_dump(mode="json")
@@ -530,6 +531,7 @@ def _request(*measures: Any) -> RestrictionRequest:
         ),
         ([{"measure": "time_out", "ends_at": "2026-04-01T00:00:00+00:00"}], (), "measures[0].ends_at"),
         ([{"measure": "time_out", "ends_at": "2027-01-01T00:00:00"}], None, "time zone offset"),
+        ([{"measure": "time_out", "ends_at": "2027-05-02T00:00:00+00:00"}], (), "at most a year after decided_at"),
         (
             [{"measure": "contact_through_third_party"}],
             ("measures", 0, "contact_through_third_party", "third_party"),

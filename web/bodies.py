@@ -99,7 +99,9 @@ def message_from(
         if given is None and key is None:
             errors.append(
                 {
-                    "type": "missing",
+                    # Not pydantic's "missing": the body may leave the id out when the header gives it,
+                    # and a client (or a fuzzer) reading "missing" would take the field as required.
+                    "type": "missing_id",
                     "loc": ("body", id_field),
                     "msg": f"Field required: give {id_field} in the body or the Idempotency-Key header",
                     "input": None,

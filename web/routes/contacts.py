@@ -8,13 +8,17 @@ from policy.replies import CaseClosureOutcome
 from services.contacts import answer_contact
 from web.bodies import CaseClosureBody, InboundContactBody, message_from
 from web.deps import Door, PartyId, Staff
-from web.errors import ERRORS
+from web.errors import ERRORS, KEY_ID, PATH_PARTY, with_body
 from web.headers import IdempotencyKey
 
 router = APIRouter(prefix="/parties", tags=["case systems"], responses=ERRORS)
 
 
-@router.post("/{party_id}/contacts", summary="How to handle an inbound contact, and by when (R8, R17, R19)")
+@router.post(
+    "/{party_id}/contacts",
+    responses=with_body(PATH_PARTY, KEY_ID),
+    summary="How to handle an inbound contact, and by when (R8, R17, R19)",
+)
 async def contact_gate(
     party_id: PartyId, body: InboundContactBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
 ) -> ContactAnswer:
@@ -33,7 +37,11 @@ async def contact_gate(
     return await answer_contact(door.parties, door.store, contact)
 
 
-@router.post("/{party_id}/closed-cases", summary="Record a case closed with notice of no further reply (R17)")
+@router.post(
+    "/{party_id}/closed-cases",
+    responses=with_body(PATH_PARTY),
+    summary="Record a case closed with notice of no further reply (R17)",
+)
 async def record_case_closure(party_id: PartyId, body: CaseClosureBody, door: Door, staff: Staff) -> CaseClosureOutcome:
     """Later written contact about the case is logged without being read or answered,
     unless it raises a new complaint. The case reference is the key: closing the same
