@@ -43,9 +43,14 @@ class ContactLog(StoreBase):
             "answered_at": answer.answered_at,
             "data": answer.model_dump(mode="json"),
         }
-        statement = self._insert(_CONTACT.table).on_conflict_do_nothing(index_elements=[_CONTACT.key])
+        statement = (
+            self._insert(_CONTACT.table)
+            .on_conflict_do_nothing(index_elements=[_CONTACT.key])
+            # What came back tells an insert from a conflict: psycopg's rowcount here is -1.
+            .returning(_CONTACT.table.c[_CONTACT.key])
+        )
         with self._engine.begin() as connection:
-            inserted = connection.execute(statement, row).rowcount == 1
+            inserted = connection.execute(statement, row).first() is not None
         if inserted:
             return answer, True
         stored = self.contact_answer(contact.contact_id)

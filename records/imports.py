@@ -36,10 +36,13 @@ class ImportLedger(EffectWriter):
         """
         row = ledger.model_dump()
         with self._engine.begin() as connection:
-            inserted = connection.execute(
-                self._insert(_LEDGER.table).on_conflict_do_nothing(index_elements=[_LEDGER.key]), row
-            ).rowcount
-            if inserted != 1:
+            statement = (
+                self._insert(_LEDGER.table)
+                .on_conflict_do_nothing(index_elements=[_LEDGER.key])
+                # What came back tells an insert from a conflict: psycopg's rowcount here is -1.
+                .returning(_LEDGER.table.c[_LEDGER.key])
+            )
+            if connection.execute(statement, row).first() is None:
                 return False
             self._write_batch(connection, batch)
         return True

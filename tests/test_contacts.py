@@ -17,6 +17,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
 
 from client.parties import PartyClient
+from holiday_calendar import england_and_wales
+from policy.contacts import GateSource, GateView, calendar_years
+from policy.contacts import answer_contact as decide
 from policy.messages import CaseClosure, InboundContact, PartyRef, RestrictionRequest
 from policy.vocabulary import ContactChannel, ContactHandling, Measure, RestrictionStatus
 from records.store import RecordStore
@@ -323,3 +326,33 @@ def test_cli_restrict_builds_measures_with_their_parameters():
     assert items[-1] == "behaviour_contract"
     with pytest.raises(typer.Exit):
         measure_items([Measure.TIME_OUT], MeasureOptions(named_contact="staff-1"))
+
+
+# --- the contact log, on SQLite and PostgreSQL ---------------------------------------------------
+
+
+def test_r3_the_contact_log_keeps_each_contact_once_and_counts_by_period(record_store: RecordStore):
+
+    def logged(contact_id: str, at: datetime) -> tuple[Any, bool]:
+        contact = _contact("p-log", at, contact_id=contact_id)
+        view = GateView(party_id="p-log")
+        answer = decide(
+            view,
+            contact,
+            calendar=england_and_wales(*calendar_years(view, contact)),
+            prior_contacts={},
+            answered_from=GateSource.NONE,
+            answered_at=at,
+        )
+        return record_store.record_contact(answer)
+
+    day = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    first, recorded = logged("c-1", day)
+    assert recorded and record_store.contact_answer("c-1") == first
+    again, recorded = logged("c-1", day + timedelta(hours=1))
+    assert not recorded and again.contact.received_at == day
+    logged("c-2", day + timedelta(hours=2))
+    logged("c-3", day + timedelta(days=1))
+    assert record_store.count_contacts("p-log", day, day + timedelta(days=1), excluding="c-2") == 1
+    assert [a.contact.contact_id for a in record_store.contacts("p-log")] == ["c-3", "c-2", "c-1"]
+    assert record_store.contact_count("p-log") == 3 and record_store.contacts("p-other") == []
