@@ -332,7 +332,6 @@ def test_cli_restrict_builds_measures_with_their_parameters():
 
 
 def test_r3_the_contact_log_keeps_each_contact_once_and_counts_by_period(record_store: RecordStore):
-
     def logged(contact_id: str, at: datetime) -> tuple[Any, bool]:
         contact = _contact("p-log", at, contact_id=contact_id)
         view = GateView(party_id="p-log")
