@@ -6,27 +6,16 @@ workflow calls `plan_task` once per task and stores the plan in its history
 and the party's file; it is never re-derived.
 """
 
-from datetime import date
-
-import holidays as holiday_calendars
 from temporalio import activity
 
 from activities.database import retryable_database_errors
+from holiday_calendar import bank_holidays
 from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.working_days import due_instant, local_date
 from records.store import RecordStore
 
-# The body's jurisdiction (docs/policy.md, Dates): England and Wales.
-HOLIDAY_COUNTRY = "GB"
-HOLIDAY_SUBDIVISION = "ENG"
 # 17:00 local time on the due day.
 END_OF_WORKING_DAY = 17
-
-
-def bank_holidays(years: range) -> frozenset[date]:
-    """England and Wales bank holidays in `years`, substitute days included."""
-    calendar = holiday_calendars.country_holidays(HOLIDAY_COUNTRY, subdiv=HOLIDAY_SUBDIVISION, years=list(years))
-    return frozenset(calendar.keys())
 
 
 class TaskActivities:

@@ -48,6 +48,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
+from bench import contacts
 from bench.bare import BARE_SIGNAL, BARE_UPDATE, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
 from client.connection import connect, without_codec
@@ -57,7 +58,8 @@ from client.retry import retry_busy
 from devstack.server import DevServer, temporal_cli
 from policy.messages import IncidentReport, PartyRef
 from policy.vocabulary import Category
-from records.db import make_engine, throwaway_postgres_schema
+from records.db import create_schema, make_engine, throwaway_postgres_schema
+from records.store import RecordStore
 from settings import Settings
 from workflows.party import workflow_id_for
 
@@ -680,8 +682,11 @@ async def main() -> None:
     parser.add_argument(
         "--phases",
         default="throughput,latency,codec,big,memory",
-        help="comma-separated; also: ladder (where the time goes, not in the default)",
+        help="comma-separated; also: ladder (where the time goes), gate (the contact gate), "
+        "import (the bulk import); not in the default",
     )
+    parser.add_argument("--gate-samples", type=int, default=500, help="sequential calls of each kind (gate)")
+    parser.add_argument("--import-parties", type=int, default=10_000, help="parties to import (import)")
     parser.add_argument("--ladder-parties", type=int, default=50)
     parser.add_argument("--ladder-incidents", type=int, default=10)
     parser.add_argument("--ladder-repeats", type=int, default=2)
@@ -723,6 +728,15 @@ async def main() -> None:
                     await bench.codec(worker, party_queue)
                 if "big" in phases:
                     await bench.big_party(party_queue)
+                if phases & {"gate", "import"}:
+                    # The gate and the import read and write the records database themselves.
+                    create_schema(bench.engine)
+                    store = RecordStore(bench.engine)
+                    parties = PartyClient(client, party_queue, "Europe/London")
+                    if "gate" in phases:
+                        await contacts.gate(bench.say, parties, store, args.gate_samples)
+                    if "import" in phases:
+                        await contacts.bulk_import(bench.say, parties, store, args.import_parties)
             finally:
                 worker.stop()
             if "ladder" in phases:

@@ -7,10 +7,13 @@ The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 
 import typer
 
-from cli import adjustments, history, keys, messages, notices, schedules, staff, tasks
+from cli import adjustments, contacts, history, imports, keys, messages, notices, schedules, schemas, staff, tasks
 
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
 app.add_typer(messages.app)
+app.add_typer(contacts.app)
+app.add_typer(imports.app)
+app.add_typer(schemas.app)
 app.add_typer(staff.app, name="staff")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(adjustments.app, name="adjustment")

@@ -20,6 +20,7 @@ from records.store import RecordStore
 from settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 Party = Annotated[str, typer.Option("--party", help="the case system's party id")]
 Incidents = Annotated[list[str], typer.Option("--incident", help="incident id (repeatable)")]
@@ -50,12 +51,19 @@ async def party_client() -> PartyClient:
 
 def send(call: Callable[[PartyClient], Awaitable[BaseModel | None]]) -> None:
     """Connect, make the call, print its answer as JSON; Temporal's refusals become exit code 1."""
+    result = run(call)
+    if result is not None:
+        typer.echo(result.model_dump_json(indent=2))
 
-    async def go() -> BaseModel | None:
+
+def run(call: Callable[[PartyClient], Awaitable[T]]) -> T:
+    """Connect, make the call and return its answer; Temporal's refusals become exit code 1."""
+
+    async def go() -> T:
         return await call(await party_client())
 
     try:
-        result = asyncio.run(go())
+        return asyncio.run(go())
     except WorkflowUpdateFailedError as err:
         fail(f"refused: {err.cause.message if isinstance(err.cause, FailureError) else err}", 1)
     except WorkflowQueryFailedError as err:
@@ -64,8 +72,6 @@ def send(call: Callable[[PartyClient], Awaitable[BaseModel | None]]) -> None:
         fail(f"Temporal: {err.message}", 1)
     except RuntimeError as err:
         fail(str(err), 1)
-    if result is not None:
-        typer.echo(result.model_dump_json(indent=2))
 
 
 def at_or_now(value: str | None) -> str:

@@ -5,15 +5,19 @@ from typing import Annotated
 
 import typer
 
-from cli.common import At, By, Incidents, Party, at_or_now, build, send
+from cli.common import At, By, Incidents, Party, at_or_now, build, records, send
+from cli.measures import MeasureOptions, measure_items
 from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
 from policy.vocabulary import (
     BEHAVIOUR_CODES,
     Category,
+    ContactChannel,
+    ContactPeriod,
     Measure,
     PartyKind,
     WarningMethod,
 )
+from services import contacts
 
 app = typer.Typer()
 
@@ -99,14 +103,57 @@ def restrict(
     measure: Annotated[list[Measure] | None, typer.Option(help="R8 measure (repeatable)")] = None,
     replaces: Annotated[str | None, typer.Option(help="R11: restriction id this one replaces")] = None,
     at: At = None,
+    named_contact: Annotated[str | None, typer.Option(help="single_named_contact: the colleague's staff id")] = None,
+    channel: Annotated[
+        list[ContactChannel] | None, typer.Option(help="single_contact_channel: a channel allowed (repeatable)")
+    ] = None,
+    block: Annotated[
+        list[ContactChannel] | None, typer.Option(help="block_emails_or_refuse_calls: email or phone (repeatable)")
+    ] = None,
+    issue: Annotated[
+        list[str] | None, typer.Option(help="restrict_issues: a case reference still answered (repeatable)")
+    ] = None,
+    max_contacts: Annotated[
+        int | None, typer.Option(help="restrict_time_or_volume: contacts allowed per --per")
+    ] = None,
+    per: Annotated[ContactPeriod | None, typer.Option(help="restrict_time_or_volume: day, week or month")] = None,
+    window: Annotated[
+        list[str] | None,
+        typer.Option(help="restrict_time_or_volume: allowed times, 'monday,wednesday 10:00-12:00' (repeatable)"),
+    ] = None,
+    response_days: Annotated[
+        int | None, typer.Option(help="extended_response_time: working days to reply (more than 10)")
+    ] = None,
+    from_latest_contact: Annotated[
+        bool, typer.Option(help="extended_response_time: 10 working days from the most recent contact")
+    ] = False,
+    time_out_ends: Annotated[str | None, typer.Option(help="time_out: when it ends, ISO 8601 with offset")] = None,
+    third_party: Annotated[str | None, typer.Option(help="contact_through_third_party: the third party's id")] = None,
 ) -> None:
-    """Apply a restriction (R6-R14)."""
+    """Apply a restriction (R6-R14), its measures with their parameters (R8).
+
+    A measure named with --measure and none of its options is sent by name: the
+    contact gate then answers "see the arrangements" for it.
+    """
+    options = MeasureOptions(
+        named_contact=named_contact,
+        channels=tuple(channel or ()),
+        blocked=tuple(block or ()),
+        issues=tuple(issue or ()),
+        max_contacts=max_contacts,
+        per=per,
+        windows=tuple(window or ()),
+        response_days=response_days,
+        from_latest_contact=from_latest_contact,
+        time_out_ends=time_out_ends,
+        third_party=third_party,
+    )
     message = build(
         RestrictionRequest,
         restriction_id=f"res-{uuid.uuid4().hex[:12]}",
         party_id=party,
         incident_ids=incident,
-        measures=measure or [],
+        measures=measure_items(measure or [], options),
         proposed_by=by,
         reasons=reasons,
         contact_arrangements=arrangements,
@@ -118,8 +165,9 @@ def restrict(
 
 @app.command()
 def status(party_id: str) -> None:
-    """Show a party's stage, deadlines and record summary."""
-    send(lambda c: c.status(party_id))
+    """Show a party's stage, deadlines and record summary, with its latest contacts."""
+    with records() as store:
+        send(lambda c: contacts.party_status(c, store, party_id))
 
 
 @app.command()
@@ -128,3 +176,4 @@ def vocabulary() -> None:
     for category in Category:
         typer.echo(f"{category.value}: {', '.join(sorted(BEHAVIOUR_CODES[category]))}")
     typer.echo(f"measures: {', '.join(m.value for m in Measure)}")
+    typer.echo(f"contact channels: {', '.join(c.value for c in ContactChannel)}")

@@ -5,15 +5,18 @@ the server pushes back on a busy party. Messages are pydantic models, validated 
 are built, so nothing malformed reaches a workflow from here.
 """
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from client.retry import retry_busy
+from policy.contacts import GateView
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
     AdviceRequest,
     AskRecord,
+    CaseClosure,
     IncidentReport,
     PartyRef,
     RestrictionRequest,
@@ -22,6 +25,7 @@ from policy.messages import (
 )
 from policy.payloads import PartyWorkflowInput
 from policy.replies import (
+    CaseClosureOutcome,
     CommandOutcome,
     IncidentOutcome,
     PartyStatus,
@@ -105,6 +109,45 @@ class PartyClient:
 
     async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
         return await self._update(PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id))
+
+    async def record_case_closure(self, closure: CaseClosure) -> CaseClosureOutcome:
+        """R17: a case closed with notice that no further reply will be made; starts the party if needed."""
+        return await self._update(PartyWorkflow.record_case_closure, closure, PartyRef(party_id=closure.party_id))
+
+    async def adopt(self, party: PartyRef) -> None:
+        """Start a party's workflow with no message, to read its file and keep its deadlines
+        (a party imported by `ubp import`); a running one is left as it is."""
+        await retry_busy(
+            lambda: self.client.start_workflow(
+                PartyWorkflow.run,
+                PartyWorkflowInput(party=party, timezone=self.timezone),
+                id=workflow_id_for(party.party_id),
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=_summary(party),
+            )
+        )
+
+    async def gate_view(self, party_id: str) -> GateView | None:
+        """What the contact gate reads of a party with an open workflow, by a query (no history).
+
+        Returns:
+            None if the party has no open workflow (never started, or completed:
+            the server refuses the query at once rather than replaying a closed
+            run), or if its workflow is still reading the party's file. Read the
+            party's file instead.
+        """
+        try:
+            view: GateView | None = await self.handle(party_id).query(
+                PartyWorkflow.gate_view, reject_condition=QueryRejectCondition.NOT_OPEN
+            )
+        except WorkflowQueryRejectedError:
+            return None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return view
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))

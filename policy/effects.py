@@ -13,6 +13,7 @@ from policy.messages import IncidentReport, PartyRef
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
+    ClosedCaseEntry,
     DecisionEntry,
     HumanTask,
     Rejection,
@@ -95,6 +96,14 @@ class NoticeQueued(BaseModel):
     text: str
 
 
+class CaseClosureSaved(BaseModel):
+    """R17: a case closed with notice that no further reply will be made."""
+
+    kind: Literal["closed_case"] = "closed_case"
+    party_id: str
+    closed_case: ClosedCaseEntry
+
+
 class MessageRejected(BaseModel):
     kind: Literal["rejection"] = "rejection"
     party_id: str
@@ -112,7 +121,8 @@ Effect = Annotated[
     | DecisionRecorded
     | AdjustmentSaved
     | NoticeQueued
-    | MessageRejected,
+    | MessageRejected
+    | CaseClosureSaved,
     Field(discriminator="kind"),
 ]
 

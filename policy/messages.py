@@ -5,14 +5,34 @@ without a clock (the time-skipping server runs ahead of the wall clock, so
 "not in the future" is checked in the workflow, against `workflow.now()`).
 """
 
-from datetime import UTC, datetime
-from typing import Annotated
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
+from policy.fields import (
+    MESSAGE_ID_PATTERN,
+    PARTY_ID_PATTERN,
+    AwareDatetime,
+    CaseReference,
+    Message,
+    MessageId,
+    PartyId,
+    StaffId,
+)
+from policy.measures import (
+    MAX_TIME_OUT,
+    MeasureItem,
+    MeasureTerms,
+    ThirdPartyId,
+    TimeOutTerms,
+    check_measures,
+    measure_name,
+    parameters_of,
+)
 from policy.vocabulary import (
     BEHAVIOUR_CODES,
     Category,
+    ContactChannel,
     Measure,
     PartyKind,
     Role,
@@ -21,25 +41,16 @@ from policy.vocabulary import (
     WarningMethod,
 )
 
-PARTY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
-
-
-def _require_aware(value: datetime) -> datetime:
-    """Aware datetimes only, normalised to UTC: every instant inside is UTC."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must include a time zone offset, e.g. 2026-03-01T10:00:00+00:00")
-    return value.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
-MessageId = Annotated[str, Field(pattern=MESSAGE_ID_PATTERN)]
-PartyId = Annotated[str, Field(pattern=PARTY_ID_PATTERN)]
-StaffId = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = [
+    "MESSAGE_ID_PATTERN",
+    "PARTY_ID_PATTERN",
+    "AwareDatetime",
+    "CaseReference",
+    "Message",
+    "MessageId",
+    "PartyId",
+    "StaffId",
+]
 
 
 class PartyRef(Message):
@@ -47,13 +58,28 @@ class PartyRef(Message):
 
     party_id: PartyId
     kind: PartyKind = PartyKind.INDIVIDUAL
-    professional_capacity: bool = Field(
+    professional_capacity: StrictBool = Field(
         default=False, description="R1/R7: acting as a solicitor, advocate or an organisation's officer"
     )
 
 
+def _codes_by_category(schema: dict[str, Any]) -> None:
+    """R2 in the JSON Schema too: the behaviour codes allowed under each category."""
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "category": {"const": category.value},
+                "behaviour_code": {"enum": sorted(BEHAVIOUR_CODES[category])},
+            }
+        }
+        for category in Category
+    ]
+
+
 class IncidentReport(Message):
     """R2, R18: a colleague's report of unacceptable behaviour."""
+
+    model_config = ConfigDict(json_schema_extra=_codes_by_category)
 
     incident_id: MessageId
     party: PartyRef
@@ -65,7 +91,7 @@ class IncidentReport(Message):
         default=None, description="the colleague who experienced it, if not the reporter"
     )
     channel: str = Field(default="unspecified", max_length=32)
-    case_reference: str | None = Field(default=None, max_length=64)
+    case_reference: CaseReference | None = None
     summary: str = Field(default="", max_length=4000)
 
     @model_validator(mode="after")
@@ -87,7 +113,7 @@ class AskRecord(Message):
     incident_ids: list[MessageId] = Field(min_length=1)
     asked_at: AwareDatetime
     asked_by: StaffId
-    adjustment_discussed: bool = True
+    adjustment_discussed: StrictBool = True
     notes: str = Field(default="", max_length=4000)
 
 
@@ -109,7 +135,11 @@ class RestrictionRequest(Message):
     restriction_id: MessageId
     party_id: PartyId
     incident_ids: list[MessageId] = Field(min_length=1)
-    measures: list[Measure] = Field(min_length=1)
+    measures: list[MeasureItem] = Field(
+        min_length=1,
+        description="R8: each a measure's name, or an object with `measure` and its parameters "
+        "(policy.measures); a measure named twice, or measures that contradict each other, are refused",
+    )
     proposed_by: StaffId
     reasons: str = Field(min_length=1, max_length=4000)
     contact_arrangements: str = Field(min_length=1, max_length=4000, description="R10: what contact continues and how")
@@ -117,10 +147,31 @@ class RestrictionRequest(Message):
     decided_at: AwareDatetime
 
     @model_validator(mode="after")
-    def _measures_unique(self) -> "RestrictionRequest":
-        if len(set(self.measures)) != len(self.measures):
-            raise ValueError("measures must not repeat")
+    def _measures_consistent(self) -> "RestrictionRequest":
+        check_measures(self.measures)
+        for n, item in enumerate(self.measures):
+            if not isinstance(item, TimeOutTerms):
+                continue
+            if item.ends_at <= self.decided_at:
+                raise ValueError(
+                    f"measures[{n}].ends_at: the time out must end after decided_at ({self.decided_at.isoformat()})"
+                )
+            if item.ends_at > self.decided_at + MAX_TIME_OUT:
+                raise ValueError(
+                    f"measures[{n}].ends_at: a time out is a defined period of at most a year after decided_at; "
+                    "a longer pause is stopping work on the case (stop_work_on_case, R9)"
+                )
         return self
+
+    @property
+    def measure_names(self) -> list[Measure]:
+        """The measures by name, parameters or not."""
+        return [measure_name(m) for m in self.measures]
+
+    @property
+    def terms(self) -> list[MeasureTerms]:
+        """The parameters of the measures that have them."""
+        return parameters_of(self.measures)
 
 
 class TaskDecision(Message):
@@ -135,7 +186,7 @@ class TaskDecision(Message):
     role: Role
     outcome: TaskOutcome
     reason: str = Field(default="", max_length=4000)
-    police_referral: bool | None = Field(default=None, description="R15: required on a zero-tolerance review")
+    police_referral: StrictBool | None = Field(default=None, description="R15: required on a zero-tolerance review")
     support_offered: list[SupportOption] = Field(default_factory=list, description="R18")
     decided_at: AwareDatetime
 
@@ -163,7 +214,36 @@ class AdjustmentDecision(Message):
 
     adjustment_id: MessageId
     party_id: PartyId
-    agree: bool
+    agree: StrictBool
     decided_by: StaffId
     reason: str = Field(min_length=1, max_length=4000)
     decided_at: AwareDatetime
+
+
+class CaseClosure(Message):
+    """R17: a case closed, with notice given that no further reply will be made about it."""
+
+    party_id: PartyId
+    case_reference: CaseReference = Field(description="the closed case; its idempotency key for this party")
+    closed_at: AwareDatetime = Field(description="when the party was told there will be no further reply")
+    closed_by: StaffId
+    notes: str = Field(default="", max_length=4000)
+
+
+class InboundContact(Message):
+    """An email, letter, web form, call or visit from a party, as it arrives (R8, R17, R19).
+
+    The contact gate answers how to handle it and by when; it records the
+    answer, but never reports an incident by itself.
+    """
+
+    contact_id: MessageId = Field(description="idempotency key: the same contact id is answered once")
+    party_id: PartyId
+    received_at: AwareDatetime
+    channel: ContactChannel
+    to_whom: StaffId | None = Field(default=None, description="the staff id it was addressed to, if any")
+    case_reference: CaseReference | None = Field(default=None, description="the case it is about, if known")
+    raises_new_complaint: StrictBool = Field(default=False, description="R8, R17: it raises a new complaint")
+    via_third_party: ThirdPartyId | None = Field(
+        default=None, description="the third party (e.g. an advocate) it came through, if any"
+    )

@@ -4,10 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from policy.contacts import ContactAnswer
 from policy.messages import PartyRef
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
+    ClosedCaseEntry,
     HumanTask,
     Rejection,
     RestrictionEntry,
@@ -47,6 +49,15 @@ class TaskOutcomeReply(BaseModel):
     stage: Stage
 
 
+class CaseClosureOutcome(BaseModel):
+    """The answer to a case closure (R17)."""
+
+    case_reference: str
+    duplicate: bool
+    closed_case: ClosedCaseEntry
+    stage: Stage
+
+
 class PartyStatus(BaseModel):
     """The status query's answer: what operations and case systems see."""
 
@@ -61,4 +72,11 @@ class PartyStatus(BaseModel):
     open_tasks: list[HumanTask]
     adjustments: list[AdjustmentEntry]
     rejections: list[Rejection]
+    closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
+    contact_count: int = Field(default=0, description="contacts in the party's log (from its file)")
+    recent_contacts: list[ContactAnswer] = Field(
+        default_factory=list,
+        description="the contact gate's latest answers, newest first, from the party's file: the workflow's "
+        "own status query leaves them out (a contact adds nothing to its history)",
+    )
     loading: bool = False

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from policy.dates import six_months_after, written_date
 from policy.effects import (
     AskSaved,
+    CaseClosureSaved,
     Effect,
     IncidentRecorded,
     MessageRejected,
@@ -21,11 +22,12 @@ from policy.effects import (
     StageChanged,
     WarningSaved,
 )
-from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
+from policy.messages import AskRecord, CaseClosure, IncidentReport, RestrictionRequest, WarningIssue
 from policy.refusals import PolicyRefusal
 from policy.replies import IncidentOutcome, PartyStatus
 from policy.state import (
     AskEntry,
+    ClosedCaseEntry,
     IncidentBrief,
     PartyState,
     Rejection,
@@ -641,13 +643,14 @@ def apply_restriction(state: PartyState, request: RestrictionRequest, now: datet
     if state.restriction(request.restriction_id) is not None:
         return []
     pid = state.party.party_id
-    needs_approval = approval_reasons(state, request.measures)
+    needs_approval = approval_reasons(state, request.measure_names)
     last_instance = max(state.incidents[i].occurred_at for i in request.incident_ids)
     entry = RestrictionEntry(
         restriction_id=request.restriction_id,
         categories=_categories(state, request.incident_ids),
         incident_ids=list(request.incident_ids),
-        measures=list(request.measures),
+        measures=request.measure_names,
+        terms=request.terms,
         grounds=restriction_grounds(state, request.incident_ids),
         status=RestrictionStatus.AWAITING_APPROVAL if needs_approval else RestrictionStatus.IN_FORCE,
         proposed_by=request.proposed_by,
@@ -706,6 +709,35 @@ def _categories(state: PartyState, incident_ids: list[str]) -> list[Category]:
     return sorted({state.incidents[i].category for i in incident_ids})
 
 
+# --- closed cases (R17) --------------------------------------------------------
+
+
+def check_case_closure(state: PartyState, closure: CaseClosure, now: datetime) -> None:
+    if state.closed_case(closure.case_reference) is not None:
+        return
+    not_in_future(closure.closed_at, now, "closed_at")
+
+
+def apply_case_closure(state: PartyState, closure: CaseClosure, now: datetime) -> list[Effect]:
+    """R17: record that the party was told no further reply will be made about a case.
+
+    The contact gate reads it (policy.contacts): later written contact about the
+    case is logged without being read or answered, unless it raises a new complaint.
+    A case is closed once; the same case sent again changes nothing.
+    """
+    if state.closed_case(closure.case_reference) is not None:
+        return []
+    entry = ClosedCaseEntry(
+        case_reference=closure.case_reference,
+        closed_at=closure.closed_at,
+        closed_by=closure.closed_by,
+        notes=closure.notes,
+        recorded_at=now,
+    )
+    state.closed_cases.append(entry)
+    return [CaseClosureSaved(party_id=state.party.party_id, closed_case=entry)]
+
+
 def stage_effects(state: PartyState, now: datetime, reason: str) -> list[Effect]:
     new_stage = stage_of(state, now)
     if new_stage == state.stage:
@@ -747,4 +779,5 @@ def status_of(state: PartyState, now: datetime, recent: int = 10) -> PartyStatus
         open_tasks=[t for t in state.tasks if t.status == TaskStatus.OPEN],
         adjustments=state.adjustments,
         rejections=state.rejections,
+        closed_cases=state.closed_cases,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from policy.dates import DEFAULT_TIMEZONE
+from policy.measures import MeasureTerms, StoredTerms
 from policy.messages import PartyRef
 from policy.vocabulary import (
     AdjustmentStatus,
@@ -100,6 +101,24 @@ class RestrictionEntry(_AboutCategories, BaseModel):
     recurrence_window_ends_at: datetime | None = None
     recurrence_window_closed: bool = False
     replaces_restriction_id: str | None = None
+    terms: list[StoredTerms] = Field(
+        default_factory=list,
+        description="R8: the parameters of those measures given with them; a measure without them "
+        "is answered by the contact gate with the contact arrangements",
+    )
+
+    def terms_of(self, measure: Measure) -> MeasureTerms | None:
+        """The measure's parameters, or None if it was given by name only."""
+        return next((t for t in self.terms if t.measure == measure), None)
+
+    def in_force_at(self, instant: datetime) -> bool:
+        """Started by `instant`, and not yet ended, lifted, replaced or past its end (R12)."""
+        if self.starts_at is None or instant < self.starts_at:
+            return False
+        if self.status not in (RestrictionStatus.IN_FORCE, RestrictionStatus.EXPIRED, RestrictionStatus.SUPERSEDED):
+            return False
+        ended = self.ended_at or self.ends_at
+        return ended is None or instant < ended
 
     def recurrence_window_open_at(self, instant: datetime) -> bool:
         """R13: within six months after this restriction ended."""
@@ -188,6 +207,16 @@ class Rejection(BaseModel):
     payload: str = Field(default="", description="the message as received, cut to 10,000 characters")
 
 
+class ClosedCaseEntry(BaseModel):
+    """R17: a case closed with notice that no further reply will be made."""
+
+    case_reference: str
+    closed_at: datetime
+    closed_by: str
+    notes: str = ""
+    recorded_at: datetime
+
+
 class PartyState(BaseModel):
     party: PartyRef
     timezone: str = DEFAULT_TIMEZONE
@@ -200,6 +229,7 @@ class PartyState(BaseModel):
     tasks: list[HumanTask] = Field(default_factory=list)
     adjustments: list[AdjustmentEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
+    closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
     stage_change_count: int = 0
     last_activity_at: datetime | None = Field(
         default=None, description="when the last incident, ask, warning or restriction was applied"
@@ -219,3 +249,6 @@ class PartyState(BaseModel):
 
     def adjustment(self, adjustment_id: str) -> AdjustmentEntry | None:
         return next((a for a in self.adjustments if a.adjustment_id == adjustment_id), None)
+
+    def closed_case(self, case_reference: str) -> ClosedCaseEntry | None:
+        return next((c for c in self.closed_cases if c.case_reference == case_reference), None)

@@ -157,9 +157,15 @@ def open_task(
         excluded_staff=sorted({s for s in excluded_staff if s}),
     )
     state.tasks.append(task)
+    return announce(state, task, now)
+
+
+def announce(state: PartyState, task: HumanTask, now: datetime) -> list[Effect]:
+    """Save an open task and tell its candidates about it."""
+    text = f"New {task.kind.value} task: {task.summary}"
     return [
         TaskSaved(party_id=state.party.party_id, task=task),
-        _notice(state, task, NoticeKind.TASK_OPENED, now, task.candidate_roles, f"New {kind.value} task: {summary}"),
+        _notice(state, task, NoticeKind.TASK_OPENED, now, task.candidate_roles, text),
     ]
 
 

@@ -128,6 +128,77 @@ class Measure(StrEnum):
 SEVERE_MEASURES = frozenset({Measure.BLOCK_ALL_CONTACT, Measure.STOP_WORK_ON_CASE, Measure.REFUSE_FURTHER_COMPLAINTS})
 
 
+class ContactChannel(StrEnum):
+    """How an inbound contact reached the body (R8, R17, R19)."""
+
+    EMAIL = "email"
+    LETTER = "letter"
+    WEB_FORM = "web_form"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
+# R17 and R19 speak of written contact: it is read, filed and answered in writing.
+WRITTEN_CHANNELS = frozenset({ContactChannel.EMAIL, ContactChannel.LETTER, ContactChannel.WEB_FORM})
+# R8 "blocking emails or refusing phone calls": the channels that measure can close.
+BLOCKABLE_CHANNELS = frozenset({ContactChannel.EMAIL, ContactChannel.PHONE})
+
+
+class ContactPeriod(StrEnum):
+    """R8 "restricting the volume of contact": n contacts per local calendar day, week (Monday
+    to Sunday) or month."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Weekday(StrEnum):
+    """Days of the week, Monday first (as `date.weekday()` counts them)."""
+
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+
+class ContactHandling(StrEnum):
+    """The contact gate's one answer: how to handle an inbound contact (R8, R9, R15, R17)."""
+
+    RESPOND = "respond"  # as usual (R19)
+    ROUTE_TO_NAMED_CONTACT = "route_to_named_contact"  # single named contact
+    REPLY_WITH_ARRANGEMENTS = "reply_with_arrangements"  # not on the allowed channel
+    ONLY_THROUGH_THIRD_PARTY = "only_through_third_party"  # contact through a third party
+    ANSWER_ALLOWED_ISSUES_ONLY = "answer_allowed_issues_only"  # restrict the issues
+    HOLD_UNTIL_TIME_OUT_ENDS = "hold_until_time_out_ends"  # a time out
+    READ_AND_FILE = "read_and_file"  # read and file without reply; work on the case stopped (R9)
+    LOG_WITHOUT_READING = "log_without_reading"  # R17: a closed case
+    RETURN_LETTER = "return_letter"  # return posted letters; contact stopped (R9, R15)
+    REFUSE_OR_BLOCK = "refuse_or_block"  # refuse the call / block the email; contact stopped (R9, R15)
+    OVER_VOLUME_LIMIT = "over_volume_limit"  # restrict the volume of contact
+    OUTSIDE_CONTACT_TIMES = "outside_contact_times"  # restrict the time of contact
+    DECLINE_NEW_COMPLAINT = "decline_new_complaint"  # R9: refuse further complaints
+    SEE_ARRANGEMENTS = "see_arrangements"  # a measure without parameters: a person reads the arrangements
+
+
+# The handlings that end in a reply, and so have a respond-by date (R19).
+REPLYING_HANDLINGS = frozenset(
+    {
+        ContactHandling.RESPOND,
+        ContactHandling.ROUTE_TO_NAMED_CONTACT,
+        ContactHandling.REPLY_WITH_ARRANGEMENTS,
+        ContactHandling.ONLY_THROUGH_THIRD_PARTY,
+        ContactHandling.ANSWER_ALLOWED_ISSUES_ONLY,
+        ContactHandling.HOLD_UNTIL_TIME_OUT_ENDS,
+        ContactHandling.DECLINE_NEW_COMPLAINT,
+        ContactHandling.SEE_ARRANGEMENTS,
+    }
+)
+
+
 class Stage(StrEnum):
     """Where a party stands in ask, warn, manage; derived from its record."""
 

@@ -6,6 +6,7 @@ fixed and a due date, once computed, is stored and never re-derived.
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,3 +70,31 @@ def due_instant(
     zone = ZoneInfo(timezone)
     day = add_working_days(local_date(created_at, timezone), working_days, holidays)
     return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class HolidayCalendar:
+    """The bank holidays of the years `first_year` to `last_year`, as data.
+
+    Workflow code cannot read the `holidays` library (its data changes between
+    releases, and a replay must decide as the first run did), so the calendar
+    reaches the rules as this value, read where IO is allowed.
+    """
+
+    first_year: int
+    last_year: int
+    days: frozenset[date]
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """As `add_working_days`, refusing to count past the years the calendar covers.
+
+        Raises:
+            ValueError: If `start` or the day reached is outside the calendar's years.
+        """
+        day = add_working_days(start, n, self.days)
+        if start.year < self.first_year or day.year > self.last_year:
+            raise ValueError(
+                f"the holiday calendar covers {self.first_year}-{self.last_year}, "
+                f"not {start.isoformat()} + {n} working days"
+            )
+        return day

@@ -5,10 +5,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from policy.contacts import GateView
 from policy.messages import PartyRef
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
+    ClosedCaseEntry,
     HumanTask,
     IncidentBrief,
     PartyState,
@@ -21,6 +23,7 @@ from records.base import StoreBase
 from records.tables import (
     AdjustmentRow,
     AskRow,
+    ClosedCaseRow,
     IncidentRow,
     PartyRow,
     RejectionRow,
@@ -81,6 +84,9 @@ class PartyStateLoader(StoreBase):
                 .order_by(col(RejectionRow.seq).desc())
                 .limit(REJECTIONS_IN_STATE)
             ).all()
+            closed_cases = session.exec(
+                select(ClosedCaseRow.data).where(ClosedCaseRow.party_id == pid).order_by(col(ClosedCaseRow.seq))
+            ).all()
             stage_change_count = session.exec(
                 select(func.count()).select_from(StageChangeRow).where(StageChangeRow.party_id == pid)
             ).one()
@@ -109,8 +115,34 @@ class PartyStateLoader(StoreBase):
                 )
                 for r in reversed(rejections)
             ],
+            closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
             stage_change_count=stage_change_count,
             last_activity_at=max(activity_instants, default=None),
+        )
+
+    def load_gate_view(self, party_id: str, timezone: str) -> GateView | None:
+        """What the contact gate reads of a party with no open workflow, from its file:
+        the restrictions that have started and its closed cases (R8, R17).
+
+        Returns:
+            The view, or None if the party has no file.
+        """
+        with Session(self._snapshot) as session:
+            if session.get(PartyRow, party_id) is None:
+                return None
+            restrictions = session.exec(
+                select(RestrictionRow.data)
+                .where(RestrictionRow.party_id == party_id, col(RestrictionRow.starts_at).is_not(None))
+                .order_by(col(RestrictionRow.seq))
+            ).all()
+            closed_cases = session.exec(
+                select(ClosedCaseRow.data).where(ClosedCaseRow.party_id == party_id).order_by(col(ClosedCaseRow.seq))
+            ).all()
+        return GateView(
+            party_id=party_id,
+            timezone=timezone,
+            restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
+            closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
         )
 
 

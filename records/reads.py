@@ -6,6 +6,7 @@ from records.base import StoreBase
 from records.tables import (
     AdjustmentRow,
     AskRow,
+    ClosedCaseRow,
     DecisionRow,
     IncidentRow,
     PartyRow,
@@ -90,3 +91,9 @@ class FileReader(StoreBase):
     def rejections(self, party_id: str) -> list[RejectionRow]:
         """Every message rejected for the party, oldest first."""
         return self._rows(select(RejectionRow).where(RejectionRow.party_id == party_id).order_by(col(RejectionRow.seq)))
+
+    def closed_cases(self, party_id: str) -> list[ClosedCaseRow]:
+        """The party's cases closed with notice (R17), in the order they were recorded."""
+        return self._rows(
+            select(ClosedCaseRow).where(ClosedCaseRow.party_id == party_id).order_by(col(ClosedCaseRow.seq))
+        )

@@ -1,15 +1,16 @@
-"""The records database: every party's file (R3), the task list, the staff list, the notice queue
-and the decode audit log."""
+"""The records database: every party's file (R3), the task list, the staff list, the notice
+queue, the decode audit log, the contact log and the import ledger."""
 
 from records.audit import DecodeAudit
+from records.contacts import ContactLog
+from records.imports import ImportLedger
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.task_list import TaskList
-from records.writes import EffectWriter
 
 
-class RecordStore(EffectWriter, PartyStateLoader, FileReader, TaskList, NoticeQueue, DecodeAudit):
+class RecordStore(ImportLedger, PartyStateLoader, FileReader, TaskList, NoticeQueue, DecodeAudit, ContactLog):
     """The records database, one object for the activities, the doors and the tests.
 
     Args:

@@ -15,7 +15,7 @@ backdated; several entries may share one workflow instant).
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, false
+from sqlalchemy import JSON, DateTime, Dialect, Index, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -303,3 +303,58 @@ class DecodeAuditRow(SQLModel, table=True):
     at: datetime = _utc()
     namespace: str
     payload_count: int
+
+
+class ClosedCaseRow(SQLModel, table=True):
+    """R17: a case closed with notice that no further reply will be made."""
+
+    __tablename__ = "closed_case"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # One closure per case and party: "{party_id}:{case_reference}".
+    closure_key: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    case_reference: str = Field(index=True)
+    closed_at: datetime = _utc()
+    closed_by: str
+    recorded_at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class ContactRow(SQLModel, table=True):
+    """The contact log: each inbound contact and the gate's answer (`data`, a `ContactAnswer`).
+
+    Written by the contact gate (services.contacts), not by the workflow: a
+    contact adds nothing to the party's workflow history.
+    """
+
+    __tablename__ = "contact"
+    # A volume limit counts a party's contacts in a period.
+    __table_args__ = (Index("ix_contact_party_received", "party_id", "received_at"),)
+
+    contact_id: str = Field(primary_key=True)
+    party_id: str = Field(index=True)
+    received_at: datetime = _utc()
+    channel: str
+    case_reference: str | None = None
+    handling: str = Field(index=True)
+    respond_by: date | None = None
+    possible_breach: bool = False
+    answered_at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class ImportedPartyRow(SQLModel, table=True):
+    """A party adopted by `ubp import`: written with the party's file in one
+    transaction, so a re-run imports nothing twice and resumes where it stopped."""
+
+    __tablename__ = "imported_party"
+
+    party_id: str = Field(primary_key=True)
+    # A hash of the party's lines: the same party from different lines is refused.
+    digest: str
+    lines: int
+    imported_at: datetime = _utc()
+    # Something is live: the party's workflow must run (else the next message starts it).
+    live: bool
+    workflow_started_at: datetime | None = _utc(default=None)

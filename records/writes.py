@@ -7,9 +7,12 @@ batch written again by a new run, records everything once.
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from policy.effects import (
     AdjustmentSaved,
     AskSaved,
+    CaseClosureSaved,
     DecisionRecorded,
     EffectBatch,
     IncidentRecorded,
@@ -29,6 +32,7 @@ from records.rows import rejection_row, row_of
 from records.tables import (
     AdjustmentRow,
     AskRow,
+    ClosedCaseRow,
     DecisionRow,
     IncidentRow,
     NoticeRow,
@@ -53,6 +57,7 @@ _ADJUSTMENT = Write(AdjustmentRow, "adjustment_id", upsert=True)
 _NOTICE = Write(NoticeRow, "notice_id", upsert=False)
 _STAGE_CHANGE = Write(StageChangeRow, "change_id", upsert=False)
 _REJECTION = Write(RejectionRow, "rejection_key", upsert=False)
+_CLOSED_CASE = Write(ClosedCaseRow, "closure_key", upsert=False)
 _WRITE_ORDER = (
     _PARTY_IF_ABSENT,
     _PARTY,
@@ -66,6 +71,7 @@ _WRITE_ORDER = (
     _NOTICE,
     _STAGE_CHANGE,
     _REJECTION,
+    _CLOSED_CASE,
 )
 
 
@@ -75,8 +81,8 @@ class EffectWriter(StoreBase):
     def apply(self, batch: EffectBatch) -> int:
         """Write a batch of effects to the file in one transaction.
 
-        Idempotent: incidents, decisions, notices, stage changes and
-        rejections are recorded once; the party, asks, warnings,
+        Idempotent: incidents, decisions, notices, stage changes,
+        rejections and closed cases are recorded once; the party, asks, warnings,
         restrictions, tasks and adjustments are saved whole, so the latest
         save of each wins. Applying the same batch twice changes nothing.
 
@@ -86,6 +92,12 @@ class EffectWriter(StoreBase):
         Returns:
             The number of effects in the batch.
         """
+        with self._engine.begin() as connection:
+            self._write_batch(connection, batch)
+        return len(batch.effects)
+
+    def _write_batch(self, connection: Connection, batch: EffectBatch) -> None:
+        """Write a batch's rows within `connection`'s transaction."""
         rows: dict[Write, dict[str, dict[str, Any]]] = {write: {} for write in _WRITE_ORDER}
 
         def add(write: Write, row: dict[str, Any]) -> None:
@@ -129,14 +141,25 @@ class EffectWriter(StoreBase):
                     add(_STAGE_CHANGE, row_of(StageChangeRow, effect))
                 case MessageRejected():
                     add(_REJECTION, rejection_row(effect.party_id, effect.rejection))
+                case CaseClosureSaved():
+                    # A case may be closed before anything else is on the party's file.
+                    party = PartyRef(party_id=effect.party_id)
+                    add(_PARTY_IF_ABSENT, _party_row(party, Stage.NONE, effect.closed_case.recorded_at))
+                    add(
+                        _CLOSED_CASE,
+                        row_of(
+                            ClosedCaseRow,
+                            effect.closed_case,
+                            closure_key=f"{effect.party_id}:{effect.closed_case.case_reference}",
+                            party_id=effect.party_id,
+                        ),
+                    )
                 case _:
                     raise TypeError(f"no record is kept for effect {type(effect).__name__}")
 
-        with self._engine.begin() as connection:
-            for write in _WRITE_ORDER:
-                if rows[write]:
-                    self._write(connection, write, list(rows[write].values()))
-        return len(batch.effects)
+        for write in _WRITE_ORDER:
+            if rows[write]:
+                self._write(connection, write, list(rows[write].values()))
 
 
 def _party_row(party: PartyRef, stage: Stage, at: datetime) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from client.parties import PartyClient
 from policy.messages import TaskDecision
@@ -37,7 +37,7 @@ class DecisionForm(BaseModel):
         description="the role they decide in; default: the first role they hold that may decide the task now",
     )
     reason: str = Field(default="", max_length=4000, description="why; required to reject, lift, step up or recuse")
-    police_referral: bool | None = Field(default=None, description="R15: required on a zero-tolerance review")
+    police_referral: StrictBool | None = Field(default=None, description="R15: required on a zero-tolerance review")
     support_offered: list[SupportOption] = Field(default_factory=list, description="R18: on colleague support")
 
 

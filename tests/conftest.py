@@ -114,6 +114,10 @@ class TrackingPartyClient(PartyClient):
         self.party_ids.add(report.party.party_id)
         await super().send_incident(report)
 
+    async def adopt(self, party) -> None:
+        self.party_ids.add(party.party_id)
+        await super().adopt(party)
+
     async def terminate_all(self) -> None:
         """End the test's parties, first letting running activities finish: the
         time-skipping server does not skip time while an activity abandoned by a

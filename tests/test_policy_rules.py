@@ -1615,7 +1615,8 @@ def test_r6_unknown_measure_is_rejected():
     """R6, R8: measures come from the policy's list."""
     with pytest.raises(ValidationError) as error:
         RestrictionRequest.model_validate(_restriction_payload(measures=["banish"]))
-    assert error.value.errors()[0]["loc"] == ("measures", 0)
+    # A measure is a name or an object (policy.measures): the name form is the one that failed.
+    assert error.value.errors()[0]["loc"] == ("measures", 0, "name")
 
 
 def test_r10_restriction_without_reasons_is_rejected():

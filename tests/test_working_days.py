@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.tasks import TaskActivities, bank_holidays
+from activities.tasks import TaskActivities
+from holiday_calendar import bank_holidays
 from policy.payloads import TaskPlan, TaskPlanRequest
 from policy.vocabulary import Role, TaskKind
 from policy.working_days import add_working_days, due_instant, is_working_day

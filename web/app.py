@@ -21,7 +21,7 @@ from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import routes as inbox
-from web.routes import codec, parties, tasks
+from web.routes import codec, contacts, parties, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -82,6 +82,7 @@ def create_app(
     )
     app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings, key_ring=key_ring)
     app.include_router(parties.router)
+    app.include_router(contacts.router)
     app.include_router(tasks.router)
     app.include_router(codec.router)
     app.include_router(inbox.router)

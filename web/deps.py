@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -11,6 +11,7 @@ from client.codec import EncryptionCodec
 from client.connection import key_ring_of
 from client.keys import KeyRing
 from client.parties import PartyClient
+from policy.fields import PARTY_ID_PATTERN
 from records.store import RecordStore
 from records.tables import StaffRow
 from services.staff import NotSignedIn, staff_for
@@ -74,3 +75,4 @@ async def signed_in_or_session(
 
 Door = Annotated[FrontDoor, Depends(front_door)]
 Staff = Annotated[StaffRow, Depends(signed_in)]
+PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]

@@ -14,6 +14,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
 
 
@@ -28,11 +29,41 @@ class Problem(BaseModel):
     detail: str
 
 
+class FieldProblem(BaseModel):
+    """One thing wrong with a request, naming where (`loc`, e.g. `["body", "occurred_at"]`)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+
+
+class Invalid(BaseModel):
+    """A malformed request: every problem, each naming its field."""
+
+    detail: list[FieldProblem]
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no token, or an unknown one"},
     409: {"model": Refusal, "description": "the policy refuses the message"},
     503: {"model": Problem, "description": "Temporal or the records database cannot be reached; retry"},
 }
+
+
+def with_body(*rules: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a route with a JSON body: 400 for a body that is not JSON, and 422
+    naming the field for one that breaks the schema or a rule across fields (`rules`)."""
+    also = "; or breaks a rule across fields: " + "; ".join(rules) if rules else ""
+    return {
+        400: {"model": Problem, "description": "the body is not JSON"},
+        422: {"model": Invalid, "description": f"the body (or a parameter) breaks the schema{also}"},
+    }
+
+
+# The rules across fields that JSON Schema cannot state (the path and the header are not in the body).
+PATH_PARTY = "`party_id` in the body, if given, equals the path's"
+KEY_ID = "the `Idempotency-Key` header, if given, equals the body's id; one of them gives the id"
 
 REFUSED_STATUS = {
     Refused.UNKNOWN_TASK: status.HTTP_404_NOT_FOUND,
@@ -52,6 +83,10 @@ async def _update_failed(request: Request, err: Exception) -> JSONResponse:
         rule = str(cause.details[0]) if cause.type == "PolicyRefusal" and cause.details else cause.type
         return JSONResponse(Refusal(rule=rule, detail=cause.message).model_dump(), status.HTTP_409_CONFLICT)
     return JSONResponse({"detail": f"the workflow failed the message: {cause or err}"}, 500)
+
+
+async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse(Refusal(rule="WrongParty", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
 
 
 async def _temporal_error(request: Request, err: Exception) -> JSONResponse:
@@ -93,3 +128,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RPCTimeoutOrCancelledError, _timed_out)
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
+    app.add_exception_handler(ContactRefused, _contact_refused)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Header
 
-from policy.messages import MESSAGE_ID_PATTERN
+from policy.fields import MESSAGE_ID_PATTERN
 
 IdempotencyKey = Annotated[
     str | None,

@@ -17,13 +17,15 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
-    from policy import decisions, rules, tasks
+    from policy import contacts, decisions, rules, tasks
+    from policy.contacts import GateView
     from policy.effects import Effect, EffectBatch
     from policy.messages import (
         AdjustmentDecision,
         AdjustmentRequest,
         AdviceRequest,
         AskRecord,
+        CaseClosure,
         IncidentReport,
         RestrictionRequest,
         TaskDecision,
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.payloads import LoadPartyInput, PartyWorkflowInput
     from policy.refusals import PolicyRefusal
     from policy.replies import (
+        CaseClosureOutcome,
         CommandOutcome,
         IncidentOutcome,
         PartyStatus,
@@ -230,6 +233,32 @@ class PartyWorkflow:
     @decide_adjustment.validator
     def _validate_adjustment_decision(self, decision: AdjustmentDecision) -> None:
         self._check(decisions.check_adjustment_decision, decision)
+
+    @workflow.update(
+        name="record_case_closure",
+        description="R17: a case closed with notice that no further reply will be made (CaseClosure).",
+    )
+    async def record_case_closure(self, closure: CaseClosure) -> CaseClosureOutcome:
+        duplicate = (await self._ready()).closed_case(closure.case_reference) is not None
+        state = await self._apply(rules.check_case_closure, rules.apply_case_closure, closure)
+        entry = state.closed_case(closure.case_reference)
+        assert entry is not None  # just applied, or applied before
+        return CaseClosureOutcome(
+            case_reference=closure.case_reference, duplicate=duplicate, closed_case=entry, stage=state.stage
+        )
+
+    @record_case_closure.validator
+    def _validate_case_closure(self, closure: CaseClosure) -> None:
+        self._check(rules.check_case_closure, closure)
+
+    @workflow.query(
+        name="gate_view",
+        description="What the contact gate reads (R8, R17): restrictions that have started and closed cases; "
+        "none while the party's file is being read.",
+    )
+    def gate_view(self) -> GateView | None:
+        # A query: the gate answers a contact without adding to this workflow's history.
+        return contacts.gate_view(self._state) if self._state is not None else None
 
     @workflow.query(name="status", description="The party's stage, deadlines, record summary and open tasks.")
     def status(self) -> PartyStatus:

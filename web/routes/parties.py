@@ -8,9 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
+from policy.fields import MESSAGE_ID_PATTERN
 from policy.messages import (
-    MESSAGE_ID_PATTERN,
-    PARTY_ID_PATTERN,
     AdjustmentDecision,
     AdjustmentRequest,
     AdviceRequest,
@@ -20,6 +19,7 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
+from services import contacts
 from web.bodies import (
     AdjustmentDecisionBody,
     AdjustmentRequestBody,
@@ -31,11 +31,11 @@ from web.bodies import (
     message_from,
     mismatch,
 )
-from web.deps import Door, Staff
-from web.errors import ERRORS, Problem
+from web.deps import Door, PartyId, Staff
+from web.errors import ERRORS, KEY_ID, PATH_PARTY, Problem, with_body
 from web.headers import IdempotencyKey
 
-PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]
+ADJUSTMENT_PATH = "`adjustment_id` in the body, if given, equals the path's"
 
 
 class Accepted(BaseModel):
@@ -52,7 +52,10 @@ router = APIRouter(prefix="/parties", tags=["case systems"], responses=ERRORS)
 @router.post(
     "/{party_id}/incidents",
     response_model=IncidentOutcome,
-    responses={202: {"model": Accepted, "description": "wait=false: sent as a signal, recorded shortly"}},
+    responses={
+        202: {"model": Accepted, "description": "wait=false: sent as a signal, recorded shortly"},
+        **with_body("`party.party_id` equals the path's", KEY_ID, "`behaviour_code` is one under `category`"),
+    },
     summary="Report an incident (R2, R18)",
 )
 async def report_incident(
@@ -80,7 +83,7 @@ async def report_incident(
     return JSONResponse(accepted.model_dump(), status_code=status.HTTP_202_ACCEPTED)
 
 
-@router.post("/{party_id}/asks", summary="Record an ask to stop (R4)")
+@router.post("/{party_id}/asks", responses=with_body(PATH_PARTY, KEY_ID), summary="Record an ask to stop (R4)")
 async def record_ask(
     party_id: PartyId, body: AskRecordBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
 ) -> CommandOutcome:
@@ -88,7 +91,7 @@ async def record_ask(
     return await door.parties.record_ask(ask)
 
 
-@router.post("/{party_id}/warnings", summary="Issue a warning (R5, R10)")
+@router.post("/{party_id}/warnings", responses=with_body(PATH_PARTY, KEY_ID), summary="Issue a warning (R5, R10)")
 async def issue_warning(
     party_id: PartyId, body: WarningIssueBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
 ) -> CommandOutcome:
@@ -96,7 +99,17 @@ async def issue_warning(
     return await door.parties.issue_warning(warning)
 
 
-@router.post("/{party_id}/restrictions", summary="Apply a restriction (R6-R14)")
+@router.post(
+    "/{party_id}/restrictions",
+    responses=with_body(
+        PATH_PARTY,
+        KEY_ID,
+        "no measure twice",
+        "no measures whose parameters contradict each other (policy.measures.check_measures)",
+        "a time out ends after `decided_at`",
+    ),
+    summary="Apply a restriction (R6-R14)",
+)
 async def apply_restriction(
     party_id: PartyId,
     body: RestrictionRequestBody,
@@ -112,7 +125,11 @@ async def apply_restriction(
     return await door.parties.apply_restriction(request)
 
 
-@router.post("/{party_id}/adjustments", summary="Record a requested reasonable adjustment (R16)")
+@router.post(
+    "/{party_id}/adjustments",
+    responses=with_body(PATH_PARTY, KEY_ID),
+    summary="Record a requested reasonable adjustment (R16)",
+)
 async def request_adjustment(
     party_id: PartyId,
     body: AdjustmentRequestBody,
@@ -127,7 +144,9 @@ async def request_adjustment(
 
 
 @router.post(
-    "/{party_id}/adjustments/{adjustment_id}/advice", summary="Ask a specialist adviser about an adjustment (R16)"
+    "/{party_id}/adjustments/{adjustment_id}/advice",
+    responses=with_body(PATH_PARTY, ADJUSTMENT_PATH),
+    summary="Ask a specialist adviser about an adjustment (R16)",
 )
 async def seek_advice(
     party_id: PartyId,
@@ -141,7 +160,11 @@ async def seek_advice(
     return await door.parties.seek_advice(request)
 
 
-@router.post("/{party_id}/adjustments/{adjustment_id}/decision", summary="Agree or decline an adjustment (R16)")
+@router.post(
+    "/{party_id}/adjustments/{adjustment_id}/decision",
+    responses=with_body(PATH_PARTY, ADJUSTMENT_PATH),
+    summary="Agree or decline an adjustment (R16)",
+)
 async def decide_adjustment(
     party_id: PartyId,
     adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
@@ -157,14 +180,18 @@ async def decide_adjustment(
 
 @router.get(
     "/{party_id}",
-    responses={404: {"model": Problem, "description": "the party has no workflow"}},
+    responses={
+        404: {"model": Problem, "description": "the party has no workflow"},
+        502: {"model": Problem, "description": "the party's status query failed in its workflow"},
+    },
     summary="A party's status",
 )
 async def party_status(party_id: PartyId, door: Door, staff: Staff) -> PartyStatus:
-    """Stage, deadlines, warnings, restrictions, open tasks and rejected messages.
-    A party whose workflow completed answers from its last run."""
+    """Stage, deadlines, warnings, restrictions, open tasks, closed cases (R17) and rejected
+    messages, with the contact gate's latest answers from the party's file. A party whose
+    workflow completed answers from its last run."""
     try:
-        return await door.parties.status(party_id)
+        return await contacts.party_status(door.parties, door.store, party_id)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"party {party_id} has no workflow") from None

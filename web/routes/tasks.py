@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from policy.messages import MESSAGE_ID_PATTERN, AwareDatetime
+from policy.fields import MESSAGE_ID_PATTERN, AwareDatetime
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
 from records.task_list import TaskListing
 from services.decisions import DecisionForm, DecisionRefused, decide
 from web.deps import Door, Staff
-from web.errors import ERRORS, Problem, decision_refused
+from web.errors import ERRORS, Problem, decision_refused, with_body
 from web.headers import IdempotencyKey
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERRORS)
@@ -40,6 +40,7 @@ async def list_tasks(
     responses={
         403: {"model": Problem, "description": "the signed-in member of staff does not hold the role"},
         404: {"model": Problem, "description": "no such task"},
+        **with_body(),
     },
     summary="Decide a task as the signed-in member of staff",
 )

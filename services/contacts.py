@@ -1,0 +1,93 @@
+"""The contact gate: the one path the HTTP API, the CLI and Python callers take
+for an inbound contact (R8, R9, R15, R17, R19).
+
+The decision is the policy's (`policy.contacts.answer_contact`, pure); this
+service gathers what it reads, where IO is allowed, and keeps the answer:
+
+- the party's gate view from its open workflow by a query, which adds no
+  event to its history however many contacts arrive; a party with no open
+  workflow is read from its file, and no workflow is started for it;
+- the England and Wales bank holidays the respond-by date needs;
+- the contacts already logged in the periods a volume limit counts over;
+- the answer, into the contact log, keyed by the contact id: the same
+  contact sent again gets the answer on file.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+from client.parties import PartyClient
+from holiday_calendar import england_and_wales
+from policy import contacts
+from policy.contacts import ContactAnswer, GateSource, GateView, LimitPeriod
+from policy.messages import InboundContact
+from policy.replies import PartyStatus
+from records.store import RecordStore
+
+# As many as the party's status shows; the whole log is on its file.
+RECENT_CONTACTS = 20
+
+
+class ContactRefused(Exception):
+    """A contact the gate will not answer: its id is on file for another party."""
+
+
+async def answer_contact(parties: PartyClient, store: RecordStore, contact: InboundContact) -> ContactAnswer:
+    """How to handle an inbound contact and by when, recorded in the party's contact log.
+
+    Args:
+        parties: The Temporal client module: the party's workflow is queried, never started.
+        store: The records database: the party's file and its contact log.
+        contact: The contact, validated.
+
+    Returns:
+        The answer; `duplicate` is true when the contact id was answered before
+        (that answer stands, and nothing is recorded again).
+
+    Raises:
+        ContactRefused: The contact id is on file for another party.
+    """
+    view, source = await _view(parties, store, contact.party_id)
+    counts = await asyncio.to_thread(_counts, store, view, contact)
+    answer = contacts.answer_contact(
+        view,
+        contact,
+        calendar=england_and_wales(*contacts.calendar_years(view, contact)),
+        prior_contacts=counts,
+        answered_from=source,
+        answered_at=datetime.now(UTC),
+    )
+    stored, recorded = await asyncio.to_thread(store.record_contact, answer)
+    if recorded:
+        return stored
+    if stored.contact.party_id != contact.party_id:
+        raise ContactRefused(
+            f"contact {contact.contact_id} is on file for party {stored.contact.party_id}, not {contact.party_id}"
+        )
+    return stored.model_copy(update={"duplicate": True})
+
+
+async def _view(parties: PartyClient, store: RecordStore, party_id: str) -> tuple[GateView, GateSource]:
+    view = await parties.gate_view(party_id)
+    if view is not None:
+        return view, GateSource.WORKFLOW
+    filed = await asyncio.to_thread(store.load_gate_view, party_id, parties.timezone)
+    if filed is not None:
+        return filed, GateSource.FILE
+    return GateView(party_id=party_id, timezone=parties.timezone), GateSource.NONE
+
+
+def _counts(store: RecordStore, view: GateView, contact: InboundContact) -> dict[LimitPeriod, int]:
+    return {
+        period: store.count_contacts(contact.party_id, period.starts_at, period.ends_at, excluding=contact.contact_id)
+        for period in contacts.limit_periods(view, contact)
+    }
+
+
+async def party_status(parties: PartyClient, store: RecordStore, party_id: str) -> PartyStatus:
+    """The party's status from its workflow, with its contact log's latest answers from its file."""
+    status = await parties.status(party_id)
+    recent, count = await asyncio.to_thread(
+        lambda: (store.contacts(party_id, RECENT_CONTACTS), store.contact_count(party_id))
+    )
+    return status.model_copy(update={"recent_contacts": recent, "contact_count": count})
