@@ -55,6 +55,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class LetterSettings(BaseModel):
+    """R10: who the letters come from, and where the body's own templates are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    body_name: str
+    body_address: list[str]
+    signature: list[str]
+    templates: Path | None
+
+
 class Settings(BaseSettings):
     # Errors must not echo what was given: it may hold the SMTP password.
     model_config = SettingsConfigDict(env_prefix="UBP_", extra="ignore", hide_input_in_errors=True)
@@ -102,6 +113,16 @@ class Settings(BaseSettings):
     mail_retry_first_seconds: float = Field(default=30, gt=0)
     mail_retry_max_seconds: float = Field(default=600, gt=0)
     mail_attempts: int = Field(default=20, ge=1)
+    body_name: str = Field(default="The Ombudsman", description="R10: the body's name at the head of each letter")
+    body_address: list[str] = Field(
+        default=["1 Example Street", "London", "SW1A 1AA"], description="R10: its address (JSON list of lines)"
+    )
+    letter_signature: list[str] = Field(
+        default=["Head of Ombudsman Assurance"], description="R10: the letters' sign-off (JSON list of lines)"
+    )
+    letter_templates: Path | None = Field(
+        default=None, description="a folder of the body's own letter templates (letter.txt, letter.html)"
+    )
 
     @field_validator("smtp_user", "smtp_password", mode="before")
     @classmethod
@@ -129,6 +150,15 @@ class Settings(BaseSettings):
             password=self.smtp_password,
             sender=self.mail_from,
             timeout_seconds=self.smtp_timeout_seconds,
+        )
+
+    @property
+    def letters(self) -> LetterSettings:
+        return LetterSettings(
+            body_name=self.body_name,
+            body_address=self.body_address,
+            signature=self.letter_signature,
+            templates=self.letter_templates,
         )
 
     @property

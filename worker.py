@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.digest import DigestActivities
+from activities.letters import LetterActivities
 from activities.mail import Mailer
 from activities.notices import NoticeActivities
 from activities.records import RecordActivities
@@ -32,6 +33,7 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
     store = RecordStore(engine)
     records = RecordActivities(store)
     task_planner = TaskActivities(store)
+    letters = LetterActivities(store, settings.letters)
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
@@ -43,6 +45,7 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
             records.write_effects,
             records.load_party_state,
             task_planner.plan_task,
+            letters.make_letter,
             notices.queued_notices,
             notices.send_notice,
             notices.close_notice,

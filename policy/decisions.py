@@ -209,6 +209,7 @@ def apply_adjustment_request(state: PartyState, request: AdjustmentRequest, now:
         description=request.description,
         requested_at=request.requested_at,
         recorded_by=request.recorded_by,
+        letter_format=request.letter_format,
     )
     state.adjustments.append(entry)
     state.last_activity_at = now

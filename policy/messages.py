@@ -33,6 +33,7 @@ from policy.vocabulary import (
     BEHAVIOUR_CODES,
     Category,
     ContactChannel,
+    LetterFormat,
     Measure,
     PartyKind,
     Role,
@@ -199,6 +200,9 @@ class AdjustmentRequest(Message):
     description: str = Field(min_length=1, max_length=4000)
     requested_at: AwareDatetime
     recorded_by: StaffId
+    letter_format: LetterFormat | None = Field(
+        default=None, description="R16: the format the party's letters take once this is agreed (large print …)"
+    )
 
 
 class AdviceRequest(Message):

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from policy.dates import DEFAULT_TIMEZONE
 from policy.effects import Effect
+from policy.letters import LetterContent
 from policy.messages import PartyRef
 from policy.state import PartyState
 from policy.vocabulary import NoticeStatus, Role, TaskKind
@@ -51,6 +52,7 @@ class PartyWorkflowInput(BaseModel):
     timezone: str = DEFAULT_TIMEZONE
     state: PartyState | None = None
     unwritten: list[Effect] = Field(default_factory=list)
+    letters: list[LetterContent] = Field(default_factory=list, description="R10: letters due, not yet made")
 
 
 # --- notices and digests by mail --------------------------------------------
@@ -149,3 +151,20 @@ class DigestReport(BaseModel):
     sent_to: list[str] = Field(default_factory=list)
     nothing_for: list[str] = Field(default_factory=list, description="opted in, but with no open task")
     undeliverable: dict[str, str] = Field(default_factory=dict, description="staff id: why")
+
+
+# --- letters (R10) -------------------------------------------------------------
+
+
+class LetterRequest(BaseModel):
+    """Input of the letter activity: what the letter says, and when the workflow asked
+    (the activity runs on the wall clock; the letter keeps the workflow's time)."""
+
+    letter: LetterContent
+    requested_at: datetime
+
+
+class LetterMade(BaseModel):
+    letter_id: str
+    content_hash: str
+    stored: bool = Field(description="False: a letter with this id was on file already")

@@ -15,6 +15,7 @@ from policy.messages import PartyRef
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
+    LetterFormat,
     Measure,
     RestrictionGrounds,
     RestrictionStatus,
@@ -195,6 +196,7 @@ class AdjustmentEntry(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
+    letter_format: LetterFormat | None = None
 
 
 class Rejection(BaseModel):
@@ -231,6 +233,9 @@ class PartyState(BaseModel):
     rejections: list[Rejection] = Field(default_factory=list)
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
     stage_change_count: int = 0
+    letter_ids: list[str] = Field(
+        default_factory=list, description="R10: the letters already due, by id (policy.letters.letter_id_for)"
+    )
     last_activity_at: datetime | None = Field(
         default=None, description="when the last incident, ask, warning or restriction was applied"
     )

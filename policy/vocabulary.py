@@ -305,6 +305,14 @@ class AdjustmentStatus(StrEnum):
     DECLINED = "declined"
 
 
+class LetterFormat(StrEnum):
+    """R16: the format of the party's letters; an agreed adjustment may change it."""
+
+    STANDARD = "standard"
+    LARGE_PRINT = "large_print"
+    PLAIN_TEXT = "plain_text"
+
+
 class NoticeKind(StrEnum):
     TASK_OPENED = "task_opened"
     REMINDER = "reminder"

@@ -25,6 +25,7 @@ from records.tables import (
     AskRow,
     ClosedCaseRow,
     IncidentRow,
+    LetterRow,
     PartyRow,
     RejectionRow,
     RestrictionRow,
@@ -90,6 +91,9 @@ class PartyStateLoader(StoreBase):
             stage_change_count = session.exec(
                 select(func.count()).select_from(StageChangeRow).where(StageChangeRow.party_id == pid)
             ).one()
+            letter_ids = session.exec(
+                select(LetterRow.letter_id).where(LetterRow.party_id == pid).order_by(col(LetterRow.seq))
+            ).all()
             activity_instants = [at for at in session.exec(_last_activity_at(pid)).one() if at is not None]
         return PartyState(
             party=PartyRef(party_id=pid, kind=PartyKind(row.kind), professional_capacity=row.professional_capacity),
@@ -117,6 +121,7 @@ class PartyStateLoader(StoreBase):
             ],
             closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
             stage_change_count=stage_change_count,
+            letter_ids=list(letter_ids),
             last_activity_at=max(activity_instants, default=None),
         )
 

@@ -1,16 +1,19 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
-queue, the decode audit log, the contact log and the import ledger."""
+queue, the decode audit log, the contact log, the import ledger and the letters (R10)."""
 
 from records.audit import DecodeAudit
 from records.contacts import ContactLog
 from records.imports import ImportLedger
+from records.letters import LetterFile
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.task_list import TaskList
 
 
-class RecordStore(ImportLedger, PartyStateLoader, FileReader, TaskList, NoticeQueue, DecodeAudit, ContactLog):
+class RecordStore(
+    ImportLedger, LetterFile, PartyStateLoader, FileReader, TaskList, NoticeQueue, DecodeAudit, ContactLog
+):
     """The records database, one object for the activities, the doors and the tests.
 
     Args:

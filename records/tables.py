@@ -15,7 +15,7 @@ backdated; several entries may share one workflow instant).
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, false
+from sqlalchemy import JSON, DateTime, Dialect, Index, LargeBinary, Text, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -358,3 +358,25 @@ class ImportedPartyRow(SQLModel, table=True):
     # Something is live: the party's workflow must run (else the next message starts it).
     live: bool
     workflow_started_at: datetime | None = _utc(default=None)
+
+
+class LetterRow(SQLModel, table=True):
+    """R10: a letter to the party explaining a decision, as made (HTML and PDF) and
+    when it was sent; one per decision (`letter_id`, from the decision's id)."""
+
+    __tablename__ = "letter"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    letter_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    kind: str = Field(index=True)
+    subject_id: str
+    format: str
+    decided_at: datetime = _utc()
+    produced_at: datetime = _utc()
+    # SHA-256 of the HTML and the PDF: what was sent can be shown to be what is on file.
+    content_hash: str
+    html: str = Field(sa_type=Text)
+    pdf: bytes = Field(sa_type=LargeBinary)
+    sent_at: datetime | None = _utc(default=None)
+    data: dict[str, Any] = _json()

@@ -15,11 +15,13 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.letters import LetterActivities
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
-    from policy import contacts, decisions, rules, tasks
+    from policy import contacts, decisions, letters, rules, tasks
     from policy.contacts import GateView
     from policy.effects import Effect, EffectBatch
+    from policy.letters import LetterContent
     from policy.messages import (
         AdjustmentDecision,
         AdjustmentRequest,
@@ -31,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         WarningIssue,
     )
-    from policy.payloads import LoadPartyInput, PartyWorkflowInput
+    from policy.payloads import LetterRequest, LoadPartyInput, PartyWorkflowInput
     from policy.refusals import PolicyRefusal
     from policy.replies import (
         CaseClosureOutcome,
@@ -68,6 +70,8 @@ class PartyWorkflow:
         self._input = inp
         self._state: PartyState | None = inp.state
         self._unwritten: list[Effect] = list(inp.unwritten)
+        # R10: letters the written effects call for, made by an activity from the main loop.
+        self._letters: list[LetterContent] = list(inp.letters)
         self._woken = False
         # Writes go to the file in the order the rules produced them.
         self._write_lock = asyncio.Lock()
@@ -92,6 +96,7 @@ class PartyWorkflow:
             self._unwritten += rules.advance_time(state, now)
             await self._plan_tasks()
             await self._write()
+            await self._make_letters()
             self._publish()
             if self._finished():
                 return rules.status_of(state, workflow.now())
@@ -103,6 +108,7 @@ class PartyWorkflow:
                         timezone=state.timezone,
                         state=self._carried_state(),
                         unwritten=self._unwritten,
+                        letters=self._letters,
                     )
                 )
             deadline = rules.next_deadline(state, now)
@@ -112,6 +118,7 @@ class PartyWorkflow:
                     lambda: (
                         self._woken
                         or bool(self._unwritten)
+                        or bool(self._letters)
                         or bool(tasks.unplanned(state))
                         or self._continue_as_new_due()
                     ),
@@ -355,11 +362,31 @@ class PartyWorkflow:
                 )
                 # Effects added while the write ran stay queued behind this batch.
                 del self._unwritten[: len(batch)]
+                assert self._state is not None
+                self._letters += letters.letters_due(self._state, batch)
+
+    async def _make_letters(self) -> None:
+        """R10: make each letter due, in order; the activity keeps one per letter id."""
+        while self._letters:
+            letter = self._letters[0]
+            # Local, like the writes: a remote activity in flight stalled the
+            # time-skipping test server's clock (a party's tests hung after a letter).
+            await workflow.execute_local_activity_method(
+                LetterActivities.make_letter,
+                LetterRequest(letter=letter, requested_at=workflow.now()),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RECORD_WRITE_RETRY,
+                summary=f"make the {letter.kind.value} letter",
+            )
+            self._letters.pop(0)
 
     def _finished(self) -> bool:
         assert self._state is not None
         return (
-            rules.is_dormant(self._state, workflow.now()) and not self._unwritten and workflow.all_handlers_finished()
+            rules.is_dormant(self._state, workflow.now())
+            and not self._unwritten
+            and not self._letters
+            and workflow.all_handlers_finished()
         )
 
     def _continue_as_new_due(self) -> bool:

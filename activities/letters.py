@@ -1,0 +1,187 @@
+"""R10: letters to the party, rendered from the body's templates as HTML and PDF and
+kept on the party's file.
+
+IO-free templating (Jinja2) and a pure-Python PDF library (reportlab), in an
+activity because the result is stored: the workflow only says which letter
+is due and what it says (policy.letters).
+"""
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Spacer
+from temporalio import activity
+
+from activities.database import retryable_database_errors
+from policy.letters import LetterContent
+from policy.payloads import LetterMade, LetterRequest
+from policy.vocabulary import LetterFormat
+from records.store import RecordStore
+from settings import LetterSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATES = Path(__file__).parent / "letter_templates"
+# Type sizes in points: R16's large print is at least 16pt; 18pt leaves room.
+STANDARD_POINTS = 11
+LARGE_PRINT_POINTS = 18
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the letter: its title, a heading, a paragraph (lines) or a list (items)."""
+
+    kind: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    text: str
+    html: str
+    pdf: bytes
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 over the HTML and the PDF, as stored."""
+        digest = hashlib.sha256(self.html.encode("utf-8"))
+        digest.update(b"\0")
+        digest.update(self.pdf)
+        return digest.hexdigest()
+
+
+def blocks_of(text: str) -> list[Block]:
+    """Split the template's text into blocks (see letter_templates/letter.txt)."""
+    blocks: list[Block] = []
+    for chunk in text.split("\n\n"):
+        lines = [line.rstrip() for line in chunk.strip("\n").splitlines() if line.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1 and lines[0].startswith("# "):
+            blocks.append(Block("title", [lines[0][2:]]))
+        elif len(lines) == 1 and lines[0].startswith("## "):
+            blocks.append(Block("heading", [lines[0][3:]]))
+        elif all(line.startswith("- ") for line in lines):
+            blocks.append(Block("list", [line[2:] for line in lines]))
+        else:
+            blocks.append(Block("paragraph", lines))
+    return blocks
+
+
+class LetterActivities:
+    """Makes and keeps the party's letters.
+
+    Args:
+        store: The records database the letters are kept in.
+        settings: The body's name, address, signature, and its own templates
+            folder, which is searched before the default one.
+    """
+
+    def __init__(self, store: RecordStore, settings: LetterSettings) -> None:
+        self._store = store
+        self._settings = settings
+        folders = [settings.templates] if settings.templates is not None else []
+        loader = ChoiceLoader([FileSystemLoader([*folders, DEFAULT_TEMPLATES])])
+        # The words are plain text; the HTML template escapes them itself.
+        self._text = Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
+        self._html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
+
+    def render(self, letter: LetterContent) -> RenderedLetter:
+        """The letter as plain text, HTML and PDF, in the format the party's adjustments ask for (R16)."""
+        text = self._text.get_template("letter.txt").render(letter=letter, body=self._settings)
+        blocks = blocks_of(text)
+        html = self._html.get_template("letter.html").render(
+            letter=letter,
+            body=self._settings,
+            blocks=blocks,
+            text=text.strip(),
+            large_print=letter.format == LetterFormat.LARGE_PRINT,
+            plain_text=letter.format == LetterFormat.PLAIN_TEXT,
+        )
+        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, blocks, self._settings.body_name))
+
+    @activity.defn(name="make_letter")
+    def make_letter(self, request: LetterRequest) -> LetterMade:
+        """Render a letter and keep it on the party's file, once per letter id.
+
+        Args:
+            request: What the letter says, and when the workflow asked for it.
+
+        Returns:
+            Its id and content hash; `stored` False if it was on file already.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        letter = request.letter
+        with retryable_database_errors():
+            existing = self._store.letter(letter.letter_id)
+            if existing is not None:
+                return LetterMade(letter_id=letter.letter_id, content_hash=existing.content_hash, stored=False)
+            rendered = self.render(letter)
+            stored = self._store.store_letter(
+                {
+                    "letter_id": letter.letter_id,
+                    "party_id": letter.party_id,
+                    "kind": letter.kind.value,
+                    "subject_id": letter.subject_id,
+                    "format": letter.format.value,
+                    "decided_at": letter.decided_at,
+                    "produced_at": request.requested_at,
+                    "content_hash": rendered.content_hash,
+                    "html": rendered.html,
+                    "pdf": rendered.pdf,
+                    "data": letter.model_dump(mode="json"),
+                }
+            )
+        # Ids and kinds only: the letter's words are personal data.
+        log.info("letter %s (%s) %s", letter.letter_id, letter.kind.value, "made" if stored else "was on file")
+        return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)
+
+
+def _pdf(letter: LetterContent, blocks: list[Block], author: str) -> bytes:
+    points = LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS
+    font = "Courier" if letter.format == LetterFormat.PLAIN_TEXT else "Helvetica"
+    body = ParagraphStyle("body", fontName=font, fontSize=points, leading=points * 1.4, spaceAfter=points * 0.6)
+    heading = ParagraphStyle("heading", parent=body, fontName=f"{font}-Bold", fontSize=points * 1.2, spaceBefore=6)
+    title = ParagraphStyle("title", parent=body, fontName=f"{font}-Bold", fontSize=points * 1.5, spaceBefore=12)
+    story: list = []
+    for block in blocks:
+        if block.kind == "title":
+            story.append(Paragraph(_xml(block.lines[0]), title))
+        elif block.kind == "heading":
+            story.append(Paragraph(_xml(block.lines[0]), heading))
+        elif block.kind == "list":
+            items = [Paragraph(_xml(line), body) for line in block.lines]
+            story.append(ListFlowable(items, bulletType="bullet", start="•", bulletFontSize=points))
+            story.append(Spacer(1, points * 0.6))
+        else:
+            story.append(Paragraph("<br/>".join(_xml(line) for line in block.lines), body))
+    buffer = io.BytesIO()
+    # invariant: no creation time or random id in the file, so the same letter hashes the same.
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=letter.title,
+        author=author,
+        lang="en-GB",
+        invariant=1,
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _xml(text: str) -> str:
+    """Escape text for reportlab's paragraph markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
