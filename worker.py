@@ -3,6 +3,7 @@ and their activities, on one task queue."""
 
 import asyncio
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -15,7 +16,8 @@ from activities.records import RecordActivities
 from activities.tasks import TaskActivities
 from client.connection import connect
 from client.schedules import apply_schedules
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import SchemaNotCurrent, require_current_schema
 from records.store import RecordStore
 from settings import Settings, get_settings
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
@@ -26,9 +28,13 @@ log = logging.getLogger(__name__)
 
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
     """A worker for the party workflows and the periodic mail, writing to the records
-    database and sending through the mail server in `settings`."""
+    database and sending through the mail server in `settings`.
+
+    Raises:
+        SchemaNotCurrent: The records database is not at this code's revision (`ubp db upgrade`).
+    """
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    require_current_schema(engine)
     store = RecordStore(engine)
     records = RecordActivities(store)
     task_planner = TaskActivities(store)
@@ -78,4 +84,8 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SchemaNotCurrent as err:
+        log.error("%s", err)
+        sys.exit(1)

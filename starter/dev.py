@@ -16,7 +16,8 @@ from client.parties import PartyClient
 from devstack import demo
 from devstack.mail import MailCatcher
 from devstack.server import DevServer, port_open
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import DATA_DIR, Settings, is_loopback
 from web.app import api_server
@@ -74,7 +75,8 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         host = settings.temporal_address.rsplit(":", 1)[0]
         log.info("Temporal UI: http://%s:%s", host, settings.temporal_ui_port)
         log.info("records database: %s", settings.database_url)
-        create_schema(engine)
+        # The dev stack's own database: brought up to date here, where production runs `ubp db upgrade`.
+        upgrade_schema(engine)
         store = RecordStore(engine)
         parties = PartyClient(client, settings.task_queue, settings.timezone)
         async with await scheduled_worker(client, settings):

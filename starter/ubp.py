@@ -56,7 +56,12 @@ def worker() -> None:
     import worker as worker_module
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    asyncio.run(worker_module.main())
+    try:
+        asyncio.run(worker_module.main())
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as err:
+        fail(str(err), 1)
 
 
 @app.command("seed-demo")

@@ -20,7 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from client.parties import PartyClient
 from devstack.server import temporal_cli, time_skipping_server
-from records.db import create_schema, make_engine, throwaway_postgres_schema
+from records.db import make_engine, throwaway_postgres_schema
+from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import Settings
 from worker import build_worker
@@ -82,7 +83,7 @@ def settings(database_url) -> Settings:
 @pytest.fixture
 def store(settings) -> Iterator[RecordStore]:
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     yield RecordStore(engine)
     engine.dispose()
 
