@@ -90,7 +90,32 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(default=600, gt=0)
     mail_attempts: int = Field(default=20, ge=1)
 
-    @field_validator("smtp_user", "smtp_password", mode="before")
+    # Operations.
+    worker_metrics_address: str | None = Field(
+        default=None,
+        description="host:port where the worker serves its Prometheus metrics (/metrics), e.g. 0.0.0.0:9000;"
+        " unset: none",
+    )
+    # R3: the body's retention period. Unset, nothing is ever removed and the
+    # retention sweep is not scheduled.
+    retention_years: int | None = Field(
+        default=None, ge=1, le=100, description="years after a party's last activity that its file is kept"
+    )
+    retention_sweep_time: time = Field(
+        default=time(2, 0), description="when the daily retention sweep runs, local time (UBP_TIMEZONE)"
+    )
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"UBP_WORKER_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9000, not {value!r}")
+        return value
+
+    @field_validator("smtp_user", "smtp_password", "worker_metrics_address", "retention_years", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an optional variable left unset as "".

@@ -14,7 +14,7 @@ from activities.mail import Mailer
 from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.tasks import TaskActivities
-from client.connection import connect
+from client.connection import connect, metrics_runtime
 from client.schedules import apply_schedules
 from records.db import make_engine
 from records.schema import SchemaNotCurrent, require_current_schema
@@ -74,9 +74,19 @@ async def scheduled_worker(client: Client, settings: Settings) -> Worker:
     return build_worker(client, settings)
 
 
+async def connect_worker(settings: Settings) -> Client:
+    """The worker's client: its runtime serves the SDK's metrics (and the activities')
+    at UBP_WORKER_METRICS_ADDRESS, when that is set."""
+    address = settings.worker_metrics_address
+    client = await connect(settings, runtime=metrics_runtime(address) if address else None)
+    if address:
+        log.info("worker metrics: http://%s/metrics", address)
+    return client
+
+
 async def main() -> None:
     settings = get_settings()
-    client = await connect(settings)
+    client = await connect_worker(settings)
     worker = await scheduled_worker(client, settings)
     log.info("worker polling task queue %s at %s", settings.task_queue, settings.temporal_address)
     await worker.run()

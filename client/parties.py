@@ -5,6 +5,8 @@ the server pushes back on a busy party. Messages are pydantic models, validated 
 are built, so nothing malformed reaches a workflow from here.
 """
 
+from datetime import timedelta
+
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -28,6 +30,8 @@ from policy.replies import (
     TaskOutcomeReply,
 )
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
+
+HEALTH_CHECK_TIMEOUT = timedelta(seconds=3)
 
 
 def _summary(party: PartyRef) -> str:
@@ -105,6 +109,10 @@ class PartyClient:
 
     async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
         return await self._update(PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id))
+
+    async def check_health(self) -> None:
+        """Whether the Temporal server answers; raises the connection's error if not."""
+        await self.client.service_client.check_health(timeout=HEALTH_CHECK_TIMEOUT)
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))

@@ -1,5 +1,7 @@
-"""The records database: every party's file (R3), the task list, the staff list and the notice queue."""
+"""The records database: every party's file (R3), the task list, the staff list, the notice queue and the
+operators' figures."""
 
+from records.figures import OperationalFigures
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
@@ -7,7 +9,7 @@ from records.task_list import TaskList
 from records.writes import EffectWriter
 
 
-class RecordStore(EffectWriter, PartyStateLoader, FileReader, TaskList, NoticeQueue):
+class RecordStore(EffectWriter, PartyStateLoader, FileReader, TaskList, NoticeQueue, OperationalFigures):
     """The records database, one object for the activities, the doors and the tests.
 
     Args:

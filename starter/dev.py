@@ -11,7 +11,6 @@ import asyncio
 import logging
 import signal
 
-from client.connection import connect
 from client.parties import PartyClient
 from devstack import demo
 from devstack.mail import MailCatcher
@@ -21,7 +20,7 @@ from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import DATA_DIR, Settings, is_loopback
 from web.app import api_server
-from worker import scheduled_worker
+from worker import connect_worker, scheduled_worker
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
             catcher.start()
             log.info("mail catcher: smtp://%s:%s, mail kept in %s", catcher.host, catcher.port, catcher.maildir)
         await server.start()
-        client = await connect(settings)
+        client = await connect_worker(settings)
         host = settings.temporal_address.rsplit(":", 1)[0]
         log.info("Temporal UI: http://%s:%s", host, settings.temporal_ui_port)
         log.info("records database: %s", settings.database_url)

@@ -3,6 +3,7 @@ records database per test: SQLite by default, PostgreSQL when DATABASE_URL
 points at it."""
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -65,14 +66,18 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def database_url(tmp_path) -> Iterator[str]:
-    """PostgreSQL (a schema of its own) when DATABASE_URL names it, else a fresh SQLite file.
-    The test script runs the suite both ways."""
+    """PostgreSQL (a schema of its own) when DATABASE_URL names it, else a fresh SQLite file;
+    at the code's schema revision. The test script runs the suite both ways."""
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        with throwaway_postgres_schema(url, TEST_SCHEMA_PREFIX) as schema_url:
-            yield schema_url
-    else:
-        yield f"sqlite:///{tmp_path / 'records.db'}"
+    with contextlib.ExitStack() as stack:
+        if url.startswith("postgresql"):
+            url = stack.enter_context(throwaway_postgres_schema(url, TEST_SCHEMA_PREFIX))
+        else:
+            url = f"sqlite:///{tmp_path / 'records.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture
@@ -83,7 +88,6 @@ def settings(database_url) -> Settings:
 @pytest.fixture
 def store(settings) -> Iterator[RecordStore]:
     engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
     yield RecordStore(engine)
     engine.dispose()
 
