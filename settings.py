@@ -143,6 +143,16 @@ class Settings(BaseSettings):
             timeout_seconds=self.smtp_timeout_seconds,
         )
 
+    def retention_period(self) -> int:
+        """The retention period in years (R3).
+
+        Raises:
+            ValueError: `UBP_RETENTION_YEARS` is not set: nothing may be removed.
+        """
+        if self.retention_years is None:
+            raise ValueError("UBP_RETENTION_YEARS is not set: the body's retention period decides what goes (R3)")
+        return self.retention_years
+
     @property
     def inbox_url(self) -> str:
         """The inbox's address, for links in mail (no trailing slash)."""
