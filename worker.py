@@ -1,5 +1,5 @@
-"""The worker: runs the party workflows, the notice dispatch and the daily digest,
-and their activities, on one task queue."""
+"""The worker: runs the party workflows, the notice dispatch, the daily digest, the
+retention sweep and erasure requests, and their activities, on one task queue."""
 
 import asyncio
 import logging
@@ -13,6 +13,7 @@ from activities.digest import DigestActivities
 from activities.mail import Mailer
 from activities.notices import NoticeActivities
 from activities.records import RecordActivities
+from activities.retention import PartyRuns, RetentionActivities
 from activities.tasks import TaskActivities
 from client.connection import connect, metrics_runtime
 from client.schedules import apply_schedules
@@ -22,13 +23,25 @@ from records.store import RecordStore
 from settings import Settings, get_settings
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
+from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 
 log = logging.getLogger(__name__)
 
 
-def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
-    """A worker for the party workflows and the periodic mail, writing to the records
-    database and sending through the mail server in `settings`.
+def build_worker(
+    client: Client, settings: Settings, *, task_queue: str | None = None, party_runs: PartyRuns | None = None
+) -> Worker:
+    """A worker for the party workflows, the periodic mail and R3's retention and erasure,
+    writing to the records database and sending through the mail server in `settings`.
+
+    Args:
+        client: The client the worker polls with; also how retention finds and
+            deletes party workflow runs.
+        settings: The records database, the mail server, the cache size.
+        task_queue: Another task queue than the settings' (tests).
+        party_runs: How retention finds and deletes party workflow runs; the
+            client's own by default. Tests on the time-skipping server, which
+            cannot delete an execution, give a stand-in.
 
     Raises:
         SchemaNotCurrent: The records database is not at this code's revision (`ubp db upgrade`).
@@ -41,10 +54,17 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
+    retention = RetentionActivities(store, party_runs or PartyRuns(client))
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[PartyWorkflow, NoticeDispatchWorkflow, DailyDigestWorkflow],
+        workflows=[
+            PartyWorkflow,
+            NoticeDispatchWorkflow,
+            DailyDigestWorkflow,
+            RetentionSweepWorkflow,
+            PartyErasureWorkflow,
+        ],
         activities=[
             records.write_effects,
             records.load_party_state,
@@ -55,6 +75,11 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
             digest.plan_digest,
             digest.send_digest,
             digest.record_digest,
+            retention.retention_candidates,
+            retention.check_party,
+            retention.delete_party_runs,
+            retention.erase_party_file,
+            retention.record_removal,
         ],
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
