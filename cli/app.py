@@ -1,5 +1,5 @@
 """`ubp`'s commands that talk to a running stack: messages, status, staff, tasks, adjustments,
-notices, schedules and the records database's schema.
+notices, schedules, the records database's schema, retention and erasure.
 
 The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 `ubp seed-demo`) are added by `starter.ubp`, which is the console entry point.
@@ -7,7 +7,7 @@ The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 
 import typer
 
-from cli import adjustments, db, messages, notices, schedules, staff, tasks
+from cli import adjustments, db, messages, notices, retention, schedules, staff, tasks
 
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
 app.add_typer(messages.app)
@@ -17,3 +17,5 @@ app.add_typer(adjustments.app, name="adjustment")
 app.add_typer(notices.app, name="notices")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(db.app, name="db")
+app.add_typer(retention.app, name="retention")
+app.add_typer(retention.party_app, name="party")
