@@ -22,6 +22,7 @@ from records.party_state import PartyStateLoader
 from records.tables import RemovalLogRow, UtcDateTime
 
 _REMOVAL_LOG = Write(RemovalLogRow, key="log_id", upsert=False)
+_IDS_PER_QUERY = 1000
 
 
 def party_tables() -> list[Table]:
@@ -78,15 +79,17 @@ class RetentionFile(PartyStateLoader, StoreBase):
     def party_rows(self, party_ids: Sequence[str]) -> dict[str, int]:
         """How many rows these parties' files hold, by table (tables with none left out)."""
         counted: dict[str, int] = {}
-        if not party_ids:
-            return counted
+        ids = list(party_ids)
         with self._engine.connect() as connection:
-            for table in party_tables():
-                count = connection.execute(
-                    select(func.count()).select_from(table).where(table.c.party_id.in_(list(party_ids)))
-                ).scalar_one()
-                if count:
-                    counted[table.name] = count
+            # In slices: a database takes only so many parameters in one statement.
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                for table in party_tables():
+                    count = connection.execute(
+                        select(func.count()).select_from(table).where(table.c.party_id.in_(chunk))
+                    ).scalar_one()
+                    if count:
+                        counted[table.name] = counted.get(table.name, 0) + count
         return counted
 
     def erase_party_file(self, party_id: str) -> dict[str, int]:

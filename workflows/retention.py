@@ -58,7 +58,10 @@ async def remove_party(party_id: str, timezone: str, *, force: bool) -> ErasureO
         summary=f"delete the runs of {workflow_id}",
     )
     if runs.running:
-        # A message started the party again since the check: it is live now.
+        # A message started the party again since the check: it is live now. (One that
+        # arrives between here and the file's removal starts a run that read the file
+        # just before it went; its next writes begin a new file. The window is one
+        # activity long, and a party past its retention seldom writes.)
         return ErasureOutcome(party_id=party_id, erased=False, live=["its workflow started again meanwhile"])
     erased = await workflow.execute_activity_method(
         RetentionActivities.erase_party_file,
