@@ -124,7 +124,32 @@ class Settings(BaseSettings):
         default=None, description="a folder of the body's own letter templates (letter.txt, letter.html)"
     )
 
-    @field_validator("smtp_user", "smtp_password", mode="before")
+    # Operations.
+    worker_metrics_address: str | None = Field(
+        default=None,
+        description="host:port where the worker serves its Prometheus metrics (/metrics), e.g. 0.0.0.0:9000;"
+        " unset: none",
+    )
+    # R3: the body's retention period. Unset, nothing is ever removed and the
+    # retention sweep is not scheduled.
+    retention_years: int | None = Field(
+        default=None, ge=1, le=100, description="years after a party's last activity that its file is kept"
+    )
+    retention_sweep_time: time = Field(
+        default=time(2, 0), description="when the daily retention sweep runs, local time (UBP_TIMEZONE)"
+    )
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"UBP_WORKER_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9000, not {value!r}")
+        return value
+
+    @field_validator("smtp_user", "smtp_password", "worker_metrics_address", "retention_years", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an optional variable left unset as "".
@@ -151,6 +176,16 @@ class Settings(BaseSettings):
             sender=self.mail_from,
             timeout_seconds=self.smtp_timeout_seconds,
         )
+
+    def retention_period(self) -> int:
+        """The retention period in years (R3).
+
+        Raises:
+            ValueError: `UBP_RETENTION_YEARS` is not set: nothing may be removed.
+        """
+        if self.retention_years is None:
+            raise ValueError("UBP_RETENTION_YEARS is not set: the body's retention period decides what goes (R3)")
+        return self.retention_years
 
     @property
     def letters(self) -> LetterSettings:

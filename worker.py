@@ -1,8 +1,9 @@
-"""The worker: runs the party workflows, the notice dispatch and the daily digest,
-and their activities, on one task queue."""
+"""The worker: runs the party workflows, the notice dispatch, the daily digest, the
+retention sweep and erasure requests, and their activities, on one task queue."""
 
 import asyncio
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -13,23 +14,42 @@ from activities.letters import LetterActivities
 from activities.mail import Mailer
 from activities.notices import NoticeActivities
 from activities.records import RecordActivities
+from activities.retention import PartyRuns, RetentionActivities
 from activities.tasks import TaskActivities
-from client.connection import connect, key_ring_of
+from client.connection import connect, key_ring_of, metrics_runtime
+from client.keys import KeyRing
 from client.schedules import apply_schedules
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import SchemaNotCurrent, require_current_schema
 from records.store import RecordStore
 from settings import Settings, get_settings
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
+from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 
 log = logging.getLogger(__name__)
 
 
-def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
-    """A worker for the party workflows and the periodic mail, writing to the records
-    database and sending through the mail server in `settings`."""
+def build_worker(
+    client: Client, settings: Settings, *, task_queue: str | None = None, party_runs: PartyRuns | None = None
+) -> Worker:
+    """A worker for the party workflows, the periodic mail and R3's retention and erasure,
+    writing to the records database and sending through the mail server in `settings`.
+
+    Args:
+        client: The client the worker polls with; also how retention finds and
+            deletes party workflow runs.
+        settings: The records database, the mail server, the cache size.
+        task_queue: Another task queue than the settings' (tests).
+        party_runs: How retention finds and deletes party workflow runs; the
+            client's own by default. Tests on the time-skipping server, which
+            cannot delete an execution, give a stand-in.
+
+    Raises:
+        SchemaNotCurrent: The records database is not at this code's revision (`ubp db upgrade`).
+    """
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    require_current_schema(engine)
     store = RecordStore(engine)
     records = RecordActivities(store)
     task_planner = TaskActivities(store)
@@ -37,10 +57,17 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
+    retention = RetentionActivities(store, party_runs or PartyRuns(client))
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[PartyWorkflow, NoticeDispatchWorkflow, DailyDigestWorkflow],
+        workflows=[
+            PartyWorkflow,
+            NoticeDispatchWorkflow,
+            DailyDigestWorkflow,
+            RetentionSweepWorkflow,
+            PartyErasureWorkflow,
+        ],
         activities=[
             records.write_effects,
             records.load_party_state,
@@ -52,6 +79,11 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
             digest.plan_digest,
             digest.send_digest,
             digest.record_digest,
+            retention.retention_candidates,
+            retention.check_party,
+            retention.delete_party_runs,
+            retention.erase_party_file,
+            retention.record_removal,
         ],
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
@@ -71,9 +103,19 @@ async def scheduled_worker(client: Client, settings: Settings) -> Worker:
     return build_worker(client, settings)
 
 
+async def connect_worker(settings: Settings, *, key_ring: KeyRing | None = None) -> Client:
+    """The worker's client: its runtime serves the SDK's metrics (and the activities')
+    at UBP_WORKER_METRICS_ADDRESS, when that is set; `key_ring` as `connect` takes it."""
+    address = settings.worker_metrics_address
+    client = await connect(settings, key_ring=key_ring, runtime=metrics_runtime(address) if address else None)
+    if address:
+        log.info("worker metrics: http://%s/metrics", address)
+    return client
+
+
 async def main() -> None:
     settings = get_settings()
-    client = await connect(settings)
+    client = await connect_worker(settings)
     worker = await scheduled_worker(client, settings)
     log.info(
         "worker polling task queue %s at %s (namespace %s), payloads encrypted with key %s",
@@ -87,4 +129,8 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SchemaNotCurrent as err:
+        log.error("%s", err)
+        sys.exit(1)

@@ -152,7 +152,7 @@ class NoticeActivities:
         with retryable_database_errors():
             first = self._store.close_notice(delivery)
         if first:
-            # Exported with the worker's other metrics when its Temporal runtime exports them.
+            # Served with the SDK's metrics by the worker's runtime (UBP_WORKER_METRICS_ADDRESS).
             counter = activity.metric_meter().create_counter("ubp_notices", "notices closed, by status")
             counter.add(1, {"status": delivery.status.value})
         return first

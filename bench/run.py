@@ -58,7 +58,8 @@ from client.retry import retry_busy
 from devstack.server import DevServer, temporal_cli
 from policy.messages import IncidentReport, PartyRef
 from policy.vocabulary import Category
-from records.db import create_schema, make_engine, throwaway_postgres_schema
+from records.db import make_engine, throwaway_postgres_schema
+from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import Settings
 from workflows.party import workflow_id_for
@@ -125,12 +126,16 @@ class WorkerProcess:
 @contextlib.contextmanager
 def records_database(url: str | None, folder: Path):
     """The records database: a SQLite file in `folder`, or a schema of its own in
-    the PostgreSQL database at `url`, dropped afterwards."""
-    if not url or not url.startswith("postgresql"):
-        yield url or f"sqlite:///{folder / 'records.db'}"
-        return
-    with throwaway_postgres_schema(url, "ubp_bench") as schema_url:
-        yield schema_url
+    the PostgreSQL database at `url`, dropped afterwards; at the code's schema revision."""
+    with contextlib.ExitStack() as stack:
+        if url and url.startswith("postgresql"):
+            url = stack.enter_context(throwaway_postgres_schema(url, "ubp_bench"))
+        else:
+            url = url or f"sqlite:///{folder / 'records.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        yield url
 
 
 # --- load -------------------------------------------------------------------------
@@ -730,7 +735,7 @@ async def main() -> None:
                     await bench.big_party(party_queue)
                 if phases & {"gate", "import"}:
                     # The gate and the import read and write the records database themselves.
-                    create_schema(bench.engine)
+                    upgrade_schema(bench.engine)
                     store = RecordStore(bench.engine)
                     parties = PartyClient(client, party_queue, "Europe/London")
                     if "gate" in phases:

@@ -1,5 +1,6 @@
 """`ubp`'s commands that talk to a running stack: messages, status, staff, tasks, adjustments,
-notices and schedules; a party's decrypted history; and the key ring that encrypts payloads.
+notices, schedules, the records database's schema, retention and erasure; a party's decrypted
+history; and the key ring that encrypts payloads.
 
 The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 `ubp seed-demo`) are added by `starter.ubp`, which is the console entry point.
@@ -7,7 +8,21 @@ The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 
 import typer
 
-from cli import adjustments, contacts, history, imports, keys, messages, notices, schedules, schemas, staff, tasks
+from cli import (
+    adjustments,
+    contacts,
+    db,
+    history,
+    imports,
+    keys,
+    messages,
+    notices,
+    retention,
+    schedules,
+    schemas,
+    staff,
+    tasks,
+)
 
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
 app.add_typer(messages.app)
@@ -21,3 +36,6 @@ app.add_typer(notices.app, name="notices")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(history.app)
 app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+app.add_typer(retention.app, name="retention")
+app.add_typer(retention.party_app, name="party")

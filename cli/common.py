@@ -15,7 +15,8 @@ from temporalio.service import RPCError
 
 from client.connection import connect
 from client.parties import PartyClient
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import SchemaNotCurrent, require_current_schema
 from records.store import RecordStore
 from settings import get_settings
 
@@ -91,11 +92,13 @@ def instant(value: str, option: str) -> datetime:
 
 @contextmanager
 def records() -> Iterator[RecordStore]:
-    """The records database in the settings (DATABASE_URL), tables created if missing."""
+    """The records database in the settings (DATABASE_URL), at this code's schema revision."""
     engine = make_engine(get_settings().database_url)
     try:
-        create_schema(engine)
+        require_current_schema(engine)
         yield RecordStore(engine)
+    except SchemaNotCurrent as err:
+        fail(str(err), 1)
     except SQLAlchemyError as err:
         fail(f"records database: {type(getattr(err, 'orig', None) or err).__name__}: {getattr(err, 'orig', err)}", 1)
     finally:

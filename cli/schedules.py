@@ -7,7 +7,7 @@ from temporalio.service import RPCError
 
 from cli.common import fail
 from client.connection import connect
-from client.schedules import apply_schedules, schedules
+from client.schedules import ALL_SCHEDULES, apply_schedules, schedules
 from settings import get_settings
 
 app = typer.Typer(help="The periodic work: Temporal Schedules (the Temporal UI shows and pauses them)")
@@ -15,8 +15,8 @@ app = typer.Typer(help="The periodic work: Temporal Schedules (the Temporal UI s
 
 @app.command("apply")
 def schedules_apply() -> None:
-    """Create the schedules, or bring existing ones up to the settings (a paused one stays paused).
-    Every worker does this when it starts."""
+    """Create the schedules, or bring existing ones up to the settings (a paused one stays paused;
+    one the settings no longer ask for is deleted). Every worker does this when it starts."""
 
     async def go() -> dict[str, str]:
         settings = get_settings()
@@ -38,7 +38,11 @@ def schedules_list() -> None:
         settings = get_settings()
         client = await connect(settings)
         lines = []
-        for schedule_id in schedules(settings):
+        wanted = schedules(settings)
+        for schedule_id in ALL_SCHEDULES:
+            if schedule_id not in wanted:
+                lines.append(f"{schedule_id}\toff (the settings do not ask for it)")
+                continue
             try:
                 described = await client.get_schedule_handle(schedule_id).describe()
             except RPCError:

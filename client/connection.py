@@ -1,5 +1,5 @@
-"""Connecting to Temporal: where (Temporal's environment configuration), and how payloads are written
-(the pydantic models of `policy`, encrypted).
+"""Connecting to Temporal: where (Temporal's environment configuration), how payloads are written
+(the pydantic models of `policy`, encrypted), and the worker's metrics.
 
 Every client of the project is made here: the worker, the CLI, the HTTP API,
 the tests' servers and the benchmark. So no process writes a payload in
@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig, ClientConnectConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 from client.codec import EncryptionCodec
@@ -40,6 +41,19 @@ def data_converter(key_ring: KeyRing, namespace: str) -> DataConverter:
         pydantic_data_converter,
         payload_codec=EncryptionCodec(key_ring, namespace),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A Temporal runtime serving the SDK's metrics, and the activities' own
+    (`activity.metric_meter()`), for Prometheus at `http://{bind_address}/metrics`.
+
+    Durations are in seconds, as Prometheus expects, not the SDK's default milliseconds.
+    """
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=bind_address, durations_as_seconds=True),
+        )
     )
 
 
@@ -78,7 +92,11 @@ def _transport(config: ClientConnectConfig) -> tuple[str, str]:
 
 
 async def connect(
-    settings: Settings, *, environ: Mapping[str, str] | None = None, key_ring: KeyRing | None = None
+    settings: Settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    key_ring: KeyRing | None = None,
+    runtime: Runtime | None = None,
 ) -> Client:
     """A client speaking the pydantic models of `policy`, every payload encrypted.
 
@@ -86,6 +104,8 @@ async def connect(
         settings: The project's settings (the key ring, the address and namespace overrides).
         environ: The environment to read `TEMPORAL_*` from; None: this process's.
         key_ring: The keys; None: the ones in `settings`.
+        runtime: The Temporal runtime the client and its workers report through
+            (`metrics_runtime`); the SDK's default, which exports nothing, if None.
 
     Raises:
         KeyRingError: No key ring is configured, or it is malformed.
@@ -94,7 +114,7 @@ async def connect(
     config = connect_config(settings, environ)
     converter = data_converter(key_ring or load_key_ring(settings), config["namespace"])
     try:
-        return await Client.connect(**config, data_converter=converter)
+        return await Client.connect(**config, data_converter=converter, runtime=runtime)
     except RuntimeError as err:
         how, check = _transport(config)
         raise TemporalConnectionError(

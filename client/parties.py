@@ -5,6 +5,8 @@ the server pushes back on a busy party. Messages are pydantic models, validated 
 are built, so nothing malformed reaches a workflow from here.
 """
 
+from datetime import timedelta
+
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -32,6 +34,8 @@ from policy.replies import (
     TaskOutcomeReply,
 )
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
+
+HEALTH_CHECK_TIMEOUT = timedelta(seconds=3)
 
 
 def _summary(party: PartyRef) -> str:
@@ -148,6 +152,10 @@ class PartyClient:
                 return None
             raise
         return view
+
+    async def check_health(self) -> None:
+        """Whether the Temporal server answers; raises the connection's error if not."""
+        await self.client.service_client.check_health(timeout=HEALTH_CHECK_TIMEOUT)
 
     def handle(self, party_id: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(PartyWorkflow.run, workflow_id_for(party_id))

@@ -6,11 +6,14 @@ triggerable in the Temporal UI (Schedules), with nothing to keep running.
 - `ubp-daily-digest`: each member of staff who asked for it gets their open
   tasks at `UBP_DIGEST_TIME` (08:30) local time, Monday to Friday; the
   workflow skips bank holidays, which no calendar spec can name.
+- `ubp-retention-sweep` (R3): every day at `UBP_RETENTION_SWEEP_TIME` (02:00)
+  local time, the files past `UBP_RETENTION_YEARS` go; only while that is set.
 
 `apply_schedules` creates them, or brings existing ones up to the settings,
 so every worker start and `ubp schedules apply` may run it: a schedule id is
 unique in its namespace, so there is never a second copy. A schedule an
-operator paused stays paused.
+operator paused stays paused. One the settings no longer ask for (the
+retention sweep, once `UBP_RETENTION_YEARS` is unset) is deleted.
 """
 
 import dataclasses
@@ -30,13 +33,18 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
-from policy.payloads import DigestInput, MailRetry, NoticeDispatchInput
+from policy.payloads import DigestInput, MailRetry, NoticeDispatchInput, RetentionSweepInput
 from settings import Settings
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
+from workflows.retention import RetentionSweepWorkflow
 
 NOTICE_DISPATCH = "ubp-notice-dispatch"
 DAILY_DIGEST = "ubp-daily-digest"
+RETENTION_SWEEP = "ubp-retention-sweep"
+# Every schedule the project may run, wanted by the settings or not.
+ALL_SCHEDULES = (NOTICE_DISPATCH, DAILY_DIGEST, RETENTION_SWEEP)
 MONDAY, FRIDAY = 1, 5  # a calendar spec counts days of the week from Sunday = 0
 
 
@@ -58,9 +66,18 @@ def digest_input(settings: Settings) -> DigestInput:
     return DigestInput(timezone=settings.timezone, retry=mail_retry(settings))
 
 
+def retention_input(settings: Settings, *, by: str, reason: str) -> RetentionSweepInput:
+    """The retention sweep's input, from the settings.
+
+    Raises:
+        ValueError: `UBP_RETENTION_YEARS` is not set: there is no retention period to apply.
+    """
+    return RetentionSweepInput(years=settings.retention_period(), timezone=settings.timezone, by=by, reason=reason)
+
+
 def schedules(settings: Settings) -> dict[str, Schedule]:
     """Every schedule the project runs, by id, as the settings want them."""
-    return {
+    wanted = {
         NOTICE_DISPATCH: Schedule(
             action=ScheduleActionStartWorkflow(
                 NoticeDispatchWorkflow.run,
@@ -101,6 +118,31 @@ def schedules(settings: Settings) -> dict[str, Schedule]:
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=3)),
         ),
     }
+    if settings.retention_years is not None:
+        wanted[RETENTION_SWEEP] = Schedule(
+            action=ScheduleActionStartWorkflow(
+                RetentionSweepWorkflow.run,
+                retention_input(
+                    settings, by=RETENTION_SWEEP, reason=f"retention period {settings.retention_years} years"
+                ),
+                id=RETENTION_SWEEP,
+                task_queue=settings.task_queue,
+                static_summary="Remove the parties' files past the retention period (R3), and their workflow runs",
+            ),
+            spec=ScheduleSpec(
+                calendars=[
+                    ScheduleCalendarSpec(
+                        hour=[ScheduleRange(settings.retention_sweep_time.hour)],
+                        minute=[ScheduleRange(settings.retention_sweep_time.minute)],
+                        comment="every day at UBP_RETENTION_SWEEP_TIME",
+                    )
+                ],
+                time_zone_name=settings.timezone,
+            ),
+            # One sweep at a time; a day missed is made up by the next, which finds the same files.
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=6)),
+        )
+    return wanted
 
 
 async def apply_schedules(client: Client, settings: Settings) -> dict[str, str]:
@@ -111,16 +153,25 @@ async def apply_schedules(client: Client, settings: Settings) -> dict[str, str]:
         settings: The task queue, the times and the mail retry policy.
 
     Returns:
-        Each schedule id with `created` or `updated`.
+        Each schedule id with `created`, `updated`, or `deleted` (one the settings no longer ask for).
     """
     applied: dict[str, str] = {}
-    for schedule_id, schedule in schedules(settings).items():
+    wanted = schedules(settings)
+    for schedule_id, schedule in wanted.items():
         try:
             await client.create_schedule(schedule_id, schedule)
             applied[schedule_id] = "created"
         except ScheduleAlreadyRunningError:
             await client.get_schedule_handle(schedule_id).update(_keeping_state(schedule))
             applied[schedule_id] = "updated"
+    for schedule_id in ALL_SCHEDULES:
+        if schedule_id not in wanted:
+            try:
+                await client.get_schedule_handle(schedule_id).delete()
+                applied[schedule_id] = "deleted"
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
     return applied
 
 

@@ -1,15 +1,16 @@
-"""The party workflow's input and its activities' inputs and outputs."""
+"""The workflows' inputs and their activities' inputs and outputs."""
 
 from datetime import date, datetime
+from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from policy.dates import DEFAULT_TIMEZONE
 from policy.effects import Effect
 from policy.letters import LetterContent
 from policy.messages import PartyRef
 from policy.state import PartyState
-from policy.vocabulary import NoticeStatus, Role, TaskKind
+from policy.vocabulary import FORCED_ERASURE_ROLES, NoticeStatus, RemovalKind, RemovalOutcome, Role, TaskKind
 
 
 class LoadPartyInput(BaseModel):
@@ -168,3 +169,115 @@ class LetterMade(BaseModel):
     letter_id: str
     content_hash: str
     stored: bool = Field(description="False: a letter with this id was on file already")
+
+
+# --- retention and erasure (R3) ----------------------------------------------
+
+
+class RemovalTotals(BaseModel):
+    """How much a sweep or an erasure removed: counts only, never the content."""
+
+    parties: int = Field(default=0, description="parties whose file was removed")
+    held: int = Field(default=0, description="parties past the retention period kept because something is live")
+    executions: int = Field(default=0, description="closed workflow runs deleted from Temporal")
+    rows: dict[str, int] = Field(default_factory=dict, description="rows removed, by table")
+
+    def add(self, outcome: "ErasureOutcome") -> None:
+        if outcome.erased:
+            self.parties += 1
+            self.executions += outcome.executions
+            for table, count in outcome.rows.items():
+                self.rows[table] = self.rows.get(table, 0) + count
+        else:
+            self.held += 1
+
+
+class RetentionSweepInput(BaseModel):
+    """The retention sweep's one argument: from the schedule, or `ubp retention apply`."""
+
+    years: int = Field(ge=1, description="the retention period: years after a party's last activity")
+    timezone: str = Field(description="the body's time zone: the years are calendar years there")
+    by: str = Field(min_length=1, description="who asked: a staff id, or the schedule's id")
+    reason: str = Field(min_length=1)
+    # Carried across continue-as-new: parties are taken in id order, a batch per run.
+    sweep_id: str | None = Field(default=None, description="the first run's workflow id: the removal log's key")
+    after: str | None = Field(default=None, description="the last party id the previous run looked at")
+    totals: RemovalTotals = Field(default_factory=RemovalTotals)
+
+
+class RetentionQuery(BaseModel):
+    cutoff: datetime = Field(description="files whose last activity is before this instant have passed retention")
+    after: str | None = None
+    limit: int = Field(ge=1)
+
+
+class PartyCheck(BaseModel):
+    party_id: str
+    workflow_id: str
+    timezone: str
+    now: datetime = Field(description="the workflow's time: what is live is judged then, not on the worker's clock")
+
+
+class PartyLiveness(BaseModel):
+    live: list[str] = Field(default_factory=list, description="what in the file is live, in words")
+    running: bool = Field(default=False, description="a run of the party's workflow is running")
+
+
+class PartyRunsRemoval(BaseModel):
+    workflow_id: str
+    force: bool = Field(default=False, description="terminate and delete a running run too")
+
+
+class RunsRemoved(BaseModel):
+    deleted: int = 0
+    running: bool = Field(default=False, description="a run was running, and was left alone (not forced)")
+
+
+class PartyFileErasure(BaseModel):
+    party_id: str
+
+
+class FileErased(BaseModel):
+    rows: dict[str, int] = Field(default_factory=dict, description="rows removed, by table")
+
+
+class ErasureRequest(BaseModel):
+    """An erasure request for one party (`ubp party erase`): who asks, in which role, and why."""
+
+    party_id: str
+    requested_by: str = Field(min_length=1)
+    role: Role | None = Field(default=None, description="the role they act in; a senior one to force")
+    reason: str = Field(min_length=1, max_length=4000)
+    force: bool = Field(default=False, description="erase even though something about the party is live")
+    timezone: str = DEFAULT_TIMEZONE
+
+    @model_validator(mode="after")
+    def _forced_by_a_senior_role(self) -> Self:
+        if self.force and self.role not in FORCED_ERASURE_ROLES:
+            roles = " or ".join(sorted(r.value for r in FORCED_ERASURE_ROLES))
+            raise ValueError(f"R3: only someone acting as {roles} may force an erasure (--role)")
+        return self
+
+
+class ErasureOutcome(BaseModel):
+    party_id: str
+    erased: bool
+    live: list[str] = Field(default_factory=list, description="what was live: why it was refused, or what was forced")
+    forced: bool = False
+    executions: int = 0
+    rows: dict[str, int] = Field(default_factory=dict)
+
+
+class RemovalRecord(BaseModel):
+    """One line of the removal log: who, when, how many, why; never the content."""
+
+    log_id: str = Field(description="the sweep's or erasure's workflow id: recorded once")
+    kind: RemovalKind
+    outcome: RemovalOutcome
+    at: datetime
+    by: str
+    role: Role | None = None
+    reason: str
+    party_id: str | None = Field(default=None, description="an erasure request's party; none for a sweep")
+    forced: bool = False
+    totals: RemovalTotals

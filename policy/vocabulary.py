@@ -336,3 +336,20 @@ class NoticeStatus(StrEnum):
 class WarningMethod(StrEnum):
     VERBAL = "verbal"
     WRITTEN = "written"
+
+
+# R3: who may force the erasure of a party with something live: the Ombudsman and
+# the Executive Team, the roles that already decide the gravest restrictions (R7, R9).
+FORCED_ERASURE_ROLES = frozenset({Role.OMBUDSMAN, Role.EXECUTIVE_TEAM})
+
+
+class RemovalKind(StrEnum):
+    """R3: what removed parties' files (the removal log's `kind`)."""
+
+    RETENTION_SWEEP = "retention_sweep"  # files past the retention period
+    ERASURE_REQUEST = "erasure_request"  # one party's file, on request
+
+
+class RemovalOutcome(StrEnum):
+    DONE = "done"
+    REFUSED = "refused"  # something about the party is live, and nobody senior forced it

@@ -1,14 +1,10 @@
-"""Engines for the records database: a SQLite file or PostgreSQL."""
+"""Engines for the records database: a SQLite file or PostgreSQL. Its schema is in `records.schema`."""
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import DefaultClause, Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.sql import ClauseElement
-from sqlmodel import SQLModel
-
-from records import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from sqlalchemy import Engine, create_engine, event, make_url, text
 
 # Writers wait this long for SQLite's single write lock before failing (and
 # the activity retrying), rather than failing at once.
@@ -41,43 +37,6 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
-
-
-def create_schema(engine: Engine) -> None:
-    """Create the records tables that do not exist yet, and add the columns a
-    table made by an earlier version lacks (no other migrations so far).
-
-    An added column is nullable, whatever the model says: rows written before
-    it existed have no value until they are next saved. Their `data` JSON is
-    whole, and it is what the state is rebuilt from.
-    """
-    SQLModel.metadata.create_all(engine)
-    _add_missing_columns(engine)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    found = inspect(engine)
-    preparer = engine.dialect.identifier_preparer
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            if not found.has_table(table.name):
-                continue
-            present = {column["name"] for column in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = ""
-                if isinstance(column.server_default, DefaultClause) and isinstance(
-                    column.server_default.arg, ClauseElement
-                ):
-                    default = f" DEFAULT {column.server_default.arg.compile(dialect=engine.dialect)}"
-                connection.execute(
-                    text(
-                        f"ALTER TABLE {preparer.format_table(table)}"
-                        f" ADD COLUMN {preparer.format_column(column)} {kind}{default}"
-                    )
-                )
 
 
 @contextmanager

@@ -1,18 +1,30 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
-queue, the decode audit log, the contact log, the import ledger and the letters (R10)."""
+queue, the decode audit log, the contact log, the import ledger, the letters (R10), the operators'
+figures, and retention and erasure (R3)."""
 
 from records.audit import DecodeAudit
 from records.contacts import ContactLog
+from records.figures import OperationalFigures
 from records.imports import ImportLedger
 from records.letters import LetterFile
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
+from records.retention import RetentionFile
 from records.task_list import TaskList
 
 
 class RecordStore(
-    ImportLedger, LetterFile, PartyStateLoader, FileReader, TaskList, NoticeQueue, DecodeAudit, ContactLog
+    ImportLedger,
+    LetterFile,
+    RetentionFile,
+    PartyStateLoader,
+    FileReader,
+    TaskList,
+    NoticeQueue,
+    DecodeAudit,
+    ContactLog,
+    OperationalFigures,
 ):
     """The records database, one object for the activities, the doors and the tests.
 

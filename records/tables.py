@@ -380,3 +380,32 @@ class LetterRow(SQLModel, table=True):
     pdf: bytes = Field(sa_type=LargeBinary)
     sent_at: datetime | None = _utc(default=None)
     data: dict[str, Any] = _json()
+
+
+class RemovalLogRow(SQLModel, table=True):
+    """R3: every retention sweep and erasure request, done or refused: who, when,
+    how many and why. Never the content of what went.
+
+    An erasure request names its party in `erased_party_id`, to answer "was this
+    party erased, when, at whose request". That column is not called `party_id`
+    on purpose: every table with a `party_id` column is part of a party's file,
+    and goes when the file goes (`records.retention`).
+    """
+
+    __tablename__ = "removal_log"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # The sweep's or erasure's workflow id: recorded once, however often retried.
+    log_id: str = Field(unique=True)
+    kind: str = Field(index=True)
+    outcome: str
+    at: datetime = _utc(index=True)
+    by: str
+    role: str | None = None
+    reason: str
+    erased_party_id: str | None = Field(default=None, index=True)
+    forced: bool = False
+    parties: int = 0
+    held: int = 0
+    executions: int = 0
+    rows: dict[str, int] = _json(default_factory=dict)

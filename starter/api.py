@@ -4,7 +4,8 @@ import logging
 
 from client.connection import connect
 from client.parties import PartyClient
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import require_current_schema
 from records.store import RecordStore
 from settings import Settings
 from web.app import api_server
@@ -13,11 +14,16 @@ log = logging.getLogger(__name__)
 
 
 async def serve(settings: Settings) -> None:
-    """Serve until stopped (Ctrl+C or SIGTERM)."""
-    client = await connect(settings)
+    """Serve until stopped (Ctrl+C or SIGTERM).
+
+    Raises:
+        SchemaNotCurrent: The records database is not at this code's revision (`ubp db upgrade`).
+    """
     engine = make_engine(settings.database_url)
     try:
-        create_schema(engine)
+        # Before Temporal: a database behind the code is the operator's to fix, whatever else is up.
+        require_current_schema(engine)
+        client = await connect(settings)
         parties = PartyClient(client, settings.task_queue, settings.timezone)
         base = settings.api_url()
         log.info("inbox: %s/inbox  API docs: %s/docs  codec endpoint: %s/codec", base, base, base)

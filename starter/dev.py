@@ -14,17 +14,18 @@ import asyncio
 import logging
 import signal
 
-from client.connection import connect, connect_config
+from client.connection import connect_config
 from client.keys import dev_key_ring
 from client.parties import PartyClient
 from devstack import demo
 from devstack.mail import MailCatcher
 from devstack.server import DevServer, port_open
-from records.db import create_schema, make_engine
+from records.db import make_engine
+from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import DATA_DIR, Settings, is_loopback
 from web.app import api_server
-from worker import scheduled_worker
+from worker import connect_worker, scheduled_worker
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
             catcher.start()
             log.info("mail catcher: smtp://%s:%s, mail kept in %s", catcher.host, catcher.port, catcher.maildir)
         await server.start()
-        client = await connect(settings, key_ring=key_ring)
+        client = await connect_worker(settings, key_ring=key_ring)
         host = config["target_host"].rsplit(":", 1)[0]
         log.info("Temporal UI: http://%s:%s (decoded through %s)", host, settings.temporal_ui_port, codec_endpoint)
         # The dev server cannot tell its UI to send cookies to the codec endpoint.
@@ -94,7 +95,8 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
             codec_endpoint,
         )
         log.info("records database: %s", settings.database_url)
-        create_schema(engine)
+        # The dev stack's own database: brought up to date here, where production runs `ubp db upgrade`.
+        upgrade_schema(engine)
         store = RecordStore(engine)
         parties = PartyClient(client, settings.task_queue, settings.timezone)
         async with await scheduled_worker(client, settings):

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from records.db import create_schema, make_engine, throwaway_postgres_schema
+from records.db import make_engine, throwaway_postgres_schema
+from records.schema import upgrade_schema
 from records.store import RecordStore
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -40,7 +41,7 @@ def postgres_url() -> tuple[str | None, str]:
 
 def sqlite_store(folder: Path) -> Iterator[RecordStore]:
     engine = make_engine(f"sqlite:///{folder / 'records.db'}")
-    create_schema(engine)
+    upgrade_schema(engine)
     try:
         yield RecordStore(engine)
     finally:
@@ -54,7 +55,7 @@ def postgres_store() -> Iterator[RecordStore]:
     with throwaway_postgres_schema(url, "ubp_test") as schema_url:
         engine = make_engine(schema_url)
         try:
-            create_schema(engine)
+            upgrade_schema(engine)
             yield RecordStore(engine)
         finally:
             engine.dispose()

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from policy import decisions, rules
+from policy import decisions, retention, rules
 from policy.dates import local_date, six_months_after, written_date
 from policy.effects import (
     AskSaved,
@@ -27,7 +27,7 @@ from policy.messages import (
     RestrictionRequest,
     WarningIssue,
 )
-from policy.payloads import TaskPlan
+from policy.payloads import ErasureRequest, TaskPlan
 from policy.refusals import PolicyRefusal
 from policy.tasks import apply_plan
 from policy.vocabulary import (
@@ -1214,6 +1214,49 @@ def test_r3_is_dormant_only_when_nothing_is_live():
     assert rules.is_dormant(p.state, R1_ENDS + quiet) is False  # R13 window open
     p.advance(R1_WINDOW_ENDS)
     assert rules.is_dormant(p.state, R1_WINDOW_ENDS + quiet) is True
+
+
+def test_r3_what_is_live_says_what_and_agrees_with_is_dormant():
+    """R3: retention and erasure hold a party exactly when the workflow would not end it,
+    and say why in words without personal data."""
+    quiet = timedelta(days=60)
+    p = warned_party()
+    assert retention.what_is_live(p.state, T_W1 + quiet)[0].startswith("1 open task(s): colleague_support")
+    settle_other_tasks(p.state)
+    assert retention.what_is_live(p.state, T_W1 + quiet) == ["1 live warning(s)"]
+    p.advance(W1_EXPIRES)
+    assert retention.what_is_live(p.state, W1_EXPIRES + quiet) == []
+
+    p = expired_restriction_party()
+    settle_other_tasks(p.state)
+    assert retention.what_is_live(p.state, R1_ENDS + quiet) == ["a recurrence window is open (R13)"]
+    for party, now in ((asked_party(), T_ASK), (warned_party(), T_W1), (expired_restriction_party(), R1_ENDS)):
+        for later in (now, now + quiet, now + timedelta(days=400)):
+            assert (retention.what_is_live(party.state, later) == []) == rules.is_dormant(party.state, later)
+
+
+def test_r3_retention_counts_calendar_years_back_in_the_bodys_time_zone():
+    """R3: the retention period is whole calendar years before now, on the London calendar."""
+    assert retention.retention_cutoff(utc(2028, 2, 29, 12), 1, "Europe/London") == utc(2027, 2, 28, 12)
+    # 1 July 09:00 BST is 08:00 UTC, in 2029 and in 2023 alike.
+    assert retention.retention_cutoff(utc(2029, 7, 1, 8), 6, "Europe/London") == utc(2023, 7, 1, 8)
+    # 1 January 10:00 GMT; six years earlier it was GMT too.
+    assert retention.retention_cutoff(utc(2030, 1, 1, 10), 6, "Europe/London") == utc(2024, 1, 1, 10)
+    with pytest.raises(ValueError, match="at least one year"):
+        retention.retention_cutoff(utc(2030, 1, 1), 0, "Europe/London")
+
+
+def test_r3_only_a_senior_role_may_force_an_erasure():
+    """R3: a forced erasure names a role, and only the Ombudsman or the Executive Team may force."""
+    base = {"party_id": "P-1", "requested_by": "s-1", "reason": "SAR-1"}
+    assert not ErasureRequest.model_validate(base).force
+    for role in (Role.OMBUDSMAN, Role.EXECUTIVE_TEAM):
+        assert ErasureRequest.model_validate({**base, "role": role, "force": True}).force
+    for not_senior in (None, Role.MANAGER, Role.HEAD_OF_OMBUDSMAN_ASSURANCE):
+        with pytest.raises(ValidationError, match="only someone acting as executive_team or ombudsman may force"):
+            ErasureRequest.model_validate({**base, "role": not_senior, "force": True})
+    with pytest.raises(ValidationError, match="reason"):
+        ErasureRequest.model_validate({**base, "reason": ""})
 
 
 def test_r15_open_review_task_keeps_party_awake():

@@ -7,7 +7,6 @@ Runs against a real SQLite file and, when reachable, PostgreSQL.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, insert
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
@@ -36,7 +35,6 @@ from policy.vocabulary import (
     TaskOutcome,
     TaskStatus,
 )
-from records.db import create_schema, make_engine
 from records.store import RecordStore
 from services.staff import StaffCheckFailed, require_role
 from settings import get_settings
@@ -501,106 +499,7 @@ def test_rebuilt_state_keeps_task_fields_and_adjustment_order(record_store: Reco
     assert state.adjustments == adjustments
 
 
-# --- an existing database, and the CLI ------------------------------------------------------
-
-
-def test_a_task_table_from_the_previous_version_gains_the_new_columns(record_store: RecordStore) -> None:
-    """create_schema adds the task list's columns to a database made before them; old rows still list."""
-    url = record_store.engine.url.render_as_string(hide_password=False)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE task")
-    old = MetaData()
-    old_task = Table(
-        "task",
-        old,
-        Column("seq", Integer, primary_key=True, autoincrement=True),
-        Column("task_id", String, unique=True, nullable=False),
-        Column("party_id", String, nullable=False),
-        Column("kind", String, nullable=False),
-        Column("status", String, nullable=False),
-        Column("subject_id", String, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("summary", String, nullable=False),
-        Column("data", JSON, nullable=False),
-    )
-    old.create_all(engine)
-    legacy = task("t-old", TaskKind.ZERO_TOLERANCE_REVIEW, [Role.MANAGER], [], [], None)
-    with engine.begin() as connection:
-        connection.execute(
-            insert(old_task).values(
-                task_id="t-old",
-                party_id="P-1",
-                kind="zero_tolerance_review",
-                status="open",
-                subject_id="i-1",
-                created_at=day(0),
-                summary="old",
-                data=legacy.model_dump(mode="json"),
-            )
-        )
-    create_schema(engine)
-    create_schema(engine)  # and again: nothing left to add
-    store = RecordStore(engine)
-    new = task("t-new", TaskKind.COLLEAGUE_SUPPORT, [Role.MANAGER], [], [], day(2))
-    save(store, "P-2", TaskSaved(party_id="P-2", task=new))
-    assert ids(store.open_tasks(role=Role.MANAGER)) == ["t-new", "t-old"]
-    assert store.task("t-new").escalated is False
-    engine.dispose()
-
-
-def test_notice_and_staff_tables_from_the_previous_version_gain_the_new_columns(record_store: RecordStore) -> None:
-    """Notices queued before the notifier existed are queued for it; staff have no address and no digest."""
-    url = record_store.engine.url.render_as_string(hide_password=False)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE notice")
-        connection.exec_driver_sql("DROP TABLE staff")
-    old = MetaData()
-    old_notice = Table(
-        "notice",
-        old,
-        Column("seq", Integer, primary_key=True, autoincrement=True),
-        Column("notice_id", String, unique=True, nullable=False),
-        Column("party_id", String, nullable=False),
-        Column("task_id", String, nullable=False),
-        Column("kind", String, nullable=False),
-        Column("roles", JSON, nullable=False),
-        Column("at", DateTime(timezone=True), nullable=False),
-        Column("text", String, nullable=False),
-        Column("sent_at", DateTime(timezone=True)),
-    )
-    old_staff = Table(
-        "staff",
-        old,
-        Column("staff_id", String, primary_key=True),
-        Column("name", String, nullable=False),
-        Column("roles", JSON, nullable=False),
-        Column("active", Boolean, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
-    )
-    old.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(
-            insert(old_notice).values(
-                notice_id="t-1:task_opened", party_id="P-1", task_id="t-1", kind="task_opened", roles=["manager"],
-                at=day(0), text="New task",
-            )
-        )  # fmt: skip
-        connection.execute(
-            insert(old_staff).values(
-                staff_id="mgr-1", name="Mia", roles=["manager"], active=True, created_at=day(0), updated_at=day(0)
-            )
-        )
-    create_schema(engine)
-    create_schema(engine)  # and again: nothing left to add
-    store = RecordStore(engine)
-    assert store.queued_notice_ids(10) == ["t-1:task_opened"]
-    staff = store.staff("mgr-1")
-    assert (staff.email, staff.digest) == (None, False)
-    assert store.set_email("mgr-1", "mia@example.org", digest=True).digest
-    engine.dispose()
+# --- the CLI ------------------------------------------------------
 
 
 @pytest.fixture

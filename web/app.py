@@ -8,10 +8,11 @@ time-skipping server's client and a test database.
 """
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
-from fastapi import FastAPI, status
+from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from client.keys import KeyRing
@@ -21,7 +22,8 @@ from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import routes as inbox
-from web.routes import codec, contacts, parties, tasks
+from web.metrics import UNMATCHED, ApiMetrics
+from web.routes import codec, contacts, ops, parties, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -68,7 +70,8 @@ def create_app(
         key_ring: The codec endpoint's keys; None: those `party_client` encrypts with.
 
     Returns:
-        The app; OpenAPI at `/openapi.json`, its pages at `/docs`.
+        The app; OpenAPI at `/openapi.json`, its pages at `/docs`; `/readyz` and
+        `/metrics` (Prometheus) for operators.
     """
     app = FastAPI(
         title="Unacceptable-behaviour policy orchestrator",
@@ -78,24 +81,37 @@ def create_app(
             {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
             {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
             {"name": "codec", "description": "Temporal's codec protocol, for the Temporal UI and CLI (operations)"},
+            {"name": "ops", "description": "for operators: liveness, readiness (Temporal, records), metrics"},
         ],
     )
     app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings, key_ring=key_ring)
+    app.state.metrics = metrics = ApiMetrics(store)
     app.include_router(parties.router)
     app.include_router(contacts.router)
     app.include_router(tasks.router)
     app.include_router(codec.router)
     app.include_router(inbox.router)
+    app.include_router(ops.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        # The router put the matched route in the scope: its template, not the path.
+        route = request.scope.get("route")
+        metrics.observe(
+            request.method,
+            getattr(route, "path", UNMATCHED),
+            response.status_code,
+            time.perf_counter() - started,
+        )
+        return response
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/inbox", status.HTTP_303_SEE_OTHER)
-
-    @app.get("/healthz", tags=["ops"], summary="The API answers (Temporal is not checked)")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

@@ -35,10 +35,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from policy.vocabulary import NoticeStatus
     from policy.working_days import local_date
+    from workflows.retries import RECORDS_RETRY, RECORDS_TIMEOUT
 
-# The records database may be down a while: reading and recording retry forever.
-RECORDS_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-RECORDS_TIMEOUT = timedelta(seconds=30)
 # One SMTP conversation, with the settings' own timeout inside it.
 SEND_TIMEOUT = timedelta(minutes=2)
 

@@ -1,0 +1,163 @@
+"""R3's retention sweep and erasure requests: the IO their workflows may not do.
+
+The records side (whose file has passed retention, what in it is live,
+removing it, the log) is `records.retention`. The Temporal side is
+`PartyRuns`: whether a party's workflow is running, and deleting its runs,
+through the worker's own client. No party is touched while anything about it
+is live, unless the erasure is forced; the workflows decide, these only look
+and act.
+"""
+
+import asyncio
+
+from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest, DescribeWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.database import retryable_database_errors
+from policy.payloads import (
+    FileErased,
+    PartyCheck,
+    PartyFileErasure,
+    PartyLiveness,
+    PartyRunsRemoval,
+    RemovalRecord,
+    RetentionQuery,
+    RunsRemoved,
+)
+from records.store import RecordStore
+
+
+class PartyRuns:
+    """A party workflow's runs in Temporal: is one running, and deleting them.
+
+    Args:
+        client: The worker's client, in the party workflows' namespace.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def running(self, workflow_id: str) -> bool:
+        """Whether the workflow's latest run is running."""
+        current = await self._current(workflow_id)
+        return current is not None and current[1]
+
+    async def delete(self, workflow_id: str, *, force: bool) -> RunsRemoved:
+        """Delete every run of the workflow: the latest, and the older ones visibility lists.
+
+        A running run is left alone, and nothing is deleted, unless `force`
+        (deleting a running run terminates it). Deletion is asynchronous on the
+        server; a run already deleted is not found, which is fine.
+        """
+        current = await self._current(workflow_id)
+        if current is not None and current[1] and not force:
+            return RunsRemoved(running=True)
+        run_ids = {current[0]} if current is not None else set()
+        try:
+            async for execution in self._client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+                run_ids.add(execution.run_id)
+        except RPCError as err:
+            # A server without a visibility store lists nothing: the older runs
+            # then go when the namespace's retention ends.
+            if err.status != RPCStatusCode.UNIMPLEMENTED:
+                raise
+        for run_id in sorted(run_ids):
+            try:
+                await self._client.workflow_service.delete_workflow_execution(
+                    DeleteWorkflowExecutionRequest(
+                        namespace=self._client.namespace,
+                        workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                    )
+                )
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        return RunsRemoved(deleted=len(run_ids))
+
+    async def _current(self, workflow_id: str) -> tuple[str, bool] | None:
+        """The latest run's id and whether it is running; None if the workflow is unknown."""
+        try:
+            described = await self._client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self._client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+                )
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        info = described.workflow_execution_info
+        return info.execution.run_id, info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+
+class RetentionActivities:
+    """The retention activities, bound to the records database and the party workflows' runs.
+
+    Args:
+        store: The records database.
+        runs: The party workflows' runs in Temporal.
+    """
+
+    def __init__(self, store: RecordStore, runs: PartyRuns) -> None:
+        self._store = store
+        self._runs = runs
+
+    @activity.defn(name="retention_candidates")
+    def retention_candidates(self, query: RetentionQuery) -> list[str]:
+        """The next parties, in id order, whose file's last activity is before the cutoff.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            return self._store.parties_past_retention(query.cutoff, after=query.after, limit=query.limit)
+
+    @activity.defn(name="check_party")
+    async def check_party(self, check: PartyCheck) -> PartyLiveness:
+        """What about the party is live: in its file at the workflow's `now`, and in Temporal.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            live = await asyncio.to_thread(self._store.live_in_file, check.party_id, check.timezone, check.now)
+        return PartyLiveness(live=live, running=await self._runs.running(check.workflow_id))
+
+    @activity.defn(name="delete_party_runs")
+    async def delete_party_runs(self, removal: PartyRunsRemoval) -> RunsRemoved:
+        """Delete the party workflow's runs (a running one only if forced)."""
+        removed = await self._runs.delete(removal.workflow_id, force=removal.force)
+        activity.logger.info("%s: %d run(s) deleted", removal.workflow_id, removed.deleted)
+        return removed
+
+    @activity.defn(name="erase_party_file")
+    def erase_party_file(self, erasure: PartyFileErasure) -> FileErased:
+        """Remove the party's file from the records database; nothing left to remove is fine.
+
+        A retry after the removal committed finds nothing, and answers no rows:
+        the log then counts the party but not its rows.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            return FileErased(rows=self._store.erase_party_file(erasure.party_id))
+
+    @activity.defn(name="record_removal")
+    def record_removal(self, record: RemovalRecord) -> bool:
+        """Add the sweep's or erasure's line to the removal log, once.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            first = self._store.record_removal(record)
+        if first and record.totals.parties:
+            # Served with the SDK's metrics by the worker's runtime (UBP_WORKER_METRICS_ADDRESS).
+            counter = activity.metric_meter().create_counter("ubp_parties_removed", "parties' files removed, by why")
+            counter.add(record.totals.parties, {"kind": record.kind.value})
+        return first

@@ -1,0 +1,151 @@
+"""R3: the retention sweep (a Temporal Schedule, or `ubp retention apply`) and
+erasure requests (`ubp party erase`). Orchestration only.
+
+Both remove a party the same way (`remove_party`): look at what is live, in
+the party's file and in Temporal; refuse if anything is, unless forced; delete
+the party workflow's runs; then remove the file. Each ends with one line in the
+removal log: who, when, how many, why, never the content.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.retention import RetentionActivities
+    from policy.payloads import (
+        ErasureOutcome,
+        ErasureRequest,
+        PartyCheck,
+        PartyFileErasure,
+        PartyRunsRemoval,
+        RemovalRecord,
+        RemovalTotals,
+        RetentionQuery,
+        RetentionSweepInput,
+    )
+    from policy.retention import retention_cutoff
+    from policy.vocabulary import RemovalKind, RemovalOutcome
+    from workflows.party import workflow_id_for
+    from workflows.retries import RECORDS_RETRY, RECORDS_TIMEOUT
+
+# Parties looked at per run; a full batch continues as new, so the history stays short.
+SWEEP_BATCH = 100
+# Temporal's own API: describe, list and delete, retried while the server is away.
+TEMPORAL_TIMEOUT = timedelta(minutes=2)
+TEMPORAL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+async def remove_party(party_id: str, timezone: str, *, force: bool) -> ErasureOutcome:
+    """Remove one party's file and workflow runs, unless anything about it is live and not `force`."""
+    workflow_id = workflow_id_for(party_id)
+    check = await workflow.execute_activity_method(
+        RetentionActivities.check_party,
+        PartyCheck(party_id=party_id, workflow_id=workflow_id, timezone=timezone, now=workflow.now()),
+        start_to_close_timeout=TEMPORAL_TIMEOUT,
+        retry_policy=TEMPORAL_RETRY,
+        summary=f"what is live for {party_id}",
+    )
+    live = check.live + (["its workflow is running"] if check.running else [])
+    if live and not force:
+        return ErasureOutcome(party_id=party_id, erased=False, live=live)
+    runs = await workflow.execute_activity_method(
+        RetentionActivities.delete_party_runs,
+        PartyRunsRemoval(workflow_id=workflow_id, force=force),
+        start_to_close_timeout=TEMPORAL_TIMEOUT,
+        retry_policy=TEMPORAL_RETRY,
+        summary=f"delete the runs of {workflow_id}",
+    )
+    if runs.running:
+        # A message started the party again since the check: it is live now. (One that
+        # arrives between here and the file's removal starts a run that read the file
+        # just before it went; its next writes begin a new file. The window is one
+        # activity long, and a party past its retention seldom writes.)
+        return ErasureOutcome(party_id=party_id, erased=False, live=["its workflow started again meanwhile"])
+    erased = await workflow.execute_activity_method(
+        RetentionActivities.erase_party_file,
+        PartyFileErasure(party_id=party_id),
+        start_to_close_timeout=RECORDS_TIMEOUT,
+        retry_policy=RECORDS_RETRY,
+        summary=f"remove the file of {party_id}",
+    )
+    return ErasureOutcome(
+        party_id=party_id, erased=True, live=live, forced=bool(live), executions=runs.deleted, rows=erased.rows
+    )
+
+
+async def record(removal: RemovalRecord) -> None:
+    await workflow.execute_activity_method(
+        RetentionActivities.record_removal,
+        removal,
+        start_to_close_timeout=RECORDS_TIMEOUT,
+        retry_policy=RECORDS_RETRY,
+        summary=f"log the {removal.kind.value}",
+    )
+
+
+@workflow.defn(name="RetentionSweep")
+class RetentionSweepWorkflow:
+    """Removes every party's file past the retention period, and its workflow runs,
+    except where anything is live; logs how many went and how many were held."""
+
+    @workflow.run
+    async def run(self, inp: RetentionSweepInput) -> RemovalTotals:
+        sweep_id = inp.sweep_id or workflow.info().workflow_id
+        # The cutoff moves with each run's time; a batch only ever looks at parties after the last.
+        cutoff = retention_cutoff(workflow.now(), inp.years, inp.timezone)
+        party_ids = await workflow.execute_activity_method(
+            RetentionActivities.retention_candidates,
+            RetentionQuery(cutoff=cutoff, after=inp.after, limit=SWEEP_BATCH),
+            start_to_close_timeout=RECORDS_TIMEOUT,
+            retry_policy=RECORDS_RETRY,
+            summary="parties past the retention period",
+        )
+        totals = inp.totals.model_copy(deep=True)
+        for party_id in party_ids:
+            totals.add(await remove_party(party_id, inp.timezone, force=False))
+        if len(party_ids) == SWEEP_BATCH:
+            workflow.continue_as_new(
+                inp.model_copy(update={"sweep_id": sweep_id, "after": party_ids[-1], "totals": totals})
+            )
+        await record(
+            RemovalRecord(
+                log_id=sweep_id,
+                kind=RemovalKind.RETENTION_SWEEP,
+                outcome=RemovalOutcome.DONE,
+                at=workflow.now(),
+                by=inp.by,
+                reason=inp.reason,
+                totals=totals,
+            )
+        )
+        workflow.logger.info("retention sweep: %d removed, %d held", totals.parties, totals.held)
+        return totals
+
+
+@workflow.defn(name="PartyErasure")
+class PartyErasureWorkflow:
+    """An erasure request for one party: refused while anything is live unless forced
+    (by a senior role, checked before it starts); logged either way."""
+
+    @workflow.run
+    async def run(self, request: ErasureRequest) -> ErasureOutcome:
+        outcome = await remove_party(request.party_id, request.timezone, force=request.force)
+        totals = RemovalTotals()
+        totals.add(outcome)
+        await record(
+            RemovalRecord(
+                log_id=workflow.info().workflow_id,
+                kind=RemovalKind.ERASURE_REQUEST,
+                outcome=RemovalOutcome.DONE if outcome.erased else RemovalOutcome.REFUSED,
+                at=workflow.now(),
+                by=request.requested_by,
+                role=request.role,
+                reason=request.reason,
+                party_id=request.party_id,
+                forced=outcome.forced,
+                totals=totals,
+            )
+        )
+        return outcome
