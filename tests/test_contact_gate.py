@@ -8,6 +8,7 @@ Fri 1 Jan 2027; Easter 2027 Good Friday 26 Mar, Easter Monday 29 Mar. Summer
 time 2027 starts Sun 28 Mar at 01:00 UTC.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,7 +85,7 @@ def in_force(*measures: Any, restriction_id: str = "r1", starts_at: datetime = D
     )
 
 
-def view(*restrictions: RestrictionEntry, closed: list[CaseClosure] = ()) -> GateView:  # type: ignore[assignment]
+def view(*restrictions: RestrictionEntry, closed: Sequence[CaseClosure] = ()) -> GateView:
     state = Party().state
     state.restrictions = list(restrictions)
     for closure in closed:

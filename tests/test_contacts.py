@@ -21,7 +21,7 @@ from holiday_calendar import england_and_wales
 from policy.contacts import GateSource, GateView, calendar_years
 from policy.contacts import answer_contact as decide
 from policy.messages import CaseClosure, InboundContact, PartyRef, RestrictionRequest
-from policy.vocabulary import ContactChannel, ContactHandling, Measure, RestrictionStatus
+from policy.vocabulary import ContactChannel, ContactHandling, ContactPeriod, Measure, RestrictionStatus
 from records.store import RecordStore
 from services.contacts import ContactRefused, answer_contact, party_status
 from settings import get_settings
@@ -307,7 +307,7 @@ def test_cli_restrict_builds_measures_with_their_parameters():
     options = MeasureOptions(
         channels=(ContactChannel.EMAIL,),
         max_contacts=3,
-        per="week",  # type: ignore[arg-type]
+        per=ContactPeriod.WEEK,
         windows=("monday,thursday 10:00-12:00",),
         time_out_ends="2027-01-01T00:00:00+00:00",
     )

@@ -234,5 +234,5 @@ def test_r10_the_bodys_own_template_is_used(tmp_path, restricted):
     """R10: a body edits its letters in its own template folder (UBP_LETTER_TEMPLATES)."""
     (tmp_path / "letter.txt").write_text("# {{ letter.title }}\n\nFrom the Fair Ombudsman: {{ letter.reasons }}\n")
     settings = Settings(letter_templates=tmp_path, body_name="Fair Ombudsman")
-    rendered = LetterActivities(None, settings.letters).render(restricted.made[0])  # type: ignore[arg-type]
+    rendered = LetterActivities(None, settings.letters).render(restricted.made[0])  # type: ignore[arg-type]  # render() needs no store
     assert "From the Fair Ombudsman: Abusive language" in _pdf_text(rendered.pdf)

@@ -33,7 +33,7 @@ from tests.helpers import incident, new_party
 try:
     from playwright.async_api import Browser, Page, async_playwright
 except ImportError:  # the test extra is not installed
-    async_playwright = None  # type: ignore[assignment]
+    async_playwright = None  # type: ignore[assignment]  # None marks the test to skip, saying why
 
 CHROMIUM = Path(os.environ.get("UBP_CHROMIUM", "/usr/bin/chromium"))
 # No sandbox: CI runs the tests as root. The rest keeps Chromium off the network.
