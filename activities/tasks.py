@@ -10,8 +10,9 @@ from temporalio import activity
 
 from activities.database import retryable_database_errors
 from holiday_calendar import bank_holidays
+from policy.dates import local_date
 from policy.payloads import TaskPlan, TaskPlanRequest
-from policy.working_days import due_instant, local_date
+from policy.working_days import due_instant
 from records.store import RecordStore
 
 # 17:00 local time on the due day.

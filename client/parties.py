@@ -6,6 +6,7 @@ are built, so nothing malformed reaches a workflow from here.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy
@@ -57,14 +58,20 @@ class PartyClient:
         self.task_queue = task_queue
         self.timezone = timezone
 
+    def _start_options(self, party: PartyRef) -> dict[str, Any]:
+        """How a party's workflow starts, whichever message (or none) starts it."""
+        return {
+            "id": workflow_id_for(party.party_id),
+            "task_queue": self.task_queue,
+            "static_summary": _summary(party),
+        }
+
     def _start(self, party: PartyRef) -> WithStartWorkflowOperation:
         return WithStartWorkflowOperation(
             PartyWorkflow.run,
             PartyWorkflowInput(party=party, timezone=self.timezone),
-            id=workflow_id_for(party.party_id),
-            task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=_summary(party),
+            **self._start_options(party),
         )
 
     async def _update(self, update, message, party: PartyRef):
@@ -84,11 +91,9 @@ class PartyClient:
             lambda: self.client.start_workflow(
                 PartyWorkflow.run,
                 PartyWorkflowInput(party=report.party, timezone=self.timezone),
-                id=workflow_id_for(report.party.party_id),
-                task_queue=self.task_queue,
                 start_signal=INCIDENT_SIGNAL,
                 start_signal_args=[report],
-                static_summary=_summary(report.party),
+                **self._start_options(report.party),
             )
         )
 
@@ -125,10 +130,8 @@ class PartyClient:
             lambda: self.client.start_workflow(
                 PartyWorkflow.run,
                 PartyWorkflowInput(party=party, timezone=self.timezone),
-                id=workflow_id_for(party.party_id),
-                task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=_summary(party),
+                **self._start_options(party),
             )
         )
 

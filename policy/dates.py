@@ -22,8 +22,10 @@ def six_months_after(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> dat
     return (local + relativedelta(months=6)).astimezone(UTC)
 
 
-def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE):
-    """The calendar date of `instant` where the body is (not in UTC)."""
+def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
+    """The calendar date of an aware `instant` where the body is (not in UTC)."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"need an aware datetime, not {instant!r}")
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 

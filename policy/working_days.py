@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from policy.dates import local_date
+
 SATURDAY = 5
 
 
@@ -43,13 +45,6 @@ def add_working_days(start: date, n: int, holidays: Collection[date]) -> date:
         if is_working_day(day, holidays):
             counted += 1
     return day
-
-
-def local_date(instant: datetime, timezone: str) -> date:
-    """The calendar date of an aware instant in `timezone`."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"need an aware datetime, not {instant!r}")
-    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 def due_instant(

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.digest import DigestActivities
     from activities.mail import MAIL_REFUSED
     from activities.notices import NoticeActivities
+    from policy.dates import local_date
     from policy.payloads import (
         DigestDay,
         DigestDelivery,
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         QueuedNotices,
     )
     from policy.vocabulary import NoticeStatus
-    from policy.working_days import local_date
     from workflows.retries import RECORDS_RETRY, RECORDS_TIMEOUT
 
 # One SMTP conversation, with the settings' own timeout inside it.
