@@ -1,8 +1,9 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
 queue, the decode audit log, the contact log, the import ledger, the letters (R10), the operators'
-figures, and retention and erasure (R3)."""
+figures, the board report's counts (R10a), and retention and erasure (R3)."""
 
 from records.audit import DecodeAudit
+from records.board import BoardFigures
 from records.contacts import ContactLog
 from records.figures import OperationalFigures
 from records.imports import ImportLedger
@@ -25,6 +26,7 @@ class RecordStore(
     DecodeAudit,
     ContactLog,
     OperationalFigures,
+    BoardFigures,
 ):
     """The records database, one object for the activities, the doors and the tests.
 
