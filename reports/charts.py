@@ -70,7 +70,7 @@ def bar_chart(table: Table, title: str, axis: str) -> Chart:
             color=TEXT,
             fontweight="bold" if _number(row.shown) is None else "normal",
         )
-    ax.set_xlabel(axis, color=TEXT)
+    ax.set_xlabel(axis + _key_line(r.shown for r in rows), color=TEXT)
     ax.set_title(title, loc="left", fontsize=12, color=TEXT, fontweight="bold")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -95,13 +95,23 @@ def trend_chart(trend: Trend, title: str) -> Chart:
         ax.plot(x, ys, linestyle=LINES[n], linewidth=2, label=name, **style)
         small = [i for i, s in enumerate(shown) if s == SMALL]
         if small:
+            # Side by side, so that two series under 5 in the same month do not hide each other.
+            nudge = (n - 1) * 0.18
             middle = (1 + SMALLEST_SHOWN - 1) / 2
-            ax.plot(small, [middle] * len(small), linestyle="none", markerfacecolor="white", markersize=8, **style)
+            ax.plot(
+                [i + nudge for i in small],
+                [middle] * len(small),
+                linestyle="none",
+                markerfacecolor="white",
+                markeredgewidth=2,
+                markersize=8,
+                **style,
+            )
     ax.set_xticks(x, [_short(m) for m in months], fontsize=9, color=TEXT, rotation=45 if len(months) > 12 else 0)
     ax.set_ylim(0, peak * 1.15)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("Count in the month", color=TEXT)
-    ax.set_xlabel("Month", color=TEXT)
+    ax.set_xlabel("Month" + _key_line(s for _, shown in trend.series for s in shown), color=TEXT)
     ax.set_title(title, loc="left", fontsize=12, color=TEXT, fontweight="bold")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9, title="Hollow marker: under 5")
@@ -116,6 +126,14 @@ def _short(month: str) -> str:
     """ "January 2027" as "Jan\n2027": twelve months side by side without overlapping."""
     name, year = month.split(" ")
     return f"{name[:3]}\n{year}"
+
+
+def _key_line(shown: Iterable[str]) -> str:
+    """Under the axis, what the marks for suppressed counts mean (the image may travel alone)."""
+    values = set(shown)
+    notes = [f"{SMALL}: fewer than 5, not drawn"] if SMALL in values else []
+    notes += [f"{HIDDEN}: hidden so that a count under 5 cannot be worked out"] if HIDDEN in values else []
+    return ("\n(" + "; ".join(notes) + ")") if notes else ""
 
 
 def _key(shown: Iterable[str]) -> str:
