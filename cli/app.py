@@ -1,5 +1,5 @@
 """`ubp`'s commands that talk to a running stack: messages, status, staff, tasks, adjustments,
-notices, schedules, the records database's schema, retention and erasure; a party's decrypted
+notices, schedules, the records database's schema, retention and erasure, the board report; a party's decrypted
 history; and the key ring that encrypts payloads.
 
 The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
@@ -17,6 +17,7 @@ from cli import (
     keys,
     messages,
     notices,
+    report,
     retention,
     schedules,
     schemas,
@@ -39,3 +40,4 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(retention.app, name="retention")
 app.add_typer(retention.party_app, name="party")
+app.add_typer(report.app)

@@ -21,6 +21,7 @@ from records.store import RecordStore
 from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
+from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.metrics import UNMATCHED, ApiMetrics
 from web.routes import codec, contacts, ops, parties, tasks
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(tasks.router)
     app.include_router(codec.router)
     app.include_router(inbox.router)
+    app.include_router(board_report.router)
     app.include_router(ops.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())

@@ -26,6 +26,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError
 
 from policy.replies import PartyStatus
+from policy.report import REPORT_ROLES
 from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome
 from records.tables import NoticeRow, StaffRow
@@ -113,6 +114,7 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
             "local": _local(door.settings.timezone),
             "label": _label,
             "timezone": door.settings.timezone,
+            "report_roles": REPORT_ROLES,
             "flash": unquote(flash) if flash else None,
             **context,
         },
