@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, true
+from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, true
+from sqlalchemy import select as select_any
 from sqlalchemy.sql import FromClause
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,11 @@ def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
+def _table(model: type) -> Table:
+    table: Table = getattr(model, "__table__")  # noqa: B009  (SQLModel sets it on table models only)
+    return table
+
+
 class BoardFigures(StoreBase):
     """The counts behind the board report, for a period [start, end)."""
 
@@ -61,37 +67,35 @@ class BoardFigures(StoreBase):
         """Every count of the report; the monthly series follow `buckets`."""
         with Session(self._snapshot) as session:
 
-            def count(*where: ColumnElement[bool], of: Any = None, join: Any = None) -> int:
+            def count(*where: Any, of: Any = None, join: Any = None) -> int:
                 query = select(func.count() if of is None else func.count(distinct(of))).where(*where)
                 if join is not None:
                     query = query.select_from(join)
                 return int(session.exec(query).one())
 
-            def by_month(column: Any, *where: ColumnElement[bool]) -> list[int]:
+            def by_month(column: Any, *where: Any) -> list[int]:
                 if not buckets:
                     return []
                 sums = [func.sum(case((_within(column, b.start, b.end), 1), else_=0)) for b in buckets]
-                row = session.exec(select(*sums).where(_within(column, start, end), *where)).one()
-                return [int(n or 0) for n in (row if len(sums) > 1 else (row,))]
+                row = session.execute(select_any(*sums).where(_within(column, start, end), *where)).one()
+                return [int(n or 0) for n in row]
 
-            def grouped(*columns: Any, where: Sequence[ColumnElement[bool]], join: Any = None) -> dict[Any, int]:
-                query = select(*columns, func.count()).where(*where).group_by(*columns)
+            def grouped(*columns: Any, where: Sequence[Any], join: Any = None) -> dict[Any, int]:
+                query = select_any(*columns, func.count()).where(*where).group_by(*columns)
                 if join is not None:
                     query = query.select_from(join)
-                rows = session.exec(query).all()
+                rows = session.execute(query).all()
                 return {tuple(r[:-1]) if len(columns) > 1 else r[0]: int(r[-1]) for r in rows}
 
             received = _within(IncidentRow.received_at, start, end)
             started = and_(_within(RestrictionRow.starts_at, start, end), col(RestrictionRow.status).in_(_STARTED))
             measures = self._elements(RestrictionRow.measures)
             repeats = self._elements(WarningRow.data, "repeat_incident_ids")
-            approval_task = and_(
-                TaskRow.task_id == DecisionRow.task_id, TaskRow.kind == TaskKind.RESTRICTION_APPROVAL.value
-            )
             approvals_decided = grouped(
                 DecisionRow.outcome,
                 where=[
-                    approval_task,
+                    TaskRow.task_id == DecisionRow.task_id,
+                    TaskRow.kind == TaskKind.RESTRICTION_APPROVAL.value,
                     _within(DecisionRow.decided_at, start, end),
                     col(DecisionRow.outcome).in_(_APPROVAL_OUTCOMES),
                 ],
@@ -107,11 +111,11 @@ class BoardFigures(StoreBase):
                     PartyRow.kind, where=[started, PartyRow.party_id == RestrictionRow.party_id]
                 ),
                 restrictions_by_measure=grouped(
-                    measures.c.value, where=[started], join=RestrictionRow.__table__.join(measures, true())
+                    measures.c.value, where=[started], join=_table(RestrictionRow).join(measures, true())
                 ),
                 restrictions_by_month=by_month(RestrictionRow.starts_at, col(RestrictionRow.status).in_(_STARTED)),
                 in_force_at_end=count(
-                    RestrictionRow.starts_at <= end,
+                    col(RestrictionRow.starts_at) <= end,
                     col(RestrictionRow.status).in_(_STARTED),
                     or_(ended.is_(None), ended > end),
                 ),
@@ -119,7 +123,7 @@ class BoardFigures(StoreBase):
                     received,
                     IncidentRow.incident_id == repeats.c.value,
                     of=IncidentRow.incident_id,
-                    join=WarningRow.__table__.join(repeats, true()).join(IncidentRow.__table__, true()),
+                    join=_table(WarningRow).join(repeats, true()).join(_table(IncidentRow), true()),
                 ),
                 ends_moved=count(
                     LetterRow.kind == LetterKind.END_MOVED.value, _within(LetterRow.produced_at, start, end)

@@ -9,8 +9,10 @@ readers tell apart; each series also has its own marker and line style.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from policy.report import HIDDEN, SMALL, SMALLEST_SHOWN, Table, Trend
 
@@ -72,7 +74,7 @@ def bar_chart(table: Table, title: str, axis: str) -> Chart:
         )
     ax.set_xlabel(axis + _key_line(r.shown for r in rows), color=TEXT)
     ax.set_title(title, loc="left", fontsize=12, color=TEXT, fontweight="bold")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     alt = f"Bar chart: {title}. " + "; ".join(f"{r.label}: {r.shown}" for r in rows) + "."
     return Chart(title, _png(figure), alt + _key(r.shown for r in rows))
@@ -91,7 +93,7 @@ def trend_chart(trend: Trend, title: str) -> Chart:
         values = [_number(s) for s in shown]
         peak = max([peak, *(v for v in values if v is not None)])
         ys = [float(v) if v is not None else float("nan") for v in values]
-        style = {"color": COLOURS[n], "marker": MARKERS[n]}
+        style: dict[str, Any] = {"color": COLOURS[n], "marker": MARKERS[n]}
         ax.plot(x, ys, linestyle=LINES[n], linewidth=2, label=name, **style)
         small = [i for i, s in enumerate(shown) if s == SMALL]
         if small:
@@ -109,7 +111,7 @@ def trend_chart(trend: Trend, title: str) -> Chart:
             )
     ax.set_xticks(x, [_short(m) for m in months], fontsize=9, color=TEXT, rotation=45 if len(months) > 12 else 0)
     ax.set_ylim(0, peak * 1.15)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Count in the month", color=TEXT)
     ax.set_xlabel("Month" + _key_line(s for _, shown in trend.series for s in shown), color=TEXT)
     ax.set_title(title, loc="left", fontsize=12, color=TEXT, fontweight="bold")

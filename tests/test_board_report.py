@@ -129,7 +129,7 @@ def expected_counts(store: RecordStore, party_ids: set[str], period: Period) -> 
         for r in store.restrictions(pid):
             entry = RestrictionEntry.model_validate(r.data)
             counts.in_force_at_end += entry.in_force_at(end)
-            if r.status in STARTED and within(r.starts_at):
+            if r.status in STARTED and r.starts_at is not None and within(r.starts_at):
                 started.append(r.starts_at)
                 kinds[party.kind] += 1
                 measures.update(r.measures)

@@ -5,6 +5,7 @@ party named. The charts are inline images, so the page is one response.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -35,7 +36,7 @@ def _problem(err: ValidationError) -> str:
     for e in err.errors():
         field = names.get(str(e["loc"][0]), "") if e["loc"] else ""
         message = str(e["msg"]).removeprefix("Value error, ")
-        problems.append(f"{field}: {message}" if field else message.capitalize())
+        problems.append(f"{field}: {message}" if field else message[:1].upper() + message[1:])
     return "; ".join(dict.fromkeys(problems)) + "."
 
 
@@ -50,7 +51,7 @@ async def board_report_page(request: Request, door: Door) -> Response:
         staff, token = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    page = {"staff": staff, "form_key": form_key(token)}
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
     if not REPORT_ROLES & set(staff.roles):
         message = f"The board report is for staff with one of these roles: {ROLES_IN_WORDS}."
         return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=message, **page)
