@@ -303,7 +303,9 @@ def board_report(
         groups.append((f"incidents.{c.value}", codes))
 
     def monthly(name: str, total: str, series: Sequence[int]) -> tuple[str, ...]:
-        keys = tuple(cell(f"{name}.month.{i}", n) for i, n in enumerate(series))
+        if series and len(series) != len(buckets):
+            raise ValueError(f"{name}: {len(series)} monthly counts for {len(buckets)} months")
+        keys = tuple(cell(f"{name}.month.{i}", n) for i, n in enumerate(series or [0] * len(buckets)))
         groups.append((total, keys))
         return keys
 
