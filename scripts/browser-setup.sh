@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Chromium for the Temporal UI test (tests/test_temporal_ui.py): Debian's
-# package, driven by the Playwright Python package from the test extra, which
-# downloads no browser of its own. Installs it when missing (apt-get, as root or
-# through sudo). Exits 0 when Chromium is there; otherwise prints why it cannot
-# be installed on stdout (for the test's skip message) and exits 1.
+# What the browser tests need (tests/browser.py): Chromium, Debian's package,
+# driven by the Playwright Python package from the test extra, which downloads no
+# browser of its own; and axe-core for the inbox's accessibility checks, the
+# pinned release from the npm registry (scripts/fetch_axe.py, into var/).
+# Installs Chromium when missing (apt-get, as root or through sudo). Exits 0 when
+# Chromium is there; otherwise prints why it cannot be installed on stdout (for
+# the tests' skip message) and exits 1. Without axe-core only the tests that need
+# it skip, saying how to get it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CHROMIUM=${UBP_CHROMIUM:-/usr/bin/chromium}
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] && PYTHON=.venv/bin/python
+if ! axe_problem=$("$PYTHON" scripts/fetch_axe.py); then
+  echo "axe-core: $axe_problem; the accessibility tests will be skipped" >&2
+fi
 [ -x "$CHROMIUM" ] && exit 0
 if [ -n "${UBP_CHROMIUM:-}" ]; then
   echo "UBP_CHROMIUM=$UBP_CHROMIUM is not an executable"

@@ -31,7 +31,7 @@ from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
 
-pytest_plugins = ["tests.records_fixtures"]  # the `record_store` fixture
+pytest_plugins = ["tests.records_fixtures", "tests.browser"]  # the `record_store` and `chromium` fixtures
 TEST_SCHEMA_PREFIX = "ubp_test"
 
 SUGGEST_CAN_AT = 200

@@ -4,7 +4,7 @@ nobody, the codec endpoint refuses and the UI shows the ciphertext. Screenshots 
 are kept in var/test-artifacts/.
 
 Chromium comes from Debian (`scripts/browser-setup.sh`, which `scripts/test.sh` runs);
-Playwright drives it and downloads nothing.
+Playwright drives it and downloads nothing (tests/browser.py).
 """
 
 import asyncio
@@ -15,42 +15,21 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from devstack.server import free_port
 from records.db import make_engine
 from records.store import RecordStore
-from settings import PROJECT_ROOT
+from tests.browser import Page, browser_marks, screenshot
 from tests.helpers import incident, new_party
 
-try:
-    from playwright.async_api import Browser, Page, async_playwright
-except ImportError:  # the test extra is not installed
-    async_playwright = None  # type: ignore[assignment]  # None marks the test to skip, saying why
-
-CHROMIUM = Path(os.environ.get("UBP_CHROMIUM", "/usr/bin/chromium"))
-# No sandbox: CI runs the tests as root. The rest keeps Chromium off the network.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
-UNAVAILABLE = os.environ.get("UBP_BROWSER_UNAVAILABLE") or (
-    f"Chromium is not at {CHROMIUM}: `bash scripts/browser-setup.sh` installs it (Debian's chromium)"
-    if not CHROMIUM.exists()
-    else "Playwright is not installed: `bash scripts/setup.sh`"
-    if async_playwright is None
-    else ""
-)
-
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(UNAVAILABLE), reason=UNAVAILABLE)]
+pytestmark = browser_marks()
 
 
 @dataclass
@@ -105,15 +84,6 @@ def dev_stack(tmp_path) -> Iterator[DevStack]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@pytest_asyncio.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    assert async_playwright is not None
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def _report_marked_incident(stack: DevStack, marker: str) -> str:
@@ -175,7 +145,6 @@ async def _wait_until_shown(page: Page, text: str, timeout: float = 30) -> None:
 async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, chromium):
     marker = f"MARKER-{uuid.uuid4().hex[:12]}"
     party_id = await _report_marked_incident(dev_stack, marker)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     viewport = {"width": 1600, "height": 1200}
 
     staff = await chromium.new_page(viewport=viewport)
@@ -187,12 +156,12 @@ async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, c
         await staff.get_by_test_id("user-metadata-tab").click()
         await _wait_until_shown(staff, f"Party {party_id} (individual)")
         await _wait_until_shown(staff, "Incidents: 1")
-        await staff.screenshot(path=ARTIFACTS / "temporal-ui-party-status-decoded.png")
+        await screenshot(staff, "temporal-ui-party-status-decoded")
         # The incident, decoded.
         await _open_the_incident(staff)
         await _wait_until_shown(staff, marker)
     finally:
-        await staff.screenshot(path=ARTIFACTS / "temporal-ui-party-incident-decoded.png")
+        await screenshot(staff, "temporal-ui-party-incident-decoded")
 
     nobody = await chromium.new_page(viewport=viewport)
     await _use_the_codec_endpoint(nobody, dev_stack)
@@ -203,7 +172,7 @@ async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, c
         await _open_the_incident(nobody)
         await nobody.wait_for_timeout(2000)
     finally:
-        await nobody.screenshot(path=ARTIFACTS / "temporal-ui-party-not-signed-in.png")
+        await screenshot(nobody, "temporal-ui-party-not-signed-in")
     assert not await _shown(nobody, marker)
     assert not await _shown(nobody, '"party_id"'), "the workflow's input is shown decoded"
     await nobody.get_by_test_id("user-metadata-tab").click()
