@@ -18,9 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
-    from policy import contacts, decisions, letters, rules, tasks
+    from policy import carried, contacts, decisions, letters, rules, tasks
     from policy.contacts import GateView
-    from policy.effects import Effect, EffectBatch
+    from policy.effects import Effect, EffectBatch, write_batch
     from policy.letters import LetterContent
     from policy.messages import (
         AdjustmentDecision,
@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         WarningIssue,
     )
-    from policy.payloads import LetterRequest, LoadPartyInput, PartyWorkflowInput
+    from policy.payloads import IncidentLookup, LetterRequest, LoadPartyInput, PartyWorkflowInput
     from policy.refusals import PolicyRefusal
     from policy.replies import (
         CaseClosureOutcome,
@@ -49,10 +49,9 @@ with workflow.unsafe.imports_passed_through():
 # The time-skipping test server never suggests continue-as-new; cut over here
 # too. Well under the server's 50k-event hard limit, above its 4k suggestion.
 HISTORY_LENGTH_LIMIT = 10_000
-# Incident briefs carried across continue-as-new; older duplicates are still
-# recorded once by the records database's key.
-MAX_CARRIED_INCIDENTS = 5_000
 MAX_EFFECTS_PER_WRITE = 500
+# JSON per write: far below the 2 MB a payload may be, whatever the effects carry.
+MAX_WRITE_BYTES = 256 * 1024
 RECORD_WRITE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 REJECTION_PAYLOAD_CHARS = 10_000
 INCIDENT_SIGNAL = "report_incident"
@@ -106,7 +105,7 @@ class PartyWorkflow:
                     PartyWorkflowInput(
                         party=state.party,
                         timezone=state.timezone,
-                        state=self._carried_state(),
+                        state=carried.carried(state),
                         unwritten=self._unwritten,
                         letters=self._letters,
                     )
@@ -136,11 +135,16 @@ class PartyWorkflow:
     )
     async def incident_signal(self, raw: RawValue) -> None:
         state = await self._ready()
-        now = workflow.now()
         try:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
+        except (ValueError, TypeError) as err:
+            self._reject(INCIDENT_SIGNAL, raw, err)
+            return
+        await self._recall([report.incident_id])
+        now = workflow.now()
+        try:
             rules.check_incident(state, report, now)
-        except (ValueError, TypeError, PolicyRefusal) as err:
+        except PolicyRefusal as err:
             self._reject(INCIDENT_SIGNAL, raw, err)
             return
         _, effects = rules.apply_incident(state, report, now)
@@ -153,6 +157,7 @@ class PartyWorkflow:
     )
     async def report_incident(self, report: IncidentReport) -> IncidentOutcome:
         state = await self._ready()
+        await self._recall([report.incident_id])
         self._check(rules.check_incident, report)
         outcome, effects = rules.apply_incident(state, report, workflow.now())
         self._unwritten += effects
@@ -281,10 +286,28 @@ class PartyWorkflow:
         """Check (again: the file may have been read since the validator ran),
         apply, and return once the effects are in the party's file."""
         state = await self._ready()
+        await self._recall(_incidents_named(message))
         self._check(check, message)
         self._unwritten += apply(state, message, workflow.now())
         await self._write()
         return state
+
+    async def _recall(self, incident_ids: list[str]) -> None:
+        """Read back from the file the incidents named that this run does not carry.
+        An old incident sent again is then a duplicate, as the file's key says: it
+        is neither counted nor acted on twice. No await, so no yield, when all are carried."""
+        assert self._state is not None
+        missing = self._state.beyond_window(incident_ids)
+        if not missing:
+            return
+        recalled = await workflow.execute_local_activity_method(
+            RecordActivities.recall_incidents,
+            IncidentLookup(party_id=self._state.party.party_id, incident_ids=missing),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_WRITE_RETRY,
+            summary="read back older incidents from the party's file",
+        )
+        carried.recall(self._state, recalled.briefs)
 
     async def _plan_tasks(self) -> None:
         """Working-day dates and eligible staff for new tasks, computed once by an activity."""
@@ -309,7 +332,7 @@ class PartyWorkflow:
 
     def _check(self, check, message) -> None:
         """Run a policy check; validators call it before anything is written."""
-        if self._state is None:
+        if self._state is None or self._state.beyond_window(_incidents_named(message)):
             return  # the handler checks again once the file is read
         party_id = message.party.party_id if isinstance(message, IncidentReport) else message.party_id
         if party_id != self._state.party.party_id:
@@ -352,7 +375,7 @@ class PartyWorkflow:
         """Write every unwritten effect to the party's file, in order, retrying forever."""
         async with self._write_lock:
             while self._unwritten:
-                batch = self._unwritten[:MAX_EFFECTS_PER_WRITE]
+                batch = write_batch(self._unwritten, MAX_EFFECTS_PER_WRITE, MAX_WRITE_BYTES)
                 await workflow.execute_local_activity_method(
                     RecordActivities.write_effects,
                     EffectBatch(party_id=self._input.party.party_id, effects=batch),
@@ -393,14 +416,6 @@ class PartyWorkflow:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_LENGTH_LIMIT
 
-    def _carried_state(self) -> PartyState:
-        assert self._state is not None
-        incidents = self._state.incidents
-        if len(incidents) > MAX_CARRIED_INCIDENTS:
-            kept = list(incidents.items())[-MAX_CARRIED_INCIDENTS:]
-            return self._state.model_copy(update={"incidents": dict(kept)})
-        return self._state
-
     def _publish(self) -> None:
         """Search attributes and current details for the Temporal UI; upserted
         only on change, since each upsert is a history event."""
@@ -429,6 +444,15 @@ class PartyWorkflow:
             f"**Open tasks:** {open_tasks}  \n"
             f"**Rejected messages:** {len(state.rejections)}"
         )
+
+
+def _incidents_named(message) -> list[str]:
+    """The incidents a message names: itself, or those an ask, warning or restriction is about."""
+    if isinstance(message, IncidentReport):
+        return [message.incident_id]
+    if isinstance(message, AskRecord | WarningIssue | RestrictionRequest):
+        return list(message.incident_ids)
+    return []
 
 
 def _incident_id_of(text: str) -> str | None:
