@@ -69,4 +69,6 @@ class RecordActivities:
             ApplicationError: Retryable, if the database fails.
         """
         with retryable_database_errors():
-            return RecalledIncidents(briefs=self._store.incident_briefs(lookup.party_id, lookup.incident_ids))
+            return RecalledIncidents(
+                briefs=self._store.incident_briefs(lookup.party_id, lookup.incident_ids, lookup.received_before)
+            )

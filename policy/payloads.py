@@ -25,6 +25,10 @@ class IncidentLookup(BaseModel):
 
     party_id: str
     incident_ids: list[str]
+    received_before: datetime = Field(
+        description="the run's start: an incident on file received since was written by this run in an "
+        "attempt that was lost (a worker killed after its write), so it is not a duplicate"
+    )
 
 
 class RecalledIncidents(BaseModel):

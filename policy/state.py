@@ -32,7 +32,7 @@ from policy.vocabulary import (
 
 # A party's state does not grow with its incident count: it carries its latest
 # incidents only; older ones are on file, read back when a message names one.
-CARRIED_INCIDENTS = 1_000
+CARRIED_INCIDENTS = 500
 # A warning lists its latest repeats, a zero-tolerance restriction its latest
 # instances: every incident is on file, and each save of the entry stays small.
 LISTED_INCIDENTS = 100

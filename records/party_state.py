@@ -1,5 +1,6 @@
 """Reading a party's file back as the workflow's state, for a new run (R3)."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -126,16 +127,27 @@ class PartyStateLoader(StoreBase):
         )
         return carried(state)
 
-    def incident_briefs(self, party_id: str, incident_ids: list[str]) -> dict[str, IncidentBrief]:
+    def incident_briefs(
+        self, party_id: str, incident_ids: list[str], received_before: datetime
+    ) -> dict[str, IncidentBrief]:
         """What the rules need of those of `incident_ids` on the party's file: a run
         carries its latest incidents only, and asks for older ones by id.
+
+        Args:
+            party_id: The party.
+            incident_ids: The ids a message names.
+            received_before: Only incidents received before this instant count.
 
         Returns:
             A brief per incident on file, by id; ids not on file are left out.
         """
         with Session(self._snapshot) as session:
             rows = session.exec(
-                _briefs().where(IncidentRow.party_id == party_id, col(IncidentRow.incident_id).in_(incident_ids))
+                _briefs().where(
+                    IncidentRow.party_id == party_id,
+                    col(IncidentRow.incident_id).in_(incident_ids),
+                    col(IncidentRow.received_at) < received_before,
+                )
             ).all()
         return _brief_map(rows)
 

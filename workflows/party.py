@@ -72,6 +72,9 @@ class PartyWorkflow:
         # R10: letters the written effects call for, made by an activity from the main loop.
         self._letters: list[LetterContent] = list(inp.letters)
         self._woken = False
+        # Incident signals whose ids only the file can tell about (policy.carried),
+        # applied by the main loop after one read of the file for all of them.
+        self._held: list[tuple[RawValue, IncidentReport]] = []
         # Writes go to the file in the order the rules produced them.
         self._write_lock = asyncio.Lock()
         self._published: tuple | None = None
@@ -93,6 +96,7 @@ class PartyWorkflow:
         while True:
             now = workflow.now()
             self._unwritten += rules.advance_time(state, now)
+            await self._apply_held()
             await self._plan_tasks()
             await self._write()
             await self._make_letters()
@@ -100,7 +104,7 @@ class PartyWorkflow:
             if self._finished():
                 return rules.status_of(state, workflow.now())
             if self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._settle()
                 workflow.continue_as_new(
                     PartyWorkflowInput(
                         party=state.party,
@@ -117,6 +121,7 @@ class PartyWorkflow:
                     lambda: (
                         self._woken
                         or bool(self._unwritten)
+                        or bool(self._held)
                         or bool(self._letters)
                         or bool(tasks.unplanned(state))
                         or self._continue_as_new_due()
@@ -140,16 +145,22 @@ class PartyWorkflow:
         except (ValueError, TypeError) as err:
             self._reject(INCIDENT_SIGNAL, raw, err)
             return
-        await self._recall([report.incident_id])
+        if state.beyond_window([report.incident_id]) or self._held:
+            self._held.append((raw, report))  # in order, behind those held already
+        else:
+            self._apply_signalled(raw, report)
+        self._woken = True
+
+    def _apply_signalled(self, raw: RawValue, report: IncidentReport) -> None:
+        assert self._state is not None
         now = workflow.now()
         try:
-            rules.check_incident(state, report, now)
+            rules.check_incident(self._state, report, now)
         except PolicyRefusal as err:
             self._reject(INCIDENT_SIGNAL, raw, err)
             return
-        _, effects = rules.apply_incident(state, report, now)
+        _, effects = rules.apply_incident(self._state, report, now)
         self._unwritten += effects
-        self._woken = True
 
     @workflow.update(
         name="report_incident_and_wait",
@@ -292,6 +303,26 @@ class PartyWorkflow:
         await self._write()
         return state
 
+    async def _settle(self) -> None:
+        """Before continuing as new: every handler done and every effect written, so the
+        new run's input carries the bounded state, not a backlog of effects."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._held:
+                await self._apply_held()
+            elif self._unwritten:
+                await self._write()
+            else:
+                return
+
+    async def _apply_held(self) -> None:
+        """Apply the held incident signals, in order, after one read of the file."""
+        while self._held:
+            held, self._held = self._held, []
+            await self._recall([report.incident_id for _, report in held])
+            for raw, report in held:
+                self._apply_signalled(raw, report)
+
     async def _recall(self, incident_ids: list[str]) -> None:
         """Read back from the file the incidents named that this run does not carry.
         An old incident sent again is then a duplicate, as the file's key says: it
@@ -302,7 +333,11 @@ class PartyWorkflow:
             return
         recalled = await workflow.execute_local_activity_method(
             RecordActivities.recall_incidents,
-            IncidentLookup(party_id=self._state.party.party_id, incident_ids=missing),
+            IncidentLookup(
+                party_id=self._state.party.party_id,
+                incident_ids=missing,
+                received_before=workflow.info().start_time,
+            ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORD_WRITE_RETRY,
             summary="read back older incidents from the party's file",
@@ -409,6 +444,7 @@ class PartyWorkflow:
             rules.is_dormant(self._state, workflow.now())
             and not self._unwritten
             and not self._letters
+            and not self._held
             and workflow.all_handlers_finished()
         )
 
