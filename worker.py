@@ -71,6 +71,7 @@ def build_worker(
         activities=[
             records.write_effects,
             records.load_party_state,
+            records.recall_incidents,
             task_planner.plan_task,
             letters.make_letter,
             notices.queued_notices,

@@ -8,7 +8,7 @@ from temporalio import activity
 
 from activities.database import retryable_database_errors
 from policy.effects import EffectBatch
-from policy.payloads import LoadPartyInput
+from policy.payloads import IncidentLookup, LoadPartyInput, RecalledIncidents
 from policy.state import PartyState
 from records.store import RecordStore
 
@@ -54,3 +54,21 @@ class RecordActivities:
         """
         with retryable_database_errors():
             return self._store.load_party_state(inp.party, inp.timezone)
+
+    @activity.defn(name="recall_incidents")
+    def recall_incidents(self, lookup: IncidentLookup) -> RecalledIncidents:
+        """Read back incidents a run does not carry: the file says whether each is known.
+
+        Args:
+            lookup: The party and the incident ids a message names.
+
+        Returns:
+            A brief of each one on file; an id not on file is left out.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            return RecalledIncidents(
+                briefs=self._store.incident_briefs(lookup.party_id, lookup.incident_ids, lookup.received_before)
+            )

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import PayloadCodec
 
@@ -35,6 +36,17 @@ def payloads_in(message: Message) -> Iterator[Payload]:
 def history_payloads(history: WorkflowHistory) -> list[Payload]:
     """Every payload in a history, event by event."""
     return [payload for event in history.events for payload in payloads_in(event)]
+
+
+def largest_payloads(history: WorkflowHistory) -> dict[str, int]:
+    """Per kind of event, the most payload bytes one event of `history` carries, as the
+    server stores them (encrypted, when the client encrypts): what its limits apply to."""
+    largest: dict[str, int] = {}
+    for event in history.events:
+        kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()
+        size = sum(p.ByteSize() for p in payloads_in(event))
+        largest[kind] = max(largest.get(kind, 0), size)
+    return largest
 
 
 async def decode_history(history: WorkflowHistory, codec: PayloadCodec) -> None:

@@ -132,3 +132,15 @@ class EffectBatch(BaseModel):
 
     party_id: str
     effects: list[Effect]
+
+
+def write_batch(effects: list[Effect], max_effects: int, max_bytes: int) -> list[Effect]:
+    """The leading effects to write together: at most `max_effects`, and at most
+    `max_bytes` of JSON (the first alone may be more), so no write's payload nears
+    Temporal's limits however many effects wait."""
+    size = 0
+    for n, effect in enumerate(effects[:max_effects]):
+        size += len(effect.model_dump_json())
+        if size > max_bytes and n > 0:
+            return effects[:n]
+    return effects[:max_effects]

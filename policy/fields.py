@@ -12,6 +12,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 PARTY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+# An ask, warning or restriction names at most this many incidents: its entry, and
+# every save of it, stays small however long the party's record is.
+MAX_INCIDENTS_PER_MESSAGE = 100
 AWARE_EXAMPLE = "2026-03-01T10:00:00+00:00"
 # ISO 8601 as the contract writes it: a date, a time, and an offset (or Z).
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")

@@ -185,6 +185,14 @@ def _restriction_letters(state: PartyState, r: RestrictionEntry) -> list[tuple[s
     return []
 
 
+def current_letter_ids(state: PartyState) -> list[str]:
+    """The letter ids a later letter could repeat: all but those of ends moved again
+    since (an end never moves earlier, R12, so an old end's letter cannot recur)."""
+    moved = letter_id_for(LetterKind.END_MOVED, "")
+    current_ends = {_end_id(r) for r in state.restrictions}
+    return [i for i in state.letter_ids if not i.startswith(moved) or i in current_ends]
+
+
 def _end_id(r: RestrictionEntry) -> str:
     end = r.ends_at.isoformat() if r.ends_at is not None else "open"
     return letter_id_for(LetterKind.END_MOVED, r.restriction_id, end)

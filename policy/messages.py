@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from policy.fields import (
+    MAX_INCIDENTS_PER_MESSAGE,
     MESSAGE_ID_PATTERN,
     PARTY_ID_PATTERN,
     AwareDatetime,
@@ -111,7 +112,7 @@ class AskRecord(Message):
 
     ask_id: MessageId
     party_id: PartyId
-    incident_ids: list[MessageId] = Field(min_length=1)
+    incident_ids: list[MessageId] = Field(min_length=1, max_length=MAX_INCIDENTS_PER_MESSAGE)
     asked_at: AwareDatetime
     asked_by: StaffId
     adjustment_discussed: StrictBool = True
@@ -123,7 +124,7 @@ class WarningIssue(Message):
 
     warning_id: MessageId
     party_id: PartyId
-    incident_ids: list[MessageId] = Field(min_length=1)
+    incident_ids: list[MessageId] = Field(min_length=1, max_length=MAX_INCIDENTS_PER_MESSAGE)
     communicated_at: AwareDatetime
     issued_by: StaffId
     method: WarningMethod = WarningMethod.WRITTEN
@@ -135,7 +136,7 @@ class RestrictionRequest(Message):
 
     restriction_id: MessageId
     party_id: PartyId
-    incident_ids: list[MessageId] = Field(min_length=1)
+    incident_ids: list[MessageId] = Field(min_length=1, max_length=MAX_INCIDENTS_PER_MESSAGE)
     measures: list[MeasureItem] = Field(
         min_length=1,
         description="R8: each a measure's name, or an object with `measure` and its parameters "

@@ -9,7 +9,7 @@ from policy.dates import DEFAULT_TIMEZONE
 from policy.effects import Effect
 from policy.letters import LetterContent
 from policy.messages import PartyRef
-from policy.state import PartyState
+from policy.state import IncidentBrief, PartyState
 from policy.vocabulary import FORCED_ERASURE_ROLES, NoticeStatus, RemovalKind, RemovalOutcome, Role, TaskKind
 
 
@@ -18,6 +18,23 @@ class LoadPartyInput(BaseModel):
 
     party: PartyRef
     timezone: str
+
+
+class IncidentLookup(BaseModel):
+    """Input of the recall activity: incidents a message names that the run does not carry."""
+
+    party_id: str
+    incident_ids: list[str]
+    received_before: datetime = Field(
+        description="the run's start: an incident on file received since was written by this run in an "
+        "attempt that was lost (a worker killed after its write), so it is not a duplicate"
+    )
+
+
+class RecalledIncidents(BaseModel):
+    """Those of them on the party's file; an id left out is not on file."""
+
+    briefs: dict[str, IncidentBrief] = Field(default_factory=dict)
 
 
 class TaskPlanRequest(BaseModel):

@@ -26,6 +26,8 @@ from policy.messages import AskRecord, CaseClosure, IncidentReport, RestrictionR
 from policy.refusals import PolicyRefusal
 from policy.replies import IncidentOutcome, PartyStatus
 from policy.state import (
+    LISTED_INCIDENTS,
+    REJECTION_PAYLOAD_SHOWN,
     AskEntry,
     ClosedCaseEntry,
     IncidentBrief,
@@ -346,7 +348,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
     else:
         warned = [w for w in state.warnings if w.covers(report.category) and w.was_live_at(report.occurred_at)]
         for w in warned:
-            w.repeat_incident_ids.append(report.incident_id)
+            w.repeat_incident_ids = [*w.repeat_incident_ids[1 - LISTED_INCIDENTS :], report.incident_id]
             # A late report of a repeat does not revive a warning that has already
             # expired (statuses only move forward); it still grounds R6 below.
             if w.status == WarningStatus.LIVE and _hold_open(state, w, report):
@@ -412,7 +414,7 @@ def _apply_zero_tolerance(
     )
     if live is not None:
         # apply_incident has already moved its end date (R12).
-        live.incident_ids.append(report.incident_id)
+        live.incident_ids = [*live.incident_ids[1 - LISTED_INCIDENTS :], report.incident_id]
         if live.restriction_id not in extended:
             effects.append(RestrictionSaved(party_id=pid, restriction=live))
     else:
@@ -760,7 +762,7 @@ def stage_effects(state: PartyState, now: datetime, reason: str) -> list[Effect]
 
 def record_rejection(state: PartyState, rejection: Rejection, keep: int = 50) -> list[Effect]:
     """A signal the workflow could not apply: on the status (latest `keep`) and in the file."""
-    state.rejections.append(rejection)
+    state.rejections.append(rejection.model_copy(update={"payload": rejection.payload[:REJECTION_PAYLOAD_SHOWN]}))
     del state.rejections[:-keep]
     return [MessageRejected(party_id=state.party.party_id, rejection=rejection)]
 

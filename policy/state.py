@@ -30,6 +30,16 @@ from policy.vocabulary import (
     is_same_or_similar,
 )
 
+# A party's state does not grow with its incident count: it carries its latest
+# incidents only; older ones are on file, read back when a message names one.
+CARRIED_INCIDENTS = 500
+# A warning lists its latest repeats, a zero-tolerance restriction its latest
+# instances: every incident is on file, and each save of the entry stays small.
+LISTED_INCIDENTS = 100
+# A rejected message is kept whole (10,000 characters) on file; the state and
+# the status show its beginning.
+REJECTION_PAYLOAD_SHOWN = 1_000
+
 
 class _AboutCategories:
     """An ask, warning or restriction: about the behaviour of its categories."""
@@ -206,7 +216,9 @@ class Rejection(BaseModel):
     message: str
     message_id: str | None
     reason: str
-    payload: str = Field(default="", description="the message as received, cut to 10,000 characters")
+    payload: str = Field(
+        default="", description="the message as received: on file cut to 10,000 characters, here to 1,000"
+    )
 
 
 class ClosedCaseEntry(BaseModel):
@@ -239,6 +251,13 @@ class PartyState(BaseModel):
     last_activity_at: datetime | None = Field(
         default=None, description="when the last incident, ask, warning or restriction was applied"
     )
+
+    def beyond_window(self, incident_ids: list[str]) -> list[str]:
+        """Of `incident_ids`, those only the file can tell about: not carried, while
+        some of the party's incidents are on file only (CARRIED_INCIDENTS)."""
+        if self.incident_count <= len(self.incidents):
+            return []
+        return [i for i in incident_ids if i not in self.incidents]
 
     def warning(self, warning_id: str) -> WarningEntry | None:
         return next((w for w in self.warnings if w.warning_id == warning_id), None)

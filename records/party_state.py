@@ -1,13 +1,17 @@
 """Reading a party's file back as the workflow's state, for a new run (R3)."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from policy.carried import carried
 from policy.contacts import GateView
 from policy.messages import PartyRef
 from policy.state import (
+    CARRIED_INCIDENTS,
+    REJECTION_PAYLOAD_SHOWN,
     AdjustmentEntry,
     AskEntry,
     ClosedCaseEntry,
@@ -57,17 +61,17 @@ class PartyStateLoader(StoreBase):
             row = session.get(PartyRow, pid)
             if row is None:
                 return None
-            incidents = session.exec(
-                select(
-                    col(IncidentRow.incident_id),
-                    col(IncidentRow.category),
-                    col(IncidentRow.occurred_at),
-                    # As the rules keep it: who experienced it, else who reported it (four eyes).
-                    func.coalesce(col(IncidentRow.experienced_by), col(IncidentRow.reported_by)),
-                )
+            # The latest received, as a run carries them (policy.carried); in the order they occurred.
+            latest = (
+                _briefs()
                 .where(IncidentRow.party_id == pid)
-                .order_by(col(IncidentRow.occurred_at), col(IncidentRow.incident_id))
-            ).all()
+                .order_by(col(IncidentRow.received_at).desc(), col(IncidentRow.incident_id).desc())
+                .limit(CARRIED_INCIDENTS)
+            )
+            incidents = sorted(session.exec(latest).all(), key=lambda row: (row[2], row[0]))
+            incident_count = session.exec(
+                select(func.count()).select_from(IncidentRow).where(IncidentRow.party_id == pid)
+            ).one()
             asks = session.exec(select(AskRow.data).where(AskRow.party_id == pid).order_by(col(AskRow.seq))).all()
             warnings = session.exec(
                 select(WarningRow.data).where(WarningRow.party_id == pid).order_by(col(WarningRow.seq))
@@ -95,15 +99,12 @@ class PartyStateLoader(StoreBase):
                 select(LetterRow.letter_id).where(LetterRow.party_id == pid).order_by(col(LetterRow.seq))
             ).all()
             activity_instants = [at for at in session.exec(_last_activity_at(pid)).one() if at is not None]
-        return PartyState(
+        state = PartyState(
             party=PartyRef(party_id=pid, kind=PartyKind(row.kind), professional_capacity=row.professional_capacity),
             timezone=timezone,
             stage=Stage(row.stage),
-            incidents={
-                incident_id: IncidentBrief(category=category, occurred_at=occurred_at, colleague=colleague)
-                for incident_id, category, occurred_at, colleague in incidents
-            },
-            incident_count=len(incidents),
+            incidents=_brief_map(incidents),
+            incident_count=incident_count,
             asks=[AskEntry.model_validate(data) for data in asks],
             warnings=[WarningEntry.model_validate(data) for data in warnings],
             restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
@@ -115,7 +116,7 @@ class PartyStateLoader(StoreBase):
                     message=r.message,
                     message_id=r.message_id,
                     reason=r.reason,
-                    payload=r.payload,
+                    payload=r.payload[:REJECTION_PAYLOAD_SHOWN],
                 )
                 for r in reversed(rejections)
             ],
@@ -124,6 +125,31 @@ class PartyStateLoader(StoreBase):
             letter_ids=list(letter_ids),
             last_activity_at=max(activity_instants, default=None),
         )
+        return carried(state)
+
+    def incident_briefs(
+        self, party_id: str, incident_ids: list[str], received_before: datetime
+    ) -> dict[str, IncidentBrief]:
+        """What the rules need of those of `incident_ids` on the party's file: a run
+        carries its latest incidents only, and asks for older ones by id.
+
+        Args:
+            party_id: The party.
+            incident_ids: The ids a message names.
+            received_before: Only incidents received before this instant count.
+
+        Returns:
+            A brief per incident on file, by id; ids not on file are left out.
+        """
+        with Session(self._snapshot) as session:
+            rows = session.exec(
+                _briefs().where(
+                    IncidentRow.party_id == party_id,
+                    col(IncidentRow.incident_id).in_(incident_ids),
+                    col(IncidentRow.received_at) < received_before,
+                )
+            ).all()
+        return _brief_map(rows)
 
     def load_gate_view(self, party_id: str, timezone: str) -> GateView | None:
         """What the contact gate reads of a party with no open workflow, from its file:
@@ -149,6 +175,24 @@ class PartyStateLoader(StoreBase):
             restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
             closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
         )
+
+
+def _briefs() -> Any:
+    """An incident's id and what the rules keep of it (policy.state.IncidentBrief)."""
+    return select(
+        col(IncidentRow.incident_id),
+        col(IncidentRow.category),
+        col(IncidentRow.occurred_at),
+        # As the rules keep it: who experienced it, else who reported it (four eyes).
+        func.coalesce(col(IncidentRow.experienced_by), col(IncidentRow.reported_by)),
+    )
+
+
+def _brief_map(rows: Any) -> dict[str, IncidentBrief]:
+    return {
+        incident_id: IncidentBrief(category=category, occurred_at=occurred_at, colleague=colleague)
+        for incident_id, category, occurred_at, colleague in rows
+    }
 
 
 def _last_activity_at(party_id: str) -> Any:

@@ -18,9 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
-    from policy import contacts, decisions, letters, rules, tasks
+    from policy import carried, contacts, decisions, letters, rules, tasks
     from policy.contacts import GateView
-    from policy.effects import Effect, EffectBatch
+    from policy.effects import Effect, EffectBatch, write_batch
     from policy.letters import LetterContent
     from policy.messages import (
         AdjustmentDecision,
@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         WarningIssue,
     )
-    from policy.payloads import LetterRequest, LoadPartyInput, PartyWorkflowInput
+    from policy.payloads import IncidentLookup, LetterRequest, LoadPartyInput, PartyWorkflowInput
     from policy.refusals import PolicyRefusal
     from policy.replies import (
         CaseClosureOutcome,
@@ -49,10 +49,9 @@ with workflow.unsafe.imports_passed_through():
 # The time-skipping test server never suggests continue-as-new; cut over here
 # too. Well under the server's 50k-event hard limit, above its 4k suggestion.
 HISTORY_LENGTH_LIMIT = 10_000
-# Incident briefs carried across continue-as-new; older duplicates are still
-# recorded once by the records database's key.
-MAX_CARRIED_INCIDENTS = 5_000
 MAX_EFFECTS_PER_WRITE = 500
+# JSON per write: far below the 2 MB a payload may be, whatever the effects carry.
+MAX_WRITE_BYTES = 256 * 1024
 RECORD_WRITE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 REJECTION_PAYLOAD_CHARS = 10_000
 INCIDENT_SIGNAL = "report_incident"
@@ -73,6 +72,9 @@ class PartyWorkflow:
         # R10: letters the written effects call for, made by an activity from the main loop.
         self._letters: list[LetterContent] = list(inp.letters)
         self._woken = False
+        # Incident signals whose ids only the file can tell about (policy.carried),
+        # applied by the main loop after one read of the file for all of them.
+        self._held: list[tuple[RawValue, IncidentReport]] = []
         # Writes go to the file in the order the rules produced them.
         self._write_lock = asyncio.Lock()
         self._published: tuple | None = None
@@ -94,6 +96,7 @@ class PartyWorkflow:
         while True:
             now = workflow.now()
             self._unwritten += rules.advance_time(state, now)
+            await self._apply_held()
             await self._plan_tasks()
             await self._write()
             await self._make_letters()
@@ -101,12 +104,12 @@ class PartyWorkflow:
             if self._finished():
                 return rules.status_of(state, workflow.now())
             if self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._settle()
                 workflow.continue_as_new(
                     PartyWorkflowInput(
                         party=state.party,
                         timezone=state.timezone,
-                        state=self._carried_state(),
+                        state=carried.carried(state),
                         unwritten=self._unwritten,
                         letters=self._letters,
                     )
@@ -118,6 +121,7 @@ class PartyWorkflow:
                     lambda: (
                         self._woken
                         or bool(self._unwritten)
+                        or bool(self._held)
                         or bool(self._letters)
                         or bool(tasks.unplanned(state))
                         or self._continue_as_new_due()
@@ -136,16 +140,27 @@ class PartyWorkflow:
     )
     async def incident_signal(self, raw: RawValue) -> None:
         state = await self._ready()
-        now = workflow.now()
         try:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
-            rules.check_incident(state, report, now)
-        except (ValueError, TypeError, PolicyRefusal) as err:
+        except (ValueError, TypeError) as err:
             self._reject(INCIDENT_SIGNAL, raw, err)
             return
-        _, effects = rules.apply_incident(state, report, now)
-        self._unwritten += effects
+        if state.beyond_window([report.incident_id]) or self._held:
+            self._held.append((raw, report))  # in order, behind those held already
+        else:
+            self._apply_signalled(raw, report)
         self._woken = True
+
+    def _apply_signalled(self, raw: RawValue, report: IncidentReport) -> None:
+        assert self._state is not None
+        now = workflow.now()
+        try:
+            rules.check_incident(self._state, report, now)
+        except PolicyRefusal as err:
+            self._reject(INCIDENT_SIGNAL, raw, err)
+            return
+        _, effects = rules.apply_incident(self._state, report, now)
+        self._unwritten += effects
 
     @workflow.update(
         name="report_incident_and_wait",
@@ -153,6 +168,7 @@ class PartyWorkflow:
     )
     async def report_incident(self, report: IncidentReport) -> IncidentOutcome:
         state = await self._ready()
+        await self._recall([report.incident_id])
         self._check(rules.check_incident, report)
         outcome, effects = rules.apply_incident(state, report, workflow.now())
         self._unwritten += effects
@@ -281,10 +297,52 @@ class PartyWorkflow:
         """Check (again: the file may have been read since the validator ran),
         apply, and return once the effects are in the party's file."""
         state = await self._ready()
+        await self._recall(_incidents_named(message))
         self._check(check, message)
         self._unwritten += apply(state, message, workflow.now())
         await self._write()
         return state
+
+    async def _settle(self) -> None:
+        """Before continuing as new: every handler done and every effect written, so the
+        new run's input carries the bounded state, not a backlog of effects."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._held:
+                await self._apply_held()
+            elif self._unwritten:
+                await self._write()
+            else:
+                return
+
+    async def _apply_held(self) -> None:
+        """Apply the held incident signals, in order, after one read of the file."""
+        while self._held:
+            held, self._held = self._held, []
+            await self._recall([report.incident_id for _, report in held])
+            for raw, report in held:
+                self._apply_signalled(raw, report)
+
+    async def _recall(self, incident_ids: list[str]) -> None:
+        """Read back from the file the incidents named that this run does not carry.
+        An old incident sent again is then a duplicate, as the file's key says: it
+        is neither counted nor acted on twice. No await, so no yield, when all are carried."""
+        assert self._state is not None
+        missing = self._state.beyond_window(incident_ids)
+        if not missing:
+            return
+        recalled = await workflow.execute_local_activity_method(
+            RecordActivities.recall_incidents,
+            IncidentLookup(
+                party_id=self._state.party.party_id,
+                incident_ids=missing,
+                received_before=workflow.info().start_time,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_WRITE_RETRY,
+            summary="read back older incidents from the party's file",
+        )
+        carried.recall(self._state, recalled.briefs)
 
     async def _plan_tasks(self) -> None:
         """Working-day dates and eligible staff for new tasks, computed once by an activity."""
@@ -309,7 +367,7 @@ class PartyWorkflow:
 
     def _check(self, check, message) -> None:
         """Run a policy check; validators call it before anything is written."""
-        if self._state is None:
+        if self._state is None or self._state.beyond_window(_incidents_named(message)):
             return  # the handler checks again once the file is read
         party_id = message.party.party_id if isinstance(message, IncidentReport) else message.party_id
         if party_id != self._state.party.party_id:
@@ -352,7 +410,7 @@ class PartyWorkflow:
         """Write every unwritten effect to the party's file, in order, retrying forever."""
         async with self._write_lock:
             while self._unwritten:
-                batch = self._unwritten[:MAX_EFFECTS_PER_WRITE]
+                batch = write_batch(self._unwritten, MAX_EFFECTS_PER_WRITE, MAX_WRITE_BYTES)
                 await workflow.execute_local_activity_method(
                     RecordActivities.write_effects,
                     EffectBatch(party_id=self._input.party.party_id, effects=batch),
@@ -386,20 +444,13 @@ class PartyWorkflow:
             rules.is_dormant(self._state, workflow.now())
             and not self._unwritten
             and not self._letters
+            and not self._held
             and workflow.all_handlers_finished()
         )
 
     def _continue_as_new_due(self) -> bool:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_LENGTH_LIMIT
-
-    def _carried_state(self) -> PartyState:
-        assert self._state is not None
-        incidents = self._state.incidents
-        if len(incidents) > MAX_CARRIED_INCIDENTS:
-            kept = list(incidents.items())[-MAX_CARRIED_INCIDENTS:]
-            return self._state.model_copy(update={"incidents": dict(kept)})
-        return self._state
 
     def _publish(self) -> None:
         """Search attributes and current details for the Temporal UI; upserted
@@ -429,6 +480,15 @@ class PartyWorkflow:
             f"**Open tasks:** {open_tasks}  \n"
             f"**Rejected messages:** {len(state.rejections)}"
         )
+
+
+def _incidents_named(message) -> list[str]:
+    """The incidents a message names: itself, or those an ask, warning or restriction is about."""
+    if isinstance(message, IncidentReport):
+        return [message.incident_id]
+    if isinstance(message, AskRecord | WarningIssue | RestrictionRequest):
+        return list(message.incident_ids)
+    return []
 
 
 def _incident_id_of(text: str) -> str | None:
