@@ -3,8 +3,9 @@ nothing), the skip when either is missing, saying how to get it, screenshots kep
 var/test-artifacts/, accessibility checks by axe-core, and the inbox served for real.
 
 A test module marks itself with `pytestmark = browser_marks()` and takes the `chromium`
-fixture, and the `inbox` fixture for the API on a port of its own (tests/conftest.py
-registers both from here).
+fixture; for the inbox, the `inbox` fixture (the API on a port of its own) and
+`zero_tolerance_party` (a party with a manager's tasks). tests/conftest.py registers them
+from here.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import os
 import runpy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,10 @@ import pytest_asyncio
 
 from client.parties import PartyClient
 from devstack.server import free_port
-from policy.vocabulary import Role
+from policy.vocabulary import Category, Role
 from records.store import RecordStore
 from settings import PROJECT_ROOT, Settings
+from tests.helpers import incident, new_party, planned_task
 from web.app import api_server
 
 try:
@@ -139,3 +142,25 @@ async def inbox(dev_parties: PartyClient, store: RecordStore, settings: Settings
     finally:
         server.should_exit = True
         await serving
+
+
+@dataclass
+class ZeroToleranceParty:
+    """A party whose threat stopped direct contact (R15): a manager reviews the stop, and
+    follows up with the colleague who experienced it (R18)."""
+
+    party_id: str
+    review_task_id: str
+    support_task_id: str
+
+
+@pytest_asyncio.fixture
+async def zero_tolerance_party(inbox: Inbox) -> ZeroToleranceParty:
+    party = new_party()
+    threat = incident(party, datetime.now(UTC) - timedelta(hours=1), Category.ZERO_TOLERANCE)
+    await inbox.parties.report_incident(threat)
+    found = ZeroToleranceParty(party.party_id, f"zt-review-{threat.incident_id}", f"support-{threat.incident_id}")
+    # Listed once planned: an activity gives each task its working-day dates after the incident.
+    for task_id in (found.review_task_id, found.support_task_id):
+        await planned_task(inbox.store, task_id)
+    return found

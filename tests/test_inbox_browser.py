@@ -8,39 +8,21 @@ signed in, and the party with its open tasks.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from policy.vocabulary import Category
-from tests.browser import Browser, Inbox, Page, assert_accessible, axe_violations, browser_marks, screenshot
-from tests.helpers import incident, new_party
-from tests.test_api import _planned_task
+from tests.browser import (
+    Browser,
+    Inbox,
+    Page,
+    ZeroToleranceParty,
+    assert_accessible,
+    axe_violations,
+    browser_marks,
+    screenshot,
+)
 
 pytestmark = browser_marks()
-
-
-@dataclass
-class ZeroToleranceParty:
-    """A party whose threat stopped direct contact (R15): a manager reviews the stop, and
-    follows up with the colleague who experienced it (R18)."""
-
-    party_id: str
-    review_task_id: str
-    support_task_id: str
-
-
-@pytest_asyncio.fixture
-async def zero_tolerance_party(inbox: Inbox) -> ZeroToleranceParty:
-    party = new_party()
-    threat = incident(party, datetime.now(UTC) - timedelta(hours=1), Category.ZERO_TOLERANCE)
-    await inbox.parties.report_incident(threat)
-    found = ZeroToleranceParty(party.party_id, f"zt-review-{threat.incident_id}", f"support-{threat.incident_id}")
-    # Listed once planned: an activity gives each task its working-day dates after the incident.
-    for task_id in (found.review_task_id, found.support_task_id):
-        await _planned_task(inbox.store, task_id)
-    return found
 
 
 @pytest_asyncio.fixture
