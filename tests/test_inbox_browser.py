@@ -4,13 +4,24 @@ leave the list. Every page is checked by axe-core against WCAG 2.2 AA and kept a
 screenshot in var/test-artifacts/; the skip link is the first Tab stop and shows when focused.
 
 A test of another page of the same party takes the `signed_in` fixture: a manager's page,
-signed in, and the party with its open tasks.
+signed in, and the party with its open tasks; so does the party's timeline and its letter.
 """
 
+import asyncio
+import io
+import re
 from collections.abc import AsyncIterator
+from typing import cast
 
+import pytest
 import pytest_asyncio
+from pypdf import PdfReader
+from starlette.routing import Match
 
+from client.parties import PartyClient
+from records.store import RecordStore
+from records.tables import LetterRow
+from settings import Settings
 from tests.browser import (
     Browser,
     Inbox,
@@ -21,6 +32,7 @@ from tests.browser import (
     browser_marks,
     screenshot,
 )
+from web.app import create_app
 
 pytestmark = browser_marks()
 
@@ -116,3 +128,54 @@ async def test_axe_finds_what_wcag_2_2_aa_forbids(chromium):
     finally:
         await page.close()
     assert found == {"image-alt": [["img"]], "html-has-lang": [["html"]], "document-title": [["html"]]}
+
+
+def _served(path: str) -> bool:
+    """Whether the app has a page at `path`: the party's timeline comes with another part of issue 11."""
+    app = create_app(cast(PartyClient, None), cast(RecordStore, None), Settings())
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.routes)
+
+
+async def _letters_made(store: RecordStore, party_id: str, timeout: float = 20.0) -> list[LetterRow]:
+    """The party's letters once an activity has made the first (after the decision that calls for it)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (made := await asyncio.to_thread(store.letters, party_id)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no letter was made for party {party_id}")
+        await asyncio.sleep(0.1)
+    return made
+
+
+@pytest.mark.skipif(
+    not _served("/inbox/parties/p-any"), reason="the inbox has no party timeline yet (/inbox/parties/{party_id})"
+)
+async def test_r10_timeline_and_letter_download(signed_in, inbox, chromium):
+    page, party = signed_in
+    [letter] = await _letters_made(inbox.store, party.party_id)  # R15's stop of direct contact, written up
+    timeline = f"{inbox.url}/inbox/parties/{party.party_id}"
+    await page.get_by_role("row").filter(has_text=party.review_task_id).get_by_role("link").first.click()
+    await page.get_by_role("link", name=re.compile("timeline", re.IGNORECASE)).click()
+    await page.get_by_role("heading", name=f"Timeline for party {party.party_id}", level=1).wait_for()
+    assert page.url == timeline
+    await assert_accessible(page)
+    await screenshot(page, "inbox-party-timeline")
+
+    download = page.get_by_role("link", name="Download letter (PDF)")
+    assert await download.count() == 1
+    href = await download.get_attribute("href")
+    assert href
+    answer = await page.request.get(f"{inbox.url}{href}" if href.startswith("/") else href)
+    assert answer.ok and answer.headers["content-type"].startswith("application/pdf"), answer.headers
+    pdf = PdfReader(io.BytesIO(await answer.body()))
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert "We have stopped direct contact with you" in text, f"letter {letter.letter_id}: {text[:500]}"
+
+    # Staff signed in only: a browser without the session is sent to sign in, and sees nothing of the party.
+    stranger = await chromium.new_page()
+    try:
+        await stranger.goto(timeline)
+        assert stranger.url == f"{inbox.url}/inbox/sign-in"
+        assert party.party_id not in await stranger.locator("body").inner_text()
+    finally:
+        await stranger.close()
