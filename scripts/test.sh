@@ -3,9 +3,10 @@
 # suite with the records database on SQLite, and again on PostgreSQL when one
 # answers (127.0.0.1:5432). Any finding of ruff or mypy fails the run.
 #
-# Chromium, for the test of the Temporal UI, is installed from Debian when
-# missing (scripts/browser-setup.sh); only when that cannot be done is the test
-# skipped, saying why.
+# Chromium, for the browser tests (the Temporal UI, the inbox, the board
+# report), is installed from Debian when missing, and axe-core fetched for their
+# accessibility checks (scripts/browser-setup.sh); only when that cannot be done
+# are they skipped, saying why. They run in the SQLite pass only.
 #
 # The pure tests run in a process of their own: hypothesis (and the layering
 # test) parse sources with `ast`, and CPython 3.11's AST converter is not safe
@@ -27,10 +28,10 @@ run_pytest() {
   return "$rc"
 }
 
-echo "--- Chromium for the Temporal UI test"
+echo "--- Chromium and axe-core for the browser tests"
 if ! browser_problem=$(bash scripts/browser-setup.sh); then
   export UBP_BROWSER_UNAVAILABLE="$browser_problem"
-  echo "the Temporal UI test will be skipped: $browser_problem"
+  echo "the browser tests will be skipped: $browser_problem"
 fi
 echo "--- lint, import order and format (ruff), types (mypy)"
 .venv/bin/ruff check .
@@ -42,7 +43,7 @@ echo "--- with Temporal, records database on SQLite"
 run_pytest "${IGNORE_PURE[@]}" "$@"
 if .venv/bin/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1]).connect().close()" "$PG_URL" 2>/dev/null; then
   echo "--- with Temporal, records database on PostgreSQL ($PG_URL)"
-  # The browser test runs its own `ubp dev` on SQLite: once is enough.
+  # The browser tests read the records through the same pages either way: once, on SQLite, is enough.
   DATABASE_URL=$PG_URL run_pytest "${IGNORE_PURE[@]}" -m "not browser" "$@"
 else
   echo "--- PostgreSQL not reachable at $PG_URL: the PostgreSQL pass was skipped"

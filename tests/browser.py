@@ -1,19 +1,32 @@
 """What every browser test shares: Debian's Chromium driven by Playwright (which downloads
-nothing), the skip when either is missing, saying how to get it, and screenshots kept in
-var/test-artifacts/.
+nothing), the skip when either is missing, saying how to get it, screenshots kept in
+var/test-artifacts/, accessibility checks by axe-core, and the inbox served for real.
 
 A test module marks itself with `pytestmark = browser_marks()` and takes the `chromium`
-fixture (tests/conftest.py registers it from here).
+fixture; for the inbox, the `inbox` fixture (the API on a port of its own) and
+`zero_tolerance_party` (a party with a manager's tasks). tests/conftest.py registers them
+from here.
 """
 
+import asyncio
 import os
+import runpy
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from settings import PROJECT_ROOT
+from client.parties import PartyClient
+from devstack.server import free_port
+from policy.vocabulary import Category, Role
+from records.store import RecordStore
+from settings import PROJECT_ROOT, Settings
+from tests.helpers import incident, new_party, planned_task
+from web.app import api_server
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -58,3 +71,96 @@ async def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=path, full_page=True)
     return path
+
+
+# Where scripts/browser-setup.sh puts axe-core: read from the script, which fetches nothing on import.
+AXE = Path(runpy.run_path(str(PROJECT_ROOT / "scripts" / "fetch_axe.py"))["TARGET"])
+AXE_MISSING = f"axe-core is not at {AXE}: `bash scripts/browser-setup.sh` fetches it (once, online)"
+# WCAG 2.2 at level AA, the rules of each version and level it builds on.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds against WCAG 2.2 AA on the page as it stands (skips without axe-core)."""
+    if not AXE.exists():
+        pytest.skip(AXE_MISSING)
+    await page.add_script_tag(path=AXE)
+    violations: list[dict[str, Any]] = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(results => results.violations)",
+        WCAG_22_AA,
+    )
+    return violations
+
+
+async def assert_accessible(page: Page) -> None:
+    """No axe-core violation on the page; else each one's rule, what it asks and where, to fix it."""
+    violations = await axe_violations(page)
+    found = [
+        f"{v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']}: {node.get('failureSummary', '')}" for node in v["nodes"])
+        for v in violations
+    ]
+    assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
+
+
+# Who uses the inbox in the browser tests: a role in policy.report.REPORT_ROLES beside the manager.
+INBOX_STAFF = {
+    "manager-1": ("Morgan Manager", [Role.MANAGER]),
+    "exec-1": ("Edie Executive", [Role.EXECUTIVE_TEAM]),
+    "colleague-9": ("Casey Colleague", [Role.COLLEAGUE]),
+}
+
+
+@dataclass
+class Inbox:
+    """The API (and so the inbox) served by uvicorn on a free port, over a real worker and records."""
+
+    url: str
+    parties: PartyClient
+    store: RecordStore
+    tokens: dict[str, str]
+
+    def sign_in_link(self, staff_id: str, path: str = "/inbox") -> str:
+        """The link a member of staff is sent (as `ubp dev` prints it): it signs in and comes back to `path`."""
+        return f"{self.url}{path}?token={self.tokens[staff_id]}"
+
+
+@pytest_asyncio.fixture
+async def inbox(dev_parties: PartyClient, store: RecordStore, settings: Settings) -> AsyncIterator[Inbox]:
+    for staff_id, (name, roles) in INBOX_STAFF.items():
+        store.add_staff(staff_id, name, roles)
+    tokens = {staff_id: store.issue_token(staff_id) for staff_id in INBOX_STAFF}
+    server = api_server(settings.model_copy(update={"api_port": free_port()}), dev_parties, store, embedded=True)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises why it did not start, if it says
+                raise AssertionError("the API stopped before it started")
+            await asyncio.sleep(0.05)
+        yield Inbox(f"http://127.0.0.1:{server.config.port}", dev_parties, store, tokens)
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@dataclass
+class ZeroToleranceParty:
+    """A party whose threat stopped direct contact (R15): a manager reviews the stop, and
+    follows up with the colleague who experienced it (R18)."""
+
+    party_id: str
+    review_task_id: str
+    support_task_id: str
+
+
+@pytest_asyncio.fixture
+async def zero_tolerance_party(inbox: Inbox) -> ZeroToleranceParty:
+    party = new_party()
+    threat = incident(party, datetime.now(UTC) - timedelta(hours=1), Category.ZERO_TOLERANCE)
+    await inbox.parties.report_incident(threat)
+    found = ZeroToleranceParty(party.party_id, f"zt-review-{threat.incident_id}", f"support-{threat.incident_id}")
+    # Listed once planned: an activity gives each task its working-day dates after the incident.
+    for task_id in (found.review_task_id, found.support_task_id):
+        await planned_task(inbox.store, task_id)
+    return found

@@ -31,7 +31,8 @@ from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
 
-pytest_plugins = ["tests.records_fixtures", "tests.browser"]  # the `record_store` and `chromium` fixtures
+# The `record_store` fixture; `chromium`, `inbox` and `zero_tolerance_party` for the browser tests.
+pytest_plugins = ["tests.records_fixtures", "tests.browser"]
 TEST_SCHEMA_PREFIX = "ubp_test"
 
 SUGGEST_CAN_AT = 200

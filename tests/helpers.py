@@ -22,6 +22,7 @@ from policy.messages import (
 )
 from policy.replies import PartyStatus
 from policy.vocabulary import Category, Measure, PartyKind
+from records.store import RecordStore
 
 LONDON = ZoneInfo("Europe/London")
 # Histories kept in the repository (tests/histories) must decode on any
@@ -116,6 +117,18 @@ async def wait_for_status(
             return status
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"status never matched; last: {status.model_dump_json(indent=1)}")
+        await asyncio.sleep(0.1)
+
+
+async def planned_task(store: RecordStore, task_id: str, timeout: float = 20.0):
+    """The task's row once its working-day dates are planned (an activity, after the update)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        row = store.task(task_id)
+        if row is not None and row.due_at is not None:
+            return row
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"task {task_id} was never planned: {row}")
         await asyncio.sleep(0.1)
 
 

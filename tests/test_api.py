@@ -1,6 +1,5 @@
 """The HTTP API and the managers' inbox, against the time-skipping server and a real records database."""
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from policy.messages import PartyRef
 from policy.state import HumanTask
 from policy.vocabulary import Role, Stage, TaskKind, TaskStatus
 from records.store import RecordStore
-from tests.helpers import incident, new_party, wait_for_status
+from tests.helpers import incident, new_party, planned_task, wait_for_status
 from web.app import create_app
 
 STAFF = {
@@ -79,18 +78,6 @@ async def offline(store, settings) -> AsyncIterator[Api]:
 
 def _incident_body(party, at, **changes) -> dict:
     return incident(party, at).model_dump(mode="json") | changes
-
-
-async def _planned_task(store: RecordStore, task_id: str, timeout: float = 20.0):
-    """The task's row once its working-day dates are planned (an activity, after the update)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        row = store.task(task_id)
-        if row is not None and row.due_at is not None:
-            return row
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"task {task_id} was never planned: {row}")
-        await asyncio.sleep(0.1)
 
 
 # --- case-system messages ------------------------------------------------------------------
@@ -254,7 +241,7 @@ def _form_key(page: str) -> str:
 
 async def test_inbox_lists_a_task_and_shows_its_decision_form(time_skipping_env, api, store, settings):
     party_id, task_id = await _support_task(time_skipping_env, api)
-    row = await _planned_task(store, task_id)
+    row = await planned_task(store, task_id)
 
     assert (await api.client.get("/inbox")).headers["location"] == "/inbox/sign-in"
     assert (await api.client.get("/inbox/sign-in")).status_code == 200

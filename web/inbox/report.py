@@ -54,7 +54,9 @@ async def board_report_page(request: Request, door: Door) -> Response:
     page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
     if not REPORT_ROLES & set(staff.roles):
         message = f"The board report is for staff with one of these roles: {ROLES_IN_WORDS}."
-        return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=message, **page)
+        return _render(
+            request, door, "message.html", status.HTTP_403_FORBIDDEN, heading="Board report", message=message, **page
+        )
     values = _default_period(door) | {k: v for k, v in request.query_params.items() if k in ("from", "to") and v}
     try:
         period = Period.model_validate(values)
