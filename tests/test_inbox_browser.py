@@ -73,7 +73,7 @@ async def test_r15_a_manager_signs_in_by_link_decides_a_task_and_sees_it_leave_t
     await page.get_by_role("button", name="Record my decision").click()
     problem = page.get_by_role("alert")
     await problem.wait_for()
-    assert "Not recorded." in await problem.inner_text() and "police" in await problem.inner_text()
+    assert "Not recorded." in await problem.inner_text() and "Refer to the police?" in await problem.inner_text()
     assert await page.get_by_label("Confirm the stop of direct contact").is_checked()
     assert await page.get_by_label("Reason", exact=True).input_value() == "The threat was explicit; the stop stays."
     await assert_accessible(page)

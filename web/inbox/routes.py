@@ -322,8 +322,18 @@ _VOCABULARY = sorted(
 )
 
 
+# The policy names the API's fields; in the inbox the same answer is a question on the form.
+_FORM_HINTS = {
+    "(police_referral true or false)": '(answer "Refer to the police?")',
+    "(support_offered)": '(tick at least one under "Support offered to the colleague")',
+}
+
+
 def _in_words(refusal: str) -> str:
-    """A refusal with the policy's codes in plain words: `lift_stop` -> `lift stop`."""
+    """A refusal with the policy's codes in plain words (`lift_stop` -> `lift stop`) and its
+    field names as the form's questions."""
+    for field, hint in _FORM_HINTS.items():
+        refusal = refusal.replace(field, hint)
     for code in _VOCABULARY:
         if "_" in code:
             refusal = re.sub(rf"\b{code}\b", code.replace("_", " "), refusal)
