@@ -23,6 +23,7 @@ from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
+from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
 from web.routes import codec, contacts, letters, ops, parties, tasks
 
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)
+    app.include_router(party_timeline.router)
     app.include_router(ops.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())

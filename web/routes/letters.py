@@ -28,15 +28,15 @@ LetterId = Annotated[str, Path(min_length=1, max_length=400, description="the le
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such letter"}}
 
 
-def file_response(document: LetterDocument, *, inline: bool) -> Response:
-    """A letter's stored bytes with its type and file name, never cached (it is personal data)."""
+def file_response(document: LetterDocument) -> Response:
+    """A letter's stored bytes to save, with its type and file name, never cached (it is personal data)."""
     headers = {
-        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{document.filename}"',
+        "Content-Disposition": f'attachment; filename="{document.filename}"',
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
     }
     if document.media_type.startswith("text/html"):
-        # The letter is shown as a page of this site: it may style itself, and do nothing else.
+        # Should a browser show it as a page of this site anyway, it may style itself and do nothing else.
         headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return Response(document.content, media_type=document.media_type, headers=headers)
 
@@ -73,7 +73,7 @@ async def get_letter(letter_id: LetterId, door: Door, staff: Staff) -> LetterInf
 async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, staff: Staff) -> Response:
     """`pdf` or `html`: the bytes its `content_hash` covers."""
     document = await run_in_threadpool(letter_document, door.store, letter_id, part)
-    return file_response(document, inline=False)
+    return file_response(document)
 
 
 @router.post(
