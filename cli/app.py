@@ -1,5 +1,5 @@
 """`ubp`'s commands that talk to a running stack: messages, status, staff, tasks, adjustments,
-notices, schedules, the records database's schema, retention and erasure, the board report; a party's decrypted
+letters, notices, schedules, the records database's schema, retention and erasure, the board report; a party's decrypted
 history; and the key ring that encrypts payloads.
 
 The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
@@ -15,6 +15,7 @@ from cli import (
     history,
     imports,
     keys,
+    letters,
     messages,
     notices,
     report,
@@ -33,6 +34,7 @@ app.add_typer(schemas.app)
 app.add_typer(staff.app, name="staff")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(adjustments.app, name="adjustment")
+app.add_typer(letters.app, name="letters")
 app.add_typer(notices.app, name="notices")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(history.app)

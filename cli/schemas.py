@@ -28,16 +28,18 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.replies import CaseClosureOutcome, CommandOutcome, IncidentOutcome, PartyStatus, TaskOutcomeReply
+from records.letters import LetterInfo
 from records.task_list import TaskListing
 from services.decisions import DecisionForm
 from services.imports import LineReport
+from services.letters import LetterSent, LetterSentForm
 from settings import PROJECT_ROOT
 
 SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # What a case system sends: the messages (as signals, updates or HTTP bodies), the
-# HTTP task decision, and a line of a bulk import.
+# HTTP task decision and letter sent, and a line of a bulk import.
 MESSAGES: dict[str, Any] = {
     "IncidentReport": IncidentReport,
     "AskRecord": AskRecord,
@@ -50,6 +52,7 @@ MESSAGES: dict[str, Any] = {
     "CaseClosure": CaseClosure,
     "InboundContact": InboundContact,
     "DecisionForm": DecisionForm,
+    "LetterSentForm": LetterSentForm,
     "ImportLine": ImportLine,
 }
 # What it gets back.
@@ -62,6 +65,8 @@ ANSWERS: dict[str, Any] = {
     "PartyStatus": PartyStatus,
     "GateView": GateView,
     "TaskListing": TaskListing,
+    "LetterInfo": LetterInfo,
+    "LetterSent": LetterSent,
     "ImportLineReport": LineReport,
 }
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from policy.dates import written_date
 from policy.effects import AdjustmentSaved, Effect, RestrictionSaved, WarningSaved
 from policy.measures import MeasureTerms
-from policy.state import AdjustmentEntry, PartyState, RestrictionEntry, WarningEntry
+from policy.state import AdjustmentEntry, HumanTask, PartyState, RestrictionEntry, WarningEntry
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
@@ -179,7 +179,7 @@ def _restriction_letters(state: PartyState, r: RestrictionEntry) -> list[tuple[s
             return [(letter_id, _restriction_letter(state, r, kind, letter_id)), (end_id, None)]
         return [(end_id, _restriction_letter(state, r, LetterKind.END_MOVED, end_id))]
     if r.status == RestrictionStatus.EXPIRED and r.ended_at is not None:
-        kind = LetterKind.LIFTED_EARLY if _was_lifted(state, r) else LetterKind.EXPIRED
+        kind = LetterKind.LIFTED_EARLY if was_lifted(state.tasks, r) else LetterKind.EXPIRED
         letter_id = letter_id_for(LetterKind.EXPIRED, r.restriction_id)  # one ending, however it came
         return [(letter_id, _restriction_letter(state, r, kind, letter_id))]
     return []
@@ -208,12 +208,12 @@ def _in_force_kind(r: RestrictionEntry) -> LetterKind:
     return LetterKind.RESTRICTION
 
 
-def _was_lifted(state: PartyState, r: RestrictionEntry) -> bool:
+def was_lifted(tasks: list[HumanTask], r: RestrictionEntry) -> bool:
     """Ended by a person's decision (lift early, lift a stop), not by its time running out."""
     lifts = (TaskOutcome.LIFT_EARLY, TaskOutcome.LIFT_STOP)
     return any(
         d.outcome in lifts
-        for t in state.tasks
+        for t in tasks
         if t.subject_id == r.restriction_id or t.subject_id in r.incident_ids
         for d in t.decisions
     )
@@ -306,10 +306,10 @@ def _decided_at(r: RestrictionEntry, kind: LetterKind) -> datetime:
 def _measure_words(r: RestrictionEntry, measure: Measure) -> str:
     terms = r.terms_of(measure)
     words = MEASURE_WORDS[measure]
-    return f"{words} ({_terms_words(terms)})" if terms is not None else words
+    return f"{words} ({terms_words(terms)})" if terms is not None else words
 
 
-def _terms_words(terms: MeasureTerms) -> str:
+def terms_words(terms: MeasureTerms) -> str:
     """A measure's parameters as short words: "channels: email; ..."."""
     parts = []
     for name, value in terms.model_dump(mode="json", exclude={"measure"}, exclude_none=True).items():

@@ -313,6 +313,15 @@ class LetterFormat(StrEnum):
     PLAIN_TEXT = "plain_text"
 
 
+class SendingMethod(StrEnum):
+    """R10: how the case system sent a letter to the party."""
+
+    POST = "post"
+    RECORDED_POST = "recorded_post"
+    EMAIL = "email"
+    HAND = "hand"  # handed over in person
+
+
 class NoticeKind(StrEnum):
     TASK_OPENED = "task_opened"
     REMINDER = "reminder"

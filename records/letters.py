@@ -1,18 +1,40 @@
-"""R10: the letters on a party's file, as made, and when each was sent."""
+"""R10: the letters on a party's file, as made, and when and how each was sent."""
 
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select, update
 
+from policy.letters import LetterKind
+from policy.vocabulary import LetterFormat, SendingMethod
 from records.base import StoreBase, Write
 from records.tables import LetterRow
 
 _LETTER = Write(LetterRow, "letter_id", upsert=False)
 
 
+class LetterInfo(BaseModel):
+    """A letter on file without its text: what it is about, when it was made, its hash, whether it was sent."""
+
+    letter_id: str
+    party_id: str
+    kind: LetterKind
+    subject_id: str = Field(description="the warning, restriction or adjustment the decision was about")
+    decided_at: datetime = Field(description="when the decision took effect; the letter's date")
+    format: LetterFormat
+    produced_at: datetime
+    content_hash: str = Field(description="SHA-256 of the HTML, a zero byte, and the PDF, as stored")
+    sent_at: datetime | None = None
+    sent_method: SendingMethod | None = None
+
+
+# Every column but the letter's text: a list of a party's letters reads no HTML or PDF.
+_INFO_COLUMNS = [col(getattr(LetterRow, name)) for name in LetterInfo.model_fields]
+
+
 class LetterFile(StoreBase):
-    """The party's letters: kept once per letter id, never changed but for `sent_at`."""
+    """The party's letters: kept once per letter id, never changed but for when and how they were sent."""
 
     def store_letter(self, row: dict[str, Any]) -> bool:
         """Keep a letter unless its id is on file.
@@ -43,16 +65,29 @@ class LetterFile(StoreBase):
             query = query.where(LetterRow.party_id == party_id)
         return self._rows(query)
 
-    def mark_letter_sent(self, letter_id: str, at: datetime) -> bool:
-        """Record that the case system sent the letter; the first time stands.
+    def letter_infos(self, party_id: str) -> list[LetterInfo]:
+        """A party's letters without their text, in the order they were made."""
+        query = select(*_INFO_COLUMNS).where(LetterRow.party_id == party_id).order_by(col(LetterRow.seq))
+        with Session(self._engine) as session:
+            return [LetterInfo.model_validate(row._asdict()) for row in session.exec(query).all()]
+
+    def letter_info(self, letter_id: str) -> LetterInfo | None:
+        """One letter without its text, or None if no letter has the id."""
+        with Session(self._engine) as session:
+            row = session.exec(select(*_INFO_COLUMNS).where(LetterRow.letter_id == letter_id)).first()
+        return None if row is None else LetterInfo.model_validate(row._asdict())
+
+    def mark_letter_sent(self, letter_id: str, at: datetime, method: SendingMethod) -> bool:
+        """Record that the case system sent the letter, when and how; the first time stands.
 
         Returns:
-            True if the letter is on file (sent now or before); False if it is not.
+            True if it was marked now; False if it was marked before, or no letter has the id.
         """
+        statement = (
+            update(LetterRow)
+            .where(col(LetterRow.letter_id) == letter_id, col(LetterRow.sent_at).is_(None))
+            .values(sent_at=at, sent_method=method.value)
+            .returning(col(LetterRow.letter_id))
+        )
         with self._engine.begin() as connection:
-            connection.execute(
-                update(LetterRow)
-                .where(col(LetterRow.letter_id) == letter_id, col(LetterRow.sent_at).is_(None))
-                .values(sent_at=at)
-            )
-        return self.letter(letter_id) is not None
+            return connection.execute(statement).first() is not None

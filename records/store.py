@@ -1,5 +1,5 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
-queue, the decode audit log, the contact log, the import ledger, the letters (R10), the operators'
+queue, the decode audit log, the contact log, the import ledger, the letters (R10), a party's timeline, the operators'
 figures, the board report's counts (R10a), and retention and erasure (R3)."""
 
 from records.audit import DecodeAudit
@@ -13,6 +13,7 @@ from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.retention import RetentionFile
 from records.task_list import TaskList
+from records.timeline import PartyFileReader
 
 
 class RecordStore(
@@ -21,6 +22,7 @@ class RecordStore(
     RetentionFile,
     PartyStateLoader,
     FileReader,
+    PartyFileReader,
     TaskList,
     NoticeQueue,
     DecodeAudit,

@@ -379,6 +379,8 @@ class LetterRow(SQLModel, table=True):
     html: str = Field(sa_type=Text)
     pdf: bytes = Field(sa_type=LargeBinary)
     sent_at: datetime | None = _utc(default=None)
+    # How the case system sent it (a `SendingMethod`); set with `sent_at`, once.
+    sent_method: str | None = None
     data: dict[str, Any] = _json()
 
 

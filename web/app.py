@@ -23,8 +23,9 @@ from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
+from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
-from web.routes import codec, contacts, ops, parties, tasks
+from web.routes import codec, contacts, letters, ops, parties, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -80,6 +81,7 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=[
             {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
+            {"name": "letters", "description": "R10: the letters to each party, to download and mark sent"},
             {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
             {"name": "codec", "description": "Temporal's codec protocol, for the Temporal UI and CLI (operations)"},
             {"name": "ops", "description": "for operators: liveness, readiness (Temporal, records), metrics"},
@@ -89,10 +91,12 @@ def create_app(
     app.state.metrics = metrics = ApiMetrics(store)
     app.include_router(parties.router)
     app.include_router(contacts.router)
+    app.include_router(letters.router)
     app.include_router(tasks.router)
     app.include_router(codec.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)
+    app.include_router(party_timeline.router)
     app.include_router(ops.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())

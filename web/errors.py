@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
+from services.letters import LetterNotFound, LetterRefused
 
 
 class Refusal(BaseModel):
@@ -89,6 +90,15 @@ async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse(Refusal(rule="WrongParty", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
 
 
+async def _letter_not_found(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(err)}, status.HTTP_404_NOT_FOUND)
+
+
+async def _letter_refused(request: Request, err: Exception) -> JSONResponse:
+    problem = FieldProblem(loc=["body", "sent_at"], msg=str(err), type="before_produced")
+    return JSONResponse(Invalid(detail=[problem]).model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 async def _temporal_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RPCError)
     if err.status == RPCStatusCode.NOT_FOUND:
@@ -129,3 +139,5 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
     app.add_exception_handler(ContactRefused, _contact_refused)
+    app.add_exception_handler(LetterNotFound, _letter_not_found)
+    app.add_exception_handler(LetterRefused, _letter_refused)

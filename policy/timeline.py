@@ -1,0 +1,420 @@
+"""A party's timeline: everything on its file, in date order, in words. Pure: no IO.
+
+The inbox shows it to staff deciding a task, who need the party's story and
+not only a summary: incidents, asks, warnings and their repeats, restrictions
+from proposal to end (with their measures in words and every end moved),
+tasks and who decided them, letters and whether they were sent, adjustments,
+stage changes, closed cases and rejected messages. `records.timeline` reads
+the file into a `PartyFile`; `timeline` turns it into entries, oldest first.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from policy.dates import written_date
+from policy.letters import CATEGORY_WORDS, LETTER_TITLES, LetterDate, LetterKind, terms_words, was_lifted
+from policy.state import (
+    AdjustmentEntry,
+    AskEntry,
+    ClosedCaseEntry,
+    HumanTask,
+    Rejection,
+    RestrictionEntry,
+    WarningEntry,
+)
+from policy.tasks import TASK_TITLES
+from policy.vocabulary import (
+    AdjustmentStatus,
+    Category,
+    PartyKind,
+    RestrictionGrounds,
+    RestrictionStatus,
+    SendingMethod,
+    Stage,
+    WarningStatus,
+)
+
+
+class IncidentOnFile(BaseModel):
+    incident_id: str
+    category: Category
+    behaviour_code: str
+    occurred_at: datetime
+    received_at: datetime
+    reported_by: str
+    experienced_by: str | None = None
+    channel: str
+    case_reference: str | None = None
+    summary: str = ""
+
+
+class LetterOnFile(BaseModel):
+    letter_id: str
+    kind: LetterKind
+    subject_id: str
+    decided_at: datetime
+    produced_at: datetime
+    sent_at: datetime | None = None
+    sent_method: SendingMethod | None = None
+    dates: list[LetterDate] = Field(default_factory=list, description="the dates the letter carries, in words")
+
+
+class StageChangeOnFile(BaseModel):
+    from_stage: Stage
+    to_stage: Stage
+    at: datetime
+    reason: str
+
+
+class PartyFile(BaseModel):
+    """What the timeline reads of a party's file: its tables as the policy's models."""
+
+    party_id: str
+    kind: PartyKind
+    professional_capacity: bool = False
+    stage: Stage
+    incidents: list[IncidentOnFile] = Field(default_factory=list)
+    asks: list[AskEntry] = Field(default_factory=list)
+    warnings: list[WarningEntry] = Field(default_factory=list)
+    restrictions: list[RestrictionEntry] = Field(default_factory=list)
+    tasks: list[HumanTask] = Field(default_factory=list)
+    adjustments: list[AdjustmentEntry] = Field(default_factory=list)
+    letters: list[LetterOnFile] = Field(default_factory=list)
+    stage_changes: list[StageChangeOnFile] = Field(default_factory=list)
+    closed_cases: list[ClosedCaseEntry] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+
+
+class EntryKind(StrEnum):
+    """What an entry records; at the same instant, entries come in this order: cause before effect
+    (a proposal before its approval task, the approval before the restriction is in force)."""
+
+    INCIDENT = "incident"
+    REPEAT = "repeat"  # R5a: a repeat while warned
+    ASK = "ask"
+    WARNING = "warning"
+    RESTRICTION = "restriction"
+    TASK = "task"
+    ESCALATED = "escalated"
+    DECISION = "decision"
+    IN_FORCE = "in_force"
+    END_MOVED = "end_moved"  # R12
+    RESTRICTION_ENDED = "restriction_ended"
+    TASK_WITHDRAWN = "task_withdrawn"
+    STAGE = "stage"
+    ADJUSTMENT = "adjustment"
+    ADJUSTMENT_DECIDED = "adjustment_decided"
+    CLOSED_CASE = "closed_case"
+    LETTER = "letter"
+    REJECTION = "rejection"
+
+
+_RANK = {kind: n for n, kind in enumerate(EntryKind)}
+
+
+class Fact(BaseModel):
+    """One line of an entry: a label and its words; `at` when the words are a date or time."""
+
+    label: str
+    text: str
+    at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: EntryKind
+    title: str
+    ref: str | None = Field(default=None, description="the id on file: incident, warning, restriction, task ...")
+    by: str | None = Field(default=None, description="who did it: a staff id, with the role they decided in")
+    facts: list[Fact] = Field(default_factory=list)
+    letter_id: str | None = Field(default=None, description="a letter to download")
+
+
+GROUNDS_WORDS = {
+    RestrictionGrounds.WARNING_IN_PLACE: "the behaviour continued while a warning was in place (R6)",
+    RestrictionGrounds.STEPPING_UP: "stepping up from a restriction in force (R11)",
+    RestrictionGrounds.RECURRENCE: "the behaviour recurred within six months of a restriction ending (R13)",
+    RestrictionGrounds.ZERO_TOLERANCE: "zero tolerance (R15)",
+}
+ENDED_WORDS = {
+    RestrictionStatus.EXPIRED: "Restriction ended",
+    RestrictionStatus.SUPERSEDED: "Restriction replaced by a stronger one (R11)",
+}
+
+
+def timeline(file: PartyFile, timezone: str) -> list[TimelineEntry]:
+    """Every entry on the party's file, oldest first.
+
+    Args:
+        file: The party's file.
+        timezone: The body's time zone: dates in words are its local dates.
+
+    Returns:
+        The entries by instant; at the same instant in the order of `EntryKind`,
+        then in the order the file holds them.
+    """
+    entries = list(_entries(file, _Words(timezone)))
+    return sorted(entries, key=lambda e: (e.at, _RANK[e.kind]))  # stable: the file's order breaks ties
+
+
+class _Words:
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+
+    def date(self, label: str, at: datetime) -> Fact:
+        return Fact(label=label, text=written_date(at, self.timezone), at=at)
+
+
+def _words(value: str) -> str:
+    """A vocabulary value in words: `single_named_contact` -> `single named contact`."""
+    return value.replace("_", " ")
+
+
+def _about(categories: list[Category]) -> Fact:
+    return Fact(label="About", text="; ".join(CATEGORY_WORDS[c] for c in categories))
+
+
+def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
+    incidents = {i.incident_id: i for i in file.incidents}
+    for i in file.incidents:
+        yield _incident(i)
+    for a in file.asks:
+        yield _ask(a)
+    for warning in file.warnings:
+        yield from _warning(warning, incidents, w)
+    for r in file.restrictions:
+        yield from _restriction(r, file.tasks, w)
+    for s in file.stage_changes:
+        yield TimelineEntry(
+            at=s.at,
+            kind=EntryKind.STAGE,
+            title=f"Stage: {_words(s.to_stage)}",
+            facts=[Fact(label="Before", text=_words(s.from_stage)), Fact(label="Why", text=s.reason)],
+        )
+    for t in file.tasks:
+        yield from _task(t, w)
+    for adjustment in file.adjustments:
+        yield from _adjustment(adjustment)
+    for c in file.closed_cases:
+        yield TimelineEntry(
+            at=c.closed_at,
+            kind=EntryKind.CLOSED_CASE,
+            title="Case closed with notice of no further reply (R17)",
+            ref=c.case_reference,
+            by=c.closed_by,
+            facts=[Fact(label="Case", text=c.case_reference)]
+            + ([Fact(label="Notes", text=c.notes)] if c.notes else []),
+        )
+    for letter in file.letters:
+        yield from _letter(letter, w)
+    for rejection in file.rejections:
+        yield TimelineEntry(
+            at=rejection.received_at,
+            kind=EntryKind.REJECTION,
+            title=f"Message not applied: {_words(rejection.message)}",
+            ref=rejection.message_id or "no id",
+            facts=[Fact(label="Why", text=rejection.reason)],
+        )
+
+
+def _incident(i: IncidentOnFile) -> TimelineEntry:
+    facts = [Fact(label="Behaviour", text=_words(i.behaviour_code))]
+    if i.summary:
+        facts.append(Fact(label="What happened", text=i.summary))
+    facts.append(Fact(label="How", text=_words(i.channel)))
+    if i.experienced_by:
+        facts.append(Fact(label="Experienced by", text=i.experienced_by))
+    if i.case_reference:
+        facts.append(Fact(label="Case", text=i.case_reference))
+    return TimelineEntry(
+        at=i.occurred_at,
+        kind=EntryKind.INCIDENT,
+        title=f"Incident: {CATEGORY_WORDS[i.category]}",
+        ref=i.incident_id,
+        by=i.reported_by,
+        facts=facts,
+    )
+
+
+def _ask(a: AskEntry) -> TimelineEntry:
+    facts = [
+        _about(a.categories),
+        Fact(label="Incidents", text=", ".join(a.incident_ids)),
+        Fact(label="Adjustments discussed (R16)", text="yes" if a.adjustment_discussed else "no"),
+    ]
+    if a.notes:
+        facts.append(Fact(label="Notes", text=a.notes))
+    return TimelineEntry(
+        at=a.asked_at, kind=EntryKind.ASK, title="Asked to stop (R4)", ref=a.ask_id, by=a.asked_by, facts=facts
+    )
+
+
+def _warning(warning: WarningEntry, incidents: dict[str, IncidentOnFile], w: _Words) -> Iterator[TimelineEntry]:
+    yield TimelineEntry(
+        at=warning.communicated_at,
+        kind=EntryKind.WARNING,
+        title=f"Warning given, {_words(warning.method)} (R5)",
+        ref=warning.warning_id,
+        by=warning.issued_by,
+        facts=[
+            _about(warning.categories),
+            Fact(label="Reasons", text=warning.reasons),
+            Fact(label="Incidents", text=", ".join(warning.incident_ids)),
+            w.date("Lasts until" if warning.status == WarningStatus.LIVE else "Lasted until", warning.expires_at),
+        ],
+    )
+    for incident_id in warning.repeat_incident_ids:
+        repeat = incidents.get(incident_id)
+        if repeat is None:
+            continue  # an incident the file no longer holds has no date to show
+        facts = [Fact(label="Incident", text=incident_id)]
+        if warning.extended_by_incident_id == incident_id:
+            facts.append(w.date("The warning now lasts until", warning.expires_at))
+        yield TimelineEntry(
+            at=repeat.occurred_at,
+            kind=EntryKind.REPEAT,
+            title=f"Repeated while warned (R5a): warning {warning.warning_id}",
+            ref=warning.warning_id,
+            facts=facts,
+        )
+
+
+def _measures(r: RestrictionEntry) -> Fact:
+    words = []
+    for m in r.measures:
+        terms = r.terms_of(m)
+        words.append(_words(m).capitalize() + (f" ({terms_words(terms)})" if terms is not None else ""))
+    return Fact(label="Measures", text="; ".join(words))
+
+
+def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iterator[TimelineEntry]:
+    started_at_once = r.starts_at is not None and r.starts_at == r.decided_at
+    facts = [
+        _measures(r),
+        _about(r.categories),
+        Fact(label="Grounds", text=GROUNDS_WORDS[r.grounds]),
+        Fact(label="Reasons", text=r.reasons),
+        Fact(label="Contact arrangements", text=r.contact_arrangements),
+        Fact(label="Incidents", text=", ".join(r.incident_ids)),
+    ]
+    if r.replaces_restriction_id:
+        facts.append(Fact(label="Replaces", text=r.replaces_restriction_id))
+    if r.needs_approval_because:
+        facts.append(Fact(label="Needs approval because", text="; ".join(r.needs_approval_because)))
+    if not started_at_once:
+        facts.append(Fact(label="Status now", text=_words(r.status)))
+    if started_at_once and r.ends_at is not None:
+        facts.append(w.date("Until", r.ends_at))
+    yield TimelineEntry(
+        at=r.decided_at,
+        kind=EntryKind.RESTRICTION,
+        title="Restriction put in force" if started_at_once else "Restriction proposed",
+        ref=r.restriction_id,
+        by=r.proposed_by,
+        facts=facts,
+    )
+    if r.starts_at is not None and not started_at_once:
+        yield TimelineEntry(
+            at=r.starts_at,
+            kind=EntryKind.IN_FORCE,
+            title="Restriction in force",
+            ref=r.restriction_id,
+            facts=[_measures(r)] + ([w.date("Until", r.ends_at)] if r.ends_at is not None else []),
+        )
+    if r.ended_at is not None:
+        title = "Restriction lifted" if was_lifted(tasks, r) else ENDED_WORDS.get(r.status, "Restriction ended")
+        facts = [w.date("Six months after (R13)", r.recurrence_window_ends_at)] if r.recurrence_window_ends_at else []
+        yield TimelineEntry(
+            at=r.ended_at, kind=EntryKind.RESTRICTION_ENDED, title=title, ref=r.restriction_id, facts=facts
+        )
+
+
+def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
+    title = TASK_TITLES[t.kind]
+    facts = [Fact(label="About", text=t.summary), Fact(label="Status now", text=_words(t.status))]
+    if t.due_at is not None:
+        facts.append(w.date("Due", t.due_at))
+    yield TimelineEntry(at=t.created_at, kind=EntryKind.TASK, title=f"Task opened: {title}", ref=t.task_id, facts=facts)
+    if t.escalated_at is not None:
+        yield TimelineEntry(
+            at=t.escalated_at,
+            kind=EntryKind.ESCALATED,
+            title=f"Task escalated: {title}",
+            ref=t.task_id,
+            facts=[Fact(label="Why", text=t.escalation_reason or "not given")],
+        )
+    for d in t.decisions:
+        facts = [Fact(label="Task", text=title)]
+        if d.reason:
+            facts.append(Fact(label="Reason", text=d.reason))
+        if d.police_referral is not None:
+            facts.append(Fact(label="Police referral (R15)", text="yes" if d.police_referral else "no"))
+        if d.support_offered:
+            facts.append(Fact(label="Support offered (R18)", text="; ".join(_words(s) for s in d.support_offered)))
+        yield TimelineEntry(
+            at=d.decided_at,
+            kind=EntryKind.DECISION,
+            title=f"Decided: {_words(d.outcome)}",
+            ref=t.task_id,
+            by=f"{d.decided_by} ({_words(d.role)})",
+            facts=facts,
+        )
+    if t.cancelled_at is not None:
+        yield TimelineEntry(
+            at=t.cancelled_at,
+            kind=EntryKind.TASK_WITHDRAWN,
+            title=f"Task withdrawn: {title}",
+            ref=t.task_id,
+            facts=[Fact(label="Why", text=t.cancellation_reason or "what it asked no longer stands")],
+        )
+
+
+def _adjustment(a: AdjustmentEntry) -> Iterator[TimelineEntry]:
+    yield TimelineEntry(
+        at=a.requested_at,
+        kind=EntryKind.ADJUSTMENT,
+        title="Adjustment requested (R16)",
+        ref=a.adjustment_id,
+        by=a.recorded_by,
+        facts=[Fact(label="Asked for", text=a.description)],
+    )
+    if a.status != AdjustmentStatus.REQUESTED and a.decided_at is not None:
+        facts = [Fact(label="Reason", text=a.reason)] if a.reason else []
+        if a.letter_format is not None:
+            facts.append(Fact(label="Letters from now on", text=_words(a.letter_format)))
+        yield TimelineEntry(
+            at=a.decided_at,
+            kind=EntryKind.ADJUSTMENT_DECIDED,
+            title=f"Adjustment {_words(a.status)} (R16)",
+            ref=a.adjustment_id,
+            by=a.decided_by,
+            facts=facts,
+        )
+
+
+def _letter(letter: LetterOnFile, w: _Words) -> Iterator[TimelineEntry]:
+    dates = [Fact(label=d.label, text=d.written) for d in letter.dates]
+    if letter.kind == LetterKind.END_MOVED:
+        yield TimelineEntry(
+            at=letter.decided_at,
+            kind=EntryKind.END_MOVED,
+            title=f"Restriction's end moved by a repeat (R12): restriction {letter.subject_id}",
+            ref=letter.subject_id,
+            facts=dates,
+        )
+    if letter.sent_at is not None:
+        method = _words(letter.sent_method or "not recorded")
+        sent = [w.date("Sent", letter.sent_at), Fact(label="Sent by", text=method)]
+    else:
+        sent = [Fact(label="Sent", text="not sent yet")]
+    yield TimelineEntry(
+        at=letter.produced_at,
+        kind=EntryKind.LETTER,
+        title=f"Letter: {LETTER_TITLES[letter.kind]}",
+        ref=letter.letter_id,
+        facts=[Fact(label="Explains the decision on", text=letter.subject_id), *sent, *dates],
+        letter_id=letter.letter_id,
+    )

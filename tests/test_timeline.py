@@ -1,0 +1,265 @@
+"""A party's timeline (R10, issue 11): everything on the file in date order, in words,
+built pure (policy.timeline) and shown in the inbox to staff signed in, with the
+party's letters to download."""
+
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+from policy.letters import LetterDate, LetterKind
+from policy.state import AdjustmentEntry, DecisionEntry, HumanTask, Rejection, RestrictionEntry, WarningEntry
+from policy.timeline import EntryKind, IncidentOnFile, LetterOnFile, PartyFile, timeline
+from policy.vocabulary import (
+    AdjustmentStatus,
+    Category,
+    LetterFormat,
+    Measure,
+    PartyKind,
+    RestrictionGrounds,
+    RestrictionStatus,
+    Role,
+    SendingMethod,
+    Stage,
+    TaskKind,
+    TaskOutcome,
+    TaskStatus,
+    WarningMethod,
+    WarningStatus,
+)
+from tests.party_file import SUMMARY, write_party_file
+from tests.policy_builders import utc
+from tests.test_api import Api, _sign_in, offline  # noqa: F401 - `offline` is a fixture
+
+T = utc(2027, 1, 4, 10)
+
+
+def _incident(incident_id: str, at) -> IncidentOnFile:
+    return IncidentOnFile(
+        incident_id=incident_id,
+        category=Category.AGGRESSIVE_OR_ABUSIVE,
+        behaviour_code="verbal_abuse",
+        occurred_at=at,
+        received_at=at + timedelta(days=2),
+        reported_by="colleague-1",
+        channel="phone",
+        summary="Shouted at the caseworker",
+    )
+
+
+def _file() -> PartyFile:
+    """A file whose tables are each in their own order, not the timeline's."""
+    approval = HumanTask(
+        task_id="approve-r1",
+        kind=TaskKind.RESTRICTION_APPROVAL,
+        subject_id="r1",
+        created_at=T + timedelta(days=9),
+        status=TaskStatus.DONE,
+        summary="Approve restriction r1",
+        decisions=[
+            DecisionEntry(
+                decision_id="d1",
+                task_id="approve-r1",
+                decided_by="exec-1",
+                role=Role.EXECUTIVE_TEAM,
+                outcome=TaskOutcome.APPROVE,
+                reason="Proportionate",
+                decided_at=T + timedelta(days=12),
+            )
+        ],
+    )
+    return PartyFile(
+        party_id="p-1",
+        kind=PartyKind.ORGANISATION,
+        stage=Stage.RESTRICTED,
+        # Received in another order than they occurred.
+        incidents=[_incident("i2", T + timedelta(days=8)), _incident("i1", T)],
+        warnings=[
+            WarningEntry(
+                warning_id="w1",
+                categories=[Category.AGGRESSIVE_OR_ABUSIVE],
+                incident_ids=["i1"],
+                communicated_at=T,  # the same instant as i1: the incident comes first
+                expires_at=T + timedelta(days=200),
+                issued_by="manager-1",
+                method=WarningMethod.VERBAL,
+                reasons="Shouting",
+                status=WarningStatus.EXPIRED,
+                repeat_incident_ids=["i2", "i-erased"],
+                extended_by_incident_id="i2",
+            )
+        ],
+        restrictions=[
+            RestrictionEntry(
+                restriction_id="r1",
+                categories=[Category.AGGRESSIVE_OR_ABUSIVE],
+                incident_ids=["i2"],
+                measures=[Measure.SINGLE_NAMED_CONTACT, Measure.BLOCK_ALL_CONTACT],
+                grounds=RestrictionGrounds.WARNING_IN_PLACE,
+                status=RestrictionStatus.EXPIRED,
+                proposed_by="manager-1",
+                reasons="Repeated shouting",
+                contact_arrangements="Through the named caseworker",
+                decided_at=T + timedelta(days=9),
+                last_instance_at=T + timedelta(days=8),
+                needs_approval_because=["R9: block all contact"],
+                starts_at=T + timedelta(days=12),
+                ends_at=T + timedelta(days=190),
+                ended_at=T + timedelta(days=190),
+                recurrence_window_ends_at=T + timedelta(days=372),
+            )
+        ],
+        tasks=[approval],
+        adjustments=[
+            AdjustmentEntry(
+                adjustment_id="adj-1",
+                description="Large print",
+                requested_at=T + timedelta(days=1),
+                recorded_by="colleague-1",
+                status=AdjustmentStatus.AGREED,
+                decided_by="manager-1",
+                decided_at=T + timedelta(days=3),
+                letter_format=LetterFormat.LARGE_PRINT,
+            )
+        ],
+        letters=[
+            LetterOnFile(
+                letter_id="letter:restriction:r1",
+                kind=LetterKind.RESTRICTION,
+                subject_id="r1",
+                decided_at=T + timedelta(days=12),
+                produced_at=T + timedelta(days=12),  # the same instant as the approval it follows
+                sent_at=T + timedelta(days=13),
+                sent_method=SendingMethod.RECORDED_POST,
+                dates=[LetterDate(label="Restrictions last until", written="13 July 2027")],
+            )
+        ],
+        rejections=[
+            Rejection(received_at=T + timedelta(days=5), message="ask", message_id="a9", reason="R4: no such incident")
+        ],
+    )
+
+
+def test_r10_the_timeline_puts_the_whole_file_in_date_order_in_words():
+    entries = timeline(_file(), "Europe/London")
+    assert [(e.kind, e.ref) for e in entries] == [
+        (EntryKind.INCIDENT, "i1"),
+        (EntryKind.WARNING, "w1"),
+        (EntryKind.ADJUSTMENT, "adj-1"),
+        (EntryKind.ADJUSTMENT_DECIDED, "adj-1"),
+        (EntryKind.REJECTION, "a9"),
+        (EntryKind.INCIDENT, "i2"),
+        (EntryKind.REPEAT, "w1"),  # i-erased is no longer on file: no date to show it at
+        (EntryKind.RESTRICTION, "r1"),
+        (EntryKind.TASK, "approve-r1"),
+        (EntryKind.DECISION, "approve-r1"),  # the approval, then what it put in force, then its letter
+        (EntryKind.IN_FORCE, "r1"),
+        (EntryKind.LETTER, "letter:restriction:r1"),
+        (EntryKind.RESTRICTION_ENDED, "r1"),
+    ]
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    by_kind = {e.kind: e for e in entries}
+
+    incident = by_kind[EntryKind.INCIDENT]
+    assert incident.title == "Incident: aggressive or abusive behaviour" and incident.by == "colleague-1"
+    assert {"Behaviour": "verbal abuse", "What happened": "Shouted at the caseworker"}.items() <= {
+        f.label: f.text for f in incident.facts
+    }.items()
+    warning = {f.label: f for f in by_kind[EntryKind.WARNING].facts}
+    assert by_kind[EntryKind.WARNING].title == "Warning given, verbal (R5)"
+    assert warning["Lasted until"].text == "23 July 2027" and warning["Lasted until"].at == T + timedelta(days=200)
+    repeat = {f.label: f.text for f in by_kind[EntryKind.REPEAT].facts}
+    assert repeat == {"Incident": "i2", "The warning now lasts until": "23 July 2027"}
+
+    proposed = by_kind[EntryKind.RESTRICTION]
+    assert proposed.title == "Restriction proposed" and proposed.by == "manager-1"
+    facts = {f.label: f.text for f in proposed.facts}
+    assert facts["Measures"] == "Single named contact; Block all contact"
+    assert facts["Grounds"] == "the behaviour continued while a warning was in place (R6)"
+    assert facts["Needs approval because"] == "R9: block all contact" and facts["Status now"] == "expired"
+    in_force = {f.label: f.text for f in by_kind[EntryKind.IN_FORCE].facts}
+    assert in_force["Until"] == "13 July 2027"
+
+    decision = by_kind[EntryKind.DECISION]
+    assert decision.title == "Decided: approve" and decision.by == "exec-1 (executive team)"
+    assert [(f.label, f.text) for f in decision.facts] == [
+        ("Task", "Restriction approval (R7, R9)"),
+        ("Reason", "Proportionate"),
+    ]
+    ended = by_kind[EntryKind.RESTRICTION_ENDED]
+    assert ended.title == "Restriction ended" and ended.facts[0].text == "11 January 2028"
+    assert by_kind[EntryKind.ADJUSTMENT_DECIDED].title == "Adjustment agreed (R16)"
+    assert {"Letters from now on": "large print"}.items() <= {
+        f.label: f.text for f in by_kind[EntryKind.ADJUSTMENT_DECIDED].facts
+    }.items()
+
+    letter = by_kind[EntryKind.LETTER]
+    assert letter.title == "Letter: Restrictions on your contact with us"
+    assert letter.letter_id == "letter:restriction:r1"
+    assert [(f.label, f.text) for f in letter.facts] == [
+        ("Explains the decision on", "r1"),
+        ("Sent", "17 January 2027"),
+        ("Sent by", "recorded post"),
+        ("Restrictions last until", "13 July 2027"),
+    ]
+
+
+def test_r10_a_restriction_lifted_early_and_a_letter_not_sent_say_so():
+    file = _file()
+    file.tasks[0].decisions[0] = file.tasks[0].decisions[0].model_copy(update={"outcome": TaskOutcome.LIFT_EARLY})
+    file.letters[0] = file.letters[0].model_copy(update={"sent_at": None, "sent_method": None})
+    entries = {e.kind: e for e in timeline(file, "Europe/London")}
+    assert entries[EntryKind.RESTRICTION_ENDED].title == "Restriction lifted"
+    assert ("Sent", "not sent yet") in [(f.label, f.text) for f in entries[EntryKind.LETTER].facts]
+
+
+async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: Api, store, settings):  # noqa: F811
+    on_file = write_party_file(store, settings)
+    await _sign_in(offline, "manager-1")
+
+    # Reachable from the task list and from every task page.
+    inbox = (await offline.client.get("/inbox")).text
+    assert (
+        '<a href="/inbox/parties/party-1">Timeline<span class="visually-hidden"> for party party-1</span></a>' in inbox
+    )
+    task = (await offline.client.get("/inbox/tasks/support-i1")).text
+    link = re.search(r'<a href="/inbox/parties/party-1">([^<]*timeline[^<]*)</a>', task)
+    assert link, "the task page links to the party's timeline"
+
+    page = await offline.client.get("/inbox/parties/party-1")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "<h1>Timeline for party party-1</h1>" in html
+    assert "<title>Timeline for party party-1 · Unacceptable-behaviour policy</title>" in html
+    assert html.count("<strong>Incident: aggressive or abusive behaviour</strong>") == 4 and SUMMARY in html
+    assert "<strong>Restriction put in force</strong> <small>(r1)</small>" in html
+    assert "<dt>Measures</dt>\n          <dd>Single named contact</dd>" in html
+    assert "<strong>Restriction&#39;s end moved by a repeat (R12): restriction r1</strong>" in html
+    assert '<time datetime="2026-03-13T10:00:00+00:00">Fri 13 Mar 2026, 10:00 GMT</time>' in html
+    assert '<caption class="visually-hidden">The party\'s file, oldest first</caption>' in html
+    # In date order: the incidents, the warning, then the restriction and its letter.
+    order = [html.index(text) for text in ("(i1)", "(w1)", "(i3)", "(r1)", "letter%3Arestriction%3Ar1.pdf", "(i4)")]
+    assert order == sorted(order)
+
+    pdf_links = re.findall(r'<a href="(/inbox/letters/[^"]+\.pdf)">Download letter \(PDF\)', html)
+    html_links = re.findall(r'<a href="(/inbox/letters/[^"]+\.html)">Download letter \(HTML\)', html)
+    letter_id = on_file.letter_ids[LetterKind.END_MOVED]
+    assert pdf_links == [f"/inbox/letters/{quote(i, safe='')}.pdf" for i in on_file.letter_ids.values()]
+    assert len(html_links) == 3
+    pdf = await offline.client.get(pdf_links[2])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content == store.letter(letter_id).pdf
+    assert pdf.headers["content-disposition"].startswith('attachment; filename="letter-end_moved-r1-2026-09-22T09')
+    assert (await offline.client.get(html_links[0])).text == store.letter("letter:warning:w1").html
+
+
+async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline: Api, store, settings):  # noqa: F811
+    write_party_file(store, settings)
+    for url in ("/inbox/parties/party-1", "/inbox/letters/letter%3Awarning%3Aw1.pdf"):
+        answer = await offline.client.get(url)
+        assert answer.status_code == 303 and answer.headers["location"] == "/inbox/sign-in", url
+    await _sign_in(offline, "colleague-9")
+    assert (await offline.client.get("/inbox/parties/party-1")).status_code == 200
+    nobody = await offline.client.get("/inbox/parties/nobody")
+    assert nobody.status_code == 404 and "No party nobody is on file." in nobody.text
+    wrong = await offline.client.get("/inbox/letters/letter%3Awarning%3Aw1.docx")
+    assert wrong.status_code == 404 and "letters are .pdf or .html" in wrong.text

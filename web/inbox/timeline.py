@@ -1,0 +1,49 @@
+"""A party's timeline in the inbox, and its letters to download: for staff signed in.
+
+Everything on the party's file, oldest first (policy.timeline), so whoever
+decides a task sees the party's story and not only a summary. The letters
+are served as stored, as from the API's `/letters/{id}/pdf`.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from services.letters import LetterNotFound, LetterPart, letter_document
+from services.timeline import party_timeline
+from web.deps import Door
+from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
+from web.routes.letters import file_response
+
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+
+
+@router.get("/parties/{party_id}", response_class=HTMLResponse)
+async def timeline_page(request: Request, party_id: str, door: Door) -> Response:
+    try:
+        staff, token = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+    found = await run_in_threadpool(party_timeline, door.store, party_id, door.settings.timezone)
+    if found is None:
+        message = f"No party {party_id} is on file."
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **page)
+    return _render(request, door, "timeline.html", file=found.file, entries=found.entries, **page)
+
+
+@router.get("/letters/{letter_id}.{part}")
+async def letter_download(request: Request, letter_id: str, part: str, door: Door) -> Response:
+    try:
+        staff, token = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    try:
+        document = await run_in_threadpool(letter_document, door.store, letter_id, LetterPart(part))
+    except (ValueError, LetterNotFound):
+        message = f"No letter {letter_id}.{part} is on file: letters are .pdf or .html."
+        page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **page)
+    return file_response(document)

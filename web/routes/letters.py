@@ -1,0 +1,88 @@
+"""R10's letters for case systems: `/parties/{id}/letters`, `/letters/{id}` (and its PDF and
+HTML), `/letters/{id}/sent`."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from starlette.concurrency import run_in_threadpool
+
+from records.letters import LetterInfo
+from services.letters import (
+    MEDIA_TYPES,
+    LetterDocument,
+    LetterPart,
+    LetterSent,
+    LetterSentForm,
+    letter_document,
+    letter_info,
+    mark_sent,
+    party_letters,
+)
+from web.deps import Door, PartyId, Staff
+from web.errors import ERRORS, Problem, with_body
+
+router = APIRouter(tags=["letters"], responses=ERRORS)
+
+LetterId = Annotated[str, Path(min_length=1, max_length=400, description="the letter's id, e.g. `letter:warning:w-1`")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such letter"}}
+
+
+def file_response(document: LetterDocument) -> Response:
+    """A letter's stored bytes to save, with its type and file name, never cached (it is personal data)."""
+    headers = {
+        "Content-Disposition": f'attachment; filename="{document.filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if document.media_type.startswith("text/html"):
+        # Should a browser show it as a page of this site anyway, it may style itself and do nothing else.
+        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return Response(document.content, media_type=document.media_type, headers=headers)
+
+
+@router.get(
+    "/parties/{party_id}/letters",
+    responses={404: {"model": Problem, "description": "the party has no file"}},
+    summary="A party's letters (R10), without their text",
+)
+async def list_letters(party_id: PartyId, door: Door, staff: Staff) -> list[LetterInfo]:
+    """Every letter on the party's file, in the order they were made: its id, kind, the
+    decision it explains (`subject_id`, `decided_at`), when it was produced, its content
+    hash, and when and how it was sent (null until the case system says so)."""
+    return await run_in_threadpool(party_letters, door.store, party_id)
+
+
+@router.get("/letters/{letter_id}", responses=NOT_FOUND, summary="One letter's metadata (R10)")
+async def get_letter(letter_id: LetterId, door: Door, staff: Staff) -> LetterInfo:
+    return await run_in_threadpool(letter_info, door.store, letter_id)
+
+
+@router.get(
+    "/letters/{letter_id}/{part}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+            "description": "the letter as stored, with a Content-Disposition file name",
+        },
+        **NOT_FOUND,
+    },
+    summary="A letter's PDF or HTML, as stored",
+)
+async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, staff: Staff) -> Response:
+    """`pdf` or `html`: the bytes its `content_hash` covers."""
+    document = await run_in_threadpool(letter_document, door.store, letter_id, part)
+    return file_response(document)
+
+
+@router.post(
+    "/letters/{letter_id}/sent",
+    responses={**NOT_FOUND, **with_body("`sent_at` is not before the letter was produced")},
+    summary="Record that a letter was sent (R10)",
+)
+async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, staff: Staff) -> LetterSent:
+    """When (`sent_at`, default now; not in the future) and how (`method`) the case system
+    sent the letter. The first call stands: a repeat changes nothing and answers the first
+    time and method with `duplicate: true`, so a lost answer may be retried."""
+    return await run_in_threadpool(mark_sent, door.store, letter_id, body, datetime.now(UTC))
