@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,11 +114,16 @@ async def _party_page(page: Page, stack: DevStack, party_id: str) -> None:
 
 
 async def _open_the_incident(page: Page) -> None:
-    """Event History, the update that reported the incident opened, its request scrolled to the end
-    (the UI's code blocks render only the lines in view)."""
+    """Event History, the update that reported the incident opened, its request scrolled to the end."""
     await page.get_by_test_id("history-tab").click()
     await page.get_by_test_id("pause").click()  # auto refresh off: it redraws the opened event
     await page.get_by_text("Workflow Execution Update Accepted").first.click()
+    await _scroll_the_request(page)
+
+
+async def _scroll_the_request(page: Page) -> None:
+    """The UI's code blocks render only the lines in view, and redraw when the codec's answer
+    arrives: scrolled to the end again each time the page is looked at."""
     request = page.locator(".cm-scroller").filter(has_text="report_incident_and_wait").first
     await request.evaluate(
         "scroller => { scroller.scrollIntoView({block: 'center', inline: 'nearest'});"
@@ -134,12 +139,16 @@ async def _shown(page: Page, text: str) -> bool:
     return False
 
 
-async def _wait_until_shown(page: Page, text: str, timeout: float = 30) -> None:
+async def _wait_until_shown(
+    page: Page, text: str, timeout: float = 30, between: Callable[[Page], Awaitable[None]] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not await _shown(page, text):
         if time.monotonic() > deadline:
             raise AssertionError(f"{text!r} never shown on {page.url}")
         await asyncio.sleep(0.25)
+        if between is not None:
+            await between(page)
 
 
 async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, chromium):
@@ -159,7 +168,7 @@ async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, c
         await screenshot(staff, "temporal-ui-party-status-decoded")
         # The incident, decoded.
         await _open_the_incident(staff)
-        await _wait_until_shown(staff, marker)
+        await _wait_until_shown(staff, marker, between=_scroll_the_request)
     finally:
         await screenshot(staff, "temporal-ui-party-incident-decoded")
 
