@@ -32,9 +32,10 @@ from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 log = logging.getLogger(__name__)
 
 # How long a stopping worker lets its running activities finish (a records write, a
-# letter, a mail) before they are cancelled and left to a retry on another worker.
-# The longest activity timeout is 60 s; a write takes milliseconds. The container's
-# stop grace period (docker-compose.yml) is longer, so SIGKILL never cuts this short.
+# letter, a mail) before it asks them to cancel. The activities run in threads, which
+# a cancel cannot stop, so the worker in fact waits for them (bench/RESULTS.md); this
+# bounds any that heartbeat. The container's stop grace period (docker-compose.yml)
+# is longer, so SIGKILL does not cut it short.
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
