@@ -3,8 +3,10 @@ retention sweep and erasure requests, and their activities, on one task queue.""
 
 import asyncio
 import logging
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -28,6 +30,13 @@ from workflows.party import PartyWorkflow
 from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 
 log = logging.getLogger(__name__)
+
+# How long a stopping worker lets its running activities finish (a records write, a
+# letter, a mail) before it asks them to cancel. The activities run in threads, which
+# a cancel cannot stop, so the worker in fact waits for them (bench/RESULTS.md); this
+# bounds any that heartbeat. The container's stop grace period (docker-compose.yml)
+# is longer, so SIGKILL does not cut it short.
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
 def build_worker(
@@ -89,7 +98,34 @@ def build_worker(
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
+
+
+async def run_until_stopped(worker: Worker) -> None:
+    """Run `worker` until SIGTERM or SIGINT, then shut it down: polling stops, the
+    workflow tasks and activities in hand finish (up to GRACEFUL_SHUTDOWN), and
+    the process can exit cleanly. What was not finished stays on the server and
+    is retried by the next worker; nothing is lost either way.
+
+    Raises:
+        Exception: The worker's fatal error, if it failed before a signal came.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    running = asyncio.create_task(worker.run())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        stopping.cancel()
+        running.result()  # a fatal error: raise it
+        return
+    log.info("stopping: finishing the tasks in hand (up to %s s)", GRACEFUL_SHUTDOWN.total_seconds())
+    await worker.shutdown()
+    await running
+    log.info("stopped")
 
 
 async def scheduled_worker(client: Client, settings: Settings) -> Worker:
@@ -125,7 +161,7 @@ async def main() -> None:
         client.namespace,
         key_ring_of(client).active_id,
     )
-    await worker.run()
+    await run_until_stopped(worker)
 
 
 if __name__ == "__main__":

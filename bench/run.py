@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -433,22 +433,18 @@ class Bench:
 
     # -- one busy party -------------------------------------------------------
 
-    async def big_party(self, party_queue: str) -> None:
-        n = self.args.big_party_incidents
-        if n <= 0:
-            return
-        concurrency, via = self.args.big_concurrency, self.args.big_via
-        self.say(f"## One party, {n} incidents ({via}s, {concurrency} in flight)")
-        parties = PartyClient(self.client, party_queue, "Europe/London")
-        party_id = f"big-{uuid.uuid4().hex[:6]}"
-        send = parties.report_incident if via == "update" else parties.send_incident
+    async def fill_party(self, parties: PartyClient, via: str, party_id: str, n: int, concurrency: int) -> float:
+        """Send incidents 0..n-1 to one party and wait until all are recorded; returns when (perf_counter).
+
+        The first incident goes alone (an update), so the party's first run has
+        started; the rest as `via` says (update or signal), in windows of
+        `--big-window`: a window is sent once the one before the last is recorded,
+        so at most two windows wait. An unbounded stream of signals to one
+        workflow can starve its workflow tasks (see RESULTS.md).
+        """
         window = self.args.big_window
-        t0 = time.perf_counter()
-        # The first incident alone, so the party's first run has started.
+        send = parties.report_incident if via == "update" else parties.send_incident
         await parties.report_incident(report(party_id, 0))
-        # Signals go in windows: a window is sent once the one before the last is
-        # recorded, so at most two windows wait. An unbounded stream of signals to
-        # one workflow can starve its workflow tasks (see RESULTS.md).
         for first in range(1, n, window):
             last = min(n, first + window)
             await pool(((party_id, i) for i in range(first, last)), lambda item: send(report(*item)), concurrency)
@@ -457,10 +453,21 @@ class Bench:
                 return await asyncio.to_thread(lambda: self.count_incidents(party_id) >= first - window)
 
             await wait_until(window_before_recorded, self.args.phase_timeout, "the window before")
-        t1 = await wait_until(
+        return await wait_until(
             lambda: asyncio.to_thread(lambda: self.count_incidents(party_id) >= n),
-            self.args.phase_timeout, "the busy party's incidents",
+            self.args.phase_timeout, f"{party_id}'s {n} incidents",
         )  # fmt: skip
+
+    async def big_party(self, party_queue: str) -> None:
+        n = self.args.big_party_incidents
+        if n <= 0:
+            return
+        concurrency, via = self.args.big_concurrency, self.args.big_via
+        self.say(f"## One party, {n} incidents ({via}s, {concurrency} in flight)")
+        parties = PartyClient(self.client, party_queue, "Europe/London")
+        party_id = f"big-{uuid.uuid4().hex[:6]}"
+        t0 = time.perf_counter()
+        t1 = await self.fill_party(parties, via, party_id, n, concurrency)
         status = await parties.status(party_id)
         self.say(f"  {n} incidents in {t1 - t0:.1f} s ({n / (t1 - t0):.1f}/s); status.incident_count "
                  f"{status.incident_count}; in the records database {self.count_incidents(party_id)}")  # fmt: skip
@@ -655,6 +662,38 @@ def machine() -> list[str]:
     ]
 
 
+@contextlib.asynccontextmanager
+async def bench_session(args: argparse.Namespace) -> AsyncIterator[Bench]:
+    """A dev server (SQLite file in a temporary folder, a free port) and a records
+    database (`args.database_url`, or SQLite in that folder), a client, and the
+    machine's description printed; at the end the total time, and the folder
+    removed unless `args.keep`."""
+    folder = Path(tempfile.mkdtemp(prefix="ubp-bench-"))
+    server = DevServer(folder / "temporal.db")
+    started = time.perf_counter()
+    try:
+        with records_database(args.database_url, folder) as database_url:
+            await server.start()
+            # The key ring the dev stack and the tests use (var/), made if missing; the worker
+            # processes read it too.
+            key_ring = dev_key_ring(Settings())
+            client = await connect(Settings(temporal_address=server.address), key_ring=key_ring)
+            bench = Bench(args, client, server, database_url)
+            for line in machine():
+                bench.say(line)
+            bench.say(f"temporal: dev server, SQLite file; records: {make_url(database_url).get_backend_name()}")
+            bench.say(f"load average at the start: {load_average()} (other processes share the CPUs)")
+            yield bench
+            bench.engine.dispose()
+            bench.say(f"total time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
+    finally:
+        server.stop()
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parties", type=int, default=100, help="parties in the throughput phase")
@@ -705,62 +744,41 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
-    folder = Path(tempfile.mkdtemp(prefix="ubp-bench-"))
-    server = DevServer(folder / "temporal.db")
-    started = time.perf_counter()
-    try:
-        with records_database(args.database_url, folder) as database_url:
-            await server.start()
-            # The key ring the dev stack and the tests use (var/), made if missing; the worker
-            # processes read it too.
-            key_ring = dev_key_ring(Settings())
-            client = await connect(Settings(temporal_address=server.address), key_ring=key_ring)
-            bench = Bench(args, client, server, database_url)
-            for line in machine():
-                bench.say(line)
-            bench.say(f"temporal: dev server, SQLite file; records: {make_url(database_url).get_backend_name()}")
-            bench.say(f"load average at the start: {load_average()} (other processes share the CPUs)")
-            tag = uuid.uuid4().hex[:6]
-            party_queue, bare_queue = f"bench-party-{tag}", f"bench-bare-{tag}"
-            worker = await WorkerProcess(server.address, database_url, party_queue=party_queue,
-                                         bare_queue=bare_queue).start()  # fmt: skip
-            try:
-                if "throughput" in phases:
-                    await bench.throughput(worker, party_queue, bare_queue)
-                if "latency" in phases:
-                    await bench.latency(party_queue, bare_queue)
-                if "codec" in phases:
-                    await bench.codec(worker, party_queue)
-                if "big" in phases:
-                    await bench.big_party(party_queue)
-                if phases & {"gate", "import"}:
-                    # The gate and the import read and write the records database themselves.
-                    upgrade_schema(bench.engine)
-                    store = RecordStore(bench.engine)
-                    parties = PartyClient(client, party_queue, "Europe/London")
-                    if "gate" in phases:
-                        await contacts.gate(bench.say, parties, store, args.gate_samples)
-                    if "import" in phases:
-                        await contacts.bulk_import(bench.say, parties, store, args.import_parties)
-            finally:
-                worker.stop()
-            if "ladder" in phases:
-                await bench.ladder()
-            if "memory" in phases:
-                levels = [int(x) for x in args.memory_levels.split(",") if x and int(x) > 0]
-                if levels:
-                    await bench.memory(levels, bare=False)
-                levels = [int(x) for x in args.bare_memory_levels.split(",") if x and int(x) > 0]
-                if levels:
-                    await bench.memory(levels, bare=True)
-            bench.engine.dispose()
-            bench.say(f"total time: {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
-    finally:
-        server.stop()
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    async with bench_session(args) as bench:
+        server, client, database_url = bench.server, bench.client, bench.database_url
+        tag = uuid.uuid4().hex[:6]
+        party_queue, bare_queue = f"bench-party-{tag}", f"bench-bare-{tag}"
+        worker = await WorkerProcess(server.address, database_url, party_queue=party_queue,
+                                     bare_queue=bare_queue).start()  # fmt: skip
+        try:
+            if "throughput" in phases:
+                await bench.throughput(worker, party_queue, bare_queue)
+            if "latency" in phases:
+                await bench.latency(party_queue, bare_queue)
+            if "codec" in phases:
+                await bench.codec(worker, party_queue)
+            if "big" in phases:
+                await bench.big_party(party_queue)
+            if phases & {"gate", "import"}:
+                # The gate and the import read and write the records database themselves.
+                upgrade_schema(bench.engine)
+                store = RecordStore(bench.engine)
+                parties = PartyClient(client, party_queue, "Europe/London")
+                if "gate" in phases:
+                    await contacts.gate(bench.say, parties, store, args.gate_samples)
+                if "import" in phases:
+                    await contacts.bulk_import(bench.say, parties, store, args.import_parties)
+        finally:
+            worker.stop()
+        if "ladder" in phases:
+            await bench.ladder()
+        if "memory" in phases:
+            levels = [int(x) for x in args.memory_levels.split(",") if x and int(x) > 0]
+            if levels:
+                await bench.memory(levels, bare=False)
+            levels = [int(x) for x in args.bare_memory_levels.split(",") if x and int(x) > 0]
+            if levels:
+                await bench.memory(levels, bare=True)
 
 
 if __name__ == "__main__":

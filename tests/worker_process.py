@@ -2,18 +2,18 @@
 
     python -m tests.worker_process ADDRESS DATABASE_URL TASK_QUEUE
 
-Prints READY once polling; runs until killed or sent SIGTERM.
+Prints READY as the worker starts; runs until killed, or sent SIGTERM or SIGINT (then it
+stops as `python -m worker` does).
 """
 
 import asyncio
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from client.connection import connect
 from settings import Settings
-from worker import build_worker
+from worker import build_worker, run_until_stopped
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,11 +21,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 async def main(address: str, database_url: str, task_queue: str) -> None:
     settings = Settings(temporal_address=address, DATABASE_URL=database_url, task_queue=task_queue)
     client = await connect(settings)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with build_worker(client, settings):
-        print("READY", flush=True)
-        await stop.wait()
+    worker = build_worker(client, settings)
+    # READY before the first poll: the first task waits in the queue until the worker polls.
+    print("READY", flush=True)
+    await run_until_stopped(worker)
 
 
 def start(address: str, database_url: str, task_queue: str, log: Path) -> subprocess.Popen:
