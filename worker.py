@@ -5,6 +5,7 @@ import asyncio
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -89,6 +90,8 @@ def build_worker(
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.max_cached_workflows,
+        # Temporal's 10 s default held every timer of a killed worker's parties 10 s late (bench/soak.py).
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_seconds),
     )
 
 

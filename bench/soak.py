@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,7 @@ from temporalio.service import RPCError
 
 from bench import soak_contacts, soak_decisions
 from bench.soak_contacts import ContactTally
-from bench.soak_decisions import DecisionTally, Managers
+from bench.soak_decisions import DecisionTally, Managers, refusal_kind
 from bench.soak_timers import Outage, audit
 from client.connection import connect
 from client.keys import dev_key_ring
@@ -68,7 +69,7 @@ class Counts:
     sent: set[str] = field(default_factory=set)
     resent: int = 0
     commands: int = 0
-    refused: int = 0
+    refused: Counter[str] = field(default_factory=Counter)  # commands, by why
     parties: set[str] = field(default_factory=set)
     restricted: list[str] = field(default_factory=list)
     unrestricted: list[str] = field(default_factory=list)
@@ -157,8 +158,9 @@ async def restrict(parties: PartyClient, counts: Counts, request: RestrictionReq
 
 
 async def one_party(parties: PartyClient, counts: Counts, rng: random.Random, stop_at: float) -> None:
-    """A party's life: incidents (some sent twice), then an ask, a warning and a restriction;
-    one in ten ends with a zero-tolerance incident (R15)."""
+    """A party's life: incidents a minute apart from half an hour ago (some sent twice),
+    an ask, a warning, then a restriction for the repeat after it (R14); one in ten
+    ends with a zero-tolerance incident (R15)."""
     party = PartyRef(party_id=f"p-{uuid.uuid4().hex[:12]}")
     counts.parties.add(party.party_id)
     counts.unrestricted.append(party.party_id)
@@ -183,7 +185,7 @@ async def one_party(parties: PartyClient, counts: Counts, rng: random.Random, st
                         ask_id=f"ask-{r.incident_id}",
                         party_id=party.party_id,
                         incident_ids=[ids[0]],
-                        asked_at=now - timedelta(minutes=20),
+                        asked_at=now - timedelta(minutes=29),
                         asked_by="soak-2",
                     )
                 )
@@ -194,7 +196,7 @@ async def one_party(parties: PartyClient, counts: Counts, rng: random.Random, st
                         warning_id=f"w-{r.incident_id}",
                         party_id=party.party_id,
                         incident_ids=[ids[1]],
-                        communicated_at=now - timedelta(minutes=20),
+                        communicated_at=now - timedelta(minutes=28, seconds=30),
                         issued_by="soak-2",
                         reasons="soak",
                     )
@@ -203,8 +205,8 @@ async def one_party(parties: PartyClient, counts: Counts, rng: random.Random, st
             elif step == 4:
                 measures = BLOCK_ALL if rng.random() < 0.3 else EMAIL_TO_CASEWORKER
                 await restrict(parties, counts, restriction(party.party_id, ids[3], measures, now))
-        except Exception:  # a refusal is an answer, not a failure of the soak
-            counts.refused += 1
+        except Exception as err:  # a refusal is an answer, not a failure of the soak
+            counts.refused[refusal_kind(err)] += 1
         await asyncio.sleep(rng.uniform(0.05, 0.5))
 
 
@@ -249,8 +251,8 @@ async def expiring_party(
         counts.expiring[warning.warning_id] = six_months_after(repeat_at, parties.timezone)
         measures = BLOCK_ALL if rng.random() < 0.3 else EMAIL_TO_CASEWORKER
         await restrict(parties, counts, restriction(party.party_id, repeat.incident_id, measures, now))
-    except Exception:  # a refusal is an answer, not a failure of the soak
-        counts.refused += 1
+    except Exception as err:  # a refusal is an answer, not a failure of the soak
+        counts.refused[refusal_kind(err)] += 1
 
 
 async def traffic(parties: PartyClient, store: RecordStore, counts: Counts, seconds: float, concurrency: int) -> None:
@@ -350,7 +352,8 @@ async def soak(minutes: float, kills: int, concurrency: int, late: float, folder
             "incidents sent": len(counts.sent),
             "sent twice": counts.resent,
             "commands": counts.commands,
-            "refused": counts.refused,
+            "commands refused": sum(counts.refused.values()),
+            **{f"  commands refused, {kind}": n for kind, n in sorted(counts.refused.items())},
             "recorded": len(set(on_file) & counts.sent),
             "on file but never sent": len(set(on_file) - counts.sent),
             "duplicates on file": len(on_file) - len(set(on_file)),

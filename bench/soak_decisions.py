@@ -72,7 +72,7 @@ def staff_list(store: RecordStore) -> None:
 
 
 def refusal_kind(err: Exception) -> str:
-    """Why a decision was refused, in a few words: the service's reason, or the workflow's."""
+    """Why a decision (or another command) was refused, in a few words: the service's reason, or the workflow's."""
     if isinstance(err, DecisionRefused):
         return f"service: {err.why.value}"
     cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
@@ -221,5 +221,5 @@ def accounted(store: RecordStore, tally: DecisionTally) -> dict[str, int]:
         "decisions on file twice": sum(n > 1 for n in on_file.values()),
         "decisions lost": len(tally.taken) - recorded_once + len(tally.unanswered) - unanswered_on_file,
     }
-    counts |= {f"  refused, {kind}": n for kind, n in sorted(tally.refused.items())}
+    counts |= {f"  decisions refused, {kind}": n for kind, n in sorted(tally.refused.items())}
     return counts
