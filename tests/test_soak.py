@@ -8,7 +8,10 @@ from bench.soak import soak
 
 pytestmark = pytest.mark.devserver
 
-LATE = 5.0
+# Seconds after it was due (or after the worker was back) that a timer counts as late: the
+# worker's 3 s sticky timeout for a killed worker's parties, then a replay of the party's
+# history, on a machine whose two cores the whole suite shares.
+LATE = 8.0
 
 
 async def test_r3_soak_every_message_on_file_once_nothing_stuck_no_timer_late(tmp_path):
