@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     temporal_db_file: Path = DATA_DIR / "temporal.db"
     temporal_ui_port: int = 8233
     max_cached_workflows: int = 10_000
+    sticky_timeout_seconds: float = Field(
+        default=3,
+        gt=0,
+        description="how long a party's next workflow task waits for the worker that holds the party in its cache"
+        " before any worker takes it: after a worker is killed, its parties' timers and messages wait this long",
+    )
     api_host: str = Field(default="127.0.0.1", description="where `ubp api` and `ubp dev` serve the HTTP API")
     api_port: int = 8000
     public_url: str = Field(
