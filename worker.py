@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.digest import DigestActivities
 from activities.letters import LetterActivities
@@ -28,6 +29,17 @@ from workflows.party import PartyWorkflow
 from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 
 log = logging.getLogger(__name__)
+
+# The sandbox re-imports every module it does not pass through once per workflow
+# run it caches: for the party workflow's module that was about 85 KiB of RSS per
+# cached party (bench/RESULTS.md, issue 13 A). The workflow modules hold only
+# constants at module level, so one copy serves every run. Passed through, their
+# calls into other modules (datetime.now, random) are no longer intercepted, as
+# in `policy` already; tests/test_layout.py looks for them instead. The sandbox
+# still guards builtins such as open().
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 def build_worker(
@@ -89,6 +101,7 @@ def build_worker(
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=settings.max_cached_workflows,
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 
