@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.digest import DigestActivities
 from activities.letters import LetterActivities
@@ -37,6 +38,17 @@ log = logging.getLogger(__name__)
 # bounds any that heartbeat. The container's stop grace period (docker-compose.yml)
 # is longer, so SIGKILL does not cut it short.
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+
+# The sandbox re-imports every module it does not pass through once per workflow
+# run it caches: for the party workflow's module that was about 85 KiB of RSS per
+# cached party (bench/RESULTS.md, issue 13 A). The workflow modules hold only
+# constants at module level, so one copy serves every run. Passed through, their
+# calls into other modules (datetime.now, random) are no longer intercepted, as
+# in `policy` already; tests/test_layout.py looks for them instead. The sandbox
+# still guards builtins such as open().
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 def build_worker(
@@ -101,6 +113,7 @@ def build_worker(
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         # Temporal's 10 s default held every timer of a killed worker's parties 10 s late (bench/soak.py).
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_seconds),
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 

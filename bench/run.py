@@ -65,6 +65,8 @@ from settings import Settings
 from workflows.party import workflow_id_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The ladder's last rung: the party workflow itself, on the ladder's worker.
+PARTY_RUNG = Step("9 party workflow")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -487,9 +489,13 @@ class Bench:
 
     async def ladder_burst(self, queue: str, step: Step, ids: list[str], first: int, count: int, cpu_pids) -> float:
         items = round_robin(ids, first, count)
+        parties = PartyClient(self.client, f"{queue}-party", "Europe/London")
 
         async def send(item: tuple[str, int]) -> None:
             workflow_id, i = item
+            if step is PARTY_RUNG:
+                await parties.send_incident(report(workflow_id, i))
+                return
             await retry_busy(
                 lambda: self.client.start_workflow(
                     LadderWorkflow.run,
@@ -504,6 +510,9 @@ class Bench:
         pending = set(ids)
 
         async def processed() -> bool:
+            if step is PARTY_RUNG:
+                prefix = ids[0].rsplit("-", 1)[0] + "-%"
+                return await asyncio.to_thread(self.count_incidents, prefix) >= len(ids) * (first + count)
             batch = sorted(pending)[:200]
             counts = await asyncio.gather(
                 *(self.client.get_workflow_handle(w).query(LadderWorkflow.processed) for w in batch)
@@ -518,6 +527,16 @@ class Bench:
         self.cpu_note = cpu.per(len(items))
         return len(items) / (t1 - t0)
 
+    async def history_counts(self, workflow_ids: list[str]) -> Counter:
+        """Events and workflow tasks, summed over the workflows' current histories."""
+        counts: Counter = Counter()
+        for workflow_id in workflow_ids:
+            history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+            counts["events"] += len(history.events)
+            counts["tasks"] += sum(1 for e in history.events if event_kind(e) == "workflow_task_completed")
+            counts["activity tasks"] += sum(1 for e in history.events if event_kind(e) == "activity_task_completed")
+        return counts
+
     async def ladder(self) -> None:
         a = self.args
         n, k = a.ladder_parties, a.ladder_incidents
@@ -525,29 +544,47 @@ class Bench:
                  f"{a.concurrency} in flight")  # fmt: skip
         queue = f"ladder-{uuid.uuid4().hex[:6]}"
         worker = await WorkerProcess(self.server.address, self.database_url, ladder_queue=queue,
+                                     party_queue=f"{queue}-party",
                                      ladder_db=self.server.db_file.parent / "ladder.db").start()  # fmt: skip
         cpu_pids = {"server": self.server.pid, "worker": worker.pid}
         rates: dict[str, tuple[float, float]] = {}
+        shapes: dict[str, str] = {}
+        rungs = [*STEPS, PARTY_RUNG]
         try:
-            for step in STEPS:  # warm every step's code paths
+            for step in rungs:  # warm every step's code paths
                 await self.ladder_burst(queue, step, [f"lw-{uuid.uuid4().hex[:6]}"], 0, 2, cpu_pids)
             for rep in range(a.ladder_repeats):
-                for step in STEPS if rep % 2 == 0 else reversed(STEPS):
-                    ids = [f"l{step.name[0]}-{uuid.uuid4().hex[:6]}-{p}" for p in range(n)]
+                for step in rungs if rep % 2 == 0 else reversed(rungs):
+                    tag = uuid.uuid4().hex[:6]
+                    ids = [f"l{step.name[0]}-{tag}-{p}" for p in range(n)]
+                    sample = [workflow_id_for(w) if step is PARTY_RUNG else w for w in ids[:5]]
                     new = await self.ladder_burst(queue, step, ids, 0, k, cpu_pids)
                     new_cpu = self.cpu_note
+                    after_new = await self.history_counts(sample)
                     running = await self.ladder_burst(queue, step, ids, k, k, cpu_pids)
+                    after_running = await self.history_counts(sample)
                     old = rates.get(step.name, (0.0, 0.0))
                     rates[step.name] = (old[0] + new / a.ladder_repeats, old[1] + running / a.ladder_repeats)
-                    self.say(f"  {step.name:28s} new {new:5.1f}/s  running {running:5.1f}/s   "
+                    per = len(sample) * k
+                    shapes[step.name] = (
+                        f"per incident, new: {after_new['events'] / per:.2f} events, "
+                        f"{after_new['tasks'] / per:.2f} workflow tasks, "
+                        f"{after_new['activity tasks'] / per:.2f} activity tasks; running: "
+                        f"{(after_running['events'] - after_new['events']) / per:.2f} events, "
+                        f"{(after_running['tasks'] - after_new['tasks']) / per:.2f} workflow tasks"
+                    )
+                    self.say(f"  {step.name:30s} new {new:5.1f}/s  running {running:5.1f}/s   "
                              f"cpu per msg (new): {new_cpu}")  # fmt: skip
         finally:
             worker.stop()
         base = rates[STEPS[0].name]
-        self.say("  mean over repeats, and as a fraction of bare:")
+        self.say(f"  mean over repeats, and as a fraction of bare (load average now {load_average()}):")
         for name, (new, running) in rates.items():
-            self.say(f"  {name:28s} new {new:5.1f}/s ({new / base[0]:.2f})  running {running:5.1f}/s "
+            self.say(f"  {name:30s} new {new:5.1f}/s ({new / base[0]:.2f})  running {running:5.1f}/s "
                      f"({running / base[1]:.2f})")  # fmt: skip
+        self.say(f"  history of {k} incidents to a new workflow, then {k} more (mean of 5 workflows):")
+        for name, shape in shapes.items():
+            self.say(f"  {name:30s} {shape}")
 
     # -- memory -----------------------------------------------------------------
 

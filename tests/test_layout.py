@@ -90,3 +90,49 @@ def test_package_imports_on_its_own(package: str) -> None:
     code = "\n".join(f"import {m}" for m in modules)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# What a workflow may not ask the machine for (design/STYLE.md): the worker passes the workflow
+# modules through its sandbox (worker.WORKFLOW_RUNNER), which then no longer
+# intercepts these calls in them; workflow.now(), workflow.uuid4() and
+# workflow.random() are the deterministic ones.
+NONDETERMINISTIC = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "monotonic"),
+    ("time", "perf_counter"),
+    ("uuid", "uuid4"),
+    ("random", "random"),
+    ("random", "randint"),
+    ("random", "choice"),
+    ("os", "urandom"),
+    ("os", "getenv"),
+    ("os", "environ"),
+}
+
+
+def _machine_calls(source: str, name: str) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(source, name)):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id, node.attr) in NONDETERMINISTIC
+        ):
+            found.add(f"{name}:{node.lineno} {node.value.id}.{node.attr}")
+    return found
+
+
+def test_workflows_take_time_and_chance_from_temporal_only() -> None:
+    calls = {
+        call for path in _sources("workflows") for call in _machine_calls(path.read_text(), str(path.relative_to(ROOT)))
+    }
+    assert not calls, sorted(calls)
+
+
+def test_the_check_finds_a_call_to_the_clock() -> None:
+    source = "from datetime import datetime\n\n\ndef f():\n    return datetime.now(), workflow.now()\n"
+    assert _machine_calls(source, "w.py") == {"w.py:5 datetime.now"}

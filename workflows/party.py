@@ -8,7 +8,7 @@ continues-as-new before its history grows large.
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
@@ -78,13 +78,18 @@ class PartyWorkflow:
         # Writes go to the file in the order the rules produced them.
         self._write_lock = asyncio.Lock()
         self._published: tuple | None = None
+        # One timer for the next deadline, kept while the deadline does not come
+        # sooner: a message that moves it later costs no timer events, and the
+        # early wake finds nothing due and sets the timer again.
+        self._alarm: asyncio.Task | None = None
+        self._alarm_at: datetime | None = None
 
     @workflow.run
     async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
         if self._state is None:
-            # A remote activity: with the read held as a local activity, bursts of
-            # new parties stalled the worker's workflow pollers (bench/RESULTS.md).
-            loaded = await workflow.execute_activity_method(
+            # Local, in the run's first workflow task: a remote activity cost a
+            # second workflow task and an activity task per new party (issue 13 A).
+            loaded = await workflow.execute_local_activity_method(
                 RecordActivities.load_party_state,
                 LoadPartyInput(party=inp.party, timezone=inp.timezone),
                 start_to_close_timeout=timedelta(seconds=30),
@@ -115,22 +120,21 @@ class PartyWorkflow:
                     )
                 )
             deadline = rules.next_deadline(state, now)
+            if deadline is not None and deadline <= now:
+                continue  # already due
+            self._set_alarm(deadline, now)
             self._woken = False
-            try:
-                await workflow.wait_condition(
-                    lambda: (
-                        self._woken
-                        or bool(self._unwritten)
-                        or bool(self._held)
-                        or bool(self._letters)
-                        or bool(tasks.unplanned(state))
-                        or self._continue_as_new_due()
-                    ),
-                    timeout=(deadline - now) if deadline else None,
-                    timeout_summary="next deadline on the party's agenda",
+            await workflow.wait_condition(
+                lambda: (
+                    self._woken
+                    or self._alarm_rang()
+                    or bool(self._unwritten)
+                    or bool(self._held)
+                    or bool(self._letters)
+                    or bool(tasks.unplanned(state))
+                    or self._continue_as_new_due()
                 )
-            except TimeoutError:
-                pass
+            )
 
     # --- case-system messages --------------------------------------------
 
@@ -139,14 +143,17 @@ class PartyWorkflow:
         description="Fire-and-forget incident report (IncidentReport); a bad one is recorded as rejected.",
     )
     async def incident_signal(self, raw: RawValue) -> None:
-        state = await self._ready()
         try:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
         except (ValueError, TypeError) as err:
+            await self._ready()
             self._reject(INCIDENT_SIGNAL, raw, err)
             return
-        if state.beyond_window([report.incident_id]) or self._held:
-            self._held.append((raw, report))  # in order, behind those held already
+        state = self._state
+        if state is None or self._held or state.beyond_window([report.incident_id]):
+            # In order, behind those held already; the main loop applies them
+            # once the file is read, before it plans, writes and publishes.
+            self._held.append((raw, report))
         else:
             self._apply_signalled(raw, report)
         self._woken = True
@@ -437,6 +444,24 @@ class PartyWorkflow:
                 summary=f"make the {letter.kind.value} letter",
             )
             self._letters.pop(0)
+
+    def _set_alarm(self, deadline: datetime | None, now: datetime) -> None:
+        """Sleep until `deadline` (none: until a message), keeping the timer that
+        is set if it rings no later."""
+        alarm_at = self._alarm_at if self._alarm is not None and not self._alarm.done() else None
+        if alarm_at is not None and deadline is not None and alarm_at <= deadline:
+            return
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm, self._alarm_at = None, None
+        if deadline is not None:
+            self._alarm_at = deadline
+            self._alarm = asyncio.ensure_future(
+                workflow.sleep(deadline - now, summary="next deadline on the party's agenda")
+            )
+
+    def _alarm_rang(self) -> bool:
+        return self._alarm is not None and self._alarm.done()
 
     def _finished(self) -> bool:
         assert self._state is not None
