@@ -63,7 +63,8 @@ def value(found: dict, name: str, **labels: str) -> float:
 # What docs/operations.md tells operators to alert on; each must be there once the worker has worked.
 SDK_METRICS = {
     "temporal_workflow_task_schedule_to_start_latency",
-    "temporal_activity_schedule_to_start_latency",
+    "temporal_local_activity_execution_latency",
+    "temporal_local_activity",
     "temporal_workflow_task_execution_latency",
     "temporal_worker_task_slots_available",
     "temporal_sticky_cache_size",
