@@ -310,6 +310,15 @@ async def settle(engine: Engine, counts: Counts, late: float) -> None:
 async def soak(minutes: float, kills: int, concurrency: int, late: float, folder: Path) -> dict[str, int | float]:
     server = DevServer(folder / "temporal.db")
     await server.start()
+    try:
+        return await _soak_on(server, minutes, kills, concurrency, late, folder)
+    finally:
+        server.stop()
+
+
+async def _soak_on(
+    server: DevServer, minutes: float, kills: int, concurrency: int, late: float, folder: Path
+) -> dict[str, int | float]:
     database_url = f"sqlite:///{folder / 'records.db'}"
     engine = make_engine(database_url)
     upgrade_schema(engine)
@@ -382,7 +391,6 @@ async def soak(minutes: float, kills: int, concurrency: int, late: float, folder
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
-        server.stop()
         engine.dispose()
 
 
