@@ -310,6 +310,15 @@ async def settle(engine: Engine, counts: Counts, late: float) -> None:
 async def soak(minutes: float, kills: int, concurrency: int, late: float, folder: Path) -> dict[str, int | float]:
     server = DevServer(folder / "temporal.db")
     await server.start()
+    try:
+        return await _soak_on(server, minutes, kills, concurrency, late, folder)
+    finally:
+        server.stop()
+
+
+async def _soak_on(
+    server: DevServer, minutes: float, kills: int, concurrency: int, late: float, folder: Path
+) -> dict[str, int | float]:
     database_url = f"sqlite:///{folder / 'records.db'}"
     engine = make_engine(database_url)
     upgrade_schema(engine)
@@ -347,6 +356,9 @@ async def soak(minutes: float, kills: int, concurrency: int, late: float, folder
         found = await audit(client, TASK_QUEUE, outages, late, datetime.now(UTC))
         for example in found.late_examples:
             print(f"late timer: {example}", flush=True)
+        for what, errors in (("contact", counts.contacts.unanswered), ("decision", counts.decisions.unanswered)):
+            for message_id, error in list(errors.items())[:5]:
+                print(f"{what} unanswered: {message_id}: {error}", flush=True)
         return {
             "parties": len(counts.parties),
             "incidents sent": len(counts.sent),
@@ -368,14 +380,17 @@ async def soak(minutes: float, kills: int, concurrency: int, late: float, folder
             "timers fired": found.timers_fired,
             "timers due, not fired": found.timers_overdue_unfired,
             "timers late": found.timers_late,
+            "timers in flight on the worker when it was killed": found.in_flight_at_kill,
+            "max s from due to acted on, in flight at a kill": round(found.max_in_flight_lateness, 2),
             "max s from due to fired": round(found.max_fire_lateness, 2),
             "max s from due to acted on": round(found.max_act_lateness, 2),
-            "max s from due (or the worker's return) to acted on": round(found.max_act_lateness_worker_up, 2),
+            "max s from due (or the worker's return) to acted on, not in flight at a kill": round(
+                found.max_act_lateness_worker_up, 2
+            ),
         }
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
-        server.stop()
         engine.dispose()
 
 

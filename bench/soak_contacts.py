@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from client.parties import PartyClient
+from policy.contacts import ContactAnswer
 from policy.messages import InboundContact
 from policy.vocabulary import ContactChannel, ContactHandling
 from records.store import RecordStore
@@ -26,6 +27,7 @@ from services.contacts import answer_contact
 
 CHANNELS = [ContactChannel.EMAIL, ContactChannel.PHONE, ContactChannel.LETTER, ContactChannel.WEB_FORM]
 NAMED_CONTACT = "caseworker-7"
+ATTEMPTS = 5
 
 
 @dataclass
@@ -35,6 +37,7 @@ class ContactTally:
     resent_answered_as_duplicate: int = 0
     handling: Counter[str] = field(default_factory=Counter)  # first answers, by handling
     source: Counter[str] = field(default_factory=Counter)  # where the gate read the party from
+    retried: Counter[str] = field(default_factory=Counter)  # errors answered by sending again, by kind
     unanswered: dict[str, str] = field(default_factory=dict)
 
 
@@ -64,17 +67,34 @@ async def contacts(
             to_whom=NAMED_CONTACT if rng.random() < 0.5 else None,
         )
         tally.sent.add(contact.contact_id)
-        try:
-            answer = await answer_contact(parties, store, contact)
+        answer = await _answered(parties, store, contact, tally)
+        if answer is not None:
             tally.handling[answer.handling.value] += 1
             tally.source[answer.answered_from.value] += 1
             if rng.random() < 0.1:
                 tally.resent += 1
-                again = await answer_contact(parties, store, contact)
-                tally.resent_answered_as_duplicate += again.duplicate and again.handling == answer.handling
-        except Exception as err:  # counted: it must still be on file once, or it is lost
-            tally.unanswered[contact.contact_id] = f"{type(err).__name__}: {err}"
+                again = await _answered(parties, store, contact, tally)
+                tally.resent_answered_as_duplicate += (
+                    again is not None and again.duplicate and again.handling == answer.handling
+                )
         await asyncio.sleep(rng.uniform(0.02, 0.2))
+
+
+async def _answered(
+    parties: PartyClient, store: RecordStore, contact: InboundContact, tally: ContactTally
+) -> ContactAnswer | None:
+    """The gate's answer, sent again with the same id after an error as the API tells
+    case systems to (while the worker is down the party's workflow cannot be queried)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return await answer_contact(parties, store, contact)
+        except Exception as err:  # counted: it must still be on file once, or it is lost
+            if attempt == ATTEMPTS - 1:
+                tally.unanswered[contact.contact_id] = f"{type(err).__name__}: {err}"
+            else:
+                tally.retried[type(err).__name__] += 1
+                await asyncio.sleep(2)
+    return None
 
 
 def accounted(engine: Engine, tally: ContactTally) -> dict[str, int]:
@@ -89,6 +109,7 @@ def accounted(engine: Engine, tally: ContactTally) -> dict[str, int]:
         "contacts sent twice (same id)": tally.resent,
         "contacts sent twice, answered as the duplicate of the answer on file": tally.resent_answered_as_duplicate,
         "contacts unanswered": len(tally.unanswered),
+        **{f"  contacts sent again after {kind}": n for kind, n in sorted(tally.retried.items())},
         "contacts allowed (respond as usual)": tally.handling[ContactHandling.RESPOND.value],
     }
     counts |= {

@@ -5,6 +5,9 @@ task that set it (`workflow.now()` there) plus its duration. It is acted on
 when the first workflow task after it fired completes: that is when the
 party's file can change. While the worker is killed nothing is acted on, so
 a timer due during an outage is measured from the moment the worker is back.
+A timer that came due just before a kill, its task in flight on the killed
+worker, waits for Temporal's workflow task timeout (10 s): those are counted
+apart, with their own worst lateness.
 """
 
 from dataclasses import dataclass, field
@@ -37,6 +40,8 @@ class Audit:
     max_act_lateness: float = 0.0  # due until acted on, outages included
     max_act_lateness_worker_up: float = 0.0  # the same, counted from the worker's return for a timer due in an outage
     timers_late: int = 0  # acted on later than the bound after they were due (or after the worker was back)
+    in_flight_at_kill: int = 0  # due before a kill, acted on after it
+    max_in_flight_lateness: float = 0.0
     failed: int = 0
     stuck: int = 0
     late_examples: list[str] = field(default_factory=list)
@@ -98,8 +103,12 @@ async def audit(client: Client, task_queue: str, outages: list[Outage], late: fl
 
 def _acted(found: Audit, workflow_id: str, due: datetime, at: datetime, outages: list[Outage], late: float) -> None:
     lateness = (at - due).total_seconds()
-    worker_up = (at - _ready_for(due, outages)).total_seconds()
     found.max_act_lateness = max(found.max_act_lateness, lateness)
+    if any(due < o.killed_at < at for o in outages):
+        found.in_flight_at_kill += 1
+        found.max_in_flight_lateness = max(found.max_in_flight_lateness, lateness)
+        return
+    worker_up = (at - _ready_for(due, outages)).total_seconds()
     found.max_act_lateness_worker_up = max(found.max_act_lateness_worker_up, worker_up)
     if worker_up > late:
         found.timers_late += 1
