@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from policy.dates import written_day
 from policy.fields import FIRST_YEAR, LAST_YEAR
-from policy.vocabulary import BEHAVIOUR_CODES, Category, Measure, PartyKind, Role
+from policy.vocabulary import BEHAVIOUR_CODES, Category, Measure, PartyKind, Role, in_words
 from policy.working_days import is_working_day
 
 # Who may read the board report: those who oversee how the policy is applied
@@ -271,7 +271,7 @@ class BoardReport:
 
 
 def _label(code: str) -> str:
-    return code.replace("_", " ").capitalize()
+    return in_words(code).capitalize()
 
 
 def board_report(

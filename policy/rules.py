@@ -48,6 +48,7 @@ from policy.vocabulary import (
     TaskKind,
     TaskStatus,
     WarningStatus,
+    in_words,
 )
 
 # Clocks of case systems drift; an incident a minute "ahead" is not an error.
@@ -390,6 +391,13 @@ def _colleague_support(state: PartyState, report: IncidentReport, colleague: str
     )
 
 
+def _zero_tolerance_reasons(behaviour_code: str) -> str:
+    """R15's reasons, as the party reads them in the stop's letter (R10)."""
+    if behaviour_code == "other":
+        return "Behaviour we do not tolerate at all was reported to us."
+    return f"Behaviour we do not tolerate at all ({in_words(behaviour_code)}) was reported to us."
+
+
 def _apply_zero_tolerance(
     state: PartyState, report: IncidentReport, now: datetime, extended: dict[str, datetime]
 ) -> list[Effect]:
@@ -426,7 +434,7 @@ def _apply_zero_tolerance(
             grounds=RestrictionGrounds.ZERO_TOLERANCE,
             status=RestrictionStatus.IN_FORCE,
             proposed_by=report.reported_by,
-            reasons=f"R15: zero-tolerance behaviour ({report.behaviour_code}) reported",
+            reasons=_zero_tolerance_reasons(report.behaviour_code),
             contact_arrangements=f"Direct contact stopped pending review by {reviewer}.",
             decided_at=now,
             last_instance_at=report.occurred_at,

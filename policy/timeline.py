@@ -35,6 +35,7 @@ from policy.vocabulary import (
     SendingMethod,
     Stage,
     WarningStatus,
+    in_words,
 )
 
 
@@ -168,11 +169,6 @@ class _Words:
         return Fact(label=label, text=written_date(at, self.timezone), at=at)
 
 
-def _words(value: str) -> str:
-    """A vocabulary value in words: `single_named_contact` -> `single named contact`."""
-    return value.replace("_", " ")
-
-
 def _about(categories: list[Category]) -> Fact:
     return Fact(label="About", text="; ".join(CATEGORY_WORDS[c] for c in categories))
 
@@ -191,8 +187,8 @@ def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
         yield TimelineEntry(
             at=s.at,
             kind=EntryKind.STAGE,
-            title=f"Stage: {_words(s.to_stage)}",
-            facts=[Fact(label="Before", text=_words(s.from_stage)), Fact(label="Why", text=s.reason)],
+            title=f"Stage: {in_words(s.to_stage)}",
+            facts=[Fact(label="Before", text=in_words(s.from_stage)), Fact(label="Why", text=s.reason)],
         )
     for t in file.tasks:
         yield from _task(t, w)
@@ -214,17 +210,17 @@ def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
         yield TimelineEntry(
             at=rejection.received_at,
             kind=EntryKind.REJECTION,
-            title=f"Message not applied: {_words(rejection.message)}",
+            title=f"Message not applied: {in_words(rejection.message)}",
             ref=rejection.message_id or "no id",
             facts=[Fact(label="Why", text=rejection.reason)],
         )
 
 
 def _incident(i: IncidentOnFile) -> TimelineEntry:
-    facts = [Fact(label="Behaviour", text=_words(i.behaviour_code))]
+    facts = [Fact(label="Behaviour", text=in_words(i.behaviour_code))]
     if i.summary:
         facts.append(Fact(label="What happened", text=i.summary))
-    facts.append(Fact(label="How", text=_words(i.channel)))
+    facts.append(Fact(label="How", text=in_words(i.channel)))
     if i.experienced_by:
         facts.append(Fact(label="Experienced by", text=i.experienced_by))
     if i.case_reference:
@@ -256,7 +252,7 @@ def _warning(warning: WarningEntry, incidents: dict[str, IncidentOnFile], w: _Wo
     yield TimelineEntry(
         at=warning.communicated_at,
         kind=EntryKind.WARNING,
-        title=f"Warning given, {_words(warning.method)} (R5)",
+        title=f"Warning given, {in_words(warning.method)} (R5)",
         ref=warning.warning_id,
         by=warning.issued_by,
         facts=[
@@ -286,7 +282,7 @@ def _measures(r: RestrictionEntry) -> Fact:
     words = []
     for m in r.measures:
         terms = r.terms_of(m)
-        words.append(_words(m).capitalize() + (f" ({terms_words(terms)})" if terms is not None else ""))
+        words.append(in_words(m).capitalize() + (f" ({terms_words(terms)})" if terms is not None else ""))
     return Fact(label="Measures", text="; ".join(words))
 
 
@@ -305,7 +301,7 @@ def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iter
     if r.needs_approval_because:
         facts.append(Fact(label="Needs approval because", text="; ".join(r.needs_approval_because)))
     if not started_at_once:
-        facts.append(Fact(label="Status now", text=_words(r.status)))
+        facts.append(Fact(label="Status now", text=in_words(r.status)))
     if started_at_once and r.ends_at is not None:
         facts.append(w.date("Until", r.ends_at))
     yield TimelineEntry(
@@ -334,7 +330,7 @@ def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iter
 
 def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
     title = TASK_TITLES[t.kind]
-    facts = [Fact(label="About", text=t.summary), Fact(label="Status now", text=_words(t.status))]
+    facts = [Fact(label="About", text=t.summary), Fact(label="Status now", text=in_words(t.status))]
     if t.due_at is not None:
         facts.append(w.date("Due", t.due_at))
     yield TimelineEntry(at=t.created_at, kind=EntryKind.TASK, title=f"Task opened: {title}", ref=t.task_id, facts=facts)
@@ -353,13 +349,13 @@ def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
         if d.police_referral is not None:
             facts.append(Fact(label="Police referral (R15)", text="yes" if d.police_referral else "no"))
         if d.support_offered:
-            facts.append(Fact(label="Support offered (R18)", text="; ".join(_words(s) for s in d.support_offered)))
+            facts.append(Fact(label="Support offered (R18)", text="; ".join(in_words(s) for s in d.support_offered)))
         yield TimelineEntry(
             at=d.decided_at,
             kind=EntryKind.DECISION,
-            title=f"Decided: {_words(d.outcome)}",
+            title=f"Decided: {in_words(d.outcome)}",
             ref=t.task_id,
-            by=f"{d.decided_by} ({_words(d.role)})",
+            by=f"{d.decided_by} ({in_words(d.role)})",
             facts=facts,
         )
     if t.cancelled_at is not None:
@@ -384,11 +380,11 @@ def _adjustment(a: AdjustmentEntry) -> Iterator[TimelineEntry]:
     if a.status != AdjustmentStatus.REQUESTED and a.decided_at is not None:
         facts = [Fact(label="Reason", text=a.reason)] if a.reason else []
         if a.letter_format is not None:
-            facts.append(Fact(label="Letters from now on", text=_words(a.letter_format)))
+            facts.append(Fact(label="Letters from now on", text=in_words(a.letter_format)))
         yield TimelineEntry(
             at=a.decided_at,
             kind=EntryKind.ADJUSTMENT_DECIDED,
-            title=f"Adjustment {_words(a.status)} (R16)",
+            title=f"Adjustment {in_words(a.status)} (R16)",
             ref=a.adjustment_id,
             by=a.decided_by,
             facts=facts,
@@ -406,7 +402,7 @@ def _letter(letter: LetterOnFile, w: _Words) -> Iterator[TimelineEntry]:
             facts=dates,
         )
     if letter.sent_at is not None:
-        method = _words(letter.sent_method or "not recorded")
+        method = in_words(letter.sent_method or "not recorded")
         sent = [w.date("Sent", letter.sent_at), Fact(label="Sent by", text=method)]
     else:
         sent = [Fact(label="Sent", text="not sent yet")]

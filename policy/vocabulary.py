@@ -88,6 +88,11 @@ BEHAVIOUR_CODES: dict[Category, frozenset[str]] = {
 }
 
 
+def in_words(code: str) -> str:
+    """A vocabulary value in words, for people to read: `threat_of_harm` -> `threat of harm`."""
+    return code.replace("_", " ")
+
+
 def is_same_or_similar(a: Category, b: Category) -> bool:
     """R20: behaviour in the same category is the same or similar (the behaviour
     code plays no part). Every rule that asks "same or similar?" asks this."""

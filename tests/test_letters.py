@@ -21,7 +21,7 @@ from policy.letters import LetterContent, LetterKind
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest
 from policy.vocabulary import Category, LetterFormat, Measure, Role, TaskOutcome
 from settings import Settings
-from tests.policy_builders import PARTY_ID, Party, incident, restriction, task_decision, utc, warning
+from tests.policy_builders import CODE_FOR, PARTY_ID, Party, incident, restriction, task_decision, utc, warning
 
 T0 = utc(2027, 1, 4, 10)
 
@@ -143,7 +143,11 @@ def test_r15_r10_zero_tolerance_stop_and_its_lifting_are_written_up(renderer):
     run = Letters()
     run.due(run.party.incident(incident("z1", T0, Category.ZERO_TOLERANCE), T0)[1])
     stop = run.of(LetterKind.ZERO_TOLERANCE_STOP)
-    assert "We have stopped all direct contact with you." in _pdf_text(renderer.render(stop).pdf)
+    stop_text = _pdf_text(renderer.render(stop).pdf)
+    assert "We have stopped all direct contact with you." in stop_text
+    # The behaviour in words, not the case system's code.
+    assert f"Behaviour we do not tolerate at all ({CODE_FOR[Category.ZERO_TOLERANCE].replace('_', ' ')})" in stop_text
+    assert CODE_FOR[Category.ZERO_TOLERANCE] not in stop_text
     lift = task_decision("zt-review-z1", "manager-1", Role.MANAGER, TaskOutcome.LIFT_STOP, T0, reason="Reviewed.")
     _, _, effects = decisions.apply_decision(run.party.state, lift, T0 + timedelta(days=2))
     run.due(effects)
