@@ -17,6 +17,7 @@ from services.letters import (
     mark_sent,
     party_letters,
 )
+from services.staff import StaffCheckFailed, require_active
 
 app = typer.Typer(help="Letters to parties (R10): list, download, mark sent", no_args_is_help=True)
 
@@ -62,12 +63,16 @@ def letters_sent(
 def letters_get(
     letter_id: LetterId,
     out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    by: Annotated[str, typer.Option("--by", help="your staff id: who read it, kept in the letter's read log")],
     pdf: Annotated[bool, typer.Option("--pdf/--html", help="the PDF (default) or the HTML")] = True,
 ) -> None:
     """Write the letter's PDF or HTML, exactly as stored (what its content hash covers)."""
     with records() as store:
         try:
-            document = letter_document(store, letter_id, LetterPart.PDF if pdf else LetterPart.HTML)
+            require_active(store, by)
+            document = letter_document(store, letter_id, LetterPart.PDF if pdf else LetterPart.HTML, by, "cli")
+        except StaffCheckFailed as err:
+            fail(str(err), 2)
         except LetterNotFound as err:
             fail(str(err), 1)
     try:

@@ -1,4 +1,4 @@
-"""R10: the letters on a party's file, as made, and when and how each was sent."""
+"""R10: the letters on a party's file, as made, when and how each was sent, and who downloaded it."""
 
 from datetime import datetime
 from typing import Any
@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select, update
 from policy.letters import LetterKind
 from policy.vocabulary import LetterFormat, SendingMethod
 from records.base import StoreBase, Write
-from records.tables import LetterRow
+from records.tables import LetterReadRow, LetterRow
 
 _LETTER = Write(LetterRow, "letter_id", upsert=False)
 
@@ -91,3 +91,17 @@ class LetterFile(StoreBase):
         )
         with self._engine.begin() as connection:
             return connection.execute(statement).first() is not None
+
+    def record_letter_read(self, letter: LetterRow, staff_id: str, part: str, door: str, at: datetime) -> None:
+        """Log one download of a letter; the caller serves it only once this is written."""
+        row = LetterReadRow(
+            letter_id=letter.letter_id, party_id=letter.party_id, staff_id=staff_id, part=part, door=door, at=at
+        )
+        with Session(self._engine) as session:
+            session.add(row)
+            session.commit()
+
+    def letter_reads(self, letter_id: str) -> list[LetterReadRow]:
+        """Who downloaded the letter, and when, in the order they did."""
+        query = select(LetterReadRow).where(LetterReadRow.letter_id == letter_id).order_by(col(LetterReadRow.seq))
+        return self._rows(query)

@@ -4,7 +4,8 @@ retention period, what in it is live, removing it, and the removal log.
 A party's file is every row of every table with a `party_id` column, found
 from the tables themselves: a table added later (with its migration) is part
 of the file, and goes with it, without a change here. Its last activity is
-the latest instant in any of those rows.
+the latest instant in any of those rows, but for tables marked
+`info={"activity": False}` (a log of who read the file).
 """
 
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ def _last_activity() -> tuple[Any, Subquery]:
     instants = [
         select(table.c.party_id.label("party_id"), type_coerce(column, UtcDateTime).label("at"))
         for table in party_tables()
+        if table.info.get("activity", True)
         for column in table.c
         if isinstance(column.type, UtcDateTime)
     ]

@@ -384,6 +384,26 @@ class LetterRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
+class LetterReadRow(SQLModel, table=True):
+    """R10: one download of a letter's HTML or PDF: who, when, which and through which door.
+
+    A letter is personal data: who read one is kept as codec decodes are, without
+    the content. Part of the party's file (`party_id`), so R3's erasure takes it too.
+    """
+
+    __tablename__ = "letter_read"
+    # Reading a file is not activity on it: a download does not put off R3's retention.
+    __table_args__ = {"info": {"activity": False}}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    letter_id: str = Field(index=True)
+    party_id: str = Field(index=True)
+    staff_id: str = Field(index=True)
+    part: str  # "pdf" or "html"
+    door: str  # "api", "inbox" or "cli"
+    at: datetime = _utc()
+
+
 class RemovalLogRow(SQLModel, table=True):
     """R3: every retention sweep and erasure request, done or refused: who, when,
     how many and why. Never the content of what went.

@@ -95,8 +95,9 @@ def letter_info(store: RecordStore, letter_id: str) -> LetterInfo:
     return info
 
 
-def letter_document(store: RecordStore, letter_id: str, part: LetterPart) -> LetterDocument:
-    """The letter's HTML or PDF exactly as stored (what its content hash covers).
+def letter_document(store: RecordStore, letter_id: str, part: LetterPart, read_by: str, door: str) -> LetterDocument:
+    """The letter's HTML or PDF exactly as stored (what its content hash covers),
+    its download logged first (`letter_read`): who, when, which part, which door.
 
     Raises:
         LetterNotFound: If no letter has the id.
@@ -104,6 +105,7 @@ def letter_document(store: RecordStore, letter_id: str, part: LetterPart) -> Let
     row = store.letter(letter_id)
     if row is None:
         raise LetterNotFound(f"no letter {letter_id!r} is on file")
+    store.record_letter_read(row, read_by, part.value, door, datetime.now(UTC))
     content = row.pdf if part == LetterPart.PDF else row.html.encode("utf-8")
     return LetterDocument(filename=letter_filename(letter_id, part), media_type=MEDIA_TYPES[part], content=content)
 

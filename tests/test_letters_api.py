@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from policy.letters import LetterKind
+from policy.vocabulary import Role
 from records.store import RecordStore
 from settings import Settings
 from tests.party_file import PartyOnFile, write_party_file
@@ -59,6 +60,16 @@ async def test_r10_a_letter_downloads_as_stored_and_matches_its_hash(offline: Ap
     assert digest.hexdigest() == store.letter_info(letter_id).content_hash
     text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
     assert "Abuse continued while a warning was in place." in text
+    # A letter is personal data: who read it is logged, by door, without its content.
+    reads = store.letter_reads(letter_id)
+    assert [(r.staff_id, r.part, r.door, r.party_id) for r in reads] == [
+        ("case-system", "pdf", "api", on_file.party_id),
+        ("case-system", "html", "api", on_file.party_id),
+    ]
+    assert all(r.at > datetime.now(UTC) - timedelta(minutes=1) for r in reads)
+    assert (await offline.client.get(_url(letter_id))).status_code == 401
+    assert (await offline.client.get(_url("letter:warning:nope", "/pdf"), headers=offline.auth())).status_code == 404
+    assert len(store.letter_reads(letter_id)) == 2 and store.letter_reads("letter:warning:nope") == []
 
 
 async def test_r10_a_letter_is_marked_sent_once_and_a_repeat_answers_the_first(offline: Api, on_file):  # noqa: F811
@@ -142,12 +153,20 @@ def test_r10_ubp_letters_list_get_and_sent(
     assert lines[0][3:5] == ["not sent", "-"]
 
     out = tmp_path / "warning.pdf"
-    got = cli("letters", "get", "letter:warning:w1", "--pdf", "--out", str(out))
+    store.add_staff("records-1", "Rae Records", [Role.COLLEAGUE])
+    got = cli("letters", "get", "letter:warning:w1", "--by", "records-1", "--pdf", "--out", str(out))
     assert got.exit_code == 0, got.output
     assert out.read_bytes() == store.letter("letter:warning:w1").pdf
     html = tmp_path / "warning.html"
-    assert cli("letters", "get", "letter:warning:w1", "--html", "--out", str(html)).exit_code == 0
+    assert cli("letters", "get", "letter:warning:w1", "--by", "records-1", "--html", "--out", str(html)).exit_code == 0
     assert html.read_text() == store.letter("letter:warning:w1").html
+    assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
+        ("records-1", "pdf", "cli"),
+        ("records-1", "html", "cli"),
+    ]
+    stranger = cli("letters", "get", "letter:warning:w1", "--by", "nobody", "--out", str(out))
+    assert stranger.exit_code == 2 and "unknown member of staff 'nobody'" in stranger.output
+    assert len(store.letter_reads("letter:warning:w1")) == 2
 
     sent = cli("letters", "sent", "letter:warning:w1", "--method", "recorded_post", "--at", "2026-03-07T09:30:00Z")
     assert sent.exit_code == 0, sent.output
@@ -160,7 +179,7 @@ def test_r10_ubp_letters_list_get_and_sent(
         "recorded_post",
     ]
 
-    unknown = cli("letters", "get", "letter:warning:nope", "--out", str(out))
+    unknown = cli("letters", "get", "letter:warning:nope", "--by", "records-1", "--out", str(out))
     assert unknown.exit_code == 1 and "no letter 'letter:warning:nope' is on file" in unknown.output
     pigeon = cli("letters", "sent", "letter:warning:w1", "--method", "pigeon")
     assert pigeon.exit_code == 2

@@ -40,6 +40,7 @@ from policy.vocabulary import (
 )
 from records.retention import party_tables
 from records.store import RecordStore
+from records.tables import LetterRow
 from services.retention import ErasureRefused, erase_party, retention_report
 from services.staff import StaffCheckFailed
 from settings import Settings, get_settings
@@ -448,6 +449,29 @@ def test_erasing_a_file_removes_its_rows_in_every_table_and_nobody_elses(store: 
     assert store.party_rows(["a"]) == {} and store.party_rows(["b"]) == removed
     assert store.erase_party_file("a") == {}
     assert store.staff("manager-1") is not None
+
+
+def test_reading_a_letter_is_not_activity_on_the_file_and_its_log_goes_with_it(store: RecordStore) -> None:
+    """A letter downloaded today does not put off R3 for a file last active years ago;
+    erasing the file takes the log of who read its letters."""
+    old_file(store, "a", OLD)
+    letter = LetterRow(
+        letter_id="letter:warning:a-w",
+        party_id="a",
+        kind="warning",
+        subject_id="a-w",
+        format="standard",
+        decided_at=OLD,
+        produced_at=OLD,
+        content_hash="0" * 64,
+        html="",
+        pdf=b"",
+    )
+    store.record_letter_read(letter, "manager-1", "pdf", "inbox", datetime.now(UTC))
+    assert store.last_activity("a") == OLD
+    assert store.parties_past_retention(datetime(2020, 1, 1, tzinfo=UTC)) == ["a"]
+    assert store.erase_party_file("a")["letter_read"] == 1
+    assert store.letter_reads("letter:warning:a-w") == []
 
 
 def test_the_retention_report_counts_what_would_go_and_names_nobody(

@@ -250,6 +250,10 @@ async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: A
     assert pdf.content == store.letter(letter_id).pdf
     assert pdf.headers["content-disposition"].startswith('attachment; filename="letter-end_moved-r1-2026-09-22T09')
     assert (await offline.client.get(html_links[0])).text == store.letter("letter:warning:w1").html
+    assert [(r.staff_id, r.part, r.door) for r in store.letter_reads(letter_id)] == [("manager-1", "pdf", "inbox")]
+    assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
+        ("manager-1", "html", "inbox")
+    ]
 
 
 async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline: Api, store, settings):  # noqa: F811

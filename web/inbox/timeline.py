@@ -41,7 +41,9 @@ async def letter_download(request: Request, letter_id: str, part: str, door: Doo
     except _SignInNeeded as needed:
         return needed.response
     try:
-        document = await run_in_threadpool(letter_document, door.store, letter_id, LetterPart(part))
+        document = await run_in_threadpool(
+            letter_document, door.store, letter_id, LetterPart(part), staff.staff_id, "inbox"
+        )
     except (ValueError, LetterNotFound):
         message = f"No letter {letter_id}.{part} is on file: letters are .pdf or .html."
         page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}

@@ -72,7 +72,7 @@ async def get_letter(letter_id: LetterId, door: Door, staff: Staff) -> LetterInf
 )
 async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, staff: Staff) -> Response:
     """`pdf` or `html`: the bytes its `content_hash` covers."""
-    document = await run_in_threadpool(letter_document, door.store, letter_id, part)
+    document = await run_in_threadpool(letter_document, door.store, letter_id, part, staff.staff_id, "api")
     return file_response(document)
 
 
