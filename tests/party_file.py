@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from activities.letters import LetterActivities
 from policy import letters
-from policy.effects import Effect, EffectBatch
+from policy.effects import Effect, EffectBatch, IncidentRecorded, PartySaved
 from policy.letters import LetterKind
+from policy.messages import PartyRef
 from policy.payloads import LetterRequest
-from policy.vocabulary import Measure
+from policy.vocabulary import Measure, PartyKind, Stage
 from records.store import RecordStore
 from settings import Settings
 from tests.policy_builders import PARTY_ID, Party, ask, incident, restriction, utc, warning
@@ -50,3 +51,12 @@ def write_party_file(store: RecordStore, settings: Settings) -> PartyOnFile:
     write(party.restrict(restriction("r1", ["i3"], r, measures=[Measure.SINGLE_NAMED_CONTACT]), r), r)
     report("i4", T0 + timedelta(days=20))
     return on_file
+
+
+def write_long_file(store: RecordStore, party_id: str, incidents: int) -> None:
+    """A party with `incidents` incidents an hour apart from T0, ids `long-000` on: a timeline of many pages."""
+    party = PartyRef(party_id=party_id, kind=PartyKind.INDIVIDUAL)
+    reports = [incident(f"long-{n:03d}", T0 + timedelta(hours=n), party=party) for n in range(incidents)]
+    effects: list[Effect] = [PartySaved(party=party, stage=Stage.NONE, at=T0)]
+    effects += [IncidentRecorded(report=r, received_at=r.occurred_at) for r in reports]
+    store.apply(EffectBatch(party_id=party_id, effects=effects))

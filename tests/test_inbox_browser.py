@@ -32,6 +32,7 @@ from tests.browser import (
     browser_marks,
     screenshot,
 )
+from tests.party_file import write_long_file
 from web.app import create_app
 
 pytestmark = browser_marks()
@@ -170,6 +171,17 @@ async def test_r10_timeline_and_letter_download(signed_in, inbox, chromium):
     pdf = PdfReader(io.BytesIO(await answer.body()))
     text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
     assert "We have stopped direct contact with you" in text, f"letter {letter.letter_id}: {text[:500]}"
+
+    # A long file a page at a time: its page links in a labelled navigation, as accessible as the rest.
+    write_long_file(inbox.store, f"{party.party_id}-long", 450)
+    await page.goto(f"{timeline}-long?page=2")
+    pages = page.get_by_role("navigation", name="Timeline pages (top)")
+    assert await pages.get_by_text("Page 2 of 3").count() == 1
+    await assert_accessible(page)
+    await screenshot(page, "inbox-party-timeline-paged")
+    await pages.get_by_role("link", name="Next page").click()
+    await page.get_by_role("navigation", name="Timeline pages (top)").get_by_text("Page 3 of 3").wait_for()
+    assert page.url == f"{timeline}-long?page=3"
 
     # Staff signed in only: a browser without the session is sent to sign in, and sees nothing of the party.
     stranger = await chromium.new_page()

@@ -26,7 +26,7 @@ from policy.vocabulary import (
     WarningMethod,
     WarningStatus,
 )
-from tests.party_file import SUMMARY, write_party_file
+from tests.party_file import SUMMARY, write_long_file, write_party_file
 from tests.policy_builders import utc
 from tests.test_api import Api, _sign_in, offline  # noqa: F401 - `offline` is a fixture
 
@@ -267,3 +267,33 @@ async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline:
     assert nobody.status_code == 404 and "No party nobody is on file." in nobody.text
     wrong = await offline.client.get("/inbox/letters/letter%3Awarning%3Aw1.docx")
     assert wrong.status_code == 404 and "letters are .pdf or .html" in wrong.text
+
+
+async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: Api, store, settings):  # noqa: F811
+    """A file at the policy's bounds (thousands of entries) is paged, 200 entries a page."""
+    write_long_file(store, "long-1", 450)
+    file = store.party_file("long-1")
+    assert file is not None
+    total = len(timeline(file, settings.timezone))
+    assert total >= 450
+    await _sign_in(offline, "manager-1")
+
+    first = (await offline.client.get("/inbox/parties/long-1")).text
+    assert f"Entries 1 to 200 of {total}." in first and "Page 1 of 3" in first
+    assert "<title>Timeline for party long-1 (page 1 of 3) · Unacceptable-behaviour policy</title>" in first
+    assert "(long-000)" in first and "(long-199)" in first and "(long-200)" not in first
+    assert '<a href="?page=2" rel="next">' in first and 'rel="prev"' not in first
+    assert first.count('<nav class="pages" aria-label="Timeline pages') == 2
+
+    last = (await offline.client.get("/inbox/parties/long-1?page=3")).text
+    assert f"Entries 401 to {total} of {total}." in last and "(long-449)" in last and "(long-399)" not in last
+    assert '<a href="?page=2" rel="prev">' in last and 'rel="next"' not in last
+
+    for page in ("4", "0", "two"):
+        missing = await offline.client.get(f"/inbox/parties/long-1?page={page}")
+        assert missing.status_code == 404, page
+        assert "No such page: the timeline of party long-1 has pages 1 to 3." in missing.text
+
+    write_party_file(store, settings)
+    short = (await offline.client.get("/inbox/parties/party-1")).text
+    assert "Page 1 of" not in short and "<nav" not in short

@@ -1,7 +1,8 @@
 """A party's timeline in the inbox, and its letters to download: for staff signed in.
 
 Everything on the party's file, oldest first (policy.timeline), so whoever
-decides a task sees the party's story and not only a summary. The letters
+decides a task sees the party's story and not only a summary, a page of
+200 entries at a time (`?page=N`). The letters
 are served as stored, as from the API's `/letters/{id}/pdf`.
 """
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.letters import LetterNotFound, LetterPart, letter_document
-from services.timeline import party_timeline
+from services.timeline import NoSuchPage, party_timeline
 from web.deps import Door
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
 from web.routes.letters import file_response
@@ -21,17 +22,22 @@ router = APIRouter(prefix="/inbox", include_in_schema=False)
 
 
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
-async def timeline_page(request: Request, party_id: str, door: Door) -> Response:
+async def timeline_page(request: Request, party_id: str, door: Door, page: str = "1") -> Response:
     try:
         staff, token = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
-    found = await run_in_threadpool(party_timeline, door.store, party_id, door.settings.timezone)
+    context: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+    try:
+        found = await run_in_threadpool(
+            party_timeline, door.store, party_id, door.settings.timezone, int(page) if page.isdigit() else 0
+        )
+    except NoSuchPage as err:
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=str(err), **context)
     if found is None:
         message = f"No party {party_id} is on file."
-        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **page)
-    return _render(request, door, "timeline.html", file=found.file, entries=found.entries, **page)
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **context)
+    return _render(request, door, "timeline.html", found=found, file=found.file, **context)
 
 
 @router.get("/letters/{letter_id}.{part}")
