@@ -332,6 +332,7 @@ async def _soak_on(
     counts = Counts()
     outages: list[Outage] = []
     seconds = minutes * 60
+    sending: asyncio.Task | None = None
     try:
         sending = asyncio.create_task(traffic(parties, store, counts, seconds, concurrency))
         for k in range(kills):
@@ -389,6 +390,10 @@ async def _soak_on(
             ),
         }
     finally:
+        # A soak that fails (a worker that does not come back) stops its traffic too, or it would retry forever.
+        if sending is not None and not sending.done():
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
         engine.dispose()
