@@ -26,7 +26,7 @@ from activities.mail import Mailer, Recipient, task_link
 from policy.dates import written_time
 from policy.payloads import NoticeDelivery, NoticeRef, QueuedNotices
 from policy.tasks import TASK_TITLES, may_decide
-from policy.vocabulary import NoticeKind, NoticeStatus, Role, TaskStatus
+from policy.vocabulary import NoticeKind, NoticeStatus, Role, TaskStatus, in_words
 from records.store import RecordStore
 from records.tables import NoticeRow
 from records.task_list import TaskListing
@@ -199,4 +199,4 @@ class NoticeActivities:
 
 
 def _words(roles: list[Role]) -> str:
-    return ", ".join(r.value.replace("_", " ") for r in roles)
+    return ", ".join(in_words(r.value) for r in roles)

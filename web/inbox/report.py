@@ -14,13 +14,14 @@ from starlette.concurrency import run_in_threadpool
 
 from policy.dates import local_date
 from policy.report import REPORT_ROLES, BoardReport, Period
+from policy.vocabulary import in_words
 from reports.board import build_report
 from reports.render import report_body
 from web.deps import Door, FrontDoor
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
-ROLES_IN_WORDS = ", ".join(sorted(role.value.replace("_", " ") for role in REPORT_ROLES))
+ROLES_IN_WORDS = ", ".join(sorted(in_words(role.value) for role in REPORT_ROLES))
 
 
 def _default_period(door: FrontDoor) -> dict[str, str]:

@@ -28,7 +28,7 @@ from temporalio.service import RPCError
 from policy.replies import PartyStatus
 from policy.report import REPORT_ROLES
 from policy.tasks import TASK_RULES, TASK_TITLES
-from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome
+from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
 from records.tables import NoticeRow, StaffRow
 from services.decisions import (
     DecisionForm,
@@ -90,7 +90,7 @@ def form_key(token: str) -> str:
 
 def _label(value: Any) -> str:
     """A vocabulary value in plain words: `single_named_contact` -> `single named contact`."""
-    return str(getattr(value, "value", value)).replace("_", " ")
+    return in_words(str(getattr(value, "value", value)))
 
 
 def _local(settings_timezone: str):
