@@ -217,6 +217,16 @@ class Settings(BaseSettings):
         default=DATA_DIR / "encryption-keys.json",
         description="the payload key ring file; `ubp dev` and the tests create this default one when missing",
     )
+    door_key_file: Path = Field(
+        default=DATA_DIR / "door-keys.json",
+        description="the door's Ed25519 signing keys (`ubp door-keys generate`): only the API, and local tools "
+        "on its machine, hold this file; `ubp dev` and the tests create this default one when missing",
+    )
+    door_public_key_file: Path | None = Field(
+        default=None,
+        description="the doors' public keys the worker trusts (`ubp door-keys public`); "
+        "default: the public halves of door_key_file",
+    )
     codec_cors_origins: list[str] | None = Field(
         default=None,
         description="browser origins of the Temporal UI allowed to call the codec endpoint (JSON list); "

@@ -19,7 +19,8 @@ from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.retention import PartyRuns, RetentionActivities
 from activities.tasks import TaskActivities
-from client.connection import connect, key_ring_of, metrics_runtime
+from client.connection import connect, key_ring_of, metrics_runtime, worker_client
+from client.door import load_verifier
 from client.keys import KeyRing
 from client.schedules import apply_schedules
 from records.db import make_engine
@@ -29,6 +30,7 @@ from settings import Settings, get_settings
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
 from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
+from workflows.trust import trust
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,16 @@ def build_worker(
             client's own by default. Tests on the time-skipping server, which
             cannot delete an execution, give a stand-in.
 
+    The worker polls with `client`'s connection and the worker's converter (payloads
+    it decrypted are marked: `client.connection.worker_client`), and its party
+    workflows check each message's seal with the doors' public keys in `settings`
+    (`UBP_DOOR_PUBLIC_KEY_FILE`, else `UBP_DOOR_KEY_FILE`).
+
     Raises:
         SchemaNotCurrent: The records database is not at this code's revision (`ubp db upgrade`).
+        DoorKeyError: The settings name no door keys the worker can trust.
     """
+    trust(load_verifier(settings))
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
     store = RecordStore(engine)
@@ -80,7 +89,7 @@ def build_worker(
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
     retention = RetentionActivities(store, party_runs or PartyRuns(client))
     return Worker(
-        client,
+        worker_client(client),
         task_queue=task_queue or settings.task_queue,
         workflows=[
             PartyWorkflow,

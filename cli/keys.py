@@ -30,7 +30,7 @@ def keys_generate(file: KeyFile = None) -> None:
     path = _path(file)
     ring = generate()
     try:
-        write_key_file(path, ring, replace=False)
+        write_key_file(path, ring.to_json(), replace=False)
     except FileExistsError:
         fail(f"there is a key ring at {path} already: `ubp keys rotate` adds a key to it", 2)
     typer.echo(f"{path}: key {ring.active_id} (active)")
@@ -63,6 +63,6 @@ def keys_rotate(file: KeyFile = None) -> None:
     except KeyRingError as err:
         fail(str(err), 1)
     rotated = ring.rotated()
-    write_key_file(path, rotated, replace=True)
+    write_key_file(path, rotated.to_json(), replace=True)
     older = ", ".join(k for k in rotated.ids if k != rotated.active_id)
     typer.echo(f"{path}: key {rotated.active_id} (active); older keys kept to decrypt: {older}")

@@ -18,6 +18,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from client.keys import KeyRing
+from policy.authority import DECRYPTED
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -88,3 +89,21 @@ class EncryptionCodec(PayloadCodec):
                 f"{self.namespace!r}"
             ) from None
         return Payload.FromString(plain)
+
+
+class WorkerCodec(EncryptionCodec):
+    """The worker's codec: it marks every payload it decrypted (`policy.authority.DECRYPTED`),
+    and takes the mark off any that came unencrypted, so the party workflow can
+    refuse a message that did not come encrypted, whatever its sender wrote."""
+
+    def decrypt(self, payload: Payload) -> Payload:
+        if not is_encrypted(payload):
+            if DECRYPTED not in payload.metadata:
+                return payload
+            unmarked = Payload()
+            unmarked.CopyFrom(payload)
+            del unmarked.metadata[DECRYPTED]
+            return unmarked
+        plain = super().decrypt(payload)
+        plain.metadata[DECRYPTED] = b"1"
+        return plain

@@ -18,7 +18,7 @@ from temporalio.envconfig import ClientConfig, ClientConnectConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
-from client.codec import EncryptionCodec
+from client.codec import EncryptionCodec, WorkerCodec
 from client.keys import KeyRing, load_key_ring
 from settings import Settings
 
@@ -30,18 +30,32 @@ class TemporalConnectionError(RuntimeError):
     """Temporal cannot be reached as configured; the message says where and how it was tried."""
 
 
-def data_converter(key_ring: KeyRing, namespace: str) -> DataConverter:
+def data_converter(key_ring: KeyRing, namespace: str, *, worker: bool = False) -> DataConverter:
     """The pydantic converter with every payload encrypted, failure messages and stack traces included.
 
     Args:
         key_ring: The keys; its active key encrypts.
         namespace: The namespace the payloads belong to (bound to each one).
+        worker: The worker's (and its replayer's): payloads it decrypted are marked, so
+            the party workflow refuses messages that came unencrypted (`WorkerCodec`).
     """
+    codec = (WorkerCodec if worker else EncryptionCodec)(key_ring, namespace)
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(key_ring, namespace),
+        payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def worker_client(client: Client) -> Client:
+    """`client` with the worker's converter (`data_converter(worker=True)`), on the same connection.
+
+    Raises:
+        TypeError: The client was made elsewhere, without the encryption codec.
+    """
+    config = client.config()
+    config["data_converter"] = data_converter(key_ring_of(client), client.namespace, worker=True)
+    return Client(**config)
 
 
 def metrics_runtime(bind_address: str) -> Runtime:

@@ -167,8 +167,8 @@ def read_key_file(path: Path) -> KeyRing:
     return KeyRing.from_json(text, str(path))
 
 
-def write_key_file(path: Path, ring: KeyRing, *, replace: bool) -> None:
-    """Write `ring` to `path`, readable by its owner only, all at once.
+def write_key_file(path: Path, text: str, *, replace: bool) -> None:
+    """Write a key file (`KeyRing.to_json`, `DoorKeys.to_json`) to `path`, readable by its owner only, all at once.
 
     Args:
         replace: False: refuse if `path` exists (another process may have just made it).
@@ -180,7 +180,7 @@ def write_key_file(path: Path, ring: KeyRing, *, replace: bool) -> None:
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w") as out:  # mkstemp made it 0600
-            out.write(ring.to_json())
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         if replace:
@@ -211,5 +211,5 @@ def dev_key_ring(settings: Settings) -> KeyRing:
     """
     if settings.encryption_keys is None and not settings.encryption_key_file.exists():
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
-            write_key_file(settings.encryption_key_file, generate(), replace=False)
+            write_key_file(settings.encryption_key_file, generate().to_json(), replace=False)
     return load_key_ring(settings)

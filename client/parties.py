@@ -1,19 +1,25 @@
 """The party client every entry point uses (CLI, API, tests, bench).
 
-It addresses party workflows by their typed handlers and sends again while
-the server pushes back on a busy party. Messages are pydantic models, validated when they
-are built, so nothing malformed reaches a workflow from here.
+It addresses party workflows by their handlers and sends again while the
+server pushes back on a busy party. Messages are pydantic models, validated when they
+are built, so nothing malformed reaches a workflow from here; and each message
+that changes a party is sealed with the door's key and who acted (`client.door`),
+which the workflow checks before applying it.
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.door import Acting, DoorKeyError, DoorKeys
 from client.retry import retry_busy
+from policy.authority import action_of, actor_of
 from policy.contacts import GateView
+from policy.fields import Door
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -27,6 +33,7 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.payloads import PartyWorkflowInput
+from policy.permissions import PERMISSIONS
 from policy.replies import (
     CaseClosureOutcome,
     CommandOutcome,
@@ -34,9 +41,23 @@ from policy.replies import (
     PartyStatus,
     TaskOutcomeReply,
 )
+from policy.vocabulary import Role
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
 
 HEALTH_CHECK_TIMEOUT = timedelta(seconds=3)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _as_named(handler: str, message) -> Acting:
+    """Local tools: the staff member a message names, in the first role the permission
+    table gives its action (a decision's own role)."""
+    if isinstance(message, TaskDecision):
+        return Acting(actor=message.decided_by, role=message.role, door=Door.LOCAL)
+    action = action_of(handler, message)
+    assert action is not None
+    role = next(r for r in Role if r in PERMISSIONS[action].roles)
+    return Acting(actor=actor_of(message), role=role, door=Door.LOCAL)
 
 
 def _summary(party: PartyRef) -> str:
@@ -51,12 +72,42 @@ class PartyClient:
         client: a client connected with `client.connection.connect`.
         task_queue: the task queue the party workers poll.
         timezone: the body's time zone, given to new party workflows.
+        door: the door's signing keys, to seal messages that change a party; without
+            them this client only reads (status, the contact gate's view).
+        acts_as_named: seal a message sent without `by` as the staff member it names
+            (Door.LOCAL): for the demo data, the benchmark and the tests only. The
+            doors never set it: they say who acts, from the signed-in principal.
     """
 
-    def __init__(self, client: Client, task_queue: str, timezone: str) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        timezone: str,
+        door: DoorKeys | None = None,
+        *,
+        acts_as_named: bool = False,
+    ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.timezone = timezone
+        self.door = door
+        self.acts_as_named = acts_as_named
+
+    def _seal(self, handler: str, message: M, by: Acting | None) -> M:
+        """`message` sealed by the door as `by` did it.
+
+        Raises:
+            DoorKeyError: This client holds no door key.
+            ValueError: No `by`, and this client does not act as the staff a message names.
+        """
+        if self.door is None:
+            raise DoorKeyError("this client holds no door key (UBP_DOOR_KEY_FILE): it cannot change a party")
+        if by is None:
+            if not self.acts_as_named:
+                raise ValueError("who acts comes from the signed-in principal (services.acting), never the message")
+            by = _as_named(handler, message)
+        return self.door.seal(handler, message, by)
 
     def _start_options(self, party: PartyRef) -> dict[str, Any]:
         """How a party's workflow starts, whichever message (or none) starts it."""
@@ -74,54 +125,63 @@ class PartyClient:
             **self._start_options(party),
         )
 
-    async def _update(self, update, message, party: PartyRef):
-        return await retry_busy(
+    async def _update(self, update: str, message, party: PartyRef, answer: type[T], by: Acting | None) -> T:
+        sealed = self._seal(update, message, by)
+        result: T = await retry_busy(
             lambda: self.client.execute_update_with_start_workflow(
-                update, message, start_workflow_operation=self._start(party)
+                update, sealed, start_workflow_operation=self._start(party), result_type=answer
             )
         )
+        return result
 
-    async def report_incident(self, report: IncidentReport) -> IncidentOutcome:
+    async def report_incident(self, report: IncidentReport, by: Acting | None = None) -> IncidentOutcome:
         """Report an incident and wait until it is in the party's file; starts the party if needed."""
-        return await self._update(PartyWorkflow.report_incident, report, report.party)
+        return await self._update("report_incident_and_wait", report, report.party, IncidentOutcome, by)
 
-    async def send_incident(self, report: IncidentReport) -> None:
+    async def send_incident(self, report: IncidentReport, by: Acting | None = None) -> None:
         """Fire and forget: signal-with-start, for case systems that don't wait."""
+        sealed = self._seal(INCIDENT_SIGNAL, report, by)
         await retry_busy(
             lambda: self.client.start_workflow(
                 PartyWorkflow.run,
                 PartyWorkflowInput(party=report.party, timezone=self.timezone),
                 start_signal=INCIDENT_SIGNAL,
-                start_signal_args=[report],
+                start_signal_args=[sealed],
                 **self._start_options(report.party),
             )
         )
 
-    async def record_ask(self, ask: AskRecord) -> CommandOutcome:
-        return await self._update(PartyWorkflow.record_ask, ask, PartyRef(party_id=ask.party_id))
+    async def record_ask(self, ask: AskRecord, by: Acting | None = None) -> CommandOutcome:
+        return await self._update("record_ask", ask, PartyRef(party_id=ask.party_id), CommandOutcome, by)
 
-    async def issue_warning(self, warning: WarningIssue) -> CommandOutcome:
-        return await self._update(PartyWorkflow.issue_warning, warning, PartyRef(party_id=warning.party_id))
+    async def issue_warning(self, warning: WarningIssue, by: Acting | None = None) -> CommandOutcome:
+        party = PartyRef(party_id=warning.party_id)
+        return await self._update("issue_warning", warning, party, CommandOutcome, by)
 
-    async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
-        return await self._update(PartyWorkflow.apply_restriction, request, PartyRef(party_id=request.party_id))
+    async def apply_restriction(self, request: RestrictionRequest, by: Acting | None = None) -> CommandOutcome:
+        party = PartyRef(party_id=request.party_id)
+        return await self._update("apply_restriction", request, party, CommandOutcome, by)
 
-    async def decide_task(self, decision: TaskDecision) -> TaskOutcomeReply:
+    async def decide_task(self, decision: TaskDecision, by: Acting | None = None) -> TaskOutcomeReply:
         """A person's decision on a task; the caller has checked they hold `decision.role`."""
-        return await self._update(PartyWorkflow.decide_task, decision, PartyRef(party_id=decision.party_id))
+        party = PartyRef(party_id=decision.party_id)
+        return await self._update("decide_task", decision, party, TaskOutcomeReply, by)
 
-    async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
-        return await self._update(PartyWorkflow.request_adjustment, request, PartyRef(party_id=request.party_id))
+    async def request_adjustment(self, request: AdjustmentRequest, by: Acting | None = None) -> PartyStatus:
+        party = PartyRef(party_id=request.party_id)
+        return await self._update("request_adjustment", request, party, PartyStatus, by)
 
-    async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
-        return await self._update(PartyWorkflow.seek_advice, request, PartyRef(party_id=request.party_id))
+    async def seek_advice(self, request: AdviceRequest, by: Acting | None = None) -> PartyStatus:
+        return await self._update("seek_advice", request, PartyRef(party_id=request.party_id), PartyStatus, by)
 
-    async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
-        return await self._update(PartyWorkflow.decide_adjustment, decision, PartyRef(party_id=decision.party_id))
+    async def decide_adjustment(self, decision: AdjustmentDecision, by: Acting | None = None) -> PartyStatus:
+        party = PartyRef(party_id=decision.party_id)
+        return await self._update("decide_adjustment", decision, party, PartyStatus, by)
 
-    async def record_case_closure(self, closure: CaseClosure) -> CaseClosureOutcome:
+    async def record_case_closure(self, closure: CaseClosure, by: Acting | None = None) -> CaseClosureOutcome:
         """R17: a case closed with notice that no further reply will be made; starts the party if needed."""
-        return await self._update(PartyWorkflow.record_case_closure, closure, PartyRef(party_id=closure.party_id))
+        party = PartyRef(party_id=closure.party_id)
+        return await self._update("record_case_closure", closure, party, CaseClosureOutcome, by)
 
     async def adopt(self, party: PartyRef) -> None:
         """Start a party's workflow with no message, to read its file and keep its deadlines

@@ -92,12 +92,16 @@ DEMO_STAFF = {
 
 # The demo manager also gets the daily digest, to show it in the mail catcher.
 DIGEST_STAFF = frozenset({"demo-manager"})
+# A case system's own account, acting for itself and for the demo colleagues who use it.
+DEMO_CASE_SYSTEM = "demo-case-system"
+DEMO_CASE_SYSTEM_ACTS_FOR = ("demo-caseworker", "demo-colleague")
 
 
 async def seed(parties: PartyClient, store: RecordStore) -> list[str]:
     """Create the demo staff (one per role, each with an address) and parties; return one line per party."""
     for staff_id, (name, roles) in DEMO_STAFF.items():
         store.add_staff(staff_id, name, roles, email=f"{staff_id}@example.org", digest=staff_id in DIGEST_STAFF)
+    store.add_system(DEMO_CASE_SYSTEM, "Demo case system", DEMO_CASE_SYSTEM_ACTS_FOR)
     now = datetime.now(UTC)
     asked = PartyRef(party_id="demo-asked")
     await parties.report_incident(

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from policy.fields import Authority
 from policy.messages import IncidentReport, PartyRef
 from policy.state import (
     AdjustmentEntry,
@@ -104,6 +105,17 @@ class CaseClosureSaved(BaseModel):
     closed_case: ClosedCaseEntry
 
 
+class Acted(BaseModel):
+    """Who acted on the file: the authenticated principal of a message applied (policy.authority)."""
+
+    kind: Literal["acted"] = "acted"
+    party_id: str
+    message_kind: str
+    message_id: str
+    authority: Authority
+    at: datetime
+
+
 class MessageRejected(BaseModel):
     kind: Literal["rejection"] = "rejection"
     party_id: str
@@ -122,7 +134,8 @@ Effect = Annotated[
     | AdjustmentSaved
     | NoticeQueued
     | MessageRejected
-    | CaseClosureSaved,
+    | CaseClosureSaved
+    | Acted,
     Field(discriminator="kind"),
 ]
 

@@ -6,9 +6,12 @@ which a restriction request carries, can use them too.
 
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from policy.vocabulary import Role
 
 PARTY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
@@ -64,3 +67,27 @@ class Message(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Door(StrEnum):
+    """Where a principal was authenticated."""
+
+    API = "api"
+    INBOX = "inbox"
+    CLI = "cli"
+    # The demo data, the benchmark and the tests, on a machine holding the door key.
+    LOCAL = "local"
+
+
+class Authority(BaseModel):
+    """Who acted on a party's file, as the door authenticated them, and the door's signature."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: StaffId = Field(description="the member of staff who acted, or the case system acting for itself")
+    role: Role = Field(description="the role they acted in")
+    via: StaffId | None = Field(default=None, description="the case system that carried it for `actor`")
+    door: Door
+    sealed_at: AwareDatetime
+    key_id: str = Field(min_length=1, max_length=64)
+    signature: str = Field(min_length=1, max_length=200, description="Ed25519, base64")

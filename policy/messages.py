@@ -13,6 +13,7 @@ from policy.fields import (
     MAX_INCIDENTS_PER_MESSAGE,
     MESSAGE_ID_PATTERN,
     PARTY_ID_PATTERN,
+    Authority,
     AwareDatetime,
     CaseReference,
     Message,
@@ -55,6 +56,15 @@ __all__ = [
 ]
 
 
+class ActingMessage(Message):
+    """A message that changes a party's file: it names who acted, and carries the door's seal."""
+
+    authority: Authority | None = Field(
+        default=None,
+        description="the door's seal (policy.authority): set by the API, the inbox or the CLI, never by a caller",
+    )
+
+
 class PartyRef(Message):
     """Who the party is, as the case system knows them. No names: ids only."""
 
@@ -78,7 +88,7 @@ def _codes_by_category(schema: dict[str, Any]) -> None:
     ]
 
 
-class IncidentReport(Message):
+class IncidentReport(ActingMessage):
     """R2, R18: a colleague's report of unacceptable behaviour."""
 
     model_config = ConfigDict(json_schema_extra=_codes_by_category)
@@ -107,7 +117,7 @@ class IncidentReport(Message):
         return self
 
 
-class AskRecord(Message):
+class AskRecord(ActingMessage):
     """R4: someone was asked to stop, and asked whether an adjustment would help."""
 
     ask_id: MessageId
@@ -119,7 +129,7 @@ class AskRecord(Message):
     notes: str = Field(default="", max_length=4000)
 
 
-class WarningIssue(Message):
+class WarningIssue(ActingMessage):
     """R5, R10: a warning with its written reasons."""
 
     warning_id: MessageId
@@ -131,7 +141,7 @@ class WarningIssue(Message):
     reasons: str = Field(min_length=1, max_length=4000)
 
 
-class RestrictionRequest(Message):
+class RestrictionRequest(ActingMessage):
     """R6-R12: measures proposed for a party, with written reasons (R10)."""
 
     restriction_id: MessageId
@@ -176,7 +186,7 @@ class RestrictionRequest(Message):
         return parameters_of(self.measures)
 
 
-class TaskDecision(Message):
+class TaskDecision(ActingMessage):
     """A person's decision on a human task. The front door checks that
     `decided_by` holds `role` in the staff list; the workflow checks the role
     may decide this task, conflicts of interest and the task's state."""
@@ -193,7 +203,7 @@ class TaskDecision(Message):
     decided_at: AwareDatetime
 
 
-class AdjustmentRequest(Message):
+class AdjustmentRequest(ActingMessage):
     """R16: a reasonable adjustment the party asked for."""
 
     adjustment_id: MessageId
@@ -206,7 +216,7 @@ class AdjustmentRequest(Message):
     )
 
 
-class AdviceRequest(Message):
+class AdviceRequest(ActingMessage):
     """R16: ask a specialist adviser about a requested adjustment."""
 
     adjustment_id: MessageId
@@ -214,7 +224,7 @@ class AdviceRequest(Message):
     requested_by: StaffId
 
 
-class AdjustmentDecision(Message):
+class AdjustmentDecision(ActingMessage):
     """R16: agree or decline a requested adjustment; declining needs advice first."""
 
     adjustment_id: MessageId
@@ -225,7 +235,7 @@ class AdjustmentDecision(Message):
     decided_at: AwareDatetime
 
 
-class CaseClosure(Message):
+class CaseClosure(ActingMessage):
     """R17: a case closed, with notice given that no further reply will be made about it."""
 
     party_id: PartyId

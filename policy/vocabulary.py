@@ -279,6 +279,10 @@ class Role(StrEnum):
     # Reads parties' decrypted Temporal histories (the Temporal UI through the
     # codec endpoint) to look after the running system; no task names it.
     OPERATIONS = "operations"
+    # A case system's own account: never a person. It asks the contact gate,
+    # reads status and letters, and acts for a named member of staff only
+    # where its account says it may (policy.permissions).
+    CASE_SYSTEM = "case_system"
 
 
 class TaskOutcome(StrEnum):

@@ -70,12 +70,19 @@ class StaffDirectory(StoreBase):
         held = sorted({Role(r).value for r in roles})
         if not held:
             raise ValueError("a member of staff holds at least one role")
+        if Role.CASE_SYSTEM.value in held:
+            raise ValueError("case_system is a case system's role, never a person's: `ubp staff add-system` adds one")
+        known = self.staff(staff_id)
+        if known is not None and known.kind != "person":
+            raise ValueError(f"{staff_id!r} is a case system's account, not a member of staff")
         now = at or datetime.now(UTC)
         row: dict[str, Any] = {
             "staff_id": staff_id,
             "name": name,
             "roles": held,
             "active": active,
+            "kind": "person",
+            "acts_for": [],
             "created_at": now,
             "updated_at": now,
         }
@@ -84,6 +91,46 @@ class StaffDirectory(StoreBase):
         with self._engine.begin() as connection:
             self._write(connection, _STAFF, [row])
         found = self.staff(staff_id)
+        assert found is not None
+        return found
+
+    def add_system(
+        self, system_id: str, name: str, acts_for: Sequence[str], *, active: bool = True, at: datetime | None = None
+    ) -> StaffRow:
+        """Add a case system's own account, or replace its name, who it acts for and its active flag.
+
+        Args:
+            system_id: Its id, as its tokens and the file name it (`via`).
+            name: What it is called.
+            acts_for: The staff it may act for (`*`: any active member of staff); empty: only for itself.
+            active: False to stop it acting at all.
+            at: When; now if None.
+
+        Raises:
+            ValueError: An empty id, or the id of a member of staff.
+        """
+        system_id = system_id.strip()
+        if not system_id:
+            raise ValueError("a case system's id must not be empty")
+        known = self.staff(system_id)
+        if known is not None and known.kind != "system":
+            raise ValueError(f"{system_id!r} is a member of staff, not a case system")
+        now = at or datetime.now(UTC)
+        row = {
+            "staff_id": system_id,
+            "name": name,
+            "roles": [Role.CASE_SYSTEM.value],
+            "active": active,
+            "kind": "system",
+            "acts_for": sorted({a.strip() for a in acts_for if a.strip()}),
+            "email": None,
+            "digest": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._engine.begin() as connection:
+            self._write(connection, _STAFF, [row])
+        found = self.staff(system_id)
         assert found is not None
         return found
 

@@ -184,6 +184,10 @@ class StaffRow(SQLModel, table=True):
     email: str | None = None
     # They asked for the daily digest of their open tasks.
     digest: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # "person", or "system": a case system's own account, which holds the role
+    # case_system and acts for the staff named in `acts_for` ("*": any active staff).
+    kind: str = Field(default="person", sa_column_kwargs={"server_default": "person"})
+    acts_for: list[str] = Field(default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"})
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
 
@@ -401,6 +405,50 @@ class LetterReadRow(SQLModel, table=True):
     staff_id: str = Field(index=True)
     part: str  # "pdf" or "html"
     door: str  # "api", "inbox" or "cli"
+    at: datetime = _utc()
+
+
+class ActedRow(SQLModel, table=True):
+    """Who acted on a party's file: the authenticated principal of each message applied,
+    as the door sealed it (policy.authority), once per message.
+
+    `actor` is the member of staff (or the case system acting for itself), `via`
+    the case system that carried it for them, `door` where they were
+    authenticated, `key_id` the door key that sealed it.
+    """
+
+    __tablename__ = "acted"
+
+    act_key: str = Field(primary_key=True)
+    party_id: str = Field(index=True)
+    message_kind: str
+    message_id: str
+    actor: str = Field(index=True)
+    role: str
+    via: str | None = None
+    door: str
+    key_id: str
+    sealed_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+
+
+class FileReadRow(SQLModel, table=True):
+    """One read of a party's file (its status, timeline or letters): who, carried by
+    which system, what, through which door, when. Never the content.
+
+    Part of the party's file (`party_id`), so R3's erasure takes it too.
+    """
+
+    __tablename__ = "file_read"
+    # Reading a file is not activity on it: a read does not put off R3's retention.
+    __table_args__ = {"info": {"activity": False}}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    party_id: str = Field(index=True)
+    staff_id: str = Field(index=True)
+    via: str | None = None
+    what: str
+    door: str
     at: datetime = _utc()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from policy.effects import (
+    Acted,
     AdjustmentSaved,
     AskSaved,
     CaseClosureSaved,
@@ -30,6 +31,7 @@ from policy.vocabulary import Stage
 from records.base import StoreBase, Write
 from records.rows import rejection_row, row_of
 from records.tables import (
+    ActedRow,
     AdjustmentRow,
     AskRow,
     ClosedCaseRow,
@@ -58,6 +60,7 @@ _NOTICE = Write(NoticeRow, "notice_id", upsert=False)
 _STAGE_CHANGE = Write(StageChangeRow, "change_id", upsert=False)
 _REJECTION = Write(RejectionRow, "rejection_key", upsert=False)
 _CLOSED_CASE = Write(ClosedCaseRow, "closure_key", upsert=False)
+_ACTED = Write(ActedRow, "act_key", upsert=False)
 _WRITE_ORDER = (
     _PARTY_IF_ABSENT,
     _PARTY,
@@ -72,6 +75,7 @@ _WRITE_ORDER = (
     _STAGE_CHANGE,
     _REJECTION,
     _CLOSED_CASE,
+    _ACTED,
 )
 
 
@@ -154,12 +158,31 @@ class EffectWriter(StoreBase):
                             party_id=effect.party_id,
                         ),
                     )
+                case Acted():
+                    add(_ACTED, _acted_row(effect))
                 case _:
                     raise TypeError(f"no record is kept for effect {type(effect).__name__}")
 
         for write in _WRITE_ORDER:
             if rows[write]:
                 self._write(connection, write, list(rows[write].values()))
+
+
+def _acted_row(effect: Acted) -> dict[str, Any]:
+    authority = effect.authority
+    return {
+        "act_key": f"{effect.party_id}:{effect.message_kind}:{effect.message_id}",
+        "party_id": effect.party_id,
+        "message_kind": effect.message_kind,
+        "message_id": effect.message_id,
+        "actor": authority.actor,
+        "role": authority.role.value,
+        "via": authority.via,
+        "door": authority.door.value,
+        "key_id": authority.key_id,
+        "sealed_at": authority.sealed_at,
+        "recorded_at": effect.at,
+    }
 
 
 def _party_row(party: PartyRef, stage: Stage, at: datetime) -> dict[str, Any]:

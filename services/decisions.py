@@ -1,36 +1,49 @@
 """Deciding a task: the one path the CLI, the HTTP API and the inbox all take.
 
-The service checks what the workflow cannot (the task is known, the person
-holds the role they decide in, per the staff list), makes the decision's id
-when the caller has none, and sends it. The workflow then checks the role
-may decide this task, conflicts of interest, the outcome and its reason; its
-refusals arrive as `WorkflowUpdateFailedError`.
+The service checks what the workflow cannot: the task is known; the
+signed-in principal may decide that kind of task (the permission table,
+services.acting), as themselves or, for a case system, for a member of
+staff its account acts for; and the person holds the role they decide in,
+per the staff list. It makes the decision's id when the caller has none,
+and sends it sealed as that person. The workflow then checks the seal, that
+the role may decide this task, conflicts of interest, the outcome and its
+reason; its refusals arrive as `WorkflowUpdateFailedError`.
 """
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from client.door import Acting
 from client.parties import PartyClient
+from policy.fields import Door, StaffId
 from policy.messages import TaskDecision
+from policy.permissions import DECIDE_TASK, NotPermitted
 from policy.replies import TaskOutcomeReply
 from policy.state import HumanTask
 from policy.tasks import TASK_RULES
 from policy.vocabulary import Role, SupportOption, TaskOutcome
 from records.store import RecordStore
 from records.tables import StaffRow, TaskRow
+from services.acting import Principal, authorise
 from services.staff import StaffCheckFailed, require_active, require_role
 
 
 class DecisionForm(BaseModel):
-    """A decision on a task as a member of staff sends it; who decides is given
-    apart (the signed-in person, or the CLI's --by), and when is now."""
+    """A decision on a task as a member of staff sends it; who decides is the
+    signed-in person, and when is now."""
 
     model_config = ConfigDict(extra="forbid")
 
+    decided_by: StaffId | None = Field(
+        default=None,
+        description="who decides: default, and for a member of staff always, the signed-in person; "
+        "a case system names the member of staff it acts for, where its account allows",
+    )
     outcome: TaskOutcome
     role: Role | None = Field(
         default=None,
@@ -94,63 +107,68 @@ async def decide(
     parties: PartyClient,
     store: RecordStore,
     *,
-    staff_id: str,
+    caller: Principal,
+    door: Door,
     task_id: str,
     form: DecisionForm,
     decision_id: str | None = None,
 ) -> TaskOutcomeReply:
-    """Send `staff_id`'s decision on a task, checked as `prepare_decision` checks it.
+    """Send the decision `caller` makes (or carries) on a task, checked as `prepare_decision` checks it.
 
     Raises:
         DecisionRefused: As `prepare_decision` does; nothing is sent.
     """
-    decision = await prepare_decision(store, staff_id=staff_id, task_id=task_id, form=form, decision_id=decision_id)
-    return await parties.decide_task(decision)
+    decision, by = await prepare_decision(
+        store, caller=caller, door=door, task_id=task_id, form=form, decision_id=decision_id
+    )
+    return await parties.decide_task(decision, by)
 
 
 async def prepare_decision(
     store: RecordStore,
     *,
-    staff_id: str,
+    caller: Principal,
+    door: Door,
     task_id: str,
     form: DecisionForm,
     decision_id: str | None = None,
-    party_id: str | None = None,
-) -> TaskDecision:
-    """`staff_id`'s decision on a task, once they are shown to hold the role they decide in.
+) -> tuple[TaskDecision, Acting]:
+    """The decision on a task, and who makes it, once the permission table allows it and
+    the person is shown to hold the role they decide in.
 
     Args:
         store: The records database: the task's party and the staff list.
-        staff_id: Who decides: the decision's `decided_by`.
+        caller: Who signed in: the decision's `decided_by`, or the case system carrying
+            the decision of the member of staff `form.decided_by` names.
+        door: Where they signed in.
         task_id: The task.
         form: What they decided (and, optionally, in which role).
         decision_id: The idempotency key; a new one if None.
-        party_id: The task's party, for a task the records database does not
-            show yet (the workflow writes it moments after opening it).
 
     Raises:
-        DecisionRefused: UNKNOWN_TASK; NOT_ALLOWED when they are not active
-            staff holding the role (or hold none that may decide the task
-            now); INVALID for a malformed decision id or another party's task.
+        DecisionRefused: UNKNOWN_TASK; NOT_ALLOWED when the permission table refuses
+            (the message names the rule), or they are not active staff holding the
+            role (or hold none that may decide the task now); INVALID for a
+            malformed decision id.
     """
+    row = await load_task(store, task_id)
+    try:
+        by = await asyncio.to_thread(authorise, store, caller, DECIDE_TASK[task_of(row).kind], door, form.decided_by)
+    except NotPermitted as err:
+        raise DecisionRefused(Refused.NOT_ALLOWED, str(err)) from None
+    staff_id = by.actor
     try:
         if form.role is not None:
             await asyncio.to_thread(require_role, store, staff_id, form.role)
-        row = await load_task(store, task_id) if party_id is None else await asyncio.to_thread(store.task, task_id)
-        if form.role is not None:
             role = form.role
-        elif row is not None:
-            role = await _first_role(store, staff_id, task_of(row))
         else:
-            raise DecisionRefused(Refused.UNKNOWN_TASK, f"no task {task_id!r} in the records database: give the role")
+            role = await _first_role(store, staff_id, task_of(row))
     except StaffCheckFailed as err:
         raise DecisionRefused(Refused.NOT_ALLOWED, str(err)) from None
-    if row is not None and party_id is not None and party_id != row.party_id:
-        raise DecisionRefused(Refused.INVALID, f"task {task_id!r} belongs to party {row.party_id!r}, not {party_id!r}")
     try:
-        return TaskDecision(
+        decision = TaskDecision(
             decision_id=decision_id or new_decision_id(),
-            party_id=row.party_id if row is not None else party_id,
+            party_id=row.party_id,
             task_id=task_id,
             decided_by=staff_id,
             role=role,
@@ -164,6 +182,8 @@ async def prepare_decision(
         # The form was validated already: only the decision id can be wrong here.
         problems = "; ".join(e["msg"] for e in err.errors())
         raise DecisionRefused(Refused.INVALID, f"decision id {decision_id!r}: {problems}") from None
+    # Sealed in the role decided in: the workflow checks it may decide this task.
+    return decision, dataclasses.replace(by, role=role)
 
 
 async def _first_role(store: RecordStore, staff_id: str, task: HumanTask) -> Role:

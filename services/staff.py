@@ -10,11 +10,6 @@ from policy.vocabulary import Role
 from records.store import RecordStore
 from records.tables import StaffRow
 
-# Who may read Temporal payloads decrypted (the codec endpoint behind the
-# Temporal UI and CLI): a history holds every party's incidents and reasons,
-# wider than any one manager's tasks, so only the staff who run the system.
-DECODE_ROLES = frozenset({Role.OPERATIONS})
-
 
 class StaffCheckFailed(Exception):
     """The person may not act in the role they claim; the message says why."""
@@ -74,14 +69,3 @@ def staff_for(store: RecordStore, token: str | None) -> StaffRow:
     if not staff.active:
         raise NotSignedIn(f"{staff.staff_id!r} is no longer an active member of staff")
     return staff
-
-
-def require_decode_role(staff: StaffRow) -> None:
-    """Check that a signed-in member of staff may read decrypted Temporal payloads.
-
-    Raises:
-        StaffCheckFailed: They hold none of `DECODE_ROLES`.
-    """
-    if not {role.value for role in DECODE_ROLES}.intersection(staff.roles):
-        wanted = " or ".join(sorted(DECODE_ROLES))
-        raise StaffCheckFailed(f"{staff.staff_id!r} may not read decrypted payloads: that needs the role {wanted}")

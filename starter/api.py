@@ -3,6 +3,7 @@
 import logging
 
 from client.connection import connect
+from client.door import load_door_keys
 from client.parties import PartyClient
 from records.db import make_engine
 from records.schema import require_current_schema
@@ -24,7 +25,7 @@ async def serve(settings: Settings) -> None:
         # Before Temporal: a database behind the code is the operator's to fix, whatever else is up.
         require_current_schema(engine)
         client = await connect(settings)
-        parties = PartyClient(client, settings.task_queue, settings.timezone)
+        parties = PartyClient(client, settings.task_queue, settings.timezone, load_door_keys(settings))
         base = settings.api_url()
         log.info("inbox: %s/inbox  API docs: %s/docs  codec endpoint: %s/codec", base, base, base)
         await api_server(settings, parties, RecordStore(engine)).serve()

@@ -15,6 +15,7 @@ import logging
 import signal
 
 from client.connection import connect_config
+from client.door import dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
 from devstack import demo
@@ -70,6 +71,8 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
             raise RuntimeError(f"something already listens on {address}; stop it or set {setting}")
     key_ring = dev_key_ring(settings)
     log.info("payloads encrypted with key %s (key ring: %s)", key_ring.active_id, _key_source(settings))
+    door_keys = dev_door_keys(settings)
+    log.info("messages sealed by the door with key %s (%s)", door_keys.active_id, settings.door_key_file)
     codec_endpoint = f"{settings.api_url()}/codec"
     server = DevServer(
         settings.temporal_db_file,
@@ -98,10 +101,12 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         # The dev stack's own database: brought up to date here, where production runs `ubp db upgrade`.
         upgrade_schema(engine)
         store = RecordStore(engine)
-        parties = PartyClient(client, settings.task_queue, settings.timezone)
+        parties = PartyClient(client, settings.task_queue, settings.timezone, door_keys)
         async with await scheduled_worker(client, settings):
             if seed_demo:
-                for line in await demo.seed(parties, store):
+                # The demo's history is made up here, as its staff: sealed as each one it names.
+                seeding = PartyClient(client, settings.task_queue, settings.timezone, door_keys, acts_as_named=True)
+                for line in await demo.seed(seeding, store):
                     log.info("demo party %s", line)
             api = api_server(settings, parties, store, embedded=True)
             serving = asyncio.create_task(api.serve())

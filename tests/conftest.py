@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from client.connection import DEFAULT_NAMESPACE, data_converter
+from client.door import DoorKeys, dev_door_keys
 from client.keys import KeyRing, dev_key_ring, read_key_file
 from client.parties import PartyClient
 from devstack.server import temporal_cli, time_skipping_server
@@ -26,7 +27,7 @@ from records.db import make_engine, throwaway_postgres_schema
 from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import Settings
-from tests.helpers import REPLAY_KEYS
+from tests.helpers import REPLAY_DOOR_KEYS, REPLAY_KEYS
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
@@ -46,6 +47,22 @@ def key_ring() -> KeyRing:
     if os.environ.get("UBP_RECORD_HISTORIES"):
         return read_key_file(REPLAY_KEYS)
     return dev_key_ring(Settings())
+
+
+@pytest.fixture(scope="session")
+def door_key_file() -> Path:
+    """The tests' door keys (policy.authority): var/door-keys.json (made on first use, as
+    `ubp dev` does), or the replay fixtures' while histories are recorded."""
+    if os.environ.get("UBP_RECORD_HISTORIES"):
+        return REPLAY_DOOR_KEYS
+    settings = Settings()
+    dev_door_keys(settings)
+    return settings.door_key_file
+
+
+@pytest.fixture(scope="session")
+def door_keys(door_key_file) -> DoorKeys:
+    return DoorKeys.from_json(door_key_file.read_text(), str(door_key_file))
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -94,8 +111,13 @@ def database_url(tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url, key_ring) -> Settings:
-    return Settings(DATABASE_URL=database_url, task_queue=f"test-{uuid.uuid4()}", encryption_keys=key_ring.to_json())
+def settings(database_url, key_ring, door_key_file) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        task_queue=f"test-{uuid.uuid4()}",
+        encryption_keys=key_ring.to_json(),
+        door_key_file=door_key_file,
+    )
 
 
 @pytest.fixture
@@ -108,17 +130,18 @@ def store(settings) -> Iterator[RecordStore]:
 class TrackingPartyClient(PartyClient):
     """Remembers the parties a test touched, so teardown can end their workflows."""
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
+    def __init__(self, client, task_queue: str, timezone: str, door: DoorKeys | None = None) -> None:
+        # Seals each message as the staff member it names (tests.helpers.local_parties).
+        super().__init__(client, task_queue, timezone, door, acts_as_named=door is not None)
         self.party_ids: set[str] = set()
 
     def _start(self, party):
         self.party_ids.add(party.party_id)
         return super()._start(party)
 
-    async def send_incident(self, report) -> None:
+    async def send_incident(self, report, by=None) -> None:
         self.party_ids.add(report.party.party_id)
-        await super().send_incident(report)
+        await super().send_incident(report, by)
 
     async def adopt(self, party) -> None:
         self.party_ids.add(party.party_id)
@@ -159,11 +182,11 @@ class TrackingPartyClient(PartyClient):
 
 
 @pytest_asyncio.fixture
-async def parties(time_skipping_env, settings, request) -> AsyncIterator[PartyClient]:
+async def parties(time_skipping_env, settings, door_keys, request) -> AsyncIterator[PartyClient]:
     """A PartyClient on the time-skipping server with a worker on a fresh task queue.
     Its parties are terminated afterwards: the time-skipping server does not skip
     time while a workflow task waits for a worker that has gone."""
-    client = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
+    client = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone, door=door_keys)
     async with build_worker(time_skipping_env.client, settings):
         yield client
         await client.terminate_all()
@@ -172,9 +195,9 @@ async def parties(time_skipping_env, settings, request) -> AsyncIterator[PartyCl
 
 
 @pytest_asyncio.fixture
-async def dev_parties(dev_server_env, settings, request) -> AsyncIterator[PartyClient]:
+async def dev_parties(dev_server_env, settings, door_keys, request) -> AsyncIterator[PartyClient]:
     """A PartyClient on the real dev server with a worker on a fresh task queue."""
-    client = TrackingPartyClient(dev_server_env.client, settings.task_queue, settings.timezone)
+    client = TrackingPartyClient(dev_server_env.client, settings.task_queue, settings.timezone, door=door_keys)
     async with build_worker(dev_server_env.client, settings):
         yield client
         await client.terminate_all()

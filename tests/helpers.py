@@ -8,9 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from client.door import DoorKeys
 from client.history import history_payloads
 from client.parties import PartyClient
 from policy.messages import (
@@ -29,6 +30,14 @@ LONDON = ZoneInfo("Europe/London")
 # machine, so they are recorded under this key, kept beside them. It protects
 # nothing: only test data is ever written under it.
 REPLAY_KEYS = Path(__file__).parent / "replay-keys.json"
+# And the door's key that sealed their messages (policy.authority), for the same reason.
+REPLAY_DOOR_KEYS = Path(__file__).parent / "replay-door-keys.json"
+
+
+def local_parties(client: Client, task_queue: str, timezone: str, door: DoorKeys) -> PartyClient:
+    """A party client that seals each message as the staff member it names (Door.LOCAL),
+    as the demo data and the benchmark do: the tests of the workflow send as anyone."""
+    return PartyClient(client, task_queue, timezone, door, acts_as_named=True)
 
 
 def new_party(kind: PartyKind = PartyKind.INDIVIDUAL, professional_capacity: bool = False) -> PartyRef:

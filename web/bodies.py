@@ -1,12 +1,14 @@
 """Request bodies: the contract's messages, with ids that the path or the
 Idempotency-Key header may give instead."""
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic.json_schema import SkipJsonSchema
 
-from policy.fields import Message, MessageId, PartyId
+from policy.authority import ACTOR_FIELD
+from policy.fields import Message, MessageId, PartyId, StaffId
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -23,10 +25,17 @@ M = TypeVar("M", bound=Message)
 
 IDEMPOTENCY_KEY = "idempotency key; else the Idempotency-Key header"
 FROM_THE_PATH = "default: the path's"
+# A body carries no seal: the door makes it (policy.authority); one sent is refused (422).
+NO_SEAL: Any = Annotated[None, SkipJsonSchema()]
+WHO_ACTS = (
+    "who acted: default, and for a member of staff always, the signed-in person; "
+    "a case system names the member of staff it acts for, where its account allows"
+)
 
 
 def body_of(message: type[M], *, key: str | None = None, from_path: tuple[str, ...] = ()) -> type[M]:
-    """`message` as a request body, its `key` (idempotency key) and `from_path` ids optional."""
+    """`message` as a request body: its `key` (idempotency key) and `from_path` ids optional,
+    who acted optional (the door fills it from the principal), and no seal: the door makes that."""
     optional: dict[str, Any] = {
         name: (
             (PartyId if name == "party_id" else MessageId) | None,
@@ -34,6 +43,10 @@ def body_of(message: type[M], *, key: str | None = None, from_path: tuple[str, .
         )
         for name in (*((key,) if key else ()), *from_path)
     }
+    actor = ACTOR_FIELD.get(message)
+    if actor is not None:
+        optional[actor] = (StaffId | None, Field(default=None, description=WHO_ACTS))
+        optional["authority"] = (NO_SEAL, Field(default=None, description="made by the door, never sent"))
     body: type[M] = create_model(f"{message.__name__}Body", __base__=message, __doc__=message.__doc__, **optional)
     return body
 
@@ -79,14 +92,18 @@ def message_from(
     path: dict[str, str],
     id_field: str | None = None,
     key: str | None = None,
+    actor: str | None = None,
 ) -> M:
     """The message a body stands for: ids left out are filled from the path and
-    the Idempotency-Key header, and ids given must agree with them.
+    the Idempotency-Key header, and ids given must agree with them; who acted is
+    `actor`, as the services layer found it (services.acting.authorise).
 
     Raises:
         RequestValidationError: (422) naming the field that disagrees or is missing.
     """
     values = dict(body)
+    if actor is not None:
+        values[ACTOR_FIELD[model]] = actor
     errors: list[dict[str, Any]] = []
     for name, expected in path.items():
         given = values.get(name)

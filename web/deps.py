@@ -9,12 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from client.codec import EncryptionCodec
 from client.connection import key_ring_of
+from client.door import Acting
 from client.keys import KeyRing
 from client.parties import PartyClient
 from policy.fields import PARTY_ID_PATTERN
+from policy.fields import Door as Entrance
+from policy.permissions import Action
 from records.store import RecordStore
-from records.tables import StaffRow
-from services.staff import NotSignedIn, staff_for
+from services.acting import Principal, authorise, principal_for
+from services.staff import NotSignedIn
 from settings import Settings
 
 
@@ -27,6 +30,16 @@ class FrontDoor:
     store: RecordStore
     settings: Settings
     key_ring: KeyRing | None = None
+
+    async def authorise(
+        self, caller: Principal, action: Action, named: str | None = None, entrance: Entrance = Entrance.API
+    ) -> Acting:
+        """Who acts when `caller` takes `action` (services.acting.authorise).
+
+        Raises:
+            NotPermitted: (403) As `authorise` says.
+        """
+        return await run_in_threadpool(authorise, self.store, caller, action, entrance, named)
 
     def codec(self, namespace: str) -> EncryptionCodec:
         """The codec for payloads of `namespace`: the given key ring, else the party client's."""
@@ -52,10 +65,10 @@ def not_signed_in(err: NotSignedIn) -> HTTPException:
 async def signed_in(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     door: Annotated[FrontDoor, Depends(front_door)],
-) -> StaffRow:
-    """The member of staff whose bearer token came with the request."""
+) -> Principal:
+    """The principal (a member of staff, or a case system) whose bearer token came with the request."""
     try:
-        return await run_in_threadpool(staff_for, door.store, credentials.credentials if credentials else None)
+        return await run_in_threadpool(principal_for, door.store, credentials.credentials if credentials else None)
     except NotSignedIn as err:
         raise not_signed_in(err) from None
 
@@ -64,15 +77,15 @@ async def signed_in_or_session(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     door: Annotated[FrontDoor, Depends(front_door)],
-) -> StaffRow:
-    """The member of staff whose bearer token came with the request, else the one signed in to the inbox."""
+) -> Principal:
+    """The principal whose bearer token came with the request, else the one signed in to the inbox."""
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     try:
-        return await run_in_threadpool(staff_for, door.store, token)
+        return await run_in_threadpool(principal_for, door.store, token)
     except NotSignedIn as err:
         raise not_signed_in(err) from None
 
 
 Door = Annotated[FrontDoor, Depends(front_door)]
-Staff = Annotated[StaffRow, Depends(signed_in)]
+Caller = Annotated[Principal, Depends(signed_in)]
 PartyId = Annotated[str, Path(pattern=PARTY_ID_PATTERN, description="the case system's party id")]

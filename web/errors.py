@@ -14,6 +14,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from policy.permissions import NotPermitted
+from services.acting import UnknownStaff
 from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
 from services.letters import LetterNotFound, LetterRefused
@@ -22,7 +24,10 @@ from services.letters import LetterNotFound, LetterRefused
 class Refusal(BaseModel):
     """A message the policy refused: nothing was written."""
 
-    rule: str = Field(description="the rule, e.g. R14; `tasks` for a task's own checks; `WrongParty`")
+    rule: str = Field(
+        description="the rule, e.g. R14; `tasks` for a task's own checks; `WrongParty`; "
+        "`who-acts` when a body names someone other than who signed in"
+    )
     detail: str = Field(description="why, starting with the rule")
 
 
@@ -47,6 +52,10 @@ class Invalid(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no token, or an unknown one"},
+    403: {
+        "model": Refusal,
+        "description": "the permission table refuses the signed-in principal (the rule named); nothing is written",
+    },
     409: {"model": Refusal, "description": "the policy refuses the message"},
     503: {"model": Problem, "description": "Temporal or the records database cannot be reached; retry"},
 }
@@ -84,6 +93,17 @@ async def _update_failed(request: Request, err: Exception) -> JSONResponse:
         rule = str(cause.details[0]) if cause.type == "PolicyRefusal" and cause.details else cause.type
         return JSONResponse(Refusal(rule=rule, detail=cause.message).model_dump(), status.HTTP_409_CONFLICT)
     return JSONResponse({"detail": f"the workflow failed the message: {cause or err}"}, 500)
+
+
+async def _not_permitted(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, NotPermitted)
+    return JSONResponse(Refusal(rule=err.rule, detail=str(err)).model_dump(), status.HTTP_403_FORBIDDEN)
+
+
+async def _unknown_staff(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, UnknownStaff)
+    problem = FieldProblem(loc=["body", err.field], msg=str(err), type="unknown_staff")
+    return JSONResponse(Invalid(detail=[problem]).model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
@@ -139,5 +159,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
     app.add_exception_handler(ContactRefused, _contact_refused)
+    app.add_exception_handler(NotPermitted, _not_permitted)
+    app.add_exception_handler(UnknownStaff, _unknown_staff)
     app.add_exception_handler(LetterNotFound, _letter_not_found)
     app.add_exception_handler(LetterRefused, _letter_refused)

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from activities.records import RecordActivities
     from activities.tasks import TaskActivities
-    from policy import carried, contacts, decisions, letters, rules, tasks
+    from policy import authority, carried, contacts, decisions, letters, rules, tasks
     from policy.contacts import GateView
     from policy.effects import Effect, EffectBatch, write_batch
     from policy.letters import LetterContent
@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.state import PartyState, Rejection
     from policy.vocabulary import Stage, TaskStatus
     from workflows import search_attributes as sa
+    from workflows import trust
 
 # The time-skipping test server never suggests continue-as-new; cut over here
 # too. Well under the server's 50k-event hard limit, above its 4k suggestion.
@@ -67,10 +68,16 @@ class PartyWorkflow:
     @workflow.init
     def __init__(self, inp: PartyWorkflowInput) -> None:
         self._input = inp
-        self._state: PartyState | None = inp.state
-        self._unwritten: list[Effect] = list(inp.unwritten)
+        # Only a run that continues as new carries a state, effects or letters: a
+        # client that starts a party cannot hand it a file of its own making.
+        self._forged_input = workflow.info().continued_run_id is None and bool(
+            inp.state is not None or inp.unwritten or inp.letters
+        )
+        carried_over = not self._forged_input
+        self._state: PartyState | None = inp.state if carried_over else None
+        self._unwritten: list[Effect] = list(inp.unwritten) if carried_over else []
         # R10: letters the written effects call for, made by an activity from the main loop.
-        self._letters: list[LetterContent] = list(inp.letters)
+        self._letters: list[LetterContent] = list(inp.letters) if carried_over else []
         self._woken = False
         # Incident signals whose ids only the file can tell about (policy.carried),
         # applied by the main loop after one read of the file for all of them.
@@ -98,6 +105,8 @@ class PartyWorkflow:
             )
             self._state = loaded or PartyState(party=inp.party, timezone=inp.timezone)
         state = self._state
+        if self._forged_input:
+            self._reject("start", None, "a new run's input carried a party's state, effects or letters: ignored")
         while True:
             now = workflow.now()
             self._unwritten += rules.advance_time(state, now)
@@ -147,7 +156,12 @@ class PartyWorkflow:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
         except (ValueError, TypeError) as err:
             await self._ready()
-            self._reject(INCIDENT_SIGNAL, raw, err)
+            self._reject(INCIDENT_SIGNAL, raw, str(err))
+            return
+        refusal = self._refusal(INCIDENT_SIGNAL, raw, report)
+        if refusal is not None:
+            await self._ready()
+            self._reject(INCIDENT_SIGNAL, raw, refusal)
             return
         state = self._state
         if state is None or self._held or state.beyond_window([report.incident_id]):
@@ -164,111 +178,120 @@ class PartyWorkflow:
         try:
             rules.check_incident(self._state, report, now)
         except PolicyRefusal as err:
-            self._reject(INCIDENT_SIGNAL, raw, err)
+            self._reject(INCIDENT_SIGNAL, raw, str(err))
             return
         _, effects = rules.apply_incident(self._state, report, now)
-        self._unwritten += effects
+        self._unwritten += [*effects, authority.acted(self._state.party.party_id, report, now)]
 
     @workflow.update(
         name="report_incident_and_wait",
         description="Report an incident and get back what the policy now says (IncidentOutcome).",
     )
-    async def report_incident(self, report: IncidentReport) -> IncidentOutcome:
+    async def report_incident(self, raw: RawValue) -> IncidentOutcome:
+        report = await self._admit("report_incident_and_wait", raw, IncidentReport)
         state = await self._ready()
         await self._recall([report.incident_id])
         self._check(rules.check_incident, report)
         outcome, effects = rules.apply_incident(state, report, workflow.now())
-        self._unwritten += effects
+        self._unwritten += [*effects, authority.acted(state.party.party_id, report, workflow.now())]
         await self._write()
         return outcome
 
     @report_incident.validator
-    def _validate_incident(self, report: IncidentReport) -> None:
-        self._check(rules.check_incident, report)
+    def _validate_incident(self, raw: RawValue) -> None:
+        self._validate("report_incident_and_wait", raw, IncidentReport, rules.check_incident)
 
     @workflow.update(name="record_ask", description="R4: record that the party was asked to stop.")
-    async def record_ask(self, ask: AskRecord) -> CommandOutcome:
+    async def record_ask(self, raw: RawValue) -> CommandOutcome:
+        ask = await self._admit("record_ask", raw, AskRecord)
         duplicate = (await self._ready()).ask(ask.ask_id) is not None
         await self._apply(rules.check_ask, rules.apply_ask, ask)
         return self._outcome(ask.ask_id, duplicate)
 
     @record_ask.validator
-    def _validate_ask(self, ask: AskRecord) -> None:
-        self._check(rules.check_ask, ask)
+    def _validate_ask(self, raw: RawValue) -> None:
+        self._validate("record_ask", raw, AskRecord, rules.check_ask)
 
     @workflow.update(name="issue_warning", description="R5, R10: issue a warning lasting six calendar months.")
-    async def issue_warning(self, warning: WarningIssue) -> CommandOutcome:
+    async def issue_warning(self, raw: RawValue) -> CommandOutcome:
+        warning = await self._admit("issue_warning", raw, WarningIssue)
         duplicate = (await self._ready()).warning(warning.warning_id) is not None
         state = await self._apply(rules.check_warning, rules.apply_warning, warning)
         return self._outcome(warning.warning_id, duplicate, warning=state.warning(warning.warning_id))
 
     @issue_warning.validator
-    def _validate_warning(self, warning: WarningIssue) -> None:
-        self._check(rules.check_warning, warning)
+    def _validate_warning(self, raw: RawValue) -> None:
+        self._validate("issue_warning", raw, WarningIssue, rules.check_warning)
 
     @workflow.update(
         name="apply_restriction",
         description="R6-R14: apply measures; held for approval under R7/R9, refused without grounds (R14).",
     )
-    async def apply_restriction(self, request: RestrictionRequest) -> CommandOutcome:
+    async def apply_restriction(self, raw: RawValue) -> CommandOutcome:
+        request = await self._admit("apply_restriction", raw, RestrictionRequest)
         duplicate = (await self._ready()).restriction(request.restriction_id) is not None
         state = await self._apply(rules.check_restriction, rules.apply_restriction, request)
         return self._outcome(request.restriction_id, duplicate, restriction=state.restriction(request.restriction_id))
 
     @apply_restriction.validator
-    def _validate_restriction(self, request: RestrictionRequest) -> None:
-        self._check(rules.check_restriction, request)
+    def _validate_restriction(self, raw: RawValue) -> None:
+        self._validate("apply_restriction", raw, RestrictionRequest, rules.check_restriction)
 
     @workflow.update(
         name="decide_task",
         description="A person's decision on a human task: role, conflict of interest and task state are checked.",
     )
-    async def decide_task(self, decision: TaskDecision) -> TaskOutcomeReply:
+    async def decide_task(self, raw: RawValue) -> TaskOutcomeReply:
+        decision = await self._admit("decide_task", raw, TaskDecision)
         state = await self._ready()
         self._check(decisions.check_decision, decision)
         task, duplicate, effects = decisions.apply_decision(state, decision, workflow.now())
-        self._unwritten += effects
+        self._unwritten += [*effects, authority.acted(state.party.party_id, decision, workflow.now())]
         await self._write()
         return TaskOutcomeReply(task=task, duplicate=duplicate, stage=state.stage)
 
     @decide_task.validator
-    def _validate_decision(self, decision: TaskDecision) -> None:
-        self._check(decisions.check_decision, decision)
+    def _validate_decision(self, raw: RawValue) -> None:
+        self._validate("decide_task", raw, TaskDecision, decisions.check_decision)
 
     @workflow.update(name="request_adjustment", description="R16: record a requested reasonable adjustment.")
-    async def request_adjustment(self, request: AdjustmentRequest) -> PartyStatus:
+    async def request_adjustment(self, raw: RawValue) -> PartyStatus:
+        request = await self._admit("request_adjustment", raw, AdjustmentRequest)
         state = await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
         return rules.status_of(state, workflow.now())
 
     @request_adjustment.validator
-    def _validate_adjustment_request(self, request: AdjustmentRequest) -> None:
-        self._check(decisions.check_adjustment_request, request)
+    def _validate_adjustment_request(self, raw: RawValue) -> None:
+        self._validate("request_adjustment", raw, AdjustmentRequest, decisions.check_adjustment_request)
 
     @workflow.update(name="seek_advice", description="R16: open a specialist-advice task on an adjustment.")
-    async def seek_advice(self, request: AdviceRequest) -> PartyStatus:
+    async def seek_advice(self, raw: RawValue) -> PartyStatus:
+        request = await self._admit("seek_advice", raw, AdviceRequest)
         state = await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
         return rules.status_of(state, workflow.now())
 
     @seek_advice.validator
-    def _validate_advice_request(self, request: AdviceRequest) -> None:
-        self._check(decisions.check_advice_request, request)
+    def _validate_advice_request(self, raw: RawValue) -> None:
+        self._validate("seek_advice", raw, AdviceRequest, decisions.check_advice_request)
 
     @workflow.update(
         name="decide_adjustment", description="R16: agree or decline an adjustment; declining needs advice first."
     )
-    async def decide_adjustment(self, decision: AdjustmentDecision) -> PartyStatus:
+    async def decide_adjustment(self, raw: RawValue) -> PartyStatus:
+        decision = await self._admit("decide_adjustment", raw, AdjustmentDecision)
         state = await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
         return rules.status_of(state, workflow.now())
 
     @decide_adjustment.validator
-    def _validate_adjustment_decision(self, decision: AdjustmentDecision) -> None:
-        self._check(decisions.check_adjustment_decision, decision)
+    def _validate_adjustment_decision(self, raw: RawValue) -> None:
+        self._validate("decide_adjustment", raw, AdjustmentDecision, decisions.check_adjustment_decision)
 
     @workflow.update(
         name="record_case_closure",
         description="R17: a case closed with notice that no further reply will be made (CaseClosure).",
     )
-    async def record_case_closure(self, closure: CaseClosure) -> CaseClosureOutcome:
+    async def record_case_closure(self, raw: RawValue) -> CaseClosureOutcome:
+        closure = await self._admit("record_case_closure", raw, CaseClosure)
         duplicate = (await self._ready()).closed_case(closure.case_reference) is not None
         state = await self._apply(rules.check_case_closure, rules.apply_case_closure, closure)
         entry = state.closed_case(closure.case_reference)
@@ -278,8 +301,8 @@ class PartyWorkflow:
         )
 
     @record_case_closure.validator
-    def _validate_case_closure(self, closure: CaseClosure) -> None:
-        self._check(rules.check_case_closure, closure)
+    def _validate_case_closure(self, raw: RawValue) -> None:
+        self._validate("record_case_closure", raw, CaseClosure, rules.check_case_closure)
 
     @workflow.query(
         name="gate_view",
@@ -306,9 +329,51 @@ class PartyWorkflow:
         state = await self._ready()
         await self._recall(_incidents_named(message))
         self._check(check, message)
-        self._unwritten += apply(state, message, workflow.now())
+        now = workflow.now()
+        self._unwritten += [*apply(state, message, now), authority.acted(state.party.party_id, message, now)]
         await self._write()
         return state
+
+    # --- who acted: the door's seal ---------------------------------------
+
+    def _decode(self, raw: RawValue, model):
+        """The message in a payload; a malformed one is refused before anything is written."""
+        try:
+            return workflow.payload_converter().from_payload(raw.payload, model)
+        except (ValueError, TypeError) as err:
+            raise ApplicationError(
+                f"not a valid {model.__name__}: {err}", type="InvalidMessage", non_retryable=True
+            ) from None
+
+    def _refusal(self, handler: str, raw: RawValue, message) -> str | None:
+        """Why a message may not be applied: it came unencrypted, or without the door's
+        seal, or the seal does not hold (policy.authority). None when it may."""
+        if authority.DECRYPTED not in raw.payload.metadata:
+            return "unencrypted: the worker takes only messages encrypted with the key ring and sealed by the door"
+        return trust.verifier().refusal(handler, message)
+
+    def _validate(self, handler: str, raw: RawValue, model, check) -> None:
+        """An update's validator: a malformed message or a policy refusal is refused
+        with nothing written. One the door did not seal is let through, so that its
+        handler keeps the refusal on the party's file."""
+        message = self._decode(raw, model)
+        if self._refusal(handler, raw, message) is None:
+            self._check(check, message)
+
+    async def _admit(self, handler: str, raw: RawValue, model):
+        """The message, once the door's seal on it holds.
+
+        Raises:
+            ApplicationError: NotAuthorised, once the refusal is on the party's file.
+        """
+        message = self._decode(raw, model)
+        refusal = self._refusal(handler, raw, message)
+        if refusal is None:
+            return message
+        await self._ready()
+        self._reject(handler, raw, refusal)
+        await self._write()
+        raise ApplicationError(f"refused: {refusal}", type="NotAuthorised", non_retryable=True)
 
     async def _settle(self) -> None:
         """Before continuing as new: every handler done and every effect written, so the
@@ -388,17 +453,17 @@ class PartyWorkflow:
         except PolicyRefusal as refusal:
             raise ApplicationError(str(refusal), refusal.rule, type="PolicyRefusal", non_retryable=True) from None
 
-    def _reject(self, message: str, raw: RawValue, err: Exception) -> None:
+    def _reject(self, message: str, raw: RawValue | None, reason: str) -> None:
         assert self._state is not None
-        text = raw.payload.data.decode("utf-8", errors="replace")[:REJECTION_PAYLOAD_CHARS]
+        text = raw.payload.data.decode("utf-8", errors="replace")[:REJECTION_PAYLOAD_CHARS] if raw else ""
         rejection = Rejection(
             received_at=workflow.now(),
             message=message,
-            message_id=_incident_id_of(text),
-            reason=str(err),
+            message_id=_message_id_of(text),
+            reason=reason,
             payload=text,
         )
-        workflow.logger.warning("rejected %s for party %s: %s", message, self._state.party.party_id, err)
+        workflow.logger.warning("rejected %s for party %s: %s", message, self._state.party.party_id, reason)
         self._unwritten += rules.record_rejection(self._state, rejection)
         self._woken = True
 
@@ -516,10 +581,17 @@ def _incidents_named(message) -> list[str]:
     return []
 
 
-def _incident_id_of(text: str) -> str | None:
-    """Best effort: the incident id of a rejected payload, for finding it later."""
+# The id fields of the messages, in the order a rejected payload is searched for one.
+_ID_FIELDS = ("incident_id", "ask_id", "warning_id", "restriction_id", "decision_id", "adjustment_id", "case_reference")
+
+
+def _message_id_of(text: str) -> str | None:
+    """Best effort: the id of a rejected payload's message, for finding it later."""
     try:
-        value = json.loads(text).get("incident_id")
-    except (ValueError, AttributeError):
+        found = json.loads(text)
+    except ValueError:
         return None
+    if not isinstance(found, dict):
+        return None
+    value = next((found[name] for name in _ID_FIELDS if name in found), None)
     return value if isinstance(value, str) else None

@@ -25,11 +25,13 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from policy.fields import Door as Entrance
 from policy.replies import PartyStatus
 from policy.report import REPORT_ROLES
 from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
 from records.tables import NoticeRow, StaffRow
+from services.acting import Principal
 from services.decisions import (
     DecisionForm,
     DecisionRefused,
@@ -376,7 +378,8 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
         reply = await decide(
             door.parties,
             door.store,
-            staff_id=staff.staff_id,
+            caller=Principal.of(staff),
+            door=Entrance.INBOX,
             task_id=task_id,
             form=decision,
             decision_id=values["decision_id"] or None,

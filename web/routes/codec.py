@@ -9,7 +9,7 @@ session cookie when "include cross-origin credentials" is on. The CLI sends
 a bearer token (`temporal workflow show --codec-endpoint ... --codec-auth
 "Bearer <token>"`).
 
-Only staff holding a role in `services.staff.DECODE_ROLES` may decode or
+Only staff the permission table lets decode payloads (`decode_payloads`: operations) may decode or
 encode; each decode is written to the audit log (who, when, namespace, how
 many payloads; never the content) before it is answered.
 """
@@ -27,8 +27,8 @@ from temporalio.api.common.v1 import Payloads
 
 from client.codec import PayloadDecryptionError
 from client.keys import KeyRingError
-from records.tables import StaffRow
-from services.staff import StaffCheckFailed, require_decode_role
+from policy.permissions import Action, NotPermitted
+from services.acting import Principal, permit
 from web.deps import Door, signed_in_or_session
 from web.errors import Problem
 
@@ -59,17 +59,17 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def operations_staff(staff: Annotated[StaffRow, Depends(signed_in_or_session)]) -> StaffRow:
+async def operations_staff(staff: Annotated[Principal, Depends(signed_in_or_session)]) -> Principal:
     """The signed-in member of staff, if they may read decrypted payloads."""
     try:
-        require_decode_role(staff)
-    except StaffCheckFailed as err:
-        log.warning("codec endpoint refused %s: %s", staff.staff_id, err)
+        permit(staff, Action.DECODE_PAYLOADS)
+    except NotPermitted as err:
+        log.warning("codec endpoint refused %s: %s", staff.id, err)
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(err)) from None
     return staff
 
 
-Operations = Annotated[StaffRow, Depends(operations_staff)]
+Operations = Annotated[Principal, Depends(operations_staff)]
 
 
 def _proto(body: PayloadsJson) -> Payloads:
@@ -91,8 +91,8 @@ async def decode(body: PayloadsJson, namespace: Namespace, staff: Operations, do
         await door.codec(namespace).decode_wrapper(payloads)
     except (KeyRingError, PayloadDecryptionError) as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from None
-    await run_in_threadpool(door.store.record_decode, staff.staff_id, namespace, len(payloads.payloads))
-    log.info("%s decoded %d payloads of namespace %s", staff.staff_id, len(payloads.payloads), namespace)
+    await run_in_threadpool(door.store.record_decode, staff.id, namespace, len(payloads.payloads))
+    log.info("%s decoded %d payloads of namespace %s", staff.id, len(payloads.payloads), namespace)
     return _json(payloads)
 
 

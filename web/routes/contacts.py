@@ -4,10 +4,11 @@ from fastapi import APIRouter
 
 from policy.contacts import ContactAnswer
 from policy.messages import CaseClosure, InboundContact
+from policy.permissions import Action
 from policy.replies import CaseClosureOutcome
 from services.contacts import answer_contact
 from web.bodies import CaseClosureBody, InboundContactBody, message_from
-from web.deps import Door, PartyId, Staff
+from web.deps import Caller, Door, PartyId
 from web.errors import ERRORS, KEY_ID, PATH_PARTY, with_body
 from web.headers import IdempotencyKey
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/parties", tags=["case systems"], responses=ERRORS)
     summary="How to handle an inbound contact, and by when (R8, R17, R19)",
 )
 async def contact_gate(
-    party_id: PartyId, body: InboundContactBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
+    party_id: PartyId, body: InboundContactBody, door: Door, caller: Caller, idempotency_key: IdempotencyKey = None
 ) -> ContactAnswer:
     """The contact gate's one answer: the handling, the respond-by date (10 working days,
     England and Wales bank holidays, or the extended response time), and the measures
@@ -31,6 +32,7 @@ async def contact_gate(
     none (no workflow is started). The answer is kept in the party's contact log; the
     same `contact_id` again answers what is on file, with `duplicate: true`. A
     `contact_id` on file for another party is a 409."""
+    await door.authorise(caller, Action.ASK_CONTACT_GATE)
     contact = message_from(
         InboundContact, body, path={"party_id": party_id}, id_field="contact_id", key=idempotency_key
     )
@@ -42,9 +44,12 @@ async def contact_gate(
     responses=with_body(PATH_PARTY),
     summary="Record a case closed with notice of no further reply (R17)",
 )
-async def record_case_closure(party_id: PartyId, body: CaseClosureBody, door: Door, staff: Staff) -> CaseClosureOutcome:
+async def record_case_closure(
+    party_id: PartyId, body: CaseClosureBody, door: Door, caller: Caller
+) -> CaseClosureOutcome:
     """Later written contact about the case is logged without being read or answered,
     unless it raises a new complaint. The case reference is the key: closing the same
     case again changes nothing (`duplicate: true`). Starts the party's workflow if needed."""
-    closure = message_from(CaseClosure, body, path={"party_id": party_id})
-    return await door.parties.record_case_closure(closure)
+    by = await door.authorise(caller, Action.CLOSE_CASE, body.closed_by)
+    closure = message_from(CaseClosure, body, path={"party_id": party_id}, actor=by.actor)
+    return await door.parties.record_case_closure(closure, by)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
+from policy.permissions import Action
 from records.letters import LetterInfo
 from services.letters import (
     MEDIA_TYPES,
@@ -19,7 +20,7 @@ from services.letters import (
     mark_sent,
     party_letters,
 )
-from web.deps import Door, PartyId, Staff
+from web.deps import Caller, Door, PartyId
 from web.errors import ERRORS, Problem, with_body
 
 router = APIRouter(tags=["letters"], responses=ERRORS)
@@ -46,15 +47,17 @@ def file_response(document: LetterDocument) -> Response:
     responses={404: {"model": Problem, "description": "the party has no file"}},
     summary="A party's letters (R10), without their text",
 )
-async def list_letters(party_id: PartyId, door: Door, staff: Staff) -> list[LetterInfo]:
+async def list_letters(party_id: PartyId, door: Door, caller: Caller) -> list[LetterInfo]:
     """Every letter on the party's file, in the order they were made: its id, kind, the
     decision it explains (`subject_id`, `decided_at`), when it was produced, its content
     hash, and when and how it was sent (null until the case system says so)."""
+    await door.authorise(caller, Action.READ_LETTERS)
     return await run_in_threadpool(party_letters, door.store, party_id)
 
 
 @router.get("/letters/{letter_id}", responses=NOT_FOUND, summary="One letter's metadata (R10)")
-async def get_letter(letter_id: LetterId, door: Door, staff: Staff) -> LetterInfo:
+async def get_letter(letter_id: LetterId, door: Door, caller: Caller) -> LetterInfo:
+    await door.authorise(caller, Action.READ_LETTERS)
     return await run_in_threadpool(letter_info, door.store, letter_id)
 
 
@@ -70,9 +73,10 @@ async def get_letter(letter_id: LetterId, door: Door, staff: Staff) -> LetterInf
     },
     summary="A letter's PDF or HTML, as stored",
 )
-async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, staff: Staff) -> Response:
+async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, caller: Caller) -> Response:
     """`pdf` or `html`: the bytes its `content_hash` covers."""
-    document = await run_in_threadpool(letter_document, door.store, letter_id, part, staff.staff_id, "api")
+    await door.authorise(caller, Action.READ_LETTERS)
+    document = await run_in_threadpool(letter_document, door.store, letter_id, part, caller.id, "api")
     return file_response(document)
 
 
@@ -81,8 +85,9 @@ async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, sta
     responses={**NOT_FOUND, **with_body("`sent_at` is not before the letter was produced")},
     summary="Record that a letter was sent (R10)",
 )
-async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, staff: Staff) -> LetterSent:
+async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, caller: Caller) -> LetterSent:
     """When (`sent_at`, default now; not in the future) and how (`method`) the case system
     sent the letter. The first call stands: a repeat changes nothing and answers the first
     time and method with `duplicate: true`, so a lost answer may be retried."""
+    await door.authorise(caller, Action.MARK_LETTER_SENT)
     return await run_in_threadpool(mark_sent, door.store, letter_id, body, datetime.now(UTC))

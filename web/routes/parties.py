@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from policy.fields import MESSAGE_ID_PATTERN
@@ -18,8 +19,10 @@ from policy.messages import (
     RestrictionRequest,
     WarningIssue,
 )
+from policy.permissions import Action
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
 from services import contacts
+from services.acting import require_staff_named
 from web.bodies import (
     AdjustmentDecisionBody,
     AdjustmentRequestBody,
@@ -31,7 +34,7 @@ from web.bodies import (
     message_from,
     mismatch,
 )
-from web.deps import Door, PartyId, Staff
+from web.deps import Caller, Door, PartyId
 from web.errors import ERRORS, KEY_ID, PATH_PARTY, Problem, with_body
 from web.headers import IdempotencyKey
 
@@ -62,7 +65,7 @@ async def report_incident(
     party_id: PartyId,
     body: IncidentReportBody,
     door: Door,
-    staff: Staff,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
     wait: Annotated[
         bool, Query(description="true: wait for the policy's answer (update); false: fire and forget (signal)")
@@ -75,28 +78,36 @@ async def report_incident(
     under `rejections` instead."""
     if body.party.party_id != party_id:
         raise RequestValidationError([mismatch(("party", "party_id"), body.party.party_id, party_id)])
-    report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key)
+    by = await door.authorise(caller, Action.REPORT_INCIDENT, body.reported_by)
+    report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key, actor=by.actor)
+    await run_in_threadpool(require_staff_named, door.store, report.experienced_by, "experienced_by")
     if wait:
-        return await door.parties.report_incident(report)
-    await door.parties.send_incident(report)
+        return await door.parties.report_incident(report, by)
+    await door.parties.send_incident(report, by)
     accepted = Accepted(incident_id=report.incident_id, party_id=party_id)
     return JSONResponse(accepted.model_dump(), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/{party_id}/asks", responses=with_body(PATH_PARTY, KEY_ID), summary="Record an ask to stop (R4)")
 async def record_ask(
-    party_id: PartyId, body: AskRecordBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
+    party_id: PartyId, body: AskRecordBody, door: Door, caller: Caller, idempotency_key: IdempotencyKey = None
 ) -> CommandOutcome:
-    ask = message_from(AskRecord, body, path={"party_id": party_id}, id_field="ask_id", key=idempotency_key)
-    return await door.parties.record_ask(ask)
+    by = await door.authorise(caller, Action.RECORD_ASK, body.asked_by)
+    ask = message_from(
+        AskRecord, body, path={"party_id": party_id}, id_field="ask_id", key=idempotency_key, actor=by.actor
+    )
+    return await door.parties.record_ask(ask, by)
 
 
 @router.post("/{party_id}/warnings", responses=with_body(PATH_PARTY, KEY_ID), summary="Issue a warning (R5, R10)")
 async def issue_warning(
-    party_id: PartyId, body: WarningIssueBody, door: Door, staff: Staff, idempotency_key: IdempotencyKey = None
+    party_id: PartyId, body: WarningIssueBody, door: Door, caller: Caller, idempotency_key: IdempotencyKey = None
 ) -> CommandOutcome:
-    warning = message_from(WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key)
-    return await door.parties.issue_warning(warning)
+    by = await door.authorise(caller, Action.ISSUE_WARNING, body.issued_by)
+    warning = message_from(
+        WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key, actor=by.actor
+    )
+    return await door.parties.issue_warning(warning, by)
 
 
 @router.post(
@@ -114,15 +125,22 @@ async def apply_restriction(
     party_id: PartyId,
     body: RestrictionRequestBody,
     door: Door,
-    staff: Staff,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> CommandOutcome:
     """Grounds are found by the policy; without them the request is refused (409, R14).
     One that needs approval (R7, R9) answers `awaiting_approval` and opens a task."""
+    action = Action.STEP_UP if body.replaces_restriction_id else Action.PROPOSE_RESTRICTION
+    by = await door.authorise(caller, action, body.proposed_by)
     request = message_from(
-        RestrictionRequest, body, path={"party_id": party_id}, id_field="restriction_id", key=idempotency_key
+        RestrictionRequest,
+        body,
+        path={"party_id": party_id},
+        id_field="restriction_id",
+        key=idempotency_key,
+        actor=by.actor,
     )
-    return await door.parties.apply_restriction(request)
+    return await door.parties.apply_restriction(request, by)
 
 
 @router.post(
@@ -134,13 +152,19 @@ async def request_adjustment(
     party_id: PartyId,
     body: AdjustmentRequestBody,
     door: Door,
-    staff: Staff,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> PartyStatus:
+    by = await door.authorise(caller, Action.REQUEST_ADJUSTMENT, body.recorded_by)
     request = message_from(
-        AdjustmentRequest, body, path={"party_id": party_id}, id_field="adjustment_id", key=idempotency_key
+        AdjustmentRequest,
+        body,
+        path={"party_id": party_id},
+        id_field="adjustment_id",
+        key=idempotency_key,
+        actor=by.actor,
     )
-    return await door.parties.request_adjustment(request)
+    return await door.parties.request_adjustment(request, by)
 
 
 @router.post(
@@ -153,11 +177,13 @@ async def seek_advice(
     adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
     body: AdviceRequestBody,
     door: Door,
-    staff: Staff,
+    caller: Caller,
 ) -> PartyStatus:
     """Opens one advice task per adjustment: asking again changes nothing."""
-    request = message_from(AdviceRequest, body, path={"party_id": party_id, "adjustment_id": adjustment_id})
-    return await door.parties.seek_advice(request)
+    by = await door.authorise(caller, Action.SEEK_ADVICE, body.requested_by)
+    path = {"party_id": party_id, "adjustment_id": adjustment_id}
+    request = message_from(AdviceRequest, body, path=path, actor=by.actor)
+    return await door.parties.seek_advice(request, by)
 
 
 @router.post(
@@ -170,12 +196,14 @@ async def decide_adjustment(
     adjustment_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
     body: AdjustmentDecisionBody,
     door: Door,
-    staff: Staff,
+    caller: Caller,
 ) -> PartyStatus:
     """Declining needs the specialist's advice first (409, R16). The same
     decision sent again (same person, same `decided_at`) changes nothing."""
-    decision = message_from(AdjustmentDecision, body, path={"party_id": party_id, "adjustment_id": adjustment_id})
-    return await door.parties.decide_adjustment(decision)
+    by = await door.authorise(caller, Action.DECIDE_ADJUSTMENT, body.decided_by)
+    path = {"party_id": party_id, "adjustment_id": adjustment_id}
+    decision = message_from(AdjustmentDecision, body, path=path, actor=by.actor)
+    return await door.parties.decide_adjustment(decision, by)
 
 
 @router.get(
@@ -186,10 +214,11 @@ async def decide_adjustment(
     },
     summary="A party's status",
 )
-async def party_status(party_id: PartyId, door: Door, staff: Staff) -> PartyStatus:
+async def party_status(party_id: PartyId, door: Door, caller: Caller) -> PartyStatus:
     """Stage, deadlines, warnings, restrictions, open tasks, closed cases (R17) and rejected
     messages, with the contact gate's latest answers from the party's file. A party whose
     workflow completed answers from its last run."""
+    await door.authorise(caller, Action.READ_STATUS)
     try:
         return await contacts.party_status(door.parties, door.store, party_id)
     except RPCError as err:

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from policy.fields import MESSAGE_ID_PATTERN, AwareDatetime
+from policy.fields import Door as Entrance
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
 from records.task_list import TaskListing
 from services.decisions import DecisionForm, DecisionRefused, decide
-from web.deps import Door, Staff
+from web.deps import Caller, Door
 from web.errors import ERRORS, Problem, decision_refused, with_body
 from web.headers import IdempotencyKey
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERRORS)
 @router.get("", summary="Open tasks, soonest due first")
 async def list_tasks(
     door: Door,
-    staff: Staff,
+    caller: Caller,
     role: Annotated[Role | None, Query(description="tasks this role may decide now")] = None,
     kind: Annotated[TaskKind | None, Query()] = None,
     party: Annotated[str | None, Query(description="one party's tasks")] = None,
@@ -29,7 +30,7 @@ async def list_tasks(
         bool, Query(description="only tasks the signed-in member of staff may decide (four eyes included)")
     ] = True,
 ) -> list[TaskListing]:
-    person = staff.staff_id if mine else None
+    person = caller.id if mine else None
     return await run_in_threadpool(
         door.store.open_tasks, role=role, person=person, kind=kind, party_id=party, due_before=due_before
     )
@@ -38,7 +39,10 @@ async def list_tasks(
 @router.post(
     "/{task_id}/decision",
     responses={
-        403: {"model": Problem, "description": "the signed-in member of staff does not hold the role"},
+        403: {
+            "model": Problem,
+            "description": "the permission table refuses (the rule named), or the person does not hold the role",
+        },
         404: {"model": Problem, "description": "no such task"},
         **with_body(),
     },
@@ -48,17 +52,24 @@ async def decide_task(
     task_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
     body: DecisionForm,
     door: Door,
-    staff: Staff,
+    caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> TaskOutcomeReply:
-    """`decided_by` is the signed-in member of staff, checked against the staff
-    list for `role` (403) before the workflow checks the role may decide this
-    task, conflicts of interest, the outcome and its reason (409). The
+    """`decided_by` is the signed-in member of staff (a case system names the member of
+    staff it acts for, where its account allows), checked against the permission
+    table and the staff list for `role` (403) before the workflow checks the role
+    may decide this task, conflicts of interest, the outcome and its reason (409). The
     `Idempotency-Key` header is the decision's id: the same key twice records
     one decision."""
     try:
         return await decide(
-            door.parties, door.store, staff_id=staff.staff_id, task_id=task_id, form=body, decision_id=idempotency_key
+            door.parties,
+            door.store,
+            caller=caller,
+            door=Entrance.API,
+            task_id=task_id,
+            form=body,
+            decision_id=idempotency_key,
         )
     except DecisionRefused as err:
         raise decision_refused(err) from None
