@@ -6,16 +6,29 @@ from proposal to end (with their measures in words and every end moved),
 tasks and who decided them, letters and whether they were sent, adjustments,
 stage changes, closed cases and rejected messages. `records.timeline` reads
 the file into a `PartyFile`; `timeline` turns it into entries, oldest first.
+
+Each entry names who acted as the door authenticated them (`acted`: their role,
+the case system that carried it, the door), where the file says; entries from
+before principals were recorded name who the message said acted.
+
+Need to know: the support a colleague was offered after an incident (R18) and
+a party's adjustments and the advice on them (R16) are special-category
+details. A `Viewer` who may not read them (policy.permissions: READ_SUPPORT,
+READ_ADJUSTMENTS; for support, also the colleague concerned) sees the entry,
+and who may read it, never the details.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from policy.dates import written_date
+from policy.fields import Door
 from policy.letters import CATEGORY_WORDS, LETTER_TITLES, LetterDate, LetterKind, terms_words, was_lifted
+from policy.permissions import PERMISSIONS, Action, may
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
@@ -32,8 +45,11 @@ from policy.vocabulary import (
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
+    Role,
     SendingMethod,
     Stage,
+    TaskKind,
+    TaskOutcome,
     WarningStatus,
     in_words,
 )
@@ -70,6 +86,22 @@ class StageChangeOnFile(BaseModel):
     reason: str
 
 
+class ActedOnFile(BaseModel):
+    """Who acted on the file for one message applied, as the door sealed it (the `acted` table).
+
+    `message_kind` and `message_id` are the file's key for the message
+    (policy.authority): `incident` and its id, `decision` and the decision id,
+    `advice_request` and the adjustment id ...
+    """
+
+    message_kind: str
+    message_id: str
+    actor: str
+    role: Role
+    via: str | None = None
+    door: Door
+
+
 class PartyFile(BaseModel):
     """What the timeline reads of a party's file: its tables as the policy's models."""
 
@@ -87,6 +119,7 @@ class PartyFile(BaseModel):
     stage_changes: list[StageChangeOnFile] = Field(default_factory=list)
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
+    acted: list[ActedOnFile] = Field(default_factory=list)
 
 
 class EntryKind(StrEnum):
@@ -129,7 +162,10 @@ class TimelineEntry(BaseModel):
     kind: EntryKind
     title: str
     ref: str | None = Field(default=None, description="the id on file: incident, warning, restriction, task ...")
-    by: str | None = Field(default=None, description="who did it: a staff id, with the role they decided in")
+    by: str | None = Field(default=None, description="who did it: a staff id, with the role they acted in")
+    how: str | None = Field(
+        default=None, description="where they were authenticated, and the case system that carried it, if one did"
+    )
     facts: list[Fact] = Field(default_factory=list)
     letter_id: str | None = Field(default=None, description="a letter to download")
 
@@ -146,39 +182,89 @@ ENDED_WORDS = {
 }
 
 
-def timeline(file: PartyFile, timezone: str) -> list[TimelineEntry]:
-    """Every entry on the party's file, oldest first.
+DOOR_WORDS = {
+    Door.API: "through the API",
+    Door.INBOX: "in the inbox",
+    Door.CLI: "at the command line",
+    Door.LOCAL: "on a machine holding the door key",
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the timeline: the signed-in member of staff and the roles they hold."""
+
+    staff_id: str
+    roles: frozenset[Role]
+
+    def sees_support_of(self, colleague: str) -> bool:
+        """R18: the managers who arrange a colleague's support, and the colleague themselves."""
+        return self.staff_id == colleague or may(self.roles, Action.READ_SUPPORT)
+
+    def sees_adjustments(self) -> bool:
+        """R16: those who decide on adjustments and advise on them."""
+        return may(self.roles, Action.READ_ADJUSTMENTS)
+
+
+def _readers(action: Action) -> str:
+    roles = PERMISSIONS[action].roles
+    named = [in_words(role) for role in Role if role in roles]
+    return f"the roles {', '.join(named[:-1])} and {named[-1]}" if len(named) > 1 else f"the role {named[0]}"
+
+
+SUPPORT_READERS = f"{_readers(Action.READ_SUPPORT)}, and to the colleague concerned (R18)"
+ADJUSTMENT_READERS = f"{_readers(Action.READ_ADJUSTMENTS)} (R16)"
+
+
+def _withheld(what: str, readers: str) -> Fact:
+    return Fact(label="Details", text=f"{what}: shown only to {readers}")
+
+
+def timeline(file: PartyFile, timezone: str, viewer: Viewer) -> list[TimelineEntry]:
+    """Every entry on the party's file, oldest first, as `viewer` may read it.
 
     Args:
         file: The party's file.
         timezone: The body's time zone: dates in words are its local dates.
+        viewer: Who reads it: a colleague's support (R18) and adjustments (R16)
+            are shown in detail only to those who need to know.
 
     Returns:
         The entries by instant; at the same instant in the order of `EntryKind`,
         then in the order the file holds them.
     """
-    entries = list(_entries(file, _Words(timezone)))
+    entries = list(_entries(file, _Words(timezone, file.acted), viewer))
     return sorted(entries, key=lambda e: (e.at, _RANK[e.kind]))  # stable: the file's order breaks ties
 
 
 class _Words:
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, acted: list[ActedOnFile]) -> None:
         self.timezone = timezone
+        self.acted = {(a.message_kind, a.message_id): a for a in acted}
 
     def date(self, label: str, at: datetime) -> Fact:
         return Fact(label=label, text=written_date(at, self.timezone), at=at)
+
+    def who(self, message_kind: str, message_id: str, named: str | None) -> tuple[str | None, str | None]:
+        """Who acted for a message (`by`) and how (`how`): as authenticated where the file
+        says; else, for entries from before that was recorded, whom the message named."""
+        acted = self.acted.get((message_kind, message_id))
+        if acted is None:
+            return named, None
+        how = DOOR_WORDS[acted.door]
+        return f"{acted.actor} ({in_words(acted.role)})", f"carried by {acted.via}, {how}" if acted.via else how
 
 
 def _about(categories: list[Category]) -> Fact:
     return Fact(label="About", text="; ".join(CATEGORY_WORDS[c] for c in categories))
 
 
-def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
+def _entries(file: PartyFile, w: _Words, viewer: Viewer) -> Iterator[TimelineEntry]:
     incidents = {i.incident_id: i for i in file.incidents}
     for i in file.incidents:
-        yield _incident(i)
+        yield _incident(i, w)
     for a in file.asks:
-        yield _ask(a)
+        yield _ask(a, w)
     for warning in file.warnings:
         yield from _warning(warning, incidents, w)
     for r in file.restrictions:
@@ -190,17 +276,21 @@ def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
             title=f"Stage: {in_words(s.to_stage)}",
             facts=[Fact(label="Before", text=in_words(s.from_stage)), Fact(label="Why", text=s.reason)],
         )
+    # R16: the advice task opened when someone sought advice on an adjustment.
+    advice_sought = {a.advice_task_id: a.adjustment_id for a in file.adjustments if a.advice_task_id}
     for t in file.tasks:
-        yield from _task(t, w)
+        yield from _task(t, w, viewer, advice_sought.get(t.task_id))
     for adjustment in file.adjustments:
-        yield from _adjustment(adjustment)
+        yield from _adjustment(adjustment, w, viewer)
     for c in file.closed_cases:
+        by, how = w.who("case_closure", c.case_reference, c.closed_by)
         yield TimelineEntry(
             at=c.closed_at,
             kind=EntryKind.CLOSED_CASE,
             title="Case closed with notice of no further reply (R17)",
             ref=c.case_reference,
-            by=c.closed_by,
+            by=by,
+            how=how,
             facts=[Fact(label="Case", text=c.case_reference)]
             + ([Fact(label="Notes", text=c.notes)] if c.notes else []),
         )
@@ -216,7 +306,7 @@ def _entries(file: PartyFile, w: _Words) -> Iterator[TimelineEntry]:
         )
 
 
-def _incident(i: IncidentOnFile) -> TimelineEntry:
+def _incident(i: IncidentOnFile, w: _Words) -> TimelineEntry:
     facts = [Fact(label="Behaviour", text=in_words(i.behaviour_code))]
     if i.summary:
         facts.append(Fact(label="What happened", text=i.summary))
@@ -225,17 +315,19 @@ def _incident(i: IncidentOnFile) -> TimelineEntry:
         facts.append(Fact(label="Experienced by", text=i.experienced_by))
     if i.case_reference:
         facts.append(Fact(label="Case", text=i.case_reference))
+    by, how = w.who("incident", i.incident_id, i.reported_by)
     return TimelineEntry(
         at=i.occurred_at,
         kind=EntryKind.INCIDENT,
         title=f"Incident: {CATEGORY_WORDS[i.category]}",
         ref=i.incident_id,
-        by=i.reported_by,
+        by=by,
+        how=how,
         facts=facts,
     )
 
 
-def _ask(a: AskEntry) -> TimelineEntry:
+def _ask(a: AskEntry, w: _Words) -> TimelineEntry:
     facts = [
         _about(a.categories),
         Fact(label="Incidents", text=", ".join(a.incident_ids)),
@@ -243,18 +335,21 @@ def _ask(a: AskEntry) -> TimelineEntry:
     ]
     if a.notes:
         facts.append(Fact(label="Notes", text=a.notes))
+    by, how = w.who("ask", a.ask_id, a.asked_by)
     return TimelineEntry(
-        at=a.asked_at, kind=EntryKind.ASK, title="Asked to stop (R4)", ref=a.ask_id, by=a.asked_by, facts=facts
+        at=a.asked_at, kind=EntryKind.ASK, title="Asked to stop (R4)", ref=a.ask_id, by=by, how=how, facts=facts
     )
 
 
 def _warning(warning: WarningEntry, incidents: dict[str, IncidentOnFile], w: _Words) -> Iterator[TimelineEntry]:
+    by, how = w.who("warning", warning.warning_id, warning.issued_by)
     yield TimelineEntry(
         at=warning.communicated_at,
         kind=EntryKind.WARNING,
         title=f"Warning given, {in_words(warning.method)} (R5)",
         ref=warning.warning_id,
-        by=warning.issued_by,
+        by=by,
+        how=how,
         facts=[
             _about(warning.categories),
             Fact(label="Reasons", text=warning.reasons),
@@ -304,12 +399,14 @@ def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iter
         facts.append(Fact(label="Status now", text=in_words(r.status)))
     if started_at_once and r.ends_at is not None:
         facts.append(w.date("Until", r.ends_at))
+    by, how = w.who("restriction", r.restriction_id, r.proposed_by)
     yield TimelineEntry(
         at=r.decided_at,
         kind=EntryKind.RESTRICTION,
         title="Restriction put in force" if started_at_once else "Restriction proposed",
         ref=r.restriction_id,
-        by=r.proposed_by,
+        by=by,
+        how=how,
         facts=facts,
     )
     if r.starts_at is not None and not started_at_once:
@@ -328,12 +425,41 @@ def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iter
         )
 
 
-def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
+def _withheld_readers(t: HumanTask, viewer: Viewer) -> str | None:
+    """Who may read a task's details, if `viewer` may not: a colleague's support (R18), or
+    advice on an adjustment (R16); None if they may."""
+    if t.kind == TaskKind.COLLEAGUE_SUPPORT and not viewer.sees_support_of(t.subject_id):
+        return SUPPORT_READERS
+    if t.kind == TaskKind.ADJUSTMENT_ADVICE and not viewer.sees_adjustments():
+        return ADJUSTMENT_READERS
+    return None
+
+
+# What a decision withheld from a viewer was, by its outcome; any other outcome's reason is "The reason".
+_WITHHELD_DECISIONS = {
+    TaskOutcome.SUPPORT_RECORDED: "Support was recorded for a colleague",
+    TaskOutcome.ADVICE_GIVEN: "The specialist's advice",
+}
+
+
+def _task(t: HumanTask, w: _Words, viewer: Viewer, advice_on: str | None) -> Iterator[TimelineEntry]:
+    """A task's entries; `advice_on`: the adjustment an advice task is about, whose request for
+    advice (R16) opened it."""
     title = TASK_TITLES[t.kind]
-    facts = [Fact(label="About", text=t.summary), Fact(label="Status now", text=in_words(t.status))]
+    readers = _withheld_readers(t, viewer)
+    # An advice task's summary names only the adjustment's id; a support task's names the colleague.
+    about = (
+        _withheld("Support for a colleague after an incident", readers)
+        if readers is not None and t.kind == TaskKind.COLLEAGUE_SUPPORT
+        else Fact(label="About", text=t.summary)
+    )
+    facts = [about, Fact(label="Status now", text=in_words(t.status))]
     if t.due_at is not None:
         facts.append(w.date("Due", t.due_at))
-    yield TimelineEntry(at=t.created_at, kind=EntryKind.TASK, title=f"Task opened: {title}", ref=t.task_id, facts=facts)
+    by, how = w.who("advice_request", advice_on, None) if advice_on is not None else (None, None)
+    yield TimelineEntry(
+        at=t.created_at, kind=EntryKind.TASK, title=f"Task opened: {title}", ref=t.task_id, by=by, how=how, facts=facts
+    )
     if t.escalated_at is not None:
         yield TimelineEntry(
             at=t.escalated_at,
@@ -344,18 +470,25 @@ def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
         )
     for d in t.decisions:
         facts = [Fact(label="Task", text=title)]
-        if d.reason:
-            facts.append(Fact(label="Reason", text=d.reason))
+        if readers is not None:
+            if d.reason or d.support_offered:
+                facts.append(_withheld(_WITHHELD_DECISIONS.get(d.outcome, "The reason"), readers))
+        else:
+            if d.reason:
+                facts.append(Fact(label="Reason", text=d.reason))
+            if d.support_offered:
+                offered = "; ".join(in_words(s) for s in d.support_offered)
+                facts.append(Fact(label="Support offered (R18)", text=offered))
         if d.police_referral is not None:
             facts.append(Fact(label="Police referral (R15)", text="yes" if d.police_referral else "no"))
-        if d.support_offered:
-            facts.append(Fact(label="Support offered (R18)", text="; ".join(in_words(s) for s in d.support_offered)))
+        by, how = w.who("decision", d.decision_id, f"{d.decided_by} ({in_words(d.role)})")
         yield TimelineEntry(
             at=d.decided_at,
             kind=EntryKind.DECISION,
             title=f"Decided: {in_words(d.outcome)}",
             ref=t.task_id,
-            by=f"{d.decided_by} ({in_words(d.role)})",
+            by=by,
+            how=how,
             facts=facts,
         )
     if t.cancelled_at is not None:
@@ -368,25 +501,35 @@ def _task(t: HumanTask, w: _Words) -> Iterator[TimelineEntry]:
         )
 
 
-def _adjustment(a: AdjustmentEntry) -> Iterator[TimelineEntry]:
+def _adjustment(a: AdjustmentEntry, w: _Words, viewer: Viewer) -> Iterator[TimelineEntry]:
+    sees = viewer.sees_adjustments()
+    by, how = w.who("adjustment_request", a.adjustment_id, a.recorded_by)
     yield TimelineEntry(
         at=a.requested_at,
         kind=EntryKind.ADJUSTMENT,
         title="Adjustment requested (R16)",
         ref=a.adjustment_id,
-        by=a.recorded_by,
-        facts=[Fact(label="Asked for", text=a.description)],
+        by=by,
+        how=how,
+        facts=[
+            Fact(label="Asked for", text=a.description) if sees else _withheld("What was asked for", ADJUSTMENT_READERS)
+        ],
     )
     if a.status != AdjustmentStatus.REQUESTED and a.decided_at is not None:
         facts = [Fact(label="Reason", text=a.reason)] if a.reason else []
         if a.letter_format is not None:
             facts.append(Fact(label="Letters from now on", text=in_words(a.letter_format)))
+        if facts and not sees:
+            hidden = " and ".join(f.label.lower() for f in facts)
+            facts = [_withheld(f"What was decided ({hidden})", ADJUSTMENT_READERS)]
+        by, how = w.who("adjustment_decision", a.adjustment_id, a.decided_by)
         yield TimelineEntry(
             at=a.decided_at,
             kind=EntryKind.ADJUSTMENT_DECIDED,
             title=f"Adjustment {in_words(a.status)} (R16)",
             ref=a.adjustment_id,
-            by=a.decided_by,
+            by=by,
+            how=how,
             facts=facts,
         )
 

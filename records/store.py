@@ -1,11 +1,12 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
-queue, the decode audit log, the contact log, the import ledger, the letters (R10), a party's timeline, the operators'
-figures, the board report's counts (R10a), and retention and erasure (R3)."""
+queue, the decode audit log, the contact log, the import ledger, the letters (R10), a party's timeline, the log of
+reads of a party's file, the operators' figures, the board report's counts (R10a), and retention and erasure (R3)."""
 
 from records.audit import DecodeAudit
 from records.board import BoardFigures
 from records.contacts import ContactLog
 from records.figures import OperationalFigures
+from records.file_reads import FileReadLog
 from records.imports import ImportLedger
 from records.letters import LetterFile
 from records.notices import NoticeQueue
@@ -27,6 +28,7 @@ class RecordStore(
     NoticeQueue,
     DecodeAudit,
     ContactLog,
+    FileReadLog,
     OperationalFigures,
     BoardFigures,
 ):

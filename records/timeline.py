@@ -1,4 +1,5 @@
-"""A party's whole file read for its timeline (policy.timeline), in one consistent read."""
+"""A party's whole file read for its timeline (policy.timeline), in one consistent read: what is on it,
+and who acted for each message applied."""
 
 from typing import Any
 
@@ -13,9 +14,10 @@ from policy.state import (
     RestrictionEntry,
     WarningEntry,
 )
-from policy.timeline import IncidentOnFile, LetterOnFile, PartyFile, StageChangeOnFile
+from policy.timeline import ActedOnFile, IncidentOnFile, LetterOnFile, PartyFile, StageChangeOnFile
 from records.base import StoreBase
 from records.tables import (
+    ActedRow,
     AdjustmentRow,
     AskRow,
     ClosedCaseRow,
@@ -82,5 +84,9 @@ class PartyFileReader(StoreBase):
                 rejections=[
                     Rejection.model_validate(row.model_dump(exclude={"payload"}))
                     for row in rows(RejectionRow, col(RejectionRow.seq))
+                ],
+                acted=[
+                    ActedOnFile.model_validate(row, from_attributes=True)
+                    for row in rows(ActedRow, col(ActedRow.recorded_at))
                 ],
             )

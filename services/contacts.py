@@ -20,9 +20,13 @@ from client.parties import PartyClient
 from holiday_calendar import england_and_wales
 from policy import contacts
 from policy.contacts import ContactAnswer, GateSource, GateView, LimitPeriod
+from policy.fields import Door
 from policy.messages import InboundContact
+from policy.permissions import Action
 from policy.replies import PartyStatus
 from records.store import RecordStore
+from services.acting import Principal, permit
+from services.file_reads import log_read
 
 # As many as the party's status shows; the whole log is on its file.
 RECENT_CONTACTS = 20
@@ -84,10 +88,22 @@ def _counts(store: RecordStore, view: GateView, contact: InboundContact) -> dict
     }
 
 
-async def party_status(parties: PartyClient, store: RecordStore, party_id: str) -> PartyStatus:
-    """The party's status from its workflow, with its contact log's latest answers from its file."""
+async def party_status(
+    parties: PartyClient, store: RecordStore, party_id: str, reader: Principal, door: Door
+) -> PartyStatus:
+    """The party's status from its workflow, with its contact log's latest answers from its file;
+    the read logged (`file_read`) before it is handed back.
+
+    Raises:
+        NotPermitted: `reader` may not read a party's status (R3).
+    """
+    permit(reader, Action.READ_STATUS)
     status = await parties.status(party_id)
-    recent, count = await asyncio.to_thread(
-        lambda: (store.contacts(party_id, RECENT_CONTACTS), store.contact_count(party_id))
-    )
+
+    def from_file() -> tuple[list[ContactAnswer], int]:
+        recent, count = store.contacts(party_id, RECENT_CONTACTS), store.contact_count(party_id)
+        log_read(store, reader, party_id, "status", door)
+        return recent, count
+
+    recent, count = await asyncio.to_thread(from_file)
     return status.model_copy(update={"recent_contacts": recent, "contact_count": count})

@@ -1,4 +1,5 @@
-"""A party's timeline for the inbox: the file read (records.timeline), then put in order in words (policy.timeline).
+"""A party's timeline for the inbox: the file read (records.timeline), then put in order in words
+(policy.timeline), as the reader may see it (need to know), the read logged.
 
 A file at the policy's bounds holds tens of thousands of entries (10,000
 incidents and what followed them): the page shows them a page at a time.
@@ -6,8 +7,12 @@ incidents and what followed them): the page shows them a page at a time.
 
 from dataclasses import dataclass
 
-from policy.timeline import PartyFile, TimelineEntry, timeline
+from policy.fields import Door
+from policy.permissions import Action
+from policy.timeline import PartyFile, TimelineEntry, Viewer, timeline
 from records.store import RecordStore
+from services.acting import Principal, permit
+from services.file_reads import log_read
 
 ENTRIES_PER_PAGE = 200
 
@@ -26,19 +31,26 @@ class NoSuchPage(Exception):
     """The timeline has fewer pages than the one asked for."""
 
 
-def party_timeline(store: RecordStore, party_id: str, timezone: str, page: int = 1) -> PartyTimeline | None:
-    """One page of the party's file, oldest first; None if the party has no file.
+def party_timeline(
+    store: RecordStore, party_id: str, timezone: str, reader: Principal, door: Door, page: int = 1
+) -> PartyTimeline | None:
+    """One page of the party's file, oldest first, as `reader` may see it; None if the party has no file.
+
+    The read is logged (`file_read`: who, which page, which door) before the page is handed back.
 
     Raises:
+        NotPermitted: `reader` may not read a party's timeline (R3).
         NoSuchPage: If `page` is below 1 or past the last page.
     """
+    permit(reader, Action.READ_TIMELINE)
     file = store.party_file(party_id)
     if file is None:
         return None
-    entries = timeline(file, timezone)
+    entries = timeline(file, timezone, Viewer(staff_id=reader.id, roles=reader.roles))
     pages = max(1, -(-len(entries) // ENTRIES_PER_PAGE))
     if not 1 <= page <= pages:
         raise NoSuchPage(f"No such page: the timeline of party {party_id} has pages 1 to {pages}.")
+    log_read(store, reader, party_id, f"timeline page {page}", door)
     start = (page - 1) * ENTRIES_PER_PAGE
     return PartyTimeline(
         file=file,

@@ -20,9 +20,11 @@ from client.parties import PartyClient
 from holiday_calendar import england_and_wales
 from policy.contacts import GateSource, GateView, calendar_years
 from policy.contacts import answer_contact as decide
+from policy.fields import Door
 from policy.messages import CaseClosure, InboundContact, PartyRef, RestrictionRequest
-from policy.vocabulary import ContactChannel, ContactHandling, ContactPeriod, Measure, RestrictionStatus
+from policy.vocabulary import ContactChannel, ContactHandling, ContactPeriod, Measure, RestrictionStatus, Role
 from records.store import RecordStore
+from services.acting import Principal, PrincipalKind
 from services.contacts import ContactRefused, answer_contact, party_status
 from settings import get_settings
 from tests.helpers import incident, new_party, restriction, wait_for_status, warning
@@ -87,7 +89,8 @@ async def test_r8_r12_the_gate_answers_from_the_workflow_and_adds_no_history(tim
     assert email.respond_by is not None and email.rules == ["R8", "R19"]
     assert (await parties.status(pid)).incident_count == 2  # the gate reported nothing
 
-    status = await party_status(parties, store, pid)
+    reader = Principal(id="case-system", kind=PrincipalKind.SYSTEM, roles=frozenset({Role.CASE_SYSTEM}))
+    status = await party_status(parties, store, pid, reader, Door.LOCAL)
     assert status.contact_count == 100 and len(status.recent_contacts) == 20
     assert status.recent_contacts[0].contact.contact_id == answers[-1].contact.contact_id
     assert len(store.contacts(pid)) == 100

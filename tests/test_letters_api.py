@@ -28,7 +28,11 @@ def _url(letter_id: str, tail: str = "") -> str:
     return f"/letters/{quote(letter_id, safe='')}{tail}"
 
 
-async def test_r10_a_partys_letters_are_listed_in_order_without_their_text(offline: Api, on_file):  # noqa: F811
+async def test_r10_a_partys_letters_are_listed_in_order_without_their_text(
+    offline: Api,  # noqa: F811
+    on_file,
+    store,
+):
     answer = await offline.client.get(f"/parties/{on_file.party_id}/letters", headers=offline.auth())
     assert answer.status_code == 200, answer.text
     listed = answer.json()
@@ -41,6 +45,11 @@ async def test_r10_a_partys_letters_are_listed_in_order_without_their_text(offli
 
     one = await offline.client.get(_url(first["letter_id"]), headers=offline.auth())
     assert one.status_code == 200 and one.json() == first
+    # Each read is logged on the party's file: who, what, which door; never the content.
+    assert [(r.staff_id, r.via, r.what, r.door) for r in store.file_reads(on_file.party_id)] == [
+        ("case-system", None, "letters", "api"),
+        ("case-system", None, "letter letter:warning:w1", "api"),
+    ]
 
 
 async def test_r10_a_letter_downloads_as_stored_and_matches_its_hash(offline: Api, on_file, store):  # noqa: F811

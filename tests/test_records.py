@@ -1,10 +1,12 @@
-"""The party's file (R3): effects written idempotently, and the state rebuilt from it.
+"""The party's file (R3): effects written idempotently, and the state rebuilt from it;
+every read of it logged, without its content.
 
 Runs against a real SQLite file and, when reachable, PostgreSQL.
 """
 
 import threading
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -12,8 +14,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.database import DATABASE_ERROR
 from activities.records import RecordActivities
+from client.parties import PartyClient
 from policy import rules
 from policy.effects import Effect, EffectBatch, IncidentRecorded, PartySaved
+from policy.fields import Door
 from policy.messages import (
     AskRecord,
     IncidentReport,
@@ -22,12 +26,15 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.payloads import LoadPartyInput
+from policy.permissions import NotPermitted
+from policy.replies import PartyStatus
 from policy.state import PartyState, Rejection
 from policy.vocabulary import (
     Category,
     Measure,
     PartyKind,
     RestrictionStatus,
+    Role,
     Stage,
     TaskKind,
     TaskStatus,
@@ -36,6 +43,11 @@ from policy.vocabulary import (
 from records.db import make_engine
 from records.party_state import REJECTIONS_IN_STATE
 from records.store import RecordStore
+from services.acting import Principal, PrincipalKind
+from services.contacts import party_status
+from services.letters import LetterPart, letter_document, letter_info, party_letters
+from services.timeline import party_timeline
+from tests.party_file import SUMMARY, write_party_file
 
 TZ = "Europe/London"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -405,3 +417,81 @@ def test_database_errors_are_retryable(tmp_path) -> None:
         assert raised.value.type == DATABASE_ERROR
         assert not raised.value.non_retryable
     engine.dispose()
+
+
+MANAGER = Principal(id="manager-1", kind=PrincipalKind.PERSON, roles=frozenset({Role.MANAGER}))
+CASE_SYSTEM = Principal(
+    id="case-system", kind=PrincipalKind.SYSTEM, roles=frozenset({Role.CASE_SYSTEM}), acts_for=frozenset({"*"})
+)
+OPERATIONS = Principal(id="ops-1", kind=PrincipalKind.PERSON, roles=frozenset({Role.OPERATIONS}))
+
+
+class StatusFromFile:
+    """The party's status query, answered from its file: no Temporal needed to read it."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+
+    async def status(self, party_id: str) -> PartyStatus:
+        state = self.store.load_party_state(individual(party_id), TZ)
+        assert state is not None
+        return rules.status_of(state, datetime.now(UTC))
+
+
+async def test_every_read_of_a_partys_file_is_logged_without_its_content(store, settings) -> None:
+    """Status, timeline, the letter list and a letter's metadata: who, what, which door, when;
+    a download goes to the letter's own log. Never what was read."""
+    on_file = write_party_file(store, settings)
+    pid, before = on_file.party_id, datetime.now(UTC)
+    parties = cast(PartyClient, StatusFromFile(store))
+
+    await party_status(parties, store, pid, CASE_SYSTEM, Door.API)
+    assert party_timeline(store, pid, TZ, MANAGER, Door.INBOX) is not None
+    party_letters(store, pid, CASE_SYSTEM, Door.API)
+    letter_info(store, "letter:warning:w1", MANAGER, Door.CLI)
+    letter_document(store, "letter:warning:w1", LetterPart.PDF, MANAGER, Door.INBOX)
+
+    reads = store.file_reads(pid)
+    assert [(r.staff_id, r.via, r.what, r.door) for r in reads] == [
+        ("case-system", None, "status", "api"),
+        ("manager-1", None, "timeline page 1", "inbox"),
+        ("case-system", None, "letters", "api"),
+        ("manager-1", None, "letter letter:warning:w1", "cli"),
+    ]
+    assert all(before <= r.at <= datetime.now(UTC) for r in reads)
+    assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
+        ("manager-1", "pdf", "inbox")
+    ]
+    with store.engine.connect() as connection:
+        logged = " ".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM file_read"))
+    letter = store.letter("letter:warning:w1")
+    assert SUMMARY not in logged and letter is not None and letter.content_hash not in logged
+    assert "Abuse continued" not in logged and "staff-1" not in logged
+
+
+async def test_a_read_refused_by_the_permission_table_reads_and_logs_nothing(store, settings) -> None:
+    """Operations reads no party's file; a case system reads status and letters, never the timeline."""
+    pid = write_party_file(store, settings).party_id
+    refused = [
+        lambda: party_timeline(store, pid, TZ, OPERATIONS, Door.INBOX),
+        lambda: party_timeline(store, pid, TZ, CASE_SYSTEM, Door.API),
+        lambda: party_letters(store, pid, OPERATIONS, Door.API),
+        lambda: letter_document(store, "letter:warning:w1", LetterPart.HTML, OPERATIONS, Door.INBOX),
+    ]
+    for read in refused:
+        with pytest.raises(NotPermitted):
+            read()
+    with pytest.raises(NotPermitted, match=r"^R3: ops-1 may not read status"):
+        await party_status(cast(PartyClient, StatusFromFile(store)), store, pid, OPERATIONS, Door.API)
+    assert store.file_reads(pid) == [] and store.letter_reads("letter:warning:w1") == []
+
+
+def test_r3_a_read_is_not_activity_and_the_log_goes_with_the_file(store, settings) -> None:
+    """R3: reading a file does not put off its retention (`file_read` is not activity), and
+    erasing the file takes the log of who read it."""
+    pid = write_party_file(store, settings).party_id
+    last = store.last_activity(pid)
+    store.record_read(pid, "manager-1", None, "status", "api", datetime.now(UTC))
+    assert last is not None and store.last_activity(pid) == last
+    assert store.erase_party_file(pid)["file_read"] == 1
+    assert store.file_reads(pid) == []

@@ -1,14 +1,17 @@
 """A party's timeline (R10, issue 11): everything on the file in date order, in words,
-built pure (policy.timeline) and shown in the inbox to staff signed in, with the
-party's letters to download."""
+built pure (policy.timeline) and shown in the inbox to staff whose role may read it,
+with the party's letters to download; who acted on each entry as they signed in; every
+read logged. Need to know (R16, R18) is tested pure in tests/test_need_to_know.py."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from policy.effects import Acted, DecisionRecorded, EffectBatch, TaskSaved
+from policy.fields import Authority, Door
 from policy.letters import LetterDate, LetterKind
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask, Rejection, RestrictionEntry, WarningEntry
-from policy.timeline import EntryKind, IncidentOnFile, LetterOnFile, PartyFile, timeline
+from policy.timeline import ActedOnFile, EntryKind, IncidentOnFile, LetterOnFile, PartyFile, Viewer, timeline
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
@@ -20,17 +23,21 @@ from policy.vocabulary import (
     Role,
     SendingMethod,
     Stage,
+    SupportOption,
     TaskKind,
     TaskOutcome,
     TaskStatus,
     WarningMethod,
     WarningStatus,
 )
+from records.store import RecordStore
 from tests.party_file import SUMMARY, write_long_file, write_party_file
-from tests.policy_builders import utc
+from tests.policy_builders import PARTY_ID, utc
 from tests.test_api import Api, _sign_in, offline  # noqa: F401 - `offline` is a fixture
 
 T = utc(2027, 1, 4, 10)
+# A manager reads every detail on the file (need to know: tests/test_need_to_know.py).
+MANAGER = Viewer(staff_id="manager-1", roles=frozenset({Role.MANAGER}))
 
 
 def _incident(incident_id: str, at) -> IncidentOnFile:
@@ -140,7 +147,7 @@ def _file() -> PartyFile:
 
 
 def test_r10_the_timeline_puts_the_whole_file_in_date_order_in_words():
-    entries = timeline(_file(), "Europe/London")
+    entries = timeline(_file(), "Europe/London", MANAGER)
     assert [(e.kind, e.ref) for e in entries] == [
         (EntryKind.INCIDENT, "i1"),
         (EntryKind.WARNING, "w1"),
@@ -207,9 +214,31 @@ def test_r10_a_restriction_lifted_early_and_a_letter_not_sent_say_so():
     file = _file()
     file.tasks[0].decisions[0] = file.tasks[0].decisions[0].model_copy(update={"outcome": TaskOutcome.LIFT_EARLY})
     file.letters[0] = file.letters[0].model_copy(update={"sent_at": None, "sent_method": None})
-    entries = {e.kind: e for e in timeline(file, "Europe/London")}
+    entries = {e.kind: e for e in timeline(file, "Europe/London", MANAGER)}
     assert entries[EntryKind.RESTRICTION_ENDED].title == "Restriction lifted"
     assert ("Sent", "not sent yet") in [(f.label, f.text) for f in entries[EntryKind.LETTER].facts]
+
+
+def test_who_acted_is_shown_as_the_door_authenticated_them():
+    """Each entry names the principal the door authenticated, their role, the case system that
+    carried it and the door; an entry from before that was recorded names who the message said."""
+    file = _file()
+    file.acted = [
+        ActedOnFile(message_kind=kind, message_id=message_id, actor=actor, role=role, door=door, via=via)
+        for kind, message_id, actor, role, door, via in [
+            ("incident", "i1", "colleague-1", Role.COLLEAGUE, Door.API, "case-system"),
+            ("decision", "d1", "exec-1", Role.EXECUTIVE_TEAM, Door.INBOX, None),
+            ("adjustment_request", "adj-1", "colleague-1", Role.COLLEAGUE, Door.CLI, None),
+        ]
+    ]
+    who = {(e.kind, e.ref): (e.by, e.how) for e in timeline(file, "Europe/London", MANAGER)}
+    assert who[EntryKind.INCIDENT, "i1"] == ("colleague-1 (colleague)", "carried by case-system, through the API")
+    assert who[EntryKind.DECISION, "approve-r1"] == ("exec-1 (executive team)", "in the inbox")
+    assert who[EntryKind.ADJUSTMENT, "adj-1"] == ("colleague-1 (colleague)", "at the command line")
+    # Before principals were recorded: as the message named them.
+    assert who[EntryKind.INCIDENT, "i2"] == ("colleague-1", None)
+    assert who[EntryKind.WARNING, "w1"] == ("manager-1", None)
+    assert who[EntryKind.ADJUSTMENT_DECIDED, "adj-1"] == ("manager-1", None)
 
 
 async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: Api, store, settings):  # noqa: F811
@@ -254,6 +283,10 @@ async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: A
     assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
         ("manager-1", "html", "inbox")
     ]
+    # The timeline's read is logged like the downloads: who, what, which door; never the content.
+    assert [(r.staff_id, r.via, r.what, r.door) for r in store.file_reads("party-1")] == [
+        ("manager-1", None, "timeline page 1", "inbox")
+    ]
 
 
 async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline: Api, store, settings):  # noqa: F811
@@ -274,7 +307,7 @@ async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: A
     write_long_file(store, "long-1", 450)
     file = store.party_file("long-1")
     assert file is not None
-    total = len(timeline(file, settings.timezone))
+    total = len(timeline(file, settings.timezone, MANAGER))
     assert total >= 450
     await _sign_in(offline, "manager-1")
 
@@ -294,6 +327,97 @@ async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: A
         assert missing.status_code == 404, page
         assert "No such page: the timeline of party long-1 has pages 1 to 3." in missing.text
 
+    # Each page read is logged; a page that does not exist showed nothing, and is not.
+    assert [r.what for r in store.file_reads("long-1")] == ["timeline page 1", "timeline page 3"]
+
     write_party_file(store, settings)
     short = (await offline.client.get("/inbox/parties/party-1")).text
     assert "Page 1 of" not in short and "<nav" not in short
+
+
+SUPPORT_REASON = "Talked it through and agreed time off for counselling"
+
+
+def _decide_support(store: RecordStore) -> None:
+    """The file's colleague-support task (R18: staff-1 reported incident i1) decided by
+    manager-1 in the inbox, and incident i1 carried by the case system, written as the
+    workflow writes them, with who acted."""
+    file = store.party_file(PARTY_ID)
+    assert file is not None
+    task = next(t for t in file.tasks if t.kind == TaskKind.COLLEAGUE_SUPPORT)
+    at = datetime.now(UTC)
+    decision = DecisionEntry(
+        decision_id="d-support",
+        task_id=task.task_id,
+        decided_by="manager-1",
+        role=Role.MANAGER,
+        outcome=TaskOutcome.SUPPORT_RECORDED,
+        reason=SUPPORT_REASON,
+        decided_at=at,
+        support_offered=[SupportOption.EMPLOYEE_ASSISTANCE_PROGRAMME],
+    )
+    task.decisions.append(decision)
+    task.status = TaskStatus.DONE
+
+    def acted(kind: str, message_id: str, actor: str, role: Role, door: Door, via: str | None = None) -> Acted:
+        seal = Authority(actor=actor, role=role, via=via, door=door, sealed_at=at, key_id="door-1", signature="c2Vh")
+        return Acted(party_id=PARTY_ID, message_kind=kind, message_id=message_id, authority=seal, at=at)
+
+    effects = [
+        DecisionRecorded(party_id=PARTY_ID, decision=decision),
+        TaskSaved(party_id=PARTY_ID, task=task),
+        acted("decision", "d-support", "manager-1", Role.MANAGER, Door.INBOX),
+        acted("incident", "i1", "staff-1", Role.COLLEAGUE, Door.API, via="case-system"),
+    ]
+    store.apply(EffectBatch(party_id=PARTY_ID, effects=effects))
+
+
+async def test_r18_the_inbox_shows_a_colleagues_support_only_to_those_who_need_to_know(
+    offline: Api,  # noqa: F811
+    store,
+    settings,
+):
+    write_party_file(store, settings)
+    _decide_support(store)
+    store.add_staff("staff-1", "Sam Staff", [Role.COLLEAGUE])  # the colleague concerned
+    offline.tokens["staff-1"] = store.issue_token("staff-1")
+
+    await _sign_in(offline, "colleague-9")
+    other = (await offline.client.get("/inbox/parties/party-1")).text
+    assert (
+        "Support was recorded for a colleague: shown only to the roles manager, ombudsman and executive team,"
+        " and to the colleague concerned (R18)" in other
+    )
+    assert SUPPORT_REASON not in other and "employee assistance programme" not in other
+    # Who acted, as the door authenticated them.
+    assert "manager-1 (manager)<br><small>in the inbox</small>" in other
+    assert "staff-1 (colleague)<br><small>carried by case-system, through the API</small>" in other
+
+    for reader in ("manager-1", "staff-1"):
+        await _sign_in(offline, reader)
+        html = (await offline.client.get("/inbox/parties/party-1")).text
+        assert SUPPORT_REASON in html and "employee assistance programme" in html, reader
+        assert "shown only to" not in html, reader
+    assert [(r.staff_id, r.what) for r in store.file_reads("party-1")] == [
+        ("colleague-9", "timeline page 1"),
+        ("manager-1", "timeline page 1"),
+        ("staff-1", "timeline page 1"),
+    ]
+
+
+async def test_r3_the_timeline_and_letters_are_refused_to_roles_that_may_not_read_them(
+    offline: Api,  # noqa: F811
+    store,
+    settings,
+):
+    """Operations runs the system and reads no party's file: a 403 page naming the rule, nothing logged."""
+    write_party_file(store, settings)
+    store.add_staff("ops-1", "Olly Ops", [Role.OPERATIONS])
+    offline.tokens["ops-1"] = store.issue_token("ops-1")
+    await _sign_in(offline, "ops-1")
+    timeline_page = await offline.client.get("/inbox/parties/party-1")
+    assert timeline_page.status_code == 403 and "<h1>Not permitted</h1>" in timeline_page.text
+    assert "R3: ops-1 may not read timeline" in timeline_page.text and SUMMARY not in timeline_page.text
+    letter = await offline.client.get("/inbox/letters/letter%3Awarning%3Aw1.pdf")
+    assert letter.status_code == 403 and "R10: ops-1 may not read letters" in letter.text
+    assert store.file_reads("party-1") == [] and store.letter_reads("letter:warning:w1") == []

@@ -1,5 +1,5 @@
 """R10's letters for case systems: `/parties/{id}/letters`, `/letters/{id}` (and its PDF and
-HTML), `/letters/{id}/sent`."""
+HTML), `/letters/{id}/sent`. The services check who may read and log each read (services.letters)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
+from policy.fields import Door as Entrance
 from policy.permissions import Action
 from records.letters import LetterInfo
 from services.letters import (
@@ -50,15 +51,15 @@ def file_response(document: LetterDocument) -> Response:
 async def list_letters(party_id: PartyId, door: Door, caller: Caller) -> list[LetterInfo]:
     """Every letter on the party's file, in the order they were made: its id, kind, the
     decision it explains (`subject_id`, `decided_at`), when it was produced, its content
-    hash, and when and how it was sent (null until the case system says so)."""
-    await door.authorise(caller, Action.READ_LETTERS)
-    return await run_in_threadpool(party_letters, door.store, party_id)
+    hash, and when and how it was sent (null until the case system says so). Each read is
+    logged on the party's file: who, when, through which door."""
+    return await run_in_threadpool(party_letters, door.store, party_id, caller, Entrance.API)
 
 
 @router.get("/letters/{letter_id}", responses=NOT_FOUND, summary="One letter's metadata (R10)")
 async def get_letter(letter_id: LetterId, door: Door, caller: Caller) -> LetterInfo:
-    await door.authorise(caller, Action.READ_LETTERS)
-    return await run_in_threadpool(letter_info, door.store, letter_id)
+    """Each read is logged on the party's file: who, when, through which door."""
+    return await run_in_threadpool(letter_info, door.store, letter_id, caller, Entrance.API)
 
 
 @router.get(
@@ -74,9 +75,9 @@ async def get_letter(letter_id: LetterId, door: Door, caller: Caller) -> LetterI
     summary="A letter's PDF or HTML, as stored",
 )
 async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, caller: Caller) -> Response:
-    """`pdf` or `html`: the bytes its `content_hash` covers."""
-    await door.authorise(caller, Action.READ_LETTERS)
-    document = await run_in_threadpool(letter_document, door.store, letter_id, part, caller.id, "api")
+    """`pdf` or `html`: the bytes its `content_hash` covers. Each download is logged before
+    it is served: who, when, which part, through which door."""
+    document = await run_in_threadpool(letter_document, door.store, letter_id, part, caller, Entrance.API)
     return file_response(document)
 
 
