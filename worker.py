@@ -48,8 +48,11 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 # calls into other modules (datetime.now, random) are no longer intercepted, as
 # in `policy` already; tests/test_layout.py looks for them instead. The sandbox
 # still guards builtins such as open().
+# `cryptography` too: the party workflow checks the door's Ed25519 seals, and its Rust
+# extension imports its exception class when a signature fails; through the sandbox's
+# importer that import failed and aborted the process (pyo3 panics).
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "cryptography")
 )
 
 
@@ -87,7 +90,9 @@ def build_worker(
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
-    retention = RetentionActivities(store, party_runs or PartyRuns(client))
+    retention = RetentionActivities(
+        store, party_runs or PartyRuns(client), retention_years=settings.retention_years, timezone=settings.timezone
+    )
     return Worker(
         worker_client(client),
         task_queue=task_queue or settings.task_queue,
@@ -114,6 +119,7 @@ def build_worker(
             retention.check_party,
             retention.delete_party_runs,
             retention.erase_party_file,
+            retention.removal_recorded,
             retention.record_removal,
         ],
         # Record writes and SMTP are blocking calls.

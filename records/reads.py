@@ -4,6 +4,7 @@ from sqlmodel import Session, col, select
 
 from records.base import StoreBase
 from records.tables import (
+    ActedRow,
     AdjustmentRow,
     AskRow,
     ClosedCaseRow,
@@ -96,4 +97,12 @@ class FileReader(StoreBase):
         """The party's cases closed with notice (R17), in the order they were recorded."""
         return self._rows(
             select(ClosedCaseRow).where(ClosedCaseRow.party_id == party_id).order_by(col(ClosedCaseRow.seq))
+        )
+
+    def acted(self, party_id: str) -> list[ActedRow]:
+        """Who acted on the party's file, per message applied, in the order it was recorded."""
+        return self._rows(
+            select(ActedRow)
+            .where(ActedRow.party_id == party_id)
+            .order_by(col(ActedRow.recorded_at), col(ActedRow.act_key))
         )

@@ -26,8 +26,12 @@ STAFF = {
     "manager-1": ("Morgan Manager", [Role.MANAGER]),
     "exec-1": ("Edie Executive", [Role.EXECUTIVE_TEAM]),
     "colleague-9": ("Casey Colleague", [Role.COLLEAGUE]),
-    "case-system": ("The case system", [Role.COLLEAGUE]),
+    # The staff the test messages name (tests.helpers.incident and friends).
+    "colleague-1": ("Colin Colleague", [Role.COLLEAGUE]),
+    "colleague-2": ("Cora Colleague", [Role.COLLEAGUE]),
 }
+# A case system's own account, acting for any member of staff on the list.
+CASE_SYSTEM = "case-system"
 
 
 @dataclass
@@ -42,7 +46,8 @@ class Api:
 def _staff_and_tokens(store: RecordStore) -> dict[str, str]:
     for staff_id, (name, roles) in STAFF.items():
         store.add_staff(staff_id, name, roles)
-    return {staff_id: store.issue_token(staff_id) for staff_id in STAFF}
+    store.add_system(CASE_SYSTEM, "The case system", ["*"])
+    return {staff_id: store.issue_token(staff_id) for staff_id in [*STAFF, CASE_SYSTEM]}
 
 
 @pytest_asyncio.fixture
@@ -202,7 +207,8 @@ async def test_manager_lists_and_decides_a_task(time_skipping_env, api, store):
     url = f"/tasks/{task_id}/decision"
     support = {"outcome": "support_recorded", "support_offered": ["employee_assistance_programme"]}
     not_theirs = await api.client.post(url, json=support, headers=api.auth("colleague-9"))
-    assert not_theirs.status_code == 403 and "holds none of the roles" in not_theirs.json()["detail"]
+    assert not_theirs.status_code == 403
+    assert not_theirs.json()["detail"].startswith("R18: colleague-9 may not decide colleague support")
     claimed = await api.client.post(url, json=support | {"role": "executive_team"}, headers=api.auth("manager-1"))
     assert claimed.status_code == 403
     assert claimed.json()["detail"] == "'manager-1' does not hold the role 'executive_team' (holds: manager)"
