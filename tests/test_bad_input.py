@@ -7,8 +7,10 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from client.door import Acting
+from policy.fields import Door
 from policy.messages import IncidentReport, RestrictionRequest
-from policy.vocabulary import Category
+from policy.vocabulary import Category, Role
 from tests.helpers import incident, new_party, restriction, wait_for_status, warning
 from workflows.party import INCIDENT_SIGNAL
 
@@ -73,7 +75,9 @@ async def test_invalid_signal_is_recorded_as_rejected_and_the_party_goes_on(time
     bad = {**first.model_dump(mode="json"), "incident_id": "inc-bad", "occurred_at": "2026-01-05T10:00:00"}
     await parties.handle(party.party_id).signal(INCIDENT_SIGNAL, bad)
     future = incident(party, now + timedelta(days=30))
-    await parties.handle(party.party_id).signal(INCIDENT_SIGNAL, future.model_dump(mode="json"))
+    # Sealed by the door, so that the policy is what refuses it (R3: not in the future).
+    sealed = parties.door.seal(INCIDENT_SIGNAL, future, Acting(future.reported_by, Role.COLLEAGUE, Door.LOCAL))
+    await parties.handle(party.party_id).signal(INCIDENT_SIGNAL, sealed)
 
     status = await wait_for_status(parties, party.party_id, lambda s: len(s.rejections) == 2)
     naive, early = status.rejections

@@ -8,9 +8,13 @@ may be regenerated (`UBP_RECORD_HISTORIES=1 bash scripts/test.sh -k "lifecycle
 or approvals or bad_input or dev_server"`); after it, never: add new ones
 beside them instead.
 
-The older histories were written before payloads were encrypted, the newer
-ones under the replay fixtures' key (tests/replay-keys.json): the codec
-decrypts those and passes the plain ones through, so both replay.
+Every history is written under the replay fixtures' keys: payloads encrypted
+with tests/replay-keys.json, messages sealed with tests/replay-door-keys.json.
+They replay as the worker runs them: its converter (payloads it decrypted are
+marked, so unencrypted messages are refused), its sandbox runner, and the
+door's public keys trusted. Histories from before messages were sealed were
+dropped: their messages carry no seal, and the workflow now refuses those
+(no release had been tagged).
 """
 
 from datetime import timedelta
@@ -27,12 +31,15 @@ from temporalio.workflow import NondeterminismError
 with workflow.unsafe.imports_passed_through():
     from client.codec import is_encrypted
     from client.connection import DEFAULT_NAMESPACE, data_converter
+    from client.door import DoorKeys
     from client.history import history_payloads
     from client.keys import read_key_file
     from policy.payloads import PartyWorkflowInput
     from policy.replies import PartyStatus
-    from tests.helpers import REPLAY_KEYS
+    from tests.helpers import REPLAY_DOOR_KEYS, REPLAY_KEYS
+    from worker import WORKFLOW_RUNNER
     from workflows.party import PartyWorkflow
+    from workflows.trust import trust
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -42,8 +49,9 @@ def _history(path: Path) -> WorkflowHistory:
 
 
 async def _replay(workflow_class: type, path: Path) -> None:
-    converter = data_converter(read_key_file(REPLAY_KEYS), DEFAULT_NAMESPACE)
-    replayer = Replayer(workflows=[workflow_class], data_converter=converter)
+    converter = data_converter(read_key_file(REPLAY_KEYS), DEFAULT_NAMESPACE, worker=True)
+    trust(DoorKeys.from_json(REPLAY_DOOR_KEYS.read_text(), str(REPLAY_DOOR_KEYS)).verifier())
+    replayer = Replayer(workflows=[workflow_class], data_converter=converter, workflow_runner=WORKFLOW_RUNNER)
     await replayer.replay_workflow(_history(path))
 
 
@@ -73,10 +81,9 @@ def test_histories_are_stored():
     assert any("continue_as_new" in p.name for p in HISTORIES)
 
 
-def test_histories_from_before_and_after_encryption_are_stored():
-    encrypted = {p.name for p in HISTORIES if any(map(is_encrypted, history_payloads(_history(p))))}
-    assert encrypted, "no history written with encryption on"
-    assert set(p.name for p in HISTORIES) - encrypted, "no history written before encryption"
+def test_every_stored_history_was_written_encrypted():
+    plain = {p.name for p in HISTORIES if not any(map(is_encrypted, history_payloads(_history(p))))}
+    assert not plain, f"written without encryption, so its messages would now be refused: {sorted(plain)}"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
