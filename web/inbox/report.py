@@ -1,6 +1,6 @@
 """The board report in the inbox (R10a): a form for the period, the charts and the tables.
 
-For staff signed in with a role in `policy.report.REPORT_ROLES`; counts only, no
+For staff the permission table lets read it (`read_board_report`); counts only, no
 party named. The charts are inline images, so the page is one response.
 """
 
@@ -13,15 +13,17 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from policy.dates import local_date
-from policy.report import REPORT_ROLES, BoardReport, Period
+from policy.permissions import PERMISSIONS, Action, NotPermitted
+from policy.report import BoardReport, Period
 from policy.vocabulary import in_words
 from reports.board import build_report
 from reports.render import report_body
+from services.acting import Principal, permit
 from web.deps import Door, FrontDoor
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
-ROLES_IN_WORDS = ", ".join(sorted(in_words(role.value) for role in REPORT_ROLES))
+ROLES_IN_WORDS = ", ".join(sorted(in_words(role.value) for role in PERMISSIONS[Action.READ_BOARD_REPORT].roles))
 
 
 def _default_period(door: FrontDoor) -> dict[str, str]:
@@ -53,8 +55,10 @@ async def board_report_page(request: Request, door: Door) -> Response:
     except _SignInNeeded as needed:
         return needed.response
     page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
-    if not REPORT_ROLES & set(staff.roles):
-        message = f"The board report is for staff with one of these roles: {ROLES_IN_WORDS}."
+    try:
+        permit(Principal.of(staff), Action.READ_BOARD_REPORT)
+    except NotPermitted as refused:
+        message = f"The board report is for staff with one of these roles: {ROLES_IN_WORDS} ({refused.rule})."
         return _render(
             request, door, "message.html", status.HTTP_403_FORBIDDEN, heading="Board report", message=message, **page
         )

@@ -26,12 +26,13 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError
 
 from policy.fields import Door as Entrance
+from policy.permissions import PERMISSIONS, Action, NotPermitted
 from policy.replies import PartyStatus
-from policy.report import REPORT_ROLES
 from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
 from records.tables import NoticeRow, StaffRow
 from services.acting import Principal
+from services.contacts import party_status
 from services.decisions import (
     DecisionForm,
     DecisionRefused,
@@ -116,7 +117,7 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
             "local": _local(door.settings.timezone),
             "label": _label,
             "timezone": door.settings.timezone,
-            "report_roles": REPORT_ROLES,
+            "report_roles": PERMISSIONS[Action.READ_BOARD_REPORT].roles,
             "flash": unquote(flash) if flash else None,
             **context,
         },
@@ -236,11 +237,14 @@ def _mail_problems(door: FrontDoor, staff: StaffRow) -> tuple[list[NoticeRow], l
     return door.store.notices(status=NoticeStatus.UNDELIVERABLE), door.store.staff_without_email()
 
 
-async def _party_status(door: FrontDoor, party_id: str) -> tuple[PartyStatus | None, str | None]:
+async def _party_status(door: FrontDoor, staff: StaffRow, party_id: str) -> tuple[PartyStatus | None, str | None]:
     """The party's status for the summary, or why it cannot be shown: the page
-    still shows the task from the records database."""
+    still shows the task from the records database. Read as every door reads it:
+    allowed by the permission table, and logged."""
     try:
-        return await door.parties.status(party_id), None
+        return await party_status(door.parties, door.store, party_id, Principal.of(staff), Entrance.INBOX), None
+    except NotPermitted as err:
+        return None, f"The party's current status is not shown to you ({err.rule})."
     except (RPCError, WorkflowQueryFailedError) as err:
         return None, f"The party's current status cannot be shown just now ({getattr(err, 'message', err)})."
 
@@ -269,7 +273,7 @@ async def _task_page(
             message=err.message,
         )
     task = task_of(row)
-    party, party_problem = await _party_status(door, row.party_id)
+    party, party_problem = await _party_status(door, staff, row.party_id)
     roles = roles_to_decide(staff, task)
     rule = TASK_RULES[task.kind]
     return _render(
