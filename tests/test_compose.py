@@ -1,7 +1,9 @@
 """docker-compose.yml held to its rules, without a Docker engine: Temporal's current
 self-hosted pattern (no auto-setup), the images the pinned dev server ships,
 health checks and start order, secrets from the environment, the settings the
-worker and the API read, and the search attributes the party workflow upserts.
+worker and the API read, the search attributes the party workflow upserts, the
+door's signing key on the API alone, and the Temporal UI for watching only
+(docs/operations.md, "Threat model").
 """
 
 import re
@@ -29,6 +31,8 @@ SAMPLE_ENVIRONMENT = {
     "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "RECORDS_DB_PASSWORD": "records-secret",
     "UBP_ENCRYPTION_KEY_FILE": "./ubp-keys.json",
+    "UBP_DOOR_KEY_FILE": "./ubp-door-keys.json",
+    "UBP_DOOR_PUBLIC_KEY_FILE": "./ubp-door-public-keys.json",
     "UBP_RETENTION_YEARS": "6",
     "UBP_PUBLIC_URL": "https://ubp.example.org",
     "UBP_SMTP_HOST": "smtp.example.org",
@@ -43,6 +47,7 @@ MUST_SET = {
         "UBP_TEMPORAL_NAMESPACE",
         "DATABASE_URL",
         "UBP_ENCRYPTION_KEY_FILE",
+        "UBP_DOOR_PUBLIC_KEY_FILE",
         "UBP_RETENTION_YEARS",
         "UBP_WORKER_METRICS_ADDRESS",
         "UBP_SMTP_HOST",
@@ -54,6 +59,7 @@ MUST_SET = {
         "UBP_TEMPORAL_NAMESPACE",
         "DATABASE_URL",
         "UBP_ENCRYPTION_KEY_FILE",
+        "UBP_DOOR_KEY_FILE",
         "UBP_API_HOST",
         "UBP_API_PORT",
         "UBP_PUBLIC_URL",
@@ -177,10 +183,16 @@ def test_secrets_and_the_bodys_choices_come_from_the_environment_or_nothing_star
     required = required_variables()
     assert set(required) == set(SAMPLE_ENVIRONMENT)
     assert "ubp keys generate" in required["UBP_ENCRYPTION_KEY_FILE"]
+    assert "Door keys" in required["UBP_DOOR_KEY_FILE"] and "Door keys" in required["UBP_DOOR_PUBLIC_KEY_FILE"]
+    assert "### Door keys" in OPERATIONS
     for variable in required:
         assert f"`{variable}`" in OPERATIONS, f"docs/operations.md does not explain {variable}"
     with pytest.raises(KeyError, match="UBP_ENCRYPTION_KEY_FILE"):
         render(COMPOSE["secrets"]["ubp-encryption-keys"]["file"], {})
+    with pytest.raises(KeyError, match="UBP_DOOR_KEY_FILE"):
+        render(COMPOSE["secrets"]["ubp-door-keys"]["file"], {})
+    with pytest.raises(KeyError, match="UBP_DOOR_PUBLIC_KEY_FILE"):
+        render(COMPOSE["secrets"]["ubp-door-public-keys"]["file"], {})
 
 
 def _env_name(field: str) -> str:
@@ -254,3 +266,38 @@ def test_the_records_database_is_migrated_before_the_worker_and_the_api_start() 
     migrate_url = render(SERVICES["records-migrate"]["environment"]["DATABASE_URL"])
     for door in ("worker", "api"):
         assert render(SERVICES[door]["environment"]["DATABASE_URL"]) == migrate_url
+
+
+def _secrets(service: str) -> set[str]:
+    return {s if isinstance(s, str) else s["source"] for s in SERVICES[service].get("secrets", [])}
+
+
+def _mentions(service: str, text: str) -> bool:
+    return any(text in value for value in _strings(SERVICES[service]))
+
+
+def test_the_temporal_ui_is_for_watching_only() -> None:
+    """No terminate, cancel, reset, signal, update or start from the UI in production:
+    a party changes only through the door (docs/operations.md, "Threat model")."""
+    assert render(SERVICES["temporal-ui"]["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"]) == "true"
+
+
+def test_only_the_api_holds_the_doors_signing_key_and_the_worker_only_its_public_half() -> None:
+    """Whoever holds the door's private key can seal a message as anyone: the API alone
+    gets it. The worker checks seals with the public keys, and can make none."""
+    holders = {name for name in SERVICES if "ubp-door-keys" in _secrets(name) or _mentions(name, "ubp-door-keys")}
+    assert holders == {"api"}
+    assert _secrets("api") == {"ubp-encryption-keys", "ubp-door-keys"}
+    assert _secrets("worker") == {"ubp-encryption-keys", "ubp-door-public-keys"}
+    assert not _secrets("records-migrate")
+    api, worker = SERVICES["api"]["environment"], SERVICES["worker"]["environment"]
+    assert api["UBP_DOOR_KEY_FILE"] == "/run/secrets/ubp-door-keys"
+    assert "UBP_DOOR_PUBLIC_KEY_FILE" not in api
+    assert worker["UBP_DOOR_PUBLIC_KEY_FILE"] == "/run/secrets/ubp-door-public-keys"
+    # Without UBP_DOOR_PUBLIC_KEY_FILE the worker would read the public halves of UBP_DOOR_KEY_FILE.
+    assert "UBP_DOOR_KEY_FILE" not in worker
+    # Not in what the worker, the API and the migration job share.
+    assert not {"UBP_DOOR_KEY_FILE", "UBP_DOOR_PUBLIC_KEY_FILE"} & set(COMPOSE["x-ubp-environment"])
+    # Each secret comes from its own file on the host.
+    files = {name: render(secret["file"]) for name, secret in COMPOSE["secrets"].items()}
+    assert len(set(files.values())) == len(files), files
