@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from client.keys import KeyRing
-from policy.authority import DECRYPTED
+from policy.authority import DECRYPTED, UNDECRYPTABLE, UNDECRYPTABLE_REASON
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -92,9 +92,18 @@ class EncryptionCodec(PayloadCodec):
 
 
 class WorkerCodec(EncryptionCodec):
-    """The worker's codec: it marks every payload it decrypted (`policy.authority.DECRYPTED`),
-    and takes the mark off any that came unencrypted, so the party workflow can
-    refuse a message that did not come encrypted, whatever its sender wrote."""
+    """The worker's codec. It marks every payload it decrypted (`policy.authority.DECRYPTED`),
+    and takes the mark off any that came unencrypted, so the party workflow can refuse a
+    message that did not come encrypted, whatever its sender wrote.
+
+    A payload that names a key in the ring but does not authenticate (altered, forged, or
+    from another namespace) can never decode: raising would fail the workflow task on every
+    retry and wedge the party for good. It comes through as a payload of its own encoding
+    (`policy.authority.UNDECRYPTABLE`) saying why, which the party workflow refuses and
+    keeps among its rejections; anything else fails to convert it, as before. A payload
+    under a key the ring lacks still raises: nothing is lost, and it decodes once the key
+    is back (a rotation that reached the senders before the workers).
+    """
 
     def decrypt(self, payload: Payload) -> Payload:
         if not is_encrypted(payload):
@@ -104,6 +113,9 @@ class WorkerCodec(EncryptionCodec):
             unmarked.CopyFrom(payload)
             del unmarked.metadata[DECRYPTED]
             return unmarked
-        plain = super().decrypt(payload)
+        try:
+            plain = super().decrypt(payload)
+        except PayloadDecryptionError as err:
+            return Payload(metadata={"encoding": UNDECRYPTABLE, UNDECRYPTABLE_REASON: str(err).encode()})
         plain.metadata[DECRYPTED] = b"1"
         return plain

@@ -38,11 +38,27 @@ from policy.messages import (
     TaskDecision,
     WarningIssue,
 )
+from policy.payloads import ErasureRequest
 from policy.permissions import Action, may
 
 # The metadata the worker's codec puts on each payload it decrypted (client.codec.WorkerCodec):
 # a message without it came unencrypted, and is refused.
 DECRYPTED = "ubp-decrypted"
+# The encoding the worker's codec gives a payload that does not authenticate under its key,
+# and the metadata saying why: the party workflow refuses it instead of failing on it.
+UNDECRYPTABLE = b"binary/ubp-undecryptable"
+UNDECRYPTABLE_REASON = "ubp-undecryptable-reason"
+
+
+def payload_refusal(metadata: Mapping[str, bytes]) -> str | None:
+    """Why a payload reached the worker unfit to be applied, from its metadata alone:
+    unencrypted, or encrypted but not authenticating. None when it was decrypted."""
+    if metadata.get("encoding") == UNDECRYPTABLE:
+        reason = metadata.get(UNDECRYPTABLE_REASON, b"").decode(errors="replace")
+        return f"does not decrypt: {reason}"
+    if DECRYPTED not in metadata:
+        return "unencrypted: the worker takes only messages encrypted with the key ring and sealed by the door"
+    return None
 
 # The field of each message that names who acted; the door fills it from the principal.
 ACTOR_FIELD: dict[type[BaseModel], str] = {
@@ -55,7 +71,12 @@ ACTOR_FIELD: dict[type[BaseModel], str] = {
     AdviceRequest: "requested_by",
     AdjustmentDecision: "decided_by",
     CaseClosure: "closed_by",
+    # Not a message to a party's workflow: the erasure workflow checks its seal the same way.
+    ErasureRequest: "requested_by",
 }
+
+# The erasure workflow's name for its one "handler", in what the door signs.
+ERASE_PARTY = "erase_party"
 
 # What each workflow message handler does, for the workflow's own check of the
 # sealed role (a task decision's is checked against the task by the policy).
@@ -70,6 +91,7 @@ HANDLER_ACTION: dict[str, Action | None] = {
     "seek_advice": Action.SEEK_ADVICE,
     "decide_adjustment": Action.DECIDE_ADJUSTMENT,
     "record_case_closure": Action.CLOSE_CASE,
+    ERASE_PARTY: Action.ERASE_PARTY,
 }
 
 
@@ -112,9 +134,12 @@ def actor_of(message: BaseModel) -> str:
 
 
 def action_of(handler: str, message: BaseModel) -> Action | None:
-    """The action a message takes through `handler` (stepping up, R11, when it replaces a restriction)."""
+    """The action a message takes through `handler` (stepping up, R11, when it replaces a restriction;
+    forcing an erasure, R3)."""
     if isinstance(message, RestrictionRequest) and message.replaces_restriction_id:
         return Action.STEP_UP
+    if isinstance(message, ErasureRequest) and message.force:
+        return Action.FORCE_ERASURE
     return HANDLER_ACTION[handler]
 
 
@@ -163,6 +188,9 @@ class DoorVerifier:
             return f"the message names {actor!r} as acting, but the door authenticated {authority.actor!r}"
         if isinstance(message, TaskDecision) and message.role != authority.role:
             return f"the decision is in the role {message.role.value!r}, but the door allowed {authority.role.value!r}"
+        if isinstance(message, ErasureRequest) and message.role != authority.role:
+            named = message.role.value if message.role else None
+            return f"the request names the role {named!r}, but the door allowed {authority.role.value!r}"
         action = action_of(handler, message)
         if action is not None and not may({authority.role}, action):
             return f"the role {authority.role.value!r} may not {action.value}"

@@ -5,13 +5,17 @@ party's file; the refusal is, with its reason; the party keeps running and answe
 
 import asyncio
 import base64
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 
+from client.codec import EncryptionCodec
 from client.connection import without_codec
 from client.door import Acting, DoorKeys
 from policy.fields import Door
@@ -20,7 +24,7 @@ from policy.payloads import PartyWorkflowInput
 from policy.state import PartyState
 from policy.vocabulary import Role, Stage, TaskOutcome
 from tests.helpers import ask, incident, new_party, wait_for_status, warning
-from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
+from workflows.party import INCIDENT_SIGNAL, workflow_id_for
 
 
 async def _warned(parties, now):
@@ -96,7 +100,7 @@ async def test_a_key_ring_client_cannot_forge_a_decision_nor_alter_a_sealed_one(
     for forged in (unsealed, own_key, altered, resigned):
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update("decide_task", forged)
-        assert refused.value.cause.type == "NotAuthorised", refused.value.cause
+        assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "NotAuthorised"
 
     reasons = [r.reason for r in await _rejected(store, party.party_id, 4)]
     assert reasons[0].startswith("not sealed by the door")
@@ -110,7 +114,7 @@ async def test_a_key_ring_client_cannot_forge_a_decision_nor_alter_a_sealed_one(
 
 async def test_a_seal_names_who_acted_and_the_message_must_agree(time_skipping_env, parties, store):
     now = await time_skipping_env.get_current_time()
-    party, first = await _warned(parties, now)
+    party, _ = await _warned(parties, now)
     # A manager's genuine seal on a colleague's message: the door never makes one, the workflow refuses it.
     report = incident(party, now - timedelta(hours=1), incident_id="mismatch-1")
     unsigned = parties.door.seal(INCIDENT_SIGNAL, report, Acting("colleague-1", Role.COLLEAGUE, Door.API))
@@ -127,7 +131,7 @@ async def test_a_start_cannot_hand_the_workflow_a_file(time_skipping_env, partie
     party = new_party()
     state = PartyState(party=party, stage=Stage.ZERO_TOLERANCE)
     await time_skipping_env.client.start_workflow(
-        PartyWorkflow.run,
+        "PartyWorkflow",
         PartyWorkflowInput(party=party, timezone=settings.timezone, state=state),
         id=workflow_id_for(party.party_id),
         task_queue=settings.task_queue,
@@ -150,3 +154,48 @@ def test_the_seal_covers_the_message_as_it_travels():
     assert keys.verifier().refusal("report_incident_and_wait", travelled) is not None  # bound to its handler
     signature = base64.b64decode(travelled.authority.signature)
     assert len(signature) == 64  # Ed25519
+
+
+class TamperingCodec(EncryptionCodec):
+    """Encrypts as the door does, then flips a bit: what an altered or forged ciphertext looks like."""
+
+    def encrypt(self, payload: Payload) -> Payload:
+        sealed = super().encrypt(payload)
+        sealed.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+        return sealed
+
+
+async def test_a_payload_that_does_not_decrypt_is_refused_and_never_wedges_the_party(
+    time_skipping_env, parties, store, key_ring, settings
+):
+    """Raising on it would fail every workflow task of the party, for good: it is refused instead."""
+    now = await time_skipping_env.get_current_time()
+    party, first = await _warned(parties, now)
+    config = time_skipping_env.client.config()
+    config["data_converter"] = dataclasses.replace(
+        config["data_converter"], payload_codec=TamperingCodec(key_ring, time_skipping_env.client.namespace)
+    )
+    tampering = Client(**config)
+    handle = tampering.get_workflow_handle(workflow_id_for(party.party_id))
+    await handle.signal(INCIDENT_SIGNAL, incident(party, now - timedelta(hours=1), incident_id="tampered-1"))
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update("record_ask", ask(party, [first.incident_id], now - timedelta(hours=1)))
+    rejected = await _rejected(store, party.party_id, 2)
+    assert all(r.reason.startswith("does not decrypt") and "does not authenticate" in r.reason for r in rejected)
+    assert "tampered-1" not in {i.incident_id for i in store.incidents(party.party_id)}
+    await parties.report_incident(incident(party, now - timedelta(minutes=5), incident_id="genuine-after"))
+    assert (await parties.status(party.party_id)).incident_count == 2
+
+    # A start whose input does not decrypt: the party its workflow id names runs from its file.
+    other = new_party()
+    await tampering.start_workflow(
+        "PartyWorkflow",
+        PartyWorkflowInput(party=other, timezone=settings.timezone),
+        id=workflow_id_for(other.party_id),
+        task_queue=settings.task_queue,
+    )
+    parties.party_ids.add(other.party_id)
+    [refused] = await _rejected(store, other.party_id, 1)
+    assert refused.message == "start" and "does not decrypt" in refused.reason
+    await parties.report_incident(incident(other, now - timedelta(minutes=5), incident_id="genuine-other"))
+    assert (await parties.status(other.party_id)).incident_count == 1

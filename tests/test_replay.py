@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.common import RawValue
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
     from client.door import DoorKeys
     from client.history import history_payloads
     from client.keys import read_key_file
-    from policy.payloads import PartyWorkflowInput
     from policy.replies import PartyStatus
     from tests.helpers import REPLAY_DOOR_KEYS, REPLAY_KEYS
     from worker import WORKFLOW_RUNNER
@@ -60,9 +60,9 @@ class PartyWorkflowWithExtraPause(PartyWorkflow):
     """A deliberate incompatible change: a timer before the party's file is read."""
 
     @workflow.run
-    async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
+    async def run(self, raw: RawValue) -> PartyStatus:
         await workflow.sleep(timedelta(seconds=1))
-        return await super().run(inp)
+        return await super().run(raw)
 
 
 @workflow.defn(name="PartyWorkflow")
@@ -70,10 +70,10 @@ class PartyWorkflowWithPatchedPause(PartyWorkflow):
     """The same change, behind a patch: old histories take the old path."""
 
     @workflow.run
-    async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
+    async def run(self, raw: RawValue) -> PartyStatus:
         if workflow.patched("pause-before-reading-the-file"):
             await workflow.sleep(timedelta(seconds=1))
-        return await super().run(inp)
+        return await super().run(raw)
 
 
 def test_histories_are_stored():

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         AskRecord,
         CaseClosure,
         IncidentReport,
+        PartyRef,
         RestrictionRequest,
         TaskDecision,
         WarningIssue,
@@ -58,26 +59,26 @@ REJECTION_PAYLOAD_CHARS = 10_000
 INCIDENT_SIGNAL = "report_incident"
 
 
+WORKFLOW_ID_PREFIX = "party-"
+
+
 def workflow_id_for(party_id: str) -> str:
     """The party workflow's id, derived from the case system's party id."""
-    return f"party-{party_id}"
+    return f"{WORKFLOW_ID_PREFIX}{party_id}"
 
 
 @workflow.defn(name="PartyWorkflow")
 class PartyWorkflow:
     @workflow.init
-    def __init__(self, inp: PartyWorkflowInput) -> None:
+    def __init__(self, raw: RawValue) -> None:
+        # Taken raw, like the messages: a start whose input came unencrypted, does not
+        # decrypt or does not parse must not fail every workflow task of the party.
+        inp, self._start_refusal = _start_input(raw)
         self._input = inp
-        # Only a run that continues as new carries a state, effects or letters: a
-        # client that starts a party cannot hand it a file of its own making.
-        self._forged_input = workflow.info().continued_run_id is None and bool(
-            inp.state is not None or inp.unwritten or inp.letters
-        )
-        carried_over = not self._forged_input
-        self._state: PartyState | None = inp.state if carried_over else None
-        self._unwritten: list[Effect] = list(inp.unwritten) if carried_over else []
+        self._state: PartyState | None = inp.state
+        self._unwritten: list[Effect] = list(inp.unwritten)
         # R10: letters the written effects call for, made by an activity from the main loop.
-        self._letters: list[LetterContent] = list(inp.letters) if carried_over else []
+        self._letters: list[LetterContent] = list(inp.letters)
         self._woken = False
         # Incident signals whose ids only the file can tell about (policy.carried),
         # applied by the main loop after one read of the file for all of them.
@@ -92,7 +93,8 @@ class PartyWorkflow:
         self._alarm_at: datetime | None = None
 
     @workflow.run
-    async def run(self, inp: PartyWorkflowInput) -> PartyStatus:
+    async def run(self, raw: RawValue) -> PartyStatus:
+        inp = self._input
         if self._state is None:
             # Local, in the run's first workflow task: a remote activity cost a
             # second workflow task and an activity task per new party (issue 13 A).
@@ -105,8 +107,8 @@ class PartyWorkflow:
             )
             self._state = loaded or PartyState(party=inp.party, timezone=inp.timezone)
         state = self._state
-        if self._forged_input:
-            self._reject("start", None, "a new run's input carried a party's state, effects or letters: ignored")
+        if self._start_refusal is not None:
+            self._reject("start", None, self._start_refusal)
         while True:
             now = workflow.now()
             self._unwritten += rules.advance_time(state, now)
@@ -152,13 +154,18 @@ class PartyWorkflow:
         description="Fire-and-forget incident report (IncidentReport); a bad one is recorded as rejected.",
     )
     async def incident_signal(self, raw: RawValue) -> None:
+        refusal = authority.payload_refusal(raw.payload.metadata)
+        if refusal is not None:
+            await self._ready()
+            self._reject(INCIDENT_SIGNAL, raw, refusal)
+            return
         try:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
         except (ValueError, TypeError) as err:
             await self._ready()
             self._reject(INCIDENT_SIGNAL, raw, str(err))
             return
-        refusal = self._refusal(INCIDENT_SIGNAL, raw, report)
+        refusal = trust.verifier().refusal(INCIDENT_SIGNAL, report)
         if refusal is not None:
             await self._ready()
             self._reject(INCIDENT_SIGNAL, raw, refusal)
@@ -345,29 +352,27 @@ class PartyWorkflow:
                 f"not a valid {model.__name__}: {err}", type="InvalidMessage", non_retryable=True
             ) from None
 
-    def _refusal(self, handler: str, raw: RawValue, message) -> str | None:
-        """Why a message may not be applied: it came unencrypted, or without the door's
-        seal, or the seal does not hold (policy.authority). None when it may."""
-        if authority.DECRYPTED not in raw.payload.metadata:
-            return "unencrypted: the worker takes only messages encrypted with the key ring and sealed by the door"
-        return trust.verifier().refusal(handler, message)
-
     def _validate(self, handler: str, raw: RawValue, model, check) -> None:
         """An update's validator: a malformed message or a policy refusal is refused
-        with nothing written. One the door did not seal is let through, so that its
-        handler keeps the refusal on the party's file."""
+        with nothing written. One that came unencrypted, does not decrypt, or lacks a
+        seal that holds is let through, so that its handler keeps the refusal on the
+        party's file."""
+        if authority.payload_refusal(raw.payload.metadata) is not None:
+            return
         message = self._decode(raw, model)
-        if self._refusal(handler, raw, message) is None:
+        if trust.verifier().refusal(handler, message) is None:
             self._check(check, message)
 
     async def _admit(self, handler: str, raw: RawValue, model):
-        """The message, once the door's seal on it holds.
+        """The message, once it came encrypted and the door's seal on it holds (policy.authority).
 
         Raises:
             ApplicationError: NotAuthorised, once the refusal is on the party's file.
         """
-        message = self._decode(raw, model)
-        refusal = self._refusal(handler, raw, message)
+        refusal = authority.payload_refusal(raw.payload.metadata)
+        if refusal is None:
+            message = self._decode(raw, model)
+            refusal = trust.verifier().refusal(handler, message)
         if refusal is None:
             return message
         await self._ready()
@@ -570,6 +575,34 @@ class PartyWorkflow:
             f"**Open tasks:** {open_tasks}  \n"
             f"**Rejected messages:** {len(state.rejections)}"
         )
+
+
+def _start_input(raw: RawValue) -> tuple[PartyWorkflowInput, str | None]:
+    """The run's input, and why it was not taken as given (None when it was).
+
+    Only a run that continues as new carries a state, effects or letters: a client
+    that starts a party cannot hand it a file of its own making. A start input that
+    came unencrypted, does not decrypt or does not parse is replaced by the party
+    its workflow id names, in the default time zone; its file is then read as usual.
+    """
+    refusal = authority.payload_refusal(raw.payload.metadata)
+    if refusal is None:
+        try:
+            inp = workflow.payload_converter().from_payload(raw.payload, PartyWorkflowInput)
+        except (ValueError, TypeError) as err:
+            refusal = f"not a valid start: {err}"
+        else:
+            if workflow.info().continued_run_id is not None or not (inp.state or inp.unwritten or inp.letters):
+                return inp, None
+            refusal = "a new run's input carried a party's state, effects or letters"
+    party_id = workflow.info().workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+    try:
+        party = PartyRef(party_id=party_id)
+    except ValueError:
+        raise ApplicationError(
+            f"workflow id {workflow.info().workflow_id!r} names no party", type="NotAParty", non_retryable=True
+        ) from None
+    return PartyWorkflowInput(party=party), f"start refused, {refusal}: the party's file is read instead"
 
 
 def _incidents_named(message) -> list[str]:
