@@ -13,13 +13,12 @@ before principals were recorded name who the message said acted.
 
 Need to know: the support a colleague was offered after an incident (R18) and
 a party's adjustments and the advice on them (R16) are special-category
-details. A `Viewer` who may not read them (policy.permissions: READ_SUPPORT,
-READ_ADJUSTMENTS; for support, also the colleague concerned) sees the entry,
-and who may read it, never the details.
+details. A `Viewer` who may not read them (policy.need_to_know, which the
+party's status goes through too) sees the entry, and who may read it, never
+the details.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -28,7 +27,14 @@ from pydantic import BaseModel, Field
 from policy.dates import written_date
 from policy.fields import Door
 from policy.letters import CATEGORY_WORDS, LETTER_TITLES, LetterDate, LetterKind, terms_words, was_lifted
-from policy.permissions import PERMISSIONS, Action, may
+from policy.need_to_know import (
+    ADJUSTMENT_READERS,
+    SUPPORT_TASK,
+    Viewer,
+    adjustment_decided_withheld,
+    withheld,
+    withheld_decision,
+)
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
@@ -49,7 +55,6 @@ from policy.vocabulary import (
     SendingMethod,
     Stage,
     TaskKind,
-    TaskOutcome,
     WarningStatus,
     in_words,
 )
@@ -190,34 +195,8 @@ DOOR_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who reads the timeline: the signed-in member of staff and the roles they hold."""
-
-    staff_id: str
-    roles: frozenset[Role]
-
-    def sees_support_of(self, colleague: str) -> bool:
-        """R18: the managers who arrange a colleague's support, and the colleague themselves."""
-        return self.staff_id == colleague or may(self.roles, Action.READ_SUPPORT)
-
-    def sees_adjustments(self) -> bool:
-        """R16: those who decide on adjustments and advise on them."""
-        return may(self.roles, Action.READ_ADJUSTMENTS)
-
-
-def _readers(action: Action) -> str:
-    roles = PERMISSIONS[action].roles
-    named = [in_words(role) for role in Role if role in roles]
-    return f"the roles {', '.join(named[:-1])} and {named[-1]}" if len(named) > 1 else f"the role {named[0]}"
-
-
-SUPPORT_READERS = f"{_readers(Action.READ_SUPPORT)}, and to the colleague concerned (R18)"
-ADJUSTMENT_READERS = f"{_readers(Action.READ_ADJUSTMENTS)} (R16)"
-
-
 def _withheld(what: str, readers: str) -> Fact:
-    return Fact(label="Details", text=f"{what}: shown only to {readers}")
+    return Fact(label="Details", text=withheld(what, readers))
 
 
 def timeline(file: PartyFile, timezone: str, viewer: Viewer) -> list[TimelineEntry]:
@@ -425,31 +404,14 @@ def _restriction(r: RestrictionEntry, tasks: list[HumanTask], w: _Words) -> Iter
         )
 
 
-def _withheld_readers(t: HumanTask, viewer: Viewer) -> str | None:
-    """Who may read a task's details, if `viewer` may not: a colleague's support (R18), or
-    advice on an adjustment (R16); None if they may."""
-    if t.kind == TaskKind.COLLEAGUE_SUPPORT and not viewer.sees_support_of(t.subject_id):
-        return SUPPORT_READERS
-    if t.kind == TaskKind.ADJUSTMENT_ADVICE and not viewer.sees_adjustments():
-        return ADJUSTMENT_READERS
-    return None
-
-
-# What a decision withheld from a viewer was, by its outcome; any other outcome's reason is "The reason".
-_WITHHELD_DECISIONS = {
-    TaskOutcome.SUPPORT_RECORDED: "Support was recorded for a colleague",
-    TaskOutcome.ADVICE_GIVEN: "The specialist's advice",
-}
-
-
 def _task(t: HumanTask, w: _Words, viewer: Viewer, advice_on: str | None) -> Iterator[TimelineEntry]:
     """A task's entries; `advice_on`: the adjustment an advice task is about, whose request for
     advice (R16) opened it."""
     title = TASK_TITLES[t.kind]
-    readers = _withheld_readers(t, viewer)
+    readers = viewer.task_readers(t)
     # An advice task's summary names only the adjustment's id; a support task's names the colleague.
     about = (
-        _withheld("Support for a colleague after an incident", readers)
+        _withheld(SUPPORT_TASK, readers)
         if readers is not None and t.kind == TaskKind.COLLEAGUE_SUPPORT
         else Fact(label="About", text=t.summary)
     )
@@ -472,7 +434,7 @@ def _task(t: HumanTask, w: _Words, viewer: Viewer, advice_on: str | None) -> Ite
         facts = [Fact(label="Task", text=title)]
         if readers is not None:
             if d.reason or d.support_offered:
-                facts.append(_withheld(_WITHHELD_DECISIONS.get(d.outcome, "The reason"), readers))
+                facts.append(Fact(label="Details", text=withheld_decision(d, readers)))
         else:
             if d.reason:
                 facts.append(Fact(label="Reason", text=d.reason))
@@ -516,12 +478,12 @@ def _adjustment(a: AdjustmentEntry, w: _Words, viewer: Viewer) -> Iterator[Timel
         ],
     )
     if a.status != AdjustmentStatus.REQUESTED and a.decided_at is not None:
-        facts = [Fact(label="Reason", text=a.reason)] if a.reason else []
-        if a.letter_format is not None:
+        words, format_shown = adjustment_decided_withheld(a, viewer)
+        facts = [Fact(label="Details", text=words)] if words is not None else []
+        if a.reason and sees:
+            facts.append(Fact(label="Reason", text=a.reason))
+        if a.letter_format is not None and format_shown:
             facts.append(Fact(label="Letters from now on", text=in_words(a.letter_format)))
-        if facts and not sees:
-            hidden = " and ".join(f.label.lower() for f in facts)
-            facts = [_withheld(f"What was decided ({hidden})", ADJUSTMENT_READERS)]
         by, how = w.who("adjustment_decision", a.adjustment_id, a.decided_by)
         yield TimelineEntry(
             at=a.decided_at,

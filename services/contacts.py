@@ -22,6 +22,7 @@ from policy import contacts
 from policy.contacts import ContactAnswer, GateSource, GateView, LimitPeriod
 from policy.fields import Door
 from policy.messages import InboundContact
+from policy.need_to_know import Viewer, status_for
 from policy.permissions import Action
 from policy.replies import PartyStatus
 from records.store import RecordStore
@@ -94,6 +95,12 @@ async def party_status(
     """The party's status from its workflow, with its contact log's latest answers from its file;
     the read logged (`file_read`) before it is handed back.
 
+    Every door reads a status here (the API's GET /parties/{id}, `ubp status`, the
+    inbox's party summary), so need to know is applied here: a colleague's support
+    (R18) and a party's adjustments and the advice on them (R16) are handed back in
+    detail only if `reader` may read them (policy.need_to_know.status_for); anyone
+    else gets each of them, its ids, state and dates, and who may read the rest.
+
     Raises:
         NotPermitted: `reader` may not read a party's status (R3).
     """
@@ -106,4 +113,5 @@ async def party_status(
         return recent, count
 
     recent, count = await asyncio.to_thread(from_file)
-    return status.model_copy(update={"recent_contacts": recent, "contact_count": count})
+    shown = status_for(status, Viewer(staff_id=reader.id, roles=reader.roles))
+    return shown.model_copy(update={"recent_contacts": recent, "contact_count": count})

@@ -21,8 +21,25 @@ from holiday_calendar import england_and_wales
 from policy.contacts import GateSource, GateView, calendar_years
 from policy.contacts import answer_contact as decide
 from policy.fields import Door
-from policy.messages import CaseClosure, InboundContact, PartyRef, RestrictionRequest
-from policy.vocabulary import ContactChannel, ContactHandling, ContactPeriod, Measure, RestrictionStatus, Role
+from policy.messages import (
+    AdjustmentDecision,
+    AdjustmentRequest,
+    CaseClosure,
+    InboundContact,
+    PartyRef,
+    RestrictionRequest,
+)
+from policy.need_to_know import ADJUSTMENT_READERS, SUPPORT_READERS, WITHHELD_SUBJECT
+from policy.vocabulary import (
+    ContactChannel,
+    ContactHandling,
+    ContactPeriod,
+    LetterFormat,
+    Measure,
+    RestrictionStatus,
+    Role,
+    TaskKind,
+)
 from records.store import RecordStore
 from services.acting import Principal, PrincipalKind
 from services.contacts import ContactRefused, answer_contact, party_status
@@ -232,6 +249,65 @@ async def test_api_contact_gate_and_closed_cases(time_skipping_env, api):
     future = closure | {"case_reference": "CASE-6", "closed_at": (now + timedelta(days=3)).isoformat()}
     refused = await api.client.post(f"/parties/{pid}/closed-cases", json=future, headers=api.auth())
     assert refused.status_code == 409 and refused.json()["rule"] == "R3"
+
+
+async def test_r16_r18_the_status_over_the_api_shows_special_category_details_only_to_who_needs_to_know(
+    time_skipping_env, parties, store, api
+):
+    """GET /parties/{id}: a case system sees that an adjustment was agreed, and the letter format
+    the party's letters now take, and that a colleague-support task is open; not what was asked
+    for, why it was agreed, nor whose support it is. A manager reads both; the colleague
+    concerned their support, not the adjustment."""
+    party = new_party()
+    now = await time_skipping_env.get_current_time()
+    report = incident(party, now - timedelta(hours=1))  # experienced by colleague-2: R18's follow-up
+    await parties.report_incident(report)
+    description = "Large print letters: the party has sight loss"
+    await parties.request_adjustment(
+        AdjustmentRequest(
+            adjustment_id="adj-1",
+            party_id=party.party_id,
+            description=description,
+            requested_at=now,
+            recorded_by="colleague-1",
+            letter_format=LetterFormat.LARGE_PRINT,
+        )
+    )
+    reason = "Sight loss is a disability: large print meets the need"
+    await parties.decide_adjustment(
+        AdjustmentDecision(
+            adjustment_id="adj-1",
+            party_id=party.party_id,
+            agree=True,
+            decided_by="manager-1",
+            reason=reason,
+            decided_at=now,
+        )
+    )
+    support_summary = f"R18: discuss support with colleague colleague-2 after incident {report.incident_id}"
+
+    async def read(who: str) -> dict[str, Any]:
+        answer = await api.client.get(f"/parties/{party.party_id}", headers=api.auth(who))
+        assert answer.status_code == 200, answer.text
+        [adjustment] = answer.json()["adjustments"]
+        [support] = [t for t in answer.json()["open_tasks"] if t["kind"] == TaskKind.COLLEAGUE_SUPPORT]
+        return {"adjustment": adjustment, "support": support, "text": answer.text}
+
+    system = await read("case-system")
+    assert system["adjustment"]["description"] == f"What was asked for: shown only to {ADJUSTMENT_READERS}"
+    assert system["adjustment"]["reason"] == f"What was decided (reason): shown only to {ADJUSTMENT_READERS}"
+    whole = (await read("manager-1"))["adjustment"]
+    assert system["adjustment"] | {"description": description, "reason": reason} == whole
+    assert system["adjustment"]["status"] == "agreed" and system["adjustment"]["letter_format"] == "large_print"
+    assert system["support"]["task_id"] == f"support-{report.incident_id}" and system["support"]["status"] == "open"
+    assert system["support"]["summary"] == f"Support for a colleague after an incident: shown only to {SUPPORT_READERS}"
+    assert system["support"]["subject_id"] == WITHHELD_SUBJECT
+    assert description not in system["text"] and reason not in system["text"] and "colleague-2" not in system["text"]
+
+    manager = await read("manager-1")
+    assert manager["adjustment"]["description"] == description and manager["support"]["summary"] == support_summary
+    concerned = await read("colleague-2")
+    assert concerned["support"]["summary"] == support_summary and description not in concerned["text"]
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from policy.need_to_know import ADJUSTMENT_READERS, SUPPORT_READERS
 from policy.permissions import PERMISSIONS, Action
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask
 from policy.timeline import (
-    ADJUSTMENT_READERS,
-    SUPPORT_READERS,
     EntryKind,
     IncidentOnFile,
     PartyFile,
@@ -189,8 +188,10 @@ def test_r16_others_see_that_an_adjustment_exists_not_what_it_is(viewer: Viewer)
     assert _facts(entries, EntryKind.ADJUSTMENT, "adj-1") == {
         "Details": f"What was asked for: shown only to {ADJUSTMENT_READERS}"
     }
+    # The letter format is how to write to the party, not why: colleagues send their letters (R10).
     assert _facts(entries, EntryKind.ADJUSTMENT_DECIDED, "adj-1") == {
-        "Details": f"What was decided (reason and letters from now on): shown only to {ADJUSTMENT_READERS}"
+        "Details": f"What was decided (reason): shown only to {ADJUSTMENT_READERS}",
+        "Letters from now on": "large print",
     }
     assert _facts(entries, EntryKind.DECISION, "advice-adj-1") == {
         "Task": "Specialist advice on an adjustment (R16)",
@@ -199,8 +200,17 @@ def test_r16_others_see_that_an_adjustment_exists_not_what_it_is(viewer: Viewer)
     # The advice task's summary names the adjustment's id only: it stays.
     assert _facts(entries, EntryKind.TASK, "advice-adj-1")["About"].endswith("adjustment adj-1")
     text = _text(entries)
-    for detail in (DESCRIPTION, ADJUSTMENT_REASON, ADVICE, "large print", "sight loss"):
+    for detail in (DESCRIPTION, ADJUSTMENT_REASON, ADVICE, "sight loss"):
         assert detail not in text
+
+
+def test_r16_the_letter_format_is_withheld_from_whoever_neither_sends_letters_nor_handles_adjustments():
+    """Operations reads no party's file through any door; were it shown one, the format would be withheld too."""
+    entries = timeline(_file(), TZ, _viewer("ops-1", Role.OPERATIONS))
+    assert _facts(entries, EntryKind.ADJUSTMENT_DECIDED, "adj-1") == {
+        "Details": f"What was decided (reason and letters from now on): shown only to {ADJUSTMENT_READERS}"
+    }
+    assert "large print" not in _text(entries)
 
 
 def test_r16_r18_need_to_know_hides_details_never_entries():
