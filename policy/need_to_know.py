@@ -15,11 +15,14 @@ status`, the inbox's party summary), goes through `status_for`.
 """
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from policy.permissions import PERMISSIONS, Action, may
 from policy.replies import PartyStatus
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask, Rejection
 from policy.vocabulary import AdjustmentStatus, Role, TaskKind, TaskOutcome, in_words
+
+T = TypeVar("T", bound=HumanTask)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def adjustment_decided_withheld(adjustment: AdjustmentEntry, viewer: Viewer) -> 
     return words, format_shown
 
 
-def task_for(task: HumanTask, viewer: Viewer) -> HumanTask:
+def task_for(task: T, viewer: Viewer) -> T:
     """A task as `viewer` may read it: ids, kind, status, dates and who decided kept."""
     readers = viewer.task_readers(task)
     if readers is None:

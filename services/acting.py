@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from client.door import Acting
 from policy.fields import Door
+from policy.need_to_know import Viewer
 from policy.permissions import PERMISSIONS, SYSTEM_ACTIONS, Action, NotPermitted, role_for
 from policy.vocabulary import Role, in_words
 from records.store import RecordStore
@@ -56,6 +57,11 @@ class Principal:
             roles=frozenset(Role(r) for r in row.roles),
             acts_for=frozenset(row.acts_for or ()),
         )
+
+    @property
+    def viewer(self) -> Viewer:
+        """What they may see of special-category details (policy.need_to_know)."""
+        return Viewer(staff_id=self.id, roles=self.roles)
 
     def may_act_for(self, staff_id: str) -> bool:
         return self.kind == PrincipalKind.SYSTEM and bool({ANY_STAFF, staff_id} & self.acts_for)

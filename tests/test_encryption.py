@@ -26,7 +26,7 @@ from client.keys import KeyRing, KeyRingError, UnknownKeyError, dev_key_ring, ge
 from client.parties import PartyClient
 from settings import Settings
 from starter.ubp import app as ubp_app
-from tests.helpers import incident, marked_party, new_party, payloads_holding
+from tests.helpers import incident, local_parties, marked_party, new_party, payloads_holding
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
@@ -247,22 +247,33 @@ async def test_plain_client_sees_no_personal_data_the_codec_shows_it(time_skippi
     print(f"through the codec: {len(holding)} of {len(history_payloads(decoded))} payloads hold the marker")
 
 
-async def test_without_the_codec_the_marker_is_in_the_history(time_skipping_env, settings):
-    """The control for the test above: the same party, client and worker without the codec
-    (as before this change), and the marker is found."""
+async def test_without_the_codec_the_marker_is_in_the_history_and_the_worker_refuses_it(
+    time_skipping_env, settings, store, door_keys
+):
+    """The control for the test above: a client without the codec (as before encryption) writes
+    the marker into the history in plain text; the worker refuses what it sent, so nothing of
+    it reaches the party's file but the refusals."""
     plain = without_codec(time_skipping_env.client)
     marker = f"MARKER-{uuid.uuid4().hex}"
-    parties = PartyClient(plain, settings.task_queue, settings.timezone)
-    async with build_worker(plain, settings):
-        party = await marked_party(parties, await time_skipping_env.get_current_time(), marker)
-        handle = parties.handle(party.party_id)
-        try:
-            stored = await handle.fetch_history()
-        finally:
-            await handle.terminate(reason="test finished")
+    parties = local_parties(plain, settings.task_queue, settings.timezone, door_keys)
+    party = new_party()
+    report = incident(party, await time_skipping_env.get_current_time() - timedelta(hours=1))
+    async with build_worker(time_skipping_env.client, settings):
+        await parties.send_incident(report.model_copy(update={"summary": f"{marker} said on the call"}))
+        for _ in range(200):
+            if len(store.rejections(party.party_id)) == 2:
+                break
+            await asyncio.sleep(0.05)
+        # Nothing live on its file: the party's workflow has completed by itself.
+        stored = await parties.handle(party.party_id).fetch_history()
     total = len(history_payloads(stored))
     print(f"\nwithout the codec: {len(payloads_holding(stored, marker))} of {total} payloads hold the marker")
-    assert len(payloads_holding(stored, marker)) >= 3
+    assert len(payloads_holding(stored, marker)) >= 1
+    assert [(r.message, r.reason.split(":")[0]) for r in store.rejections(party.party_id)] == [
+        ("start", "start refused, unencrypted"),
+        ("report_incident", "unencrypted"),
+    ]
+    assert store.incidents(party.party_id) == []
 
 
 def _client_with(env_client: Client, ring: KeyRing) -> Client:
@@ -273,7 +284,7 @@ def _client_with(env_client: Client, ring: KeyRing) -> Client:
     )
 
 
-async def test_party_carries_on_across_a_key_rotation(dev_server_env, settings):
+async def test_party_carries_on_across_a_key_rotation(dev_server_env, settings, door_keys):
     """Old payloads decode after rotation: a party started under one key gets new messages
     under the next, on a new worker that replays the old history from the start. (On the
     dev server: the time-skipping one does not hand a party over from a stopped worker.)"""
@@ -284,8 +295,8 @@ async def test_party_carries_on_across_a_key_rotation(dev_server_env, settings):
     now = datetime.now(UTC)
     first = incident(party, now - timedelta(hours=2))
     second = incident(party, now - timedelta(hours=1))
-    before = PartyClient(_client_with(env_client, old_ring), settings.task_queue, settings.timezone)
-    after = PartyClient(_client_with(env_client, new_ring), settings.task_queue, settings.timezone)
+    before = local_parties(_client_with(env_client, old_ring), settings.task_queue, settings.timezone, door_keys)
+    after = local_parties(_client_with(env_client, new_ring), settings.task_queue, settings.timezone, door_keys)
     try:
         async with build_worker(before.client, settings):
             await before.report_incident(first)
@@ -356,7 +367,7 @@ def test_production_stack_refuses_to_start_without_a_key_ring():
     assert "UBP_ENCRYPTION_KEYS:" not in compose, "key material belongs in the secret file, not the environment"
 
 
-async def test_worker_without_the_key_fails_the_task_and_nothing_is_lost(dev_server_env, settings):
+async def test_worker_without_the_key_fails_the_task_and_nothing_is_lost(dev_server_env, settings, door_keys):
     """A worker whose ring lacks a payload's key cannot run the party: its workflow task fails,
     naming the key, and is retried. Once a worker has the key, the party goes on as if nothing
     happened. (On the dev server: the time-skipping one does not hand a party over.)"""
@@ -364,14 +375,16 @@ async def test_worker_without_the_key_fails_the_task_and_nothing_is_lost(dev_ser
     ring, other = generate(), generate()
     party = new_party()
     now = datetime.now(UTC)
-    owner = PartyClient(_client_with(env_client, ring), settings.task_queue, settings.timezone)
+    owner = local_parties(_client_with(env_client, ring), settings.task_queue, settings.timezone, door_keys)
     handle = owner.handle(party.party_id)
     try:
         async with build_worker(owner.client, settings):
             await owner.report_incident(incident(party, now - timedelta(hours=2)))
         await owner.send_incident(incident(party, now - timedelta(hours=1)))
         # Later, with both keys (encrypting with the other's): reads the failures, and carries on.
-        restored = PartyClient(_client_with(env_client, other.including(ring)), settings.task_queue, settings.timezone)
+        restored = local_parties(
+            _client_with(env_client, other.including(ring)), settings.task_queue, settings.timezone, door_keys
+        )
         async with build_worker(_client_with(env_client, other), settings):
             for _ in range(100):
                 refused: list[BaseException] = []

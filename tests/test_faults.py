@@ -38,7 +38,7 @@ from policy.vocabulary import Stage, WarningStatus
 from records.store import RecordStore
 from settings import Settings
 from tests import worker_process
-from tests.helpers import ask, incident, new_party, wait_for_status, warning
+from tests.helpers import ask, incident, local_parties, new_party, wait_for_status, warning
 from tests.proxy import TcpProxy
 from worker import build_worker
 
@@ -113,14 +113,14 @@ PANIC_MARKS = ("panicked", "receive half not dropped")
 
 @pytest.mark.parametrize("stop_with", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 async def test_worker_stopped_mid_burst_every_incident_recorded_once(
-    dev_server_env, settings, store, tmp_path, stop_with
+    dev_server_env, settings, store, tmp_path, stop_with, door_keys
 ):
     """200 incidents across 20 parties, signals and updates mixed; after 60 the worker is
     SIGKILLed, or SIGTERMed (it then stops gracefully: exit code 0, no sdk-core panic in
     its stderr, though local activities are in flight), and a new one started: each
     incident counted once by its party's workflow and present once in the records database."""
     client = dev_server_env.client
-    parties = PartyClient(client, settings.task_queue, settings.timezone)
+    parties = local_parties(client, settings.task_queue, settings.timezone, door_keys)
     start_worker = lambda: asyncio.to_thread(  # noqa: E731
         worker_process.start, address_of(client), settings.database_url, settings.task_queue, tmp_path / "worker.log"
     )
@@ -196,7 +196,7 @@ def timezone_for(expiries: list[datetime]) -> str:
     raise AssertionError(f"no time zone has six-month preimages for {expiries}")
 
 
-async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, store, tmp_path):
+async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, store, tmp_path, door_keys):
     """Warnings communicated almost six months ago expire while the dev server is
     down (two) and just after it is back (two): after the restart every timer
     fires, each party leaves the warned stage, and the expiries are in the
@@ -211,7 +211,7 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
         t0 = datetime.now(UTC).replace(microsecond=0)
         expiries = [t0 + timedelta(seconds=s) for s in (7, 9, 20, 23)]
         timezone = timezone_for(expiries)
-        parties = PartyClient(client, settings.task_queue, timezone)
+        parties = local_parties(client, settings.task_queue, timezone, door_keys)
         people: list[PartyRef] = []
         for expires_at in expiries:
             communicated = communicated_for_expiry(expires_at, timezone)
@@ -239,7 +239,7 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
         assert down_since < expiries[0] and expiries[1] < back_at < expiries[2], (
             f"timing: down {down_since}, back {back_at}, expiries {expiries}"
         )
-        parties = PartyClient(client, settings.task_queue, timezone)
+        parties = local_parties(client, settings.task_queue, timezone, door_keys)
 
         def all_expired() -> bool:
             return all([w.status for w in store.warnings(p.party_id)] == [WarningStatus.EXPIRED] for p in people)
@@ -302,7 +302,9 @@ class Outage:
             self.end()
 
 
-async def test_records_database_unreachable_nothing_lost(dev_server_env, database_url, settings, store, caplog):
+async def test_records_database_unreachable_nothing_lost(
+    dev_server_env, database_url, settings, store, caplog, door_keys
+):
     """The records database stops answering for 12 s while incidents arrive
     (signals and updates, to running parties and to new ones): nothing is
     written meanwhile, and afterwards every incident is recorded once.
@@ -315,7 +317,7 @@ async def test_records_database_unreachable_nothing_lost(dev_server_env, databas
     client = dev_server_env.client
     try:
         async with build_worker(client, settings.model_copy(update={"database_url": outage.worker_url})):
-            parties = PartyClient(client, settings.task_queue, settings.timezone)
+            parties = local_parties(client, settings.task_queue, settings.timezone, door_keys)
             since = datetime.now(UTC) - timedelta(days=1)
             running = [new_party() for _ in range(4)]
             newcomers = [new_party() for _ in range(2)]

@@ -391,7 +391,7 @@ async def test_a_mail_server_down_for_a_while_loses_nothing_and_sends_nothing_tw
 
 @pytest.mark.devserver
 async def test_retries_that_run_out_leave_the_notice_undeliverable_for_managers_to_see(
-    dev_server_env, staff: RecordStore, catcher: MailCatcher, settings: Settings
+    dev_server_env, staff: RecordStore, catcher: MailCatcher, settings: Settings, door_keys
 ):
     """The server never answers: after its attempts the notice is undeliverable, with why,
     and the managers' inbox says so; queued again, it goes once the server is back."""
@@ -405,7 +405,9 @@ async def test_retries_that_run_out_leave_the_notice_undeliverable_for_managers_
         assert notice.status == NoticeStatus.UNDELIVERABLE and notice.closed_at is not None
         assert notice.problem.startswith("not sent after 3 attempts: cannot reach the mail server")
 
-        app = create_app(PartyClient(dev_server_env.client, settings.task_queue, settings.timezone), staff, settings)
+        app = create_app(
+            PartyClient(dev_server_env.client, settings.task_queue, settings.timezone, door_keys), staff, settings
+        )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
             for staff_id, sees in (("manager-1", True), ("exec-1", False)):
                 web.cookies.clear()

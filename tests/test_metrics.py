@@ -72,7 +72,7 @@ SDK_METRICS = {
 }
 
 
-async def test_the_worker_serves_the_sdks_metrics(dev_server_env, settings: Settings) -> None:
+async def test_the_worker_serves_the_sdks_metrics(dev_server_env, settings: Settings, door_keys) -> None:
     """UBP_WORKER_METRICS_ADDRESS: the worker's Temporal runtime serves the SDK's metrics,
     durations in seconds, once it has run a party's workflow tasks and activities."""
     address = f"127.0.0.1:{free_port()}"
@@ -83,7 +83,7 @@ async def test_the_worker_serves_the_sdks_metrics(dev_server_env, settings: Sett
         }
     )
     client = await connect_worker(worker_settings)
-    parties = TrackingPartyClient(client, settings.task_queue, settings.timezone)
+    parties = TrackingPartyClient(client, settings.task_queue, settings.timezone, door=door_keys)
     async with build_worker(client, worker_settings):
         party = new_party()
         await parties.report_incident(incident(party, datetime.now(UTC) - timedelta(hours=1)))
@@ -196,8 +196,8 @@ class UnreachableTemporal:
 
 
 @pytest_asyncio.fixture
-async def http(time_skipping_env, settings, store) -> AsyncIterator[httpx.AsyncClient]:
-    parties = PartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
+async def http(time_skipping_env, settings, store, door_keys) -> AsyncIterator[httpx.AsyncClient]:
+    parties = PartyClient(time_skipping_env.client, settings.task_queue, settings.timezone, door_keys)
     transport = httpx.ASGITransport(app=create_app(parties, store, settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -334,9 +334,7 @@ async def test_a_case_system_acts_for_the_staff_its_account_names_and_the_file_r
 
 async def test_a_colleague_named_as_experiencing_it_must_be_on_the_staff_list(door, store):
     party = new_party()
-    body = incident(party, door.now - timedelta(hours=1)).model_dump(
-        mode="json", exclude={"authority", "reported_by"}
-    )
+    body = incident(party, door.now - timedelta(hours=1)).model_dump(mode="json", exclude={"authority", "reported_by"})
     url = f"/parties/{party.party_id}/incidents"
     answer = await door.client.post(
         url, json=body | {"experienced_by": "nobody-here"}, headers=door.auth(PEOPLE[Role.COLLEAGUE])

@@ -17,9 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from client.connection import DEFAULT_ADDRESS, TemporalConnectionError, connect, connect_config
-from client.parties import PartyClient
 from settings import Settings
-from tests.helpers import incident, new_party
+from tests.helpers import incident, local_parties, new_party
 from tests.proxy import TcpProxy
 from worker import build_worker
 
@@ -144,11 +143,11 @@ def mtls(dev_server_env, tmp_path) -> Iterator[MutualTls]:
 # --- tests ----------------------------------------------------------------------------
 
 
-async def test_worker_and_client_run_a_party_over_mutual_tls(mtls, settings):
+async def test_worker_and_client_run_a_party_over_mutual_tls(mtls, settings, door_keys):
     environ = mtls.environ(mtls.worker)
     client = await connect(settings, environ=environ)
     assert client.service_client.config.target_host == environ["TEMPORAL_ADDRESS"]
-    parties = PartyClient(client, settings.task_queue, settings.timezone)
+    parties = local_parties(client, settings.task_queue, settings.timezone, door_keys)
     party = new_party()
     async with build_worker(client, settings):
         first = incident(party, datetime.now(UTC) - timedelta(hours=1))

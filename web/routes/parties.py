@@ -20,6 +20,7 @@ from policy.messages import (
     RestrictionRequest,
     WarningIssue,
 )
+from policy.need_to_know import status_for
 from policy.permissions import Action
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
 from services import contacts
@@ -165,7 +166,8 @@ async def request_adjustment(
         key=idempotency_key,
         actor=by.actor,
     )
-    return await door.parties.request_adjustment(request, by)
+    # Its answer is the party's status: shown as every read of it is (R16, R18).
+    return status_for(await door.parties.request_adjustment(request, by), caller.viewer)
 
 
 @router.post(
@@ -184,7 +186,8 @@ async def seek_advice(
     by = await door.authorise(caller, Action.SEEK_ADVICE, body.requested_by)
     path = {"party_id": party_id, "adjustment_id": adjustment_id}
     request = message_from(AdviceRequest, body, path=path, actor=by.actor)
-    return await door.parties.seek_advice(request, by)
+    # Its answer is the party's status: shown as every read of it is (R16, R18).
+    return status_for(await door.parties.seek_advice(request, by), caller.viewer)
 
 
 @router.post(
@@ -204,7 +207,8 @@ async def decide_adjustment(
     by = await door.authorise(caller, Action.DECIDE_ADJUSTMENT, body.decided_by)
     path = {"party_id": party_id, "adjustment_id": adjustment_id}
     decision = message_from(AdjustmentDecision, body, path=path, actor=by.actor)
-    return await door.parties.decide_adjustment(decision, by)
+    # Its answer is the party's status: shown as every read of it is (R16, R18).
+    return status_for(await door.parties.decide_adjustment(decision, by), caller.viewer)
 
 
 @router.get(

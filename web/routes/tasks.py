@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from policy.fields import MESSAGE_ID_PATTERN, AwareDatetime
 from policy.fields import Door as Entrance
+from policy.need_to_know import task_for
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
 from records.task_list import TaskListing
@@ -31,9 +32,11 @@ async def list_tasks(
     ] = True,
 ) -> list[TaskListing]:
     person = caller.id if mine else None
-    return await run_in_threadpool(
+    listed = await run_in_threadpool(
         door.store.open_tasks, role=role, person=person, kind=kind, party_id=party, due_before=due_before
     )
+    # A support task names the colleague; its details only for who needs to know (R18).
+    return [task_for(task, caller.viewer) for task in listed]
 
 
 @router.post(
