@@ -223,7 +223,7 @@ async def test_api_contact_gate_and_closed_cases(time_skipping_env, api):
     """R17 and the gate over HTTP: a closure, a contact about it, the same contact id for another party."""
     now = await time_skipping_env.get_current_time()
     pid = f"p-{uuid.uuid4().hex[:12]}"
-    closure = {"case_reference": "CASE-5", "closed_at": now.isoformat(), "closed_by": "caseworker-2"}
+    closure = {"case_reference": "CASE-5", "closed_at": now.isoformat(), "closed_by": "colleague-1"}
     closed = await api.client.post(f"/parties/{pid}/closed-cases", json=closure, headers=api.auth())
     assert closed.status_code == 200, closed.text
     assert closed.json()["duplicate"] is False
