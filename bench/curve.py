@@ -39,7 +39,6 @@ from client.parties import PartyClient
 
 # Okabe-Ito blue, vermilion and bluish green, as the board report's charts (reports.charts).
 COLOURS = ("#0072B2", "#D55E00", "#009E73")
-TIMEZONE = "Europe/London"
 
 
 @dataclass
@@ -74,7 +73,7 @@ async def by_parties(bench: Bench, n: int) -> Point:
                                  max_cached=max(10_000, n + 100)).start()  # fmt: skip
     try:
         cpu_pids = {"server": bench.server.pid, "worker": worker.pid}
-        parties = PartyClient(bench.client, queue, TIMEZONE)
+        parties = bench.parties(queue)
         bench.say(f"## {n} parties x {k} incidents per burst, {a.concurrency} in flight")
         await bench.party_burst(parties, [f"cw{n}-{tag}-{p}" for p in range(5)], 0, 2, cpu_pids)  # warm
         ids = [f"cp{n}-{tag}-{p}" for p in range(n)]
@@ -95,7 +94,7 @@ async def by_incidents(bench: Bench, m: int) -> Point:
     worker = await WorkerProcess(bench.server.address, bench.database_url, party_queue=queue).start()
     try:
         cpu_pids = {"server": bench.server.pid, "worker": worker.pid}
-        parties = PartyClient(bench.client, queue, TIMEZONE)
+        parties = bench.parties(queue)
         bench.say(f"## {p} parties x {m} incidents each, {a.concurrency} in flight")
         await bench.party_burst(parties, [f"cw{m}-{tag}-{q}" for q in range(5)], 0, 2, cpu_pids)  # warm
         ids = [f"ci{m}-{tag}-{q}" for q in range(p)]

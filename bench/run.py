@@ -13,10 +13,13 @@ runs the worker in a subprocess (so its CPU and memory can be read from
   status query against a bare update and query;
 - history events per incident, and the largest single-run history of one
   party that receives many incidents (bounded by continue-as-new);
-- worker memory per cached party workflow;
-- the cost of payload encryption (`--phases codec`, in the default run):
-  throughput and round-trip latency of the party workflow with and without
-  the codec, same server, same run.
+- worker memory per cached party workflow.
+
+Every message is sent as the party workflow takes it: encrypted, and sealed by
+the door (`client.door`) as the staff member it names, with the door keys the
+dev stack and the tests use (var/, made if missing); the worker processes
+trust their public halves. What the codec and the seal cost per message,
+measured alone: `python -m bench.seal`.
 
 Every phase is bounded: counts come from the flags, and each wait has a
 deadline. CPU seconds of the server, the worker and this (client) process
@@ -51,7 +54,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from bench import contacts
 from bench.bare import BARE_SIGNAL, BARE_UPDATE, BareEntityWorkflow
 from bench.ladder import LADDER_SIGNAL, STEPS, LadderWorkflow, Step
-from client.connection import connect, without_codec
+from client.connection import connect
+from client.door import DoorKeys, dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
 from client.retry import retry_busy
@@ -67,6 +71,8 @@ from workflows.party import workflow_id_for
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The ladder's last rung: the party workflow itself, on the ladder's worker.
 PARTY_RUNG = Step("9 party workflow")
+TIMEZONE = "Europe/London"
+PHASES = {"throughput", "latency", "big", "memory", "ladder", "gate", "import"}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -85,15 +91,14 @@ def rss_kib(pid: int) -> int:
 
 
 class WorkerProcess:
-    """`bench.worker_proc` in a subprocess; `plain`: without the encryption codec."""
+    """`bench.worker_proc` in a subprocess: the project's worker (the codec, the door's
+    public keys from the settings) and the bench's bare and ladder workflows."""
 
     def __init__(self, address: str, database_url: str, *, party_queue: str | None = None,
                  bare_queue: str | None = None, ladder_queue: str | None = None, ladder_db: Path | None = None,
-                 max_cached: int = 10_000, plain: bool = False) -> None:  # fmt: skip
+                 max_cached: int = 10_000) -> None:  # fmt: skip
         self.args = [sys.executable, "-m", "bench.worker_proc", "--address", address,
                      "--database-url", database_url, "--max-cached", str(max_cached)]  # fmt: skip
-        if plain:
-            self.args.append("--plain")
         if party_queue:
             self.args += ["--party-queue", party_queue]
         if bare_queue:
@@ -224,7 +229,12 @@ class Bench:
     client: Client
     server: DevServer
     database_url: str
+    door: DoorKeys
     lines: list[str] = field(default_factory=list)
+
+    def parties(self, task_queue: str) -> PartyClient:
+        """A party client on `task_queue` that seals each message as the staff member it names."""
+        return PartyClient(self.client, task_queue, TIMEZONE, self.door, acts_as_named=True)
 
     def say(self, line: str = "") -> None:
         print(line, flush=True)
@@ -304,7 +314,7 @@ class Bench:
         n_parties, k = a.parties, a.incidents_per_party
         self.say(f"## Throughput: {n_parties} parties x {k} incidents, signal-with-start, {a.concurrency} in flight")
         cpu_pids = {"server": self.server.pid, "worker": worker.pid}
-        parties = PartyClient(self.client, party_queue, "Europe/London")
+        parties = self.parties(party_queue)
         tag = uuid.uuid4().hex[:6]
         bare_ids = [f"bare-{tag}-{p}" for p in range(n_parties)]
         party_ids = [f"tp-{tag}-{p}" for p in range(n_parties)]
@@ -346,7 +356,7 @@ class Bench:
     async def latency(self, party_queue: str, bare_queue: str) -> None:
         n = self.args.latency_samples
         self.say(f"## Round-trip latency, {n} sequential calls each (ms)")
-        parties = PartyClient(self.client, party_queue, "Europe/London")
+        parties = self.parties(party_queue)
         tag = uuid.uuid4().hex[:6]
         party_id, bare_id = f"lat-{tag}", f"bare-lat-{tag}"
         bare_handle = self.client.get_workflow_handle(bare_id)
@@ -386,53 +396,6 @@ class Bench:
         bare_events = (await bare_handle.describe()).history_length
         self.say(f"  history events per incident (update): bare {bare_events / (n + 1):.2f} (start events included)")
 
-    # -- the cost of encryption ----------------------------------------------
-
-    async def codec(self, worker: WorkerProcess, party_queue: str) -> None:
-        """The party workflow with the codec (as it runs) against the same without it: a worker
-        of each kind on its own task queue, bursts and calls interleaved so drift favours neither."""
-        a = self.args
-        n_parties, k = a.parties, a.incidents_per_party
-        assert self.server.process is not None
-        cpu_pids = {"server": self.server.process.pid, "worker": worker.pid}
-        plain_queue = f"{party_queue}-plain"
-        plain_worker = await WorkerProcess(self.server.address, self.database_url, party_queue=plain_queue,
-                                           plain=True).start()  # fmt: skip
-        runs = {
-            "with codec": PartyClient(self.client, party_queue, "Europe/London"),
-            "without": PartyClient(without_codec(self.client), plain_queue, "Europe/London"),
-        }
-        pids = {"with codec": cpu_pids, "without": cpu_pids | {"worker": plain_worker.pid}}
-        code = {"with codec": "e", "without": "p"}  # in party ids: each party is one kind's
-        self.say(f"## Cost of payload encryption: {n_parties} parties x {k} incidents per burst, "
-                 f"{a.concurrency} in flight; {a.latency_samples} calls each for latency (ms)")  # fmt: skip
-        tag = uuid.uuid4().hex[:6]
-        rates: dict[str, list[float]] = {name: [] for name in runs}
-        try:
-            for name, parties in runs.items():  # warm both paths
-                await self.party_burst(parties, [f"cw{code[name]}-{tag}-{p}" for p in range(5)], 0, 2, pids[name])
-            for burst, name in enumerate(("without", "with codec", "with codec", "without")):
-                self.say(f"  {name}:")
-                ids = [f"c{burst}{code[name]}-{tag}-{p}" for p in range(n_parties)]
-                rates[name].append(await self.party_burst(runs[name], ids, 0, k, pids[name]))
-            mean = {name: statistics.mean(values) for name, values in rates.items()}
-            self.say(f"  throughput with/without codec: {mean['with codec']:.1f}/s vs {mean['without']:.1f}/s, "
-                     f"ratio {mean['with codec'] / mean['without']:.2f}")  # fmt: skip
-            samples: dict[str, list[float]] = {}
-            lat_ids = {name: f"cl{code[name]}-{tag}" for name in runs}
-            for name, parties in runs.items():
-                await parties.report_incident(report(lat_ids[name], 0))
-            for i in range(1, a.latency_samples + 1):
-                for name, parties in runs.items():
-                    update = parties.report_incident(report(lat_ids[name], i))
-                    await timed(samples.setdefault(f"update: report_incident, {name}", []), update)
-                    await timed(samples.setdefault(f"query: status, {name}", []), parties.status(lat_ids[name]))
-            for label, values in sorted(samples.items()):
-                q = statistics.quantiles(values, n=100, method="inclusive")
-                self.say(f"  {label:40s} p50 {q[49]:6.1f}  p95 {q[94]:6.1f}  p99 {q[98]:6.1f}  max {max(values):6.1f}")
-        finally:
-            plain_worker.stop()
-
     # -- one busy party -------------------------------------------------------
 
     async def fill_party(self, parties: PartyClient, via: str, party_id: str, n: int, concurrency: int) -> float:
@@ -466,7 +429,7 @@ class Bench:
             return
         concurrency, via = self.args.big_concurrency, self.args.big_via
         self.say(f"## One party, {n} incidents ({via}s, {concurrency} in flight)")
-        parties = PartyClient(self.client, party_queue, "Europe/London")
+        parties = self.parties(party_queue)
         party_id = f"big-{uuid.uuid4().hex[:6]}"
         t0 = time.perf_counter()
         t1 = await self.fill_party(parties, via, party_id, n, concurrency)
@@ -489,7 +452,7 @@ class Bench:
 
     async def ladder_burst(self, queue: str, step: Step, ids: list[str], first: int, count: int, cpu_pids) -> float:
         items = round_robin(ids, first, count)
-        parties = PartyClient(self.client, f"{queue}-party", "Europe/London")
+        parties = self.parties(f"{queue}-party")
 
         async def send(item: tuple[str, int]) -> None:
             workflow_id, i = item
@@ -595,7 +558,7 @@ class Bench:
             self.server.address, self.database_url, max_cached=max(levels) + 100,
             bare_queue=queue if bare else None, party_queue=None if bare else queue,
         ).start()  # fmt: skip
-        parties = PartyClient(self.client, queue, "Europe/London")
+        parties = self.parties(queue)
         tag = uuid.uuid4().hex[:6]
         started = 0
 
@@ -711,11 +674,12 @@ async def bench_session(args: argparse.Namespace) -> AsyncIterator[Bench]:
     try:
         with records_database(args.database_url, folder) as database_url:
             await server.start()
-            # The key ring the dev stack and the tests use (var/), made if missing; the worker
-            # processes read it too.
+            # The key ring and the door keys the dev stack and the tests use (var/), made if
+            # missing; the worker processes read the key ring and trust the door's public keys.
             key_ring = dev_key_ring(Settings())
+            door = dev_door_keys(Settings())
             client = await connect(Settings(temporal_address=server.address), key_ring=key_ring)
-            bench = Bench(args, client, server, database_url)
+            bench = Bench(args, client, server, database_url, door)
             for line in machine():
                 bench.say(line)
             bench.say(f"temporal: dev server, SQLite file; records: {make_url(database_url).get_backend_name()}")
@@ -762,9 +726,10 @@ async def main() -> None:
     )
     parser.add_argument(
         "--phases",
-        default="throughput,latency,codec,big,memory",
+        default="throughput,latency,big,memory",
         help="comma-separated; also: ladder (where the time goes), gate (the contact gate), "
-        "import (the bulk import); not in the default",
+        "import (the bulk import); not in the default. The codec phase is gone: a worker without "
+        "the codec refuses every message (RESULTS.md); python -m bench.seal times the codec and the seal",
     )
     parser.add_argument("--gate-samples", type=int, default=500, help="sequential calls of each kind (gate)")
     parser.add_argument("--import-parties", type=int, default=10_000, help="parties to import (import)")
@@ -781,8 +746,10 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
+    if phases - PHASES:
+        parser.error(f"unknown phases {sorted(phases - PHASES)}; the phases are {sorted(PHASES)}")
     async with bench_session(args) as bench:
-        server, client, database_url = bench.server, bench.client, bench.database_url
+        server, database_url = bench.server, bench.database_url
         tag = uuid.uuid4().hex[:6]
         party_queue, bare_queue = f"bench-party-{tag}", f"bench-bare-{tag}"
         worker = await WorkerProcess(server.address, database_url, party_queue=party_queue,
@@ -792,15 +759,13 @@ async def main() -> None:
                 await bench.throughput(worker, party_queue, bare_queue)
             if "latency" in phases:
                 await bench.latency(party_queue, bare_queue)
-            if "codec" in phases:
-                await bench.codec(worker, party_queue)
             if "big" in phases:
                 await bench.big_party(party_queue)
             if phases & {"gate", "import"}:
                 # The gate and the import read and write the records database themselves.
                 upgrade_schema(bench.engine)
                 store = RecordStore(bench.engine)
-                parties = PartyClient(client, party_queue, "Europe/London")
+                parties = bench.parties(party_queue)
                 if "gate" in phases:
                     await contacts.gate(bench.say, parties, store, args.gate_samples)
                 if "import" in phases:

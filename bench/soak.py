@@ -42,6 +42,7 @@ from bench.soak_contacts import ContactTally
 from bench.soak_decisions import DecisionTally, Managers, refusal_kind
 from bench.soak_timers import Outage, audit
 from client.connection import connect
+from client.door import dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
 from devstack.server import DevServer
@@ -324,9 +325,12 @@ async def _soak_on(
     upgrade_schema(engine)
     store = RecordStore(engine)
     soak_decisions.staff_list(store)
-    # The dev stack's key ring (var/), made if missing; the worker process reads it too.
+    # The dev stack's key ring and door keys (var/), made if missing; the worker process reads
+    # the key ring too, and trusts the door's public keys.
     client = await connect(Settings(temporal_address=server.address), key_ring=dev_key_ring(Settings()))
-    parties = PartyClient(client, TASK_QUEUE, Settings().timezone)
+    # Incidents, asks, warnings and restrictions sealed as the staff member each names;
+    # the managers' decisions go through services.decisions, as who signed in.
+    parties = PartyClient(client, TASK_QUEUE, Settings().timezone, dev_door_keys(Settings()), acts_as_named=True)
     log = folder / "worker.log"
     worker = await asyncio.to_thread(start_worker, server.address, database_url, log)
     counts = Counts()

@@ -1,5 +1,7 @@
 """The soak's managers: they decide the open tasks through `services.decisions`, as
 the inbox and the CLI do, while parties are created, the worker killed and timers fire.
+Each decides as themselves, signed in at the local door (`Door.LOCAL`): the
+service checks the permission table and the staff list, and seals the decision.
 
 Most decisions are ones the policy takes (an allowed outcome by someone who
 may decide); some are sent to be refused (a second decision on a decided
@@ -20,10 +22,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from client.parties import PartyClient
+from policy.fields import Door
 from policy.tasks import TASK_RULES, may_decide
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome, TaskStatus
 from records.store import RecordStore
 from records.task_list import TaskListing
+from services.acting import Principal
 from services.decisions import DecisionForm, DecisionRefused, decide
 
 # Who decides in the soak. soak-2 experienced every incident (a conflict of
@@ -110,6 +114,15 @@ class Managers:
         self.store = store
         self.tally = tally
         self.rng = rng
+        self.principals: dict[str, Principal] = {}
+
+    async def principal(self, staff_id: str) -> Principal:
+        """Who signs in as `staff_id`: their row in the staff list (`staff_list`)."""
+        if staff_id not in self.principals:
+            row = await asyncio.to_thread(self.store.staff, staff_id)
+            assert row is not None, f"{staff_id} is not in the soak's staff list"
+            self.principals[staff_id] = Principal.of(row)
+        return self.principals[staff_id]
 
     async def run(self, stop_at: float, per_round: int = 10) -> None:
         while time.monotonic() < stop_at:
@@ -126,7 +139,13 @@ class Managers:
         self.tally.sent += 1
         try:
             await decide(
-                self.parties, self.store, staff_id=staff_id, task_id=task_id, form=form, decision_id=decision_id
+                self.parties,
+                self.store,
+                caller=await self.principal(staff_id),
+                door=Door.LOCAL,
+                task_id=task_id,
+                form=form,
+                decision_id=decision_id,
             )
         except (DecisionRefused, WorkflowUpdateFailedError) as err:
             self.tally.refused[refusal_kind(err)] += 1

@@ -1,9 +1,13 @@
 """A worker in a process of its own, so the benchmark can measure its memory.
 
     python -m bench.worker_proc --address 127.0.0.1:PORT --database-url URL \
-        [--party-queue Q] [--bare-queue Q] [--max-cached N] [--plain]
+        [--party-queue Q] [--bare-queue Q] [--ladder-queue Q --ladder-db FILE] [--max-cached N]
 
-Prints READY once polling; stops cleanly on SIGTERM.
+The party workers are the project's (`worker.build_worker`): the encryption
+codec, and the door's public keys from the settings (UBP_DOOR_PUBLIC_KEY_FILE,
+else the public halves of UBP_DOOR_KEY_FILE, var/door-keys.json by default),
+so it trusts the seals of a bench that uses the same settings. Prints READY
+once polling; stops cleanly on SIGTERM.
 """
 
 import argparse
@@ -18,7 +22,7 @@ from temporalio.worker import Worker
 
 from bench.bare import BareEntityWorkflow
 from bench.ladder import LadderWorkflow
-from client.connection import connect, without_codec
+from client.connection import connect
 from settings import Settings
 from worker import build_worker
 
@@ -57,7 +61,6 @@ async def main() -> None:
     parser.add_argument("--ladder-queue")
     parser.add_argument("--ladder-db", help="SQLite file for the ladder's writes")
     parser.add_argument("--max-cached", type=int, default=10_000)
-    parser.add_argument("--plain", action="store_true", help="without the encryption codec, to measure its cost")
     args = parser.parse_args()
     settings = Settings(
         temporal_address=args.address,
@@ -66,8 +69,6 @@ async def main() -> None:
         max_cached_workflows=args.max_cached,
     )
     client = await connect(settings)
-    if args.plain:
-        client = without_codec(client)
     workers: list[Worker] = []
     if args.party_queue:
         workers.append(build_worker(client, settings))
