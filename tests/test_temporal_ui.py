@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.demo import DEMO_CASE_SYSTEM, DEMO_CASE_SYSTEM_ACTS_FOR
 from devstack.server import free_port
 from records.db import make_engine
 from records.store import RecordStore
@@ -87,10 +88,17 @@ def dev_stack(tmp_path) -> Iterator[DevStack]:
 
 
 async def _report_marked_incident(stack: DevStack, marker: str) -> str:
-    """An incident through the HTTP API, as a case system sends it; its summary holds `marker`."""
-    token = stack.operations_sign_in.split("token=", 1)[1]
+    """An incident through the HTTP API, as the demo case system sends it for a demo colleague;
+    its summary holds `marker`."""
+    engine = make_engine(stack.records_url)
+    try:
+        token = RecordStore(engine).issue_token(DEMO_CASE_SYSTEM)
+    finally:
+        engine.dispose()
     party = new_party()
-    report = incident(party, datetime.now(UTC) - timedelta(hours=1)).model_copy(update={"summary": marker})
+    report = incident(party, datetime.now(UTC) - timedelta(hours=1)).model_copy(
+        update={"summary": marker, "reported_by": DEMO_CASE_SYSTEM_ACTS_FOR[0], "experienced_by": None}
+    )
     async with httpx.AsyncClient(base_url=stack.api, headers={"Authorization": f"Bearer {token}"}) as http:
         answer = await http.post(f"/parties/{party.party_id}/incidents", json=report.model_dump(mode="json"))
     assert answer.status_code == 200, answer.text
