@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         default="",
         description="the address staff open the inbox at, for the links in mail; default http://API_HOST:API_PORT",
     )
+    # The CLI's acting commands go through the HTTP API, signed in with a token.
+    api_base_url: str | None = Field(
+        default=None,
+        validation_alias="UBP_API_URL",
+        description="where `ubp`'s acting commands find the HTTP API; default http://API_HOST:API_PORT",
+    )
+    token: SecretStr | None = Field(
+        default=None, description="the bearer token `ubp` signs in to the HTTP API with (`ubp staff token STAFF_ID`)"
+    )
 
     # Mail. The defaults reach the dev stack's mail catcher (`ubp dev`).
     smtp_host: str = "127.0.0.1"
@@ -155,7 +164,15 @@ class Settings(BaseSettings):
             raise ValueError(f"UBP_WORKER_METRICS_ADDRESS must be host:port, e.g. 0.0.0.0:9000, not {value!r}")
         return value
 
-    @field_validator("smtp_user", "smtp_password", "worker_metrics_address", "retention_years", mode="before")
+    @field_validator(
+        "smtp_user",
+        "smtp_password",
+        "worker_metrics_address",
+        "retention_years",
+        "api_base_url",
+        "token",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an optional variable left unset as "".
@@ -237,6 +254,10 @@ class Settings(BaseSettings):
         """Where a browser on this machine reaches the HTTP API (the inbox, the codec endpoint)."""
         host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
         return f"http://{host}:{self.api_port}"
+
+    def api_base(self) -> str:
+        """Where `ubp`'s acting commands send their requests (no trailing slash)."""
+        return (self.api_base_url or self.api_url()).rstrip("/")
 
     def ui_origins(self) -> list[str]:
         """The origins allowed to call the codec endpoint from a browser."""

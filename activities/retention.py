@@ -15,6 +15,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest, DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.database import retryable_database_errors
@@ -28,6 +29,7 @@ from policy.payloads import (
     RetentionQuery,
     RunsRemoved,
 )
+from policy.retention import retention_cutoff
 from records.store import RecordStore
 
 
@@ -95,26 +97,44 @@ class PartyRuns:
 
 
 class RetentionActivities:
-    """The retention activities, bound to the records database and the party workflows' runs.
+    """The retention activities, bound to the records database, the party workflows' runs,
+    and the worker's own retention period and time zone.
+
+    The period and the time zone are the worker's settings, not the workflows' input:
+    any Temporal client may start a sweep, and a sweep that said "one year" must not
+    remove what the body keeps for six.
 
     Args:
         store: The records database.
         runs: The party workflows' runs in Temporal.
+        retention_years: The body's retention period (UBP_RETENTION_YEARS); None: nothing is swept.
+        timezone: The body's time zone: the years are calendar years there, and what is live is judged there.
     """
 
-    def __init__(self, store: RecordStore, runs: PartyRuns) -> None:
+    def __init__(self, store: RecordStore, runs: PartyRuns, *, retention_years: int | None, timezone: str) -> None:
         self._store = store
         self._runs = runs
+        self._years = retention_years
+        self._timezone = timezone
 
     @activity.defn(name="retention_candidates")
     def retention_candidates(self, query: RetentionQuery) -> list[str]:
-        """The next parties, in id order, whose file's last activity is before the cutoff.
+        """The next parties, in id order, whose file's last activity is before the worker's
+        retention period counted back from the workflow's `now`.
 
         Raises:
-            ApplicationError: Retryable, if the database fails.
+            ApplicationError: Not retryable, if this worker has no retention period (the sweep
+                fails, removing nothing); retryable, if the database fails.
         """
+        if self._years is None:
+            raise ApplicationError(
+                "this worker has no retention period (UBP_RETENTION_YEARS): a sweep removes nothing",
+                type="NoRetentionPeriod",
+                non_retryable=True,
+            )
+        cutoff = retention_cutoff(query.now, self._years, self._timezone)
         with retryable_database_errors():
-            return self._store.parties_past_retention(query.cutoff, after=query.after, limit=query.limit)
+            return self._store.parties_past_retention(cutoff, after=query.after, limit=query.limit)
 
     @activity.defn(name="check_party")
     async def check_party(self, check: PartyCheck) -> PartyLiveness:
@@ -124,7 +144,7 @@ class RetentionActivities:
             ApplicationError: Retryable, if the database fails.
         """
         with retryable_database_errors():
-            live = await asyncio.to_thread(self._store.live_in_file, check.party_id, check.timezone, check.now)
+            live = await asyncio.to_thread(self._store.live_in_file, check.party_id, self._timezone, check.now)
         return PartyLiveness(live=live, running=await self._runs.running(check.workflow_id))
 
     @activity.defn(name="delete_party_runs")
@@ -146,6 +166,16 @@ class RetentionActivities:
         """
         with retryable_database_errors():
             return FileErased(rows=self._store.erase_party_file(erasure.party_id))
+
+    @activity.defn(name="removal_recorded")
+    def removal_recorded(self, log_id: str) -> bool:
+        """Whether the removal log has a line for this id: an erasure is carried out once.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            return self._store.removal_recorded(log_id)
 
     @activity.defn(name="record_removal")
     def record_removal(self, record: RemovalRecord) -> bool:

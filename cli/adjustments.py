@@ -1,11 +1,11 @@
-"""`ubp adjustment`: reasonable adjustments (R16)."""
+"""`ubp adjustment`: reasonable adjustments (R16), through the HTTP API as the signed-in principal."""
 
 import uuid
 from typing import Annotated
 
 import typer
 
-from cli.common import At, By, Party, at_or_now, build, send
+from cli.common import At, For, Party, TokenFile, api, at_or_now, body, echo_json, segment
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest
 
 app = typer.Typer(help="R16: reasonable adjustments", no_args_is_help=True)
@@ -15,31 +15,34 @@ app = typer.Typer(help="R16: reasonable adjustments", no_args_is_help=True)
 def adjustment_request(
     party: Party,
     description: Annotated[str, typer.Option(help="the adjustment asked for")],
-    by: By,
     at: At = None,
     adjustment_id: Annotated[str | None, typer.Option(help="idempotency key; default a new id")] = None,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Record a reasonable adjustment the party asked for."""
-    message = build(
+    """Record a reasonable adjustment the party asked for, as the signed-in member of staff."""
+    message = body(
         AdjustmentRequest,
+        acting_for,
         adjustment_id=adjustment_id or f"adj-{uuid.uuid4().hex[:12]}",
         party_id=party,
         description=description,
         requested_at=at_or_now(at),
-        recorded_by=by,
     )
-    send(lambda c: c.request_adjustment(message))
+    echo_json(api("POST", f"/parties/{segment(party)}/adjustments", token_file=token_file, json=message))
 
 
 @app.command("advice")
 def adjustment_advice(
     adjustment_id: str,
     party: Party,
-    by: By,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Ask a specialist adviser about a requested adjustment (a task for them)."""
-    message = build(AdviceRequest, adjustment_id=adjustment_id, party_id=party, requested_by=by)
-    send(lambda c: c.seek_advice(message))
+    """Ask a specialist adviser about a requested adjustment (a task for them), as the signed-in member of staff."""
+    message = body(AdviceRequest, acting_for, adjustment_id=adjustment_id, party_id=party)
+    path = f"/parties/{segment(party)}/adjustments/{segment(adjustment_id)}/advice"
+    echo_json(api("POST", path, token_file=token_file, json=message))
 
 
 @app.command("decide")
@@ -47,18 +50,21 @@ def adjustment_decide(
     adjustment_id: str,
     party: Party,
     agree: Annotated[bool, typer.Option("--agree/--decline", help="agree to it, or decline it (after advice)")],
-    by: By,
     reason: Annotated[str, typer.Option(help="why")],
     at: At = None,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Agree or decline a requested adjustment; declining needs specialist advice first (R16)."""
-    message = build(
+    """Agree or decline a requested adjustment, as the signed-in member of staff; declining needs
+    specialist advice first (R16)."""
+    message = body(
         AdjustmentDecision,
+        acting_for,
         adjustment_id=adjustment_id,
         party_id=party,
         agree=agree,
-        decided_by=by,
         reason=reason,
         decided_at=at_or_now(at),
     )
-    send(lambda c: c.decide_adjustment(message))
+    path = f"/parties/{segment(party)}/adjustments/{segment(adjustment_id)}/decision"
+    echo_json(api("POST", path, token_file=token_file, json=message))

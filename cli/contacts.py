@@ -1,16 +1,14 @@
-"""`ubp contact` (the contact gate: R8, R17, R19) and `ubp close-case` (R17)."""
+"""`ubp contact` (the contact gate: R8, R17, R19) and `ubp close-case` (R17), through the HTTP
+API as the signed-in principal."""
 
 import uuid
 from typing import Annotated
 
 import typer
 
-from cli.common import At, By, Party, at_or_now, build, fail, records, send
-from client.parties import PartyClient
-from policy.contacts import ContactAnswer
+from cli.common import At, For, Party, TokenFile, api, at_or_now, body, build, echo_json, segment
 from policy.messages import CaseClosure, InboundContact
 from policy.vocabulary import ContactChannel
-from services.contacts import ContactRefused, answer_contact
 
 app = typer.Typer()
 
@@ -27,6 +25,7 @@ def contact(
     new_complaint: Annotated[bool, typer.Option(help="it raises a new complaint")] = False,
     via: Annotated[str | None, typer.Option(help="the third party it came through (their id)")] = None,
     contact_id: Annotated[str | None, typer.Option(help="idempotency key; default a new id")] = None,
+    token_file: TokenFile = None,
 ) -> None:
     """Ask the contact gate how to handle an inbound contact and by when; the answer is logged."""
     message = build(
@@ -40,27 +39,25 @@ def contact(
         raises_new_complaint=new_complaint,
         via_third_party=via,
     )
-    with records() as store:
-
-        async def gate(parties: PartyClient) -> ContactAnswer:
-            try:
-                return await answer_contact(parties, store, message)
-            except ContactRefused as err:
-                fail(f"refused: {err}", 1)
-
-        send(gate)
+    answer = api(
+        "POST",
+        f"/parties/{segment(party)}/contacts",
+        token_file=token_file,
+        json=message.model_dump(mode="json", exclude_none=True),
+    )
+    echo_json(answer)
 
 
 @app.command("close-case")
 def close_case(
     party: Party,
     case: Annotated[str, typer.Option("--case", help="the case reference")],
-    by: By,
     at: At = None,
     notes: str = "",
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Record that a case is closed and the party told no further reply will be made (R17)."""
-    message = build(
-        CaseClosure, party_id=party, case_reference=case, closed_at=at_or_now(at), closed_by=by, notes=notes
-    )
-    send(lambda c: c.record_case_closure(message))
+    """Record that a case is closed and the party told no further reply will be made (R17), as the
+    signed-in member of staff."""
+    message = body(CaseClosure, acting_for, party_id=party, case_reference=case, closed_at=at_or_now(at), notes=notes)
+    echo_json(api("POST", f"/parties/{segment(party)}/closed-cases", token_file=token_file, json=message))

@@ -29,7 +29,9 @@ def _engine() -> Iterator[Engine]:
 @app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the records database (DATABASE_URL) up to this code's schema; safe to repeat.
-    A database made before migrations keeps its tables and rows."""
+    A database made before migrations keeps its tables and rows.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with _engine() as engine:
         before = database_revision(engine)
         try:
@@ -43,7 +45,9 @@ def db_upgrade() -> None:
 
 @app.command("status")
 def db_status() -> None:
-    """The database's schema revision and this code's; exit code 1 when they differ."""
+    """The database's schema revision and this code's; exit code 1 when they differ.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with _engine() as engine:
         typer.echo(f"database: {database_revision(engine) or 'no revision'}\ncode:     {head_revision()}")
         try:

@@ -59,7 +59,9 @@ def history(
     party_id: Annotated[str, typer.Argument(help="the case system's party id")],
     run_id: Annotated[str | None, typer.Option(help="a run of the party's workflow; default the latest")] = None,
 ) -> None:
-    """Print a party's workflow history with its payloads decrypted, as JSON (for operations)."""
+    """Print a party's workflow history with its payloads decrypted, as JSON (for operations).
+
+    Local: reads Temporal with the key ring on this machine; changes nothing."""
 
     async def go() -> list[dict[str, Any]]:
         client = await connect(get_settings())

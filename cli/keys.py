@@ -26,7 +26,9 @@ def _path(file: Path | None) -> Path:
 
 @app.command("generate")
 def keys_generate(file: KeyFile = None) -> None:
-    """Make a new key ring file holding one new key (readable by its owner only); refuses to overwrite one."""
+    """Make a new key ring file holding one new key (readable by its owner only); refuses to overwrite one.
+
+    Local: works on the key files on this machine; not an action on a party."""
     path = _path(file)
     ring = generate()
     try:
@@ -38,7 +40,9 @@ def keys_generate(file: KeyFile = None) -> None:
 
 @app.command("list")
 def keys_list(file: KeyFile = None) -> None:
-    """The key ids in the ring (--file, else the one configured), the active one marked."""
+    """The key ids in the ring (--file, else the one configured), the active one marked.
+
+    Local: works on the key files on this machine; not an action on a party."""
     try:
         ring = read_key_file(file) if file else load_key_ring(get_settings())
     except KeyRingError as err:
@@ -50,7 +54,9 @@ def keys_list(file: KeyFile = None) -> None:
 @app.command("rotate")
 def keys_rotate(file: KeyFile = None) -> None:
     """Add a new key to the ring file and make it the active one; the older keys stay, to decrypt
-    what they encrypted. Restart the workers and the API afterwards, so they encrypt with it."""
+    what they encrypted. Restart the workers and the API afterwards, so they encrypt with it.
+
+    Local: works on the key files on this machine; not an action on a party."""
     if file is None and get_settings().encryption_keys is not None:
         fail(
             "the key ring comes from UBP_ENCRYPTION_KEYS: rotate the file it was made from "

@@ -1,11 +1,12 @@
-"""Case-system messages from the command line: incidents, asks, warnings, restrictions, status."""
+"""Case-system messages from the command line, through the HTTP API as the signed-in principal:
+incidents, asks, warnings, restrictions, status."""
 
 import uuid
 from typing import Annotated
 
 import typer
 
-from cli.common import At, By, Incidents, Party, at_or_now, build, records, send
+from cli.common import At, For, Incidents, Party, TokenFile, api, at_or_now, body, echo_json, segment
 from cli.measures import MeasureOptions, measure_items
 from policy.messages import AskRecord, IncidentReport, RestrictionRequest, WarningIssue
 from policy.vocabulary import (
@@ -17,7 +18,6 @@ from policy.vocabulary import (
     PartyKind,
     WarningMethod,
 )
-from services import contacts
 
 app = typer.Typer()
 
@@ -27,7 +27,6 @@ def report_incident(
     party: Party,
     category: Annotated[Category, typer.Option(help="R2 category")],
     code: Annotated[str, typer.Option(help="behaviour code under the category (see `ubp vocabulary`)")],
-    by: By,
     at: At = None,
     kind: Annotated[PartyKind, typer.Option()] = PartyKind.INDIVIDUAL,
     professional: Annotated[bool, typer.Option(help="R7: acting in a professional capacity")] = False,
@@ -38,66 +37,82 @@ def report_incident(
     wait: Annotated[
         bool, typer.Option(help="wait for the policy's answer (update) or fire and forget (signal)")
     ] = True,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Report an incident (R2, R18)."""
-    report = build(
+    """Report an incident (R2, R18), as the signed-in member of staff."""
+    report = body(
         IncidentReport,
+        acting_for,
         incident_id=incident_id or f"inc-{uuid.uuid4().hex[:12]}",
         party={"party_id": party, "kind": kind, "professional_capacity": professional},
         category=category,
         behaviour_code=code,
         occurred_at=at_or_now(at),
-        reported_by=by,
         experienced_by=experienced_by,
         channel=channel,
         summary=summary,
     )
-    send(lambda c: c.report_incident(report) if wait else c.send_incident(report))
+    answer = api(
+        "POST",
+        f"/parties/{segment(party)}/incidents",
+        token_file=token_file,
+        json=report,
+        params={"wait": "true" if wait else "false"},
+    )
+    echo_json(answer)
 
 
 @app.command()
-def ask(party: Party, incident: Incidents, by: By, at: At = None, notes: str = "") -> None:
-    """Record an ask (R4)."""
-    message = build(
+def ask(
+    party: Party,
+    incident: Incidents,
+    at: At = None,
+    notes: str = "",
+    acting_for: For = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Record an ask (R4), as the signed-in member of staff."""
+    message = body(
         AskRecord,
+        acting_for,
         ask_id=f"ask-{uuid.uuid4().hex[:12]}",
         party_id=party,
         incident_ids=incident,
         asked_at=at_or_now(at),
-        asked_by=by,
         notes=notes,
     )
-    send(lambda c: c.record_ask(message))
+    echo_json(api("POST", f"/parties/{segment(party)}/asks", token_file=token_file, json=message))
 
 
 @app.command()
 def warn(
     party: Party,
     incident: Incidents,
-    by: By,
     reasons: Annotated[str, typer.Option(help="R10: why, in plain words")],
     at: At = None,
     method: WarningMethod = WarningMethod.WRITTEN,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Issue a warning (R5, R10)."""
-    message = build(
+    """Issue a warning (R5, R10), as the signed-in member of staff."""
+    message = body(
         WarningIssue,
+        acting_for,
         warning_id=f"warn-{uuid.uuid4().hex[:12]}",
         party_id=party,
         incident_ids=incident,
         communicated_at=at_or_now(at),
-        issued_by=by,
         method=method,
         reasons=reasons,
     )
-    send(lambda c: c.issue_warning(message))
+    echo_json(api("POST", f"/parties/{segment(party)}/warnings", token_file=token_file, json=message))
 
 
 @app.command()
 def restrict(
     party: Party,
     incident: Incidents,
-    by: By,
     reasons: Annotated[str, typer.Option(help="R10: why")],
     arrangements: Annotated[str, typer.Option(help="R10: what contact continues and how")],
     measure: Annotated[list[Measure] | None, typer.Option(help="R8 measure (repeatable)")] = None,
@@ -129,8 +144,11 @@ def restrict(
     ] = False,
     time_out_ends: Annotated[str | None, typer.Option(help="time_out: when it ends, ISO 8601 with offset")] = None,
     third_party: Annotated[str | None, typer.Option(help="contact_through_third_party: the third party's id")] = None,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Apply a restriction (R6-R14), its measures with their parameters (R8).
+    """Apply a restriction (R6-R14), its measures with their parameters (R8), as the signed-in
+    member of staff.
 
     A measure named with --measure and none of its options is sent by name: the
     contact gate then answers "see the arrangements" for it.
@@ -148,31 +166,32 @@ def restrict(
         time_out_ends=time_out_ends,
         third_party=third_party,
     )
-    message = build(
+    message = body(
         RestrictionRequest,
+        acting_for,
         restriction_id=f"res-{uuid.uuid4().hex[:12]}",
         party_id=party,
         incident_ids=incident,
         measures=measure_items(measure or [], options),
-        proposed_by=by,
         reasons=reasons,
         contact_arrangements=arrangements,
         replaces_restriction_id=replaces,
         decided_at=at_or_now(at),
     )
-    send(lambda c: c.apply_restriction(message))
+    echo_json(api("POST", f"/parties/{segment(party)}/restrictions", token_file=token_file, json=message))
 
 
 @app.command()
-def status(party_id: str) -> None:
+def status(party_id: str, token_file: TokenFile = None) -> None:
     """Show a party's stage, deadlines and record summary, with its latest contacts."""
-    with records() as store:
-        send(lambda c: contacts.party_status(c, store, party_id))
+    echo_json(api("GET", f"/parties/{segment(party_id)}", token_file=token_file))
 
 
 @app.command()
 def vocabulary() -> None:
-    """List the categories, behaviour codes and measures the policy knows."""
+    """List the categories, behaviour codes and measures the policy knows.
+
+    Local: reads the code on this machine; not an action on a party."""
     for category in Category:
         typer.echo(f"{category.value}: {', '.join(sorted(BEHAVIOUR_CODES[category]))}")
     typer.echo(f"measures: {', '.join(m.value for m in Measure)}")

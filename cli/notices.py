@@ -15,7 +15,9 @@ def notices_list(
     status: Annotated[NoticeStatus | None, typer.Option(help="only notices in this status")] = None,
     party: Annotated[str | None, typer.Option("--party", help="only this party's notices")] = None,
 ) -> None:
-    """List notices, oldest first: id, party, status, when closed, recipients, then any problem."""
+    """List notices, oldest first: id, party, status, when closed, recipients, then any problem.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         rows = store.notices(party_id=party, status=status)
     for row in rows:
@@ -31,7 +33,9 @@ def notices_retry(
     all_undeliverable: Annotated[bool, typer.Option("--all-undeliverable", help="every undeliverable notice")] = False,
 ) -> None:
     """Queue undeliverable (or skipped) notices again, once the cause is put right (an address
-    added, the mail settings fixed); the next dispatch sends them."""
+    added, the mail settings fixed); the next dispatch sends them.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         ids = list(notice_ids or [])
         if all_undeliverable:

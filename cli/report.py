@@ -25,7 +25,9 @@ def report(
         Path | None, typer.Option("--csv", help="also write the figures, as shown, to this CSV file")
     ] = None,
 ) -> None:
-    """The board report: counts for the period, small counts suppressed, charts; no party named."""
+    """The board report: counts for the period, small counts suppressed, charts; no party named.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     try:
         period = Period.model_validate({"from": first, "to": last})
     except ValidationError as err:

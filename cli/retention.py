@@ -1,56 +1,39 @@
-"""`ubp retention` and `ubp party erase`: R3's retention period, and erasure on request."""
+"""`ubp retention` and `ubp party erase`: R3's retention period, and erasure on request.
+
+`ubp party erase` goes through the HTTP API as the signed-in principal, which
+seals the request; `ubp retention apply` needs the records database anyway, and
+checks the token there. Both are allowed by the permission table only, and the
+removal log names who signed in.
+"""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
-from cli.common import fail, records
+from cli.common import TokenFile, api, build, fail, records, segment, signed_in
 from client.connection import connect
 from client.retention import RetentionClient
-from policy.vocabulary import FORCED_ERASURE_ROLES, Role
+from policy.payloads import ErasureOutcome, RemovalTotals
+from policy.permissions import Action
+from policy.vocabulary import Role
 from records.store import RecordStore
-from services.retention import ErasureRefused, apply_retention, erase_party, retention_report
-from services.staff import StaffCheckFailed
+from services.acting import Principal
+from services.retention import ErasureForm, apply_retention, retention_report
 from settings import get_settings
-
-T = TypeVar("T")
 
 app = typer.Typer(help="R3: the retention period, what it removes, and the removal log", no_args_is_help=True)
 party_app = typer.Typer(help="One party's file", no_args_is_help=True)
 
-By = Annotated[str, typer.Option("--by", help="your staff id: who asks, kept in the removal log")]
-SENIOR = " or ".join(sorted(role.value for role in FORCED_ERASURE_ROLES))
-
-
-def _run(call: Callable[[RetentionClient], Awaitable[T]]) -> T:
-    """Connect to Temporal, make the call; the refusals and failures become clear exits."""
-
-    async def go() -> T:
-        settings = get_settings()
-        return await call(RetentionClient(await connect(settings), settings.task_queue))
-
-    try:
-        return asyncio.run(go())
-    except ErasureRefused as err:
-        fail(str(err), 1)
-    except ValidationError as err:
-        fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in err.errors()), 2)
-    except (StaffCheckFailed, ValueError) as err:
-        fail(str(err), 2)
-    except RPCError as err:
-        fail(f"Temporal: {err.message}", 1)
-    except RuntimeError as err:
-        fail(str(err), 1)
-
 
 @app.command("report")
 def report() -> None:
-    """What the retention period (UBP_RETENTION_YEARS) would remove now: counts only, no party named."""
+    """What the retention period (UBP_RETENTION_YEARS) would remove now: counts only, no party named.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         try:
             found = retention_report(store, get_settings(), datetime.now(UTC))
@@ -65,20 +48,45 @@ def report() -> None:
 
 
 @app.command("apply")
-def apply(by: By) -> None:
+def apply(token_file: TokenFile = None) -> None:
     """Remove now every file past the retention period, and its closed workflow runs; never a party
-    with anything live. The schedule ubp-retention-sweep does the same every day."""
+    with anything live. The schedule ubp-retention-sweep does the same every day. Signed in with a
+    token (UBP_TOKEN), checked against the records database: a manager or a senior role (R3);
+    the removal log names who. The workers' own retention period decides what goes."""
     with records() as store:
-        totals = _run(lambda retention: apply_retention(retention, store, get_settings(), by))
+        caller = signed_in(store, token_file, Action.APPLY_RETENTION)
+    totals = _sweep(caller)
     typer.echo(
         f"removed: {totals.parties} parties, {totals.executions} workflow runs, {sum(totals.rows.values())} rows"
     )
     typer.echo(f"kept, something live: {totals.held} parties")
 
 
+def _sweep(caller: Principal) -> RemovalTotals:
+    """Run the sweep as `caller` and wait for it; Temporal's failures become clear exits."""
+
+    async def go() -> RemovalTotals:
+        settings = get_settings()
+        retention = RetentionClient(await connect(settings), settings.task_queue)
+        return await apply_retention(retention, settings, caller)
+
+    try:
+        return asyncio.run(go())
+    except ValueError as err:  # no retention period here
+        fail(str(err), 2)
+    except WorkflowFailureError as err:
+        fail(f"the sweep failed: {err.cause}", 1)
+    except RPCError as err:
+        fail(f"Temporal: {err.message}", 1)
+    except RuntimeError as err:
+        fail(str(err), 1)
+
+
 @app.command("log")
 def log(party: Annotated[str | None, typer.Option("--party", help="only erasure requests for this party")] = None):
-    """Every sweep and erasure: when, kind, outcome, who (and role), how many, why."""
+    """Every sweep and erasure: when, kind, outcome, who (and role), how many, why.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         lines = _log_lines(store, party)
     for line in lines:
@@ -101,22 +109,28 @@ def _log_lines(store: RecordStore, party: str | None) -> list[str]:
 @party_app.command("erase")
 def erase(
     party_id: Annotated[str, typer.Argument(help="the case system's party id")],
-    by: By,
     reason: Annotated[str, typer.Option("--reason", help="why: the request and its reference, kept in the log")],
     role: Annotated[
-        Role | None, typer.Option("--role", help="the role you act in; ombudsman or executive_team to force")
+        Role | None,
+        typer.Option(
+            "--role",
+            help="the role you act in; default the first you hold that may (ombudsman or executive_team to force)",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="erase even though something about the party is live")] = False,
+    token_file: TokenFile = None,
 ) -> None:
-    """Erase one party's file and its workflow runs, on request. Refused while anything about the
-    party is live unless forced by someone acting in a senior role; logged either way."""
-    settings = get_settings()
-    with records() as store:
-        outcome = _run(
-            lambda retention: erase_party(
-                retention, store, settings, party_id=party_id, by=by, reason=reason, role=role, force=force
-            )
-        )
+    """Erase one party's file and its workflow runs, on request, as the signed-in member of staff
+    (a manager or a senior role). Refused while anything about the party is live unless forced by
+    someone acting as the Ombudsman or the Executive Team; logged either way."""
+    form = build(ErasureForm, reason=reason, role=role, force=force)
+    answer = api(
+        "POST",
+        f"/parties/{segment(party_id)}/erasure",
+        token_file=token_file,
+        json=form.model_dump(mode="json", exclude_none=True),
+    )
+    outcome = ErasureOutcome.model_validate(answer.json())
     forced = f" (forced: {'; '.join(outcome.live)})" if outcome.forced else ""
     typer.echo(
         f"party {party_id} erased{forced}: {outcome.executions} workflow runs, {sum(outcome.rows.values())} rows"

@@ -16,7 +16,9 @@ app = typer.Typer(help="The periodic work: Temporal Schedules (the Temporal UI s
 @app.command("apply")
 def schedules_apply() -> None:
     """Create the schedules, or bring existing ones up to the settings (a paused one stays paused;
-    one the settings no longer ask for is deleted). Every worker does this when it starts."""
+    one the settings no longer ask for is deleted). Every worker does this when it starts.
+
+    Local: runs against Temporal with this machine's settings; not an action on a party."""
 
     async def go() -> dict[str, str]:
         settings = get_settings()
@@ -32,7 +34,9 @@ def schedules_apply() -> None:
 
 @app.command("list")
 def schedules_list() -> None:
-    """Each schedule: running or paused, and its next run."""
+    """Each schedule: running or paused, and its next run.
+
+    Local: runs against Temporal with this machine's settings; not an action on a party."""
 
     async def go() -> list[str]:
         settings = get_settings()

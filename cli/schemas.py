@@ -96,7 +96,9 @@ def schemas(
     out: Annotated[Path, typer.Option(help="the folder to write them to")] = SCHEMA_DIR,
     check: Annotated[bool, typer.Option(help="only check the folder matches the code (exit 1 if not)")] = False,
 ) -> None:
-    """Write the JSON Schema of every message and answer (docs/schemas/ by default)."""
+    """Write the JSON Schema of every message and answer (docs/schemas/ by default).
+
+    Local: writes files from the code on this machine; not an action on a party."""
     documents = schema_documents()
     if check:
         stale = sorted(

@@ -1,4 +1,7 @@
-"""`ubp staff`: staff, the roles they hold, and their sign-in tokens."""
+"""`ubp staff`: staff, the roles they hold, case systems' accounts, and their sign-in tokens.
+
+Each runs against the records database on this machine: whoever runs them holds
+its credentials already, so they check no token."""
 
 from typing import Annotated
 
@@ -8,7 +11,11 @@ from cli.common import fail, records
 from policy.vocabulary import Role
 from records.tables import StaffRow
 
-app = typer.Typer(help="Staff and the roles they hold (R7, R16)", no_args_is_help=True)
+LOCAL = "Local: runs against the records database on this machine; not an action on a party."
+app = typer.Typer(
+    help=f"Staff, the roles they hold (R7, R16), case systems' accounts, sign-in tokens. {LOCAL}",
+    no_args_is_help=True,
+)
 
 
 Digest = Annotated[
@@ -19,7 +26,7 @@ Digest = Annotated[
 
 @app.command("add")
 def staff_add(
-    staff_id: Annotated[str, typer.Argument(help="the id staff use in messages (--by)")],
+    staff_id: Annotated[str, typer.Argument(help="their staff id: who the file says acted, once they sign in")],
     name: Annotated[str, typer.Option(help="their name")],
     role: Annotated[list[Role], typer.Option("--role", help="a role they hold (repeatable)")],
     email: Annotated[
@@ -27,7 +34,9 @@ def staff_add(
     ] = None,
     digest: Digest = None,
 ) -> None:
-    """Add a member of staff, or replace the name and roles of one already known (and make them active)."""
+    """Add a member of staff, or replace the name and roles of one already known (and make them active).
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         try:
             row = store.add_staff(staff_id, name, role, email=email, digest=digest)
@@ -44,7 +53,9 @@ def staff_email(
     address: Annotated[str, typer.Argument(help="their email address; 'none' removes it (and the digest)")],
     digest: Digest = None,
 ) -> None:
-    """Set where a member of staff's notices go, and whether they get the daily digest."""
+    """Set where a member of staff's notices go, and whether they get the daily digest.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         try:
             row = store.set_email(staff_id, None if address.lower() == "none" else address, digest)
@@ -55,18 +66,54 @@ def staff_email(
         _warn_no_email([row.staff_id])
 
 
+@app.command("add-system")
+def staff_add_system(
+    system_id: Annotated[str, typer.Argument(help="the case system's account id: the file names it as carrying (via)")],
+    name: Annotated[str, typer.Option(help="what it is called")],
+    acts_for: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acts-for",
+            help="a staff id it may act for (repeatable; '*': any active member of staff); none: only for itself",
+        ),
+    ] = None,
+) -> None:
+    """Add a case system's own account, or replace its name and whom it may act for (and make it active).
+    With its token (`ubp staff token SYSTEM_ID`) it acts for itself (the contact gate, status, letters,
+    imports) and, naming them (`--for`, or the body's actor field), for the staff it may act for.
+
+    Local: runs against the records database on this machine; not an action on a party."""
+    with records() as store:
+        try:
+            row = store.add_system(system_id, name, acts_for or [])
+        except ValueError as err:
+            fail(str(err), 2)
+    typer.echo(f"{row.staff_id}: {row.name} (case system) acts for {_acts_for(row)}")
+
+
 @app.command("list")
 def staff_list(
     role: Annotated[Role | None, typer.Option(help="only staff holding this role")] = None,
 ) -> None:
-    """List staff: id, name, roles, active or not, email address ('-' for none), digest or not."""
+    """List staff and case systems: id, name, roles, active or not, email address ('-' for none), digest
+    or not, person or system, and whom a system acts for ('-' for a person).
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         rows = store.list_staff(role)
     for row in rows:
         state = "active" if row.active else "inactive"
         digest = "digest" if row.digest else "-"
-        typer.echo(f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{state}\t{row.email or '-'}\t{digest}")
-    _warn_no_email([row.staff_id for row in rows if row.active and not row.email])
+        acts_for = _acts_for(row) if row.kind == "system" else "-"
+        typer.echo(
+            f"{row.staff_id}\t{row.name}\t{','.join(row.roles)}\t{state}\t{row.email or '-'}\t{digest}"
+            f"\t{row.kind}\t{acts_for}"
+        )
+    _warn_no_email([row.staff_id for row in rows if row.active and not row.email and row.kind == "person"])
+
+
+def _acts_for(row: StaffRow) -> str:
+    return ",".join(row.acts_for or []) or "nobody (itself only)"
 
 
 def _contact(row: StaffRow) -> str:
@@ -86,8 +133,13 @@ def _warn_no_email(staff_ids: list[str]) -> None:
 
 
 @app.command("token")
-def staff_token(staff_id: Annotated[str, typer.Argument(help="who the token signs in as")]) -> None:
-    """Issue a bearer token for the HTTP API and the inbox; it is shown only now (a hash is kept)."""
+def staff_token(
+    staff_id: Annotated[str, typer.Argument(help="who the token signs in as: a member of staff or a case system")],
+) -> None:
+    """Issue a bearer token for the HTTP API, the inbox and `ubp` (UBP_TOKEN); it is shown only now
+    (a hash is kept).
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         try:
             token = store.issue_token(staff_id)
@@ -98,7 +150,9 @@ def staff_token(staff_id: Annotated[str, typer.Argument(help="who the token sign
 
 @app.command("revoke-tokens")
 def staff_revoke_tokens(staff_id: str) -> None:
-    """Withdraw every token of a member of staff."""
+    """Withdraw every token of a member of staff or a case system.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         count = store.revoke_tokens(staff_id)
     typer.echo(f"{staff_id}: {count} token{'s' if count != 1 else ''} withdrawn")
@@ -106,7 +160,9 @@ def staff_revoke_tokens(staff_id: str) -> None:
 
 @app.command("deactivate")
 def staff_deactivate(staff_id: str) -> None:
-    """Mark a member of staff inactive: they no longer decide tasks."""
+    """Mark a member of staff (or a case system) inactive: they no longer sign in, act or decide tasks.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         if not store.set_staff_active(staff_id, False):
             fail(f"unknown member of staff {staff_id!r}", 2)

@@ -1,14 +1,13 @@
-"""`ubp tasks`: the task list, and deciding a task."""
+"""`ubp tasks`: the task list, and deciding a task (through the HTTP API, as the signed-in principal)."""
 
-import asyncio
 import json
 from typing import Annotated
 
 import typer
 
-from cli.common import build, fail, instant, records, send
+from cli.common import For, TokenFile, api, build, echo_json, instant, records, segment
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
-from services.decisions import DecisionForm, DecisionRefused, prepare_decision
+from services.decisions import DecisionForm
 
 app = typer.Typer(help="Human tasks: the task list, and deciding a task", no_args_is_help=True)
 
@@ -22,7 +21,9 @@ def tasks_list(
     due_before: Annotated[str | None, typer.Option(help="due before this ISO 8601 instant (with offset)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the whole tasks as JSON")] = False,
 ) -> None:
-    """List open tasks from the records database, soonest due first."""
+    """List open tasks from the records database, soonest due first.
+
+    Local: runs against the records database on this machine; not an action on a party."""
     before = instant(due_before, "--due-before") if due_before else None
     with records() as store:
         listed = store.open_tasks(role=role, person=person, kind=kind, party_id=party, due_before=before)
@@ -40,13 +41,9 @@ def tasks_list(
 @app.command("decide")
 def tasks_decide(
     task_id: str,
-    by: Annotated[str, typer.Option("--by", help="staff id of the person deciding")],
     outcome: Annotated[TaskOutcome, typer.Option(help="the decision")],
     role: Annotated[
-        Role | None, typer.Option(help="the role they decide in; default: the first they hold that may decide it now")
-    ] = None,
-    party: Annotated[
-        str | None, typer.Option("--party", help="the task's party id; default: looked up in the records database")
+        Role | None, typer.Option(help="the role you decide in; default: the first you hold that may decide it now")
     ] = None,
     reason: Annotated[str, typer.Option(help="why (required to reject, lift, step up or recuse)")] = "",
     police_referral: Annotated[
@@ -59,23 +56,25 @@ def tasks_decide(
     decision_id: Annotated[
         str | None, typer.Option(help="idempotency key, to retry a decision; default a new id")
     ] = None,
+    acting_for: For = None,
+    token_file: TokenFile = None,
 ) -> None:
-    """Decide a task, as a member of staff holding --role (checked against the staff list first)."""
+    """Decide a task as the signed-in member of staff, in --role (checked against the permission
+    table and the staff list before the workflow checks the task)."""
     form = build(
         DecisionForm,
+        decided_by=acting_for,
         outcome=outcome,
         role=role,
         reason=reason,
         police_referral=police_referral,
         support_offered=support or [],
     )
-    with records() as store:
-        try:
-            decision = asyncio.run(
-                prepare_decision(
-                    store, staff_id=by, task_id=task_id, form=form, decision_id=decision_id, party_id=party
-                )
-            )
-        except DecisionRefused as err:
-            fail(f"refused: {err.message}", 2)
-    send(lambda c: c.decide_task(decision))
+    answer = api(
+        "POST",
+        f"/tasks/{segment(task_id)}/decision",
+        token_file=token_file,
+        json=form.model_dump(mode="json", exclude_none=True),
+        headers={"Idempotency-Key": decision_id} if decision_id else None,
+    )
+    echo_json(answer)

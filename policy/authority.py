@@ -60,6 +60,7 @@ def payload_refusal(metadata: Mapping[str, bytes]) -> str | None:
         return "unencrypted: the worker takes only messages encrypted with the key ring and sealed by the door"
     return None
 
+
 # The field of each message that names who acted; the door fills it from the principal.
 ACTOR_FIELD: dict[type[BaseModel], str] = {
     IncidentReport: "reported_by",

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from policy.dates import DEFAULT_TIMEZONE
 from policy.effects import Effect
+from policy.fields import Authority
 from policy.letters import LetterContent
 from policy.messages import PartyRef
 from policy.state import IncidentBrief, PartyState
@@ -210,10 +211,16 @@ class RemovalTotals(BaseModel):
 
 
 class RetentionSweepInput(BaseModel):
-    """The retention sweep's one argument: from the schedule, or `ubp retention apply`."""
+    """The retention sweep's one argument: from the schedule, or `ubp retention apply`.
 
-    years: int = Field(ge=1, description="the retention period: years after a party's last activity")
-    timezone: str = Field(description="the body's time zone: the years are calendar years there")
+    Any Temporal client may start a sweep, so nothing here decides what goes: the
+    worker's own settings give the retention period and the time zone
+    (`activities.retention.RetentionActivities`).
+    """
+
+    years: int = Field(
+        ge=1, description="the period the asker expected, for the log only: the worker's UBP_RETENTION_YEARS decides"
+    )
     by: str = Field(min_length=1, description="who asked: a staff id, or the schedule's id")
     reason: str = Field(min_length=1)
     # Carried across continue-as-new: parties are taken in id order, a batch per run.
@@ -223,7 +230,7 @@ class RetentionSweepInput(BaseModel):
 
 
 class RetentionQuery(BaseModel):
-    cutoff: datetime = Field(description="files whose last activity is before this instant have passed retention")
+    now: datetime = Field(description="the workflow's time: the worker's retention period counts back from it")
     after: str | None = None
     limit: int = Field(ge=1)
 
@@ -231,7 +238,6 @@ class RetentionQuery(BaseModel):
 class PartyCheck(BaseModel):
     party_id: str
     workflow_id: str
-    timezone: str
     now: datetime = Field(description="the workflow's time: what is live is judged then, not on the worker's clock")
 
 
@@ -259,14 +265,18 @@ class FileErased(BaseModel):
 
 
 class ErasureRequest(BaseModel):
-    """An erasure request for one party (`ubp party erase`): who asks, in which role, and why."""
+    """An erasure request for one party (`ubp party erase`, `POST /parties/{id}/erasure`): who
+    asks, in which role, and why; sealed by the door (policy.authority) for one erasure."""
 
     party_id: str
     requested_by: str = Field(min_length=1)
     role: Role | None = Field(default=None, description="the role they act in; a senior one to force")
     reason: str = Field(min_length=1, max_length=4000)
     force: bool = Field(default=False, description="erase even though something about the party is live")
-    timezone: str = DEFAULT_TIMEZONE
+    erasure_id: str = Field(
+        min_length=1, description="the erasure's workflow id: a seal holds for that erasure only, and only once"
+    )
+    authority: Authority | None = Field(default=None, description="the door's seal: who asked, as it signed them in")
 
     @model_validator(mode="after")
     def _forced_by_a_senior_role(self) -> Self:
@@ -280,6 +290,7 @@ class ErasureOutcome(BaseModel):
     party_id: str
     erased: bool
     live: list[str] = Field(default_factory=list, description="what was live: why it was refused, or what was forced")
+    refusal: str | None = Field(default=None, description="why the request itself was refused: its seal did not hold")
     forced: bool = False
     executions: int = 0
     rows: dict[str, int] = Field(default_factory=dict)

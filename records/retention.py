@@ -144,3 +144,9 @@ class RetentionFile(PartyStateLoader, StoreBase):
             query = query.where(col(RemovalLogRow.erased_party_id) == party_id)
         with Session(self._engine) as session:
             return list(session.exec(query).all())
+
+    def removal_recorded(self, log_id: str) -> bool:
+        """Whether the removal log has a line for this sweep's or erasure's id."""
+        query = select(RemovalLogRow.seq).where(col(RemovalLogRow.log_id) == log_id)
+        with Session(self._engine) as session:
+            return session.exec(query).first() is not None

@@ -362,6 +362,8 @@ class ImportedPartyRow(SQLModel, table=True):
     # Something is live: the party's workflow must run (else the next message starts it).
     live: bool
     workflow_started_at: datetime | None = _utc(default=None)
+    # Who signed in to import it (a manager, or the case system's account); none before 0007.
+    imported_by: str | None = None
 
 
 class LetterRow(SQLModel, table=True):

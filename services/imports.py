@@ -137,6 +137,7 @@ async def import_parties(
     store: RecordStore,
     grouped: dict[str, PartyLines],
     *,
+    by: str | None = None,
     now: datetime | None = None,
     on_party: Callable[[], None] | None = None,
 ) -> ImportReport:
@@ -146,6 +147,7 @@ async def import_parties(
         parties: Starts the workflows of the parties with something live.
         store: The records database: the parties' files and the import ledger.
         grouped: The parties and their lines, from `read_lines`.
+        by: Who signed in to import them (the caller checked the permission table), for the ledger.
         now: The time of the import (default now): deadlines before it have passed.
         on_party: Called as each party is done (a progress bar).
 
@@ -157,7 +159,7 @@ async def import_parties(
 
     async def one(party: PartyLines) -> _Outcome:
         async with slots:
-            outcome = await _import_party(parties, store, party, at)
+            outcome = await _import_party(parties, store, party, at, by)
         if on_party is not None:
             on_party()
         return outcome
@@ -173,7 +175,9 @@ async def import_parties(
     )
 
 
-async def _import_party(parties: PartyClient, store: RecordStore, party: PartyLines, now: datetime) -> _Outcome:
+async def _import_party(
+    parties: PartyClient, store: RecordStore, party: PartyLines, now: datetime, by: str | None
+) -> _Outcome:
     def every_line(status: LineStatus, reason: str = "") -> list[LineReport]:
         return [LineReport(line=n, party_id=party.party_id, status=status, reason=reason) for n in party.numbers]
 
@@ -210,7 +214,12 @@ async def _import_party(parties: PartyClient, store: RecordStore, party: PartyLi
     except PartyImportRefused as refusal:
         return refused({refusal.line_number: refusal.reason})
     ledger = ImportedPartyRow(
-        party_id=party.party_id, digest=digest, lines=len(party.numbers), imported_at=now, live=replayed.live
+        party_id=party.party_id,
+        digest=digest,
+        lines=len(party.numbers),
+        imported_at=now,
+        live=replayed.live,
+        imported_by=by,
     )
     batch = EffectBatch(party_id=party.party_id, effects=replayed.effects)
     if not await asyncio.to_thread(store.import_party, batch, ledger):

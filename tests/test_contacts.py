@@ -44,6 +44,7 @@ from records.store import RecordStore
 from services.acting import Principal, PrincipalKind
 from services.contacts import ContactRefused, answer_contact, party_status
 from settings import get_settings
+from tests.cli_api import ubp_over_api
 from tests.helpers import incident, new_party, restriction, wait_for_status, warning
 from tests.test_api import Api, _staff_and_tokens, offline  # noqa: F401  (the offline fixture)
 from web.app import create_app
@@ -368,15 +369,21 @@ def test_cli_bad_contacts_are_refused_naming_the_field(cli, args, says):
     assert result.exit_code == 2 and says in result.output, result.output
 
 
-def test_cli_contact_gate_answers_and_refuses_another_partys_contact_id(cli, store):
-    """R19 through `ubp contact`; a contact id on file for another party is refused (exit 1)."""
+async def test_cli_contact_gate_answers_and_refuses_another_partys_contact_id(parties, store, settings, monkeypatch):
+    """R19 through `ubp contact`, as the case system signed in to the API; a contact id on file
+    for another party is refused (exit 1)."""
+    store.add_system("case-system", "The case system", [])
     at = datetime.now(UTC).isoformat()
-    result = cli("contact", "--party", "p-cli-1", "--channel", "email", "--contact-id", "con-cli-1", "--at", at)
-    assert result.exit_code == 0, result.output
-    assert '"handling": "respond"' in result.output and '"answered_from": "none"' in result.output
-    assert store.contact_answer("con-cli-1").contact.party_id == "p-cli-1"
-    other = cli("contact", "--party", "p-cli-2", "--channel", "email", "--contact-id", "con-cli-1", "--at", at)
-    assert other.exit_code == 1 and "is on file for party p-cli-1, not p-cli-2" in other.output
+    async with ubp_over_api(parties, store, settings, monkeypatch) as ubp:
+        ubp.token(store, "case-system")
+        args = ("contact", "--channel", "email", "--contact-id", "con-cli-1", "--at", at)
+        result = await ubp(*args, "--party", "p-cli-1", as_="case-system")
+        assert result.exit_code == 0, result.output
+        assert '"handling": "respond"' in result.output and '"answered_from": "none"' in result.output
+        assert store.contact_answer("con-cli-1").contact.party_id == "p-cli-1"
+        other = await ubp(*args, "--party", "p-cli-2", as_="case-system")
+    assert other.exit_code == 1 and "refused: " in other.stderr
+    assert "is on file for party p-cli-1, not p-cli-2" in other.stderr
 
 
 def test_cli_restrict_builds_measures_with_their_parameters():

@@ -25,6 +25,7 @@ from policy.vocabulary import (
 )
 from records.tables import ImportedPartyRow
 from services.imports import LineStatus, import_parties, read_lines
+from settings import get_settings
 from tests.helpers import wait_for_status
 from tests.test_contacts import cli  # noqa: F401  (the `ubp` fixture on the time-skipping server)
 
@@ -245,8 +246,12 @@ async def test_import_whole_parties_idempotent_and_resumable(time_skipping_env, 
     assert len(store.incidents(live)) == 2 and len(store.restrictions(live)) == 1
 
 
-def test_cli_import_writes_a_report_per_line_and_exits_1_on_a_refusal(cli, store, tmp_path):  # noqa: F811
-    """`ubp import`: a party with nothing live needs no workflow (and no worker here)."""
+def test_cli_import_writes_a_report_per_line_and_exits_1_on_a_refusal(cli, store, tmp_path, monkeypatch):  # noqa: F811
+    """`ubp import`, signed in as a manager: a party with nothing live needs no workflow (and no
+    worker here); the ledger names who imported it."""
+    store.add_staff("manager-1", "Morgan Manager", [Role.MANAGER])
+    monkeypatch.setenv("UBP_TOKEN", store.issue_token("manager-1"))
+    get_settings.cache_clear()
     pid = f"p-cli-{uuid.uuid4().hex[:8]}"
     path = _file(tmp_path, [*_history(pid, NOW - timedelta(days=3 * 365)), {"record": "incident"}])
     result = cli("import", str(path))
@@ -257,6 +262,7 @@ def test_cli_import_writes_a_report_per_line_and_exits_1_on_a_refusal(cli, store
     assert [(r["line"], r["status"]) for r in report] == [(1, "imported"), (2, "imported"), (3, "imported"),
                                                           (4, "imported"), (5, "refused")]  # fmt: skip
     assert store.party(pid).kind == PartyKind.INDIVIDUAL
+    assert store.imported_party(pid).imported_by == "manager-1"
     assert [i.category for i in store.incidents(pid)] == [Category.AGGRESSIVE_OR_ABUSIVE] * 2
     assert cli("import", str(path)).exit_code == 1  # the same refusal; the party is not imported twice
     assert len(store.incidents(pid)) == 2

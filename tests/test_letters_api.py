@@ -14,9 +14,9 @@ from policy.letters import LetterKind
 from policy.vocabulary import Role
 from records.store import RecordStore
 from settings import Settings
+from tests.cli_api import ubp_over_api
 from tests.party_file import PartyOnFile, write_party_file
 from tests.test_api import Api, offline  # noqa: F401 - `offline` is a fixture
-from tests.test_report_page import cli  # noqa: F401 - a fixture
 
 
 @pytest.fixture
@@ -145,52 +145,57 @@ async def test_r10_letters_are_for_signed_in_staff_only(offline: Api, on_file): 
     assert (await offline.client.get(letter, headers={"Authorization": "Bearer wrong"})).status_code == 401
 
 
-def test_r10_ubp_letters_list_get_and_sent(
-    cli,  # noqa: F811
-    on_file,
-    store,
-    tmp_path,
-):
-    listed = cli("letters", "list", on_file.party_id)
-    assert listed.exit_code == 0, listed.output
-    lines = [line.split("\t") for line in listed.output.splitlines()]
-    assert [line[:2] for line in lines] == [
-        ["letter:warning:w1", "warning"],
-        ["letter:restriction:r1", "restriction"],
-        [on_file.letter_ids[LetterKind.END_MOVED], "end_moved"],
-    ]
-    assert lines[0][3:5] == ["not sent", "-"]
-
-    out = tmp_path / "warning.pdf"
+async def test_r10_ubp_letters_list_get_and_sent(parties, on_file, store, settings, tmp_path, monkeypatch):
+    """`ubp letters` through the API, as who signed in: each download logged as theirs."""
     store.add_staff("records-1", "Rae Records", [Role.COLLEAGUE])
-    got = cli("letters", "get", "letter:warning:w1", "--by", "records-1", "--pdf", "--out", str(out))
-    assert got.exit_code == 0, got.output
-    assert out.read_bytes() == store.letter("letter:warning:w1").pdf
-    html = tmp_path / "warning.html"
-    assert cli("letters", "get", "letter:warning:w1", "--by", "records-1", "--html", "--out", str(html)).exit_code == 0
-    assert html.read_text() == store.letter("letter:warning:w1").html
-    assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
-        ("records-1", "pdf", "cli"),
-        ("records-1", "html", "cli"),
-    ]
-    stranger = cli("letters", "get", "letter:warning:w1", "--by", "nobody", "--out", str(out))
-    assert stranger.exit_code == 2 and "unknown member of staff 'nobody'" in stranger.output
-    assert len(store.letter_reads("letter:warning:w1")) == 2
+    store.add_staff("ops-1", "Oli Operations", [Role.OPERATIONS])
+    store.add_system("case-system", "The case system", [])
+    async with ubp_over_api(parties, store, settings, monkeypatch) as ubp:
+        for staff_id in ("records-1", "ops-1", "case-system"):
+            ubp.token(store, staff_id)
+        listed = await ubp("letters", "list", on_file.party_id, as_="records-1")
+        assert listed.exit_code == 0, listed.output
+        lines = [line.split("\t") for line in listed.output.splitlines()]
+        assert [line[:2] for line in lines] == [
+            ["letter:warning:w1", "warning"],
+            ["letter:restriction:r1", "restriction"],
+            [on_file.letter_ids[LetterKind.END_MOVED], "end_moved"],
+        ]
+        assert lines[0][3:5] == ["not sent", "-"]
 
-    sent = cli("letters", "sent", "letter:warning:w1", "--method", "recorded_post", "--at", "2026-03-07T09:30:00Z")
-    assert sent.exit_code == 0, sent.output
-    assert '"sent_method": "recorded_post"' in sent.output and '"duplicate": false' in sent.output
-    again = cli("letters", "sent", "letter:warning:w1", "--method", "email")
-    assert again.exit_code == 0 and '"sent_method": "recorded_post"' in again.output
-    assert '"duplicate": true' in again.output
-    assert cli("letters", "list", on_file.party_id).output.splitlines()[0].split("\t")[3:5] == [
-        "2026-03-07T09:30:00+00:00",
-        "recorded_post",
-    ]
+        out = tmp_path / "warning.pdf"
+        got = await ubp("letters", "get", "letter:warning:w1", "--pdf", "--out", str(out), as_="records-1")
+        assert got.exit_code == 0, got.output
+        assert out.read_bytes() == store.letter("letter:warning:w1").pdf
+        html = tmp_path / "warning.html"
+        got = await ubp("letters", "get", "letter:warning:w1", "--html", "--out", str(html), as_="records-1")
+        assert got.exit_code == 0, got.output
+        assert html.read_text() == store.letter("letter:warning:w1").html
+        assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [
+            ("records-1", "pdf", "api"),
+            ("records-1", "html", "api"),
+        ]
+        stranger = await ubp("letters", "get", "letter:warning:w1", "--out", str(out), as_="ops-1")
+        assert stranger.exit_code == 1 and "not permitted: R10: ops-1 may not read letters" in stranger.stderr
+        assert len(store.letter_reads("letter:warning:w1")) == 2
 
-    unknown = cli("letters", "get", "letter:warning:nope", "--by", "records-1", "--out", str(out))
-    assert unknown.exit_code == 1 and "no letter 'letter:warning:nope' is on file" in unknown.output
-    pigeon = cli("letters", "sent", "letter:warning:w1", "--method", "pigeon")
-    assert pigeon.exit_code == 2
-    future = cli("letters", "sent", "letter:restriction:r1", "--method", "post", "--at", "2099-01-01T00:00:00Z")
-    assert future.exit_code == 2 and "must not be in the future" in future.output
+        sent_at = ("--at", "2026-03-07T09:30:00Z")
+        sent = await ubp(
+            "letters", "sent", "letter:warning:w1", "--method", "recorded_post", *sent_at, as_="case-system"
+        )
+        assert sent.exit_code == 0, sent.output
+        assert '"sent_method": "recorded_post"' in sent.output and '"duplicate": false' in sent.output
+        again = await ubp("letters", "sent", "letter:warning:w1", "--method", "email", as_="case-system")
+        assert again.exit_code == 0 and '"sent_method": "recorded_post"' in again.output
+        assert '"duplicate": true' in again.output
+        relisted = await ubp("letters", "list", on_file.party_id, as_="case-system")
+        assert relisted.output.splitlines()[0].split("\t")[3:5] == ["2026-03-07T09:30:00+00:00", "recorded_post"]
+
+        unknown = await ubp("letters", "get", "letter:warning:nope", "--out", str(out), as_="records-1")
+        assert unknown.exit_code == 1 and "no letter 'letter:warning:nope' is on file" in unknown.stderr
+        pigeon = await ubp("letters", "sent", "letter:warning:w1", "--method", "pigeon", as_="case-system")
+        assert pigeon.exit_code == 2
+        future = await ubp(
+            "letters", "sent", "letter:restriction:r1", "--method", "post", "--at", "2099-01-01T00:00:00Z", as_="ops-1"
+        )
+        assert future.exit_code == 2 and "must not be in the future" in future.output

@@ -1248,7 +1248,7 @@ def test_r3_retention_counts_calendar_years_back_in_the_bodys_time_zone():
 
 def test_r3_only_a_senior_role_may_force_an_erasure():
     """R3: a forced erasure names a role, and only the Ombudsman or the Executive Team may force."""
-    base = {"party_id": "P-1", "requested_by": "s-1", "reason": "SAR-1"}
+    base = {"party_id": "P-1", "requested_by": "s-1", "reason": "SAR-1", "erasure_id": "ubp-erasure-1"}
     assert not ErasureRequest.model_validate(base).force
     for role in (Role.OMBUDSMAN, Role.EXECUTIVE_TEAM):
         assert ErasureRequest.model_validate({**base, "role": role, "force": True}).force

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
-from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
@@ -24,8 +23,10 @@ from client.parties import PartyClient
 from client.retention import RetentionClient
 from client.schedules import RETENTION_SWEEP, apply_schedules
 from policy.effects import EffectBatch, IncidentRecorded, NoticeQueued, PartySaved, TaskSaved
+from policy.fields import Door
 from policy.messages import PartyRef, TaskDecision
 from policy.payloads import RemovalTotals, RetentionSweepInput, RunsRemoved
+from policy.permissions import NotPermitted
 from policy.state import HumanTask
 from policy.vocabulary import (
     NoticeKind,
@@ -41,9 +42,10 @@ from policy.vocabulary import (
 from records.retention import party_tables
 from records.store import RecordStore
 from records.tables import LetterRow
+from services.acting import Principal, PrincipalKind
 from services.retention import ErasureRefused, erase_party, retention_report
-from services.staff import StaffCheckFailed
 from settings import Settings, get_settings
+from tests.cli_api import ubp_over_api
 from tests.conftest import TrackingPartyClient
 from tests.helpers import incident, new_party, wait_for_status, warning
 from worker import build_worker
@@ -71,11 +73,13 @@ class NotingRuns(PartyRuns):
 
 
 @pytest_asyncio.fixture
-async def noted(time_skipping_env, settings, store) -> AsyncIterator[tuple[TrackingPartyClient, NotingRuns]]:
-    """Parties on the time-skipping server, and the runs the retention workflows deleted."""
+async def noted(time_skipping_env, settings, store, door_keys) -> AsyncIterator[tuple[TrackingPartyClient, NotingRuns]]:
+    """Parties on the time-skipping server, and the runs the retention workflows deleted; the
+    worker keeps files a year."""
     runs = NotingRuns(time_skipping_env.client)
-    client = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone)
-    async with build_worker(time_skipping_env.client, settings, party_runs=runs):
+    client = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone, door=door_keys)
+    worker_settings = settings.model_copy(update={"retention_years": 1})
+    async with build_worker(time_skipping_env.client, worker_settings, party_runs=runs):
         yield client, runs
         await client.terminate_all()
 
@@ -83,6 +87,10 @@ async def noted(time_skipping_env, settings, store) -> AsyncIterator[tuple[Track
 def add_staff(store: RecordStore) -> None:
     store.add_staff("manager-1", "Morgan Manager", [Role.MANAGER])
     store.add_staff("exec-1", "Edie Executive", [Role.EXECUTIVE_TEAM])
+
+
+MANAGER = Principal(id="manager-1", kind=PrincipalKind.PERSON, roles=frozenset({Role.MANAGER}))
+EXECUTIVE = Principal(id="exec-1", kind=PrincipalKind.PERSON, roles=frozenset({Role.EXECUTIVE_TEAM}))
 
 
 def rows_of(store: RecordStore, party_id: str) -> dict[str, int]:
@@ -129,7 +137,7 @@ async def test_a_party_past_retention_is_removed_and_one_with_an_open_task_is_ke
     assert before[gone.party_id]["incident"] == 1 and before[kept.party_id]["task"] == 1
 
     totals = await RetentionClient(time_skipping_env.client, settings.task_queue).sweep(
-        RetentionSweepInput(years=1, timezone=TZ, by="manager-1", reason="test sweep")
+        RetentionSweepInput(years=1, by="manager-1", reason="test sweep")
     )
 
     assert totals == RemovalTotals(parties=1, held=1, executions=1, rows=before[gone.party_id])
@@ -150,7 +158,7 @@ async def test_a_party_past_retention_is_removed_and_one_with_an_open_task_is_ke
     assert logged.erased_party_id is None and not logged.forced
     # A second sweep finds nothing more to remove, and logs that too.
     again = await RetentionClient(time_skipping_env.client, settings.task_queue).sweep(
-        RetentionSweepInput(years=1, timezone=TZ, by="manager-1", reason="again")
+        RetentionSweepInput(years=1, by="manager-1", reason="again")
     )
     assert again == RemovalTotals(held=1)
     assert len(store.removal_log()) == 2
@@ -167,7 +175,7 @@ async def test_a_party_within_its_retention_period_is_not_looked_at(
     await time_skipping_env.sleep(timedelta(days=60))
     await parties.handle(party.party_id).result()
     totals = await RetentionClient(time_skipping_env.client, settings.task_queue).sweep(
-        RetentionSweepInput(years=1, timezone=TZ, by="manager-1", reason="test")
+        RetentionSweepInput(years=1, by="manager-1", reason="test")
     )
     assert totals == RemovalTotals()
     assert rows_of(store, party.party_id)["incident"] == 1 and runs.deleted == []
@@ -177,13 +185,13 @@ async def test_a_party_within_its_retention_period_is_not_looked_at(
 
 
 async def test_an_erasure_is_refused_while_live_and_logged_when_done(
-    time_skipping_env, noted, store: RecordStore, settings: Settings
+    time_skipping_env, noted, store: RecordStore, settings: Settings, door_keys
 ):
     """A party with a live warning: erasure refused (and logged) unless forced; only a senior
     role may force; forced, the file and the workflow go, and the log says who, why, how many."""
     parties, runs = noted
     add_staff(store)
-    retention = RetentionClient(time_skipping_env.client, settings.task_queue)
+    retention = RetentionClient(time_skipping_env.client, settings.task_queue, door_keys)
     now = await time_skipping_env.get_current_time()
     party = new_party()
     first = incident(party, now - timedelta(days=2))
@@ -192,44 +200,33 @@ async def test_an_erasure_is_refused_while_live_and_logged_when_done(
     before = rows_of(store, party.party_id)
 
     with pytest.raises(ErasureRefused) as refused:
-        await erase_party(retention, store, settings, party_id=party.party_id, by="manager-1", reason="SAR-17")
+        await erase_party(retention, caller=MANAGER, door=Door.LOCAL, party_id=party.party_id, reason="SAR-17")
     assert "1 live warning(s)" in str(refused.value) and "its workflow is running" in str(refused.value)
     assert "--force" in str(refused.value) and "executive_team or ombudsman" in str(refused.value)
     assert rows_of(store, party.party_id) == before and runs.deleted == []
 
-    with pytest.raises(ValidationError, match="only someone acting as executive_team or ombudsman may force"):
+    with pytest.raises(NotPermitted, match="R3: manager-1 may not force erasure"):
+        await erase_party(retention, caller=MANAGER, door=Door.LOCAL, party_id=party.party_id, reason="x", force=True)
+    with pytest.raises(NotPermitted, match="R3: manager-1 does not hold the role executive_team"):
         await erase_party(
             retention,
-            store,
-            settings,
+            caller=MANAGER,
+            door=Door.LOCAL,
             party_id=party.party_id,
-            by="manager-1",
-            reason="x",
-            role=Role.MANAGER,
-            force=True,
-        )
-    with pytest.raises(StaffCheckFailed, match="does not hold the role 'executive_team'"):
-        await erase_party(
-            retention,
-            store,
-            settings,
-            party_id=party.party_id,
-            by="manager-1",
             reason="x",
             role=Role.EXECUTIVE_TEAM,
-            force=True,
         )
-    with pytest.raises(StaffCheckFailed, match="unknown member of staff"):
-        await erase_party(retention, store, settings, party_id=party.party_id, by="nobody", reason="x")
+    system = Principal(id="case-system", kind=PrincipalKind.SYSTEM, roles=frozenset({Role.CASE_SYSTEM}))
+    with pytest.raises(NotPermitted, match="case system case-system may not erase party for itself"):
+        await erase_party(retention, caller=system, door=Door.LOCAL, party_id=party.party_id, reason="x")
+    assert len(store.removal_log(party_id=party.party_id)) == 1
 
     outcome = await erase_party(
         retention,
-        store,
-        settings,
+        caller=EXECUTIVE,
+        door=Door.LOCAL,
         party_id=party.party_id,
-        by="exec-1",
         reason="SAR-17: erasure agreed by the Executive Team",
-        role=Role.EXECUTIVE_TEAM,
         force=True,
     )
     assert outcome.erased and outcome.forced and outcome.executions == 1
@@ -247,6 +244,7 @@ async def test_an_erasure_is_refused_while_live_and_logged_when_done(
         0,
         1,
     )
+    assert refusal.role == "manager"
     assert (done.outcome, done.by, done.role, done.forced, done.parties, done.rows) == (
         RemovalOutcome.DONE,
         "exec-1",
@@ -261,40 +259,27 @@ async def test_an_erasure_is_refused_while_live_and_logged_when_done(
 async def test_the_cli_erases_refuses_and_shows_the_log(
     time_skipping_env, noted, store: RecordStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ):
-    """`ubp party erase` and `ubp retention log`, against a running stack."""
-    from starter.ubp import app
-
+    """`ubp party erase` through the API, as who signed in, and `ubp retention log`."""
     parties, _ = noted
     add_staff(store)
     now = await time_skipping_env.get_current_time()
     party = new_party()
     await parties.report_incident(incident(party, now - timedelta(hours=2)))
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("UBP_TASK_QUEUE", settings.task_queue)
-    monkeypatch.setenv("UBP_TEMPORAL_ADDRESS", time_skipping_env.client.service_client.config.target_host)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def ubp(*args: str):
-        return asyncio.to_thread(runner.invoke, app, list(args))
-
-    try:
-        refused = await ubp("party", "erase", party.party_id, "--by", "manager-1", "--reason", "SAR-18")
-        assert refused.exit_code == 1 and "was not erased, because" in refused.output
-        wrong = await ubp("party", "erase", party.party_id, "--by", "manager-1", "--reason", "x", "--force")
-        assert wrong.exit_code == 2 and "may force an erasure" in wrong.output
-        done = await ubp(
-            "party", "erase", party.party_id, "--by", "exec-1", "--role", "executive_team", "--force", "--reason", "y"
-        )
+    async with ubp_over_api(parties, store, settings, monkeypatch) as ubp:
+        for staff_id in ("manager-1", "exec-1"):
+            ubp.token(store, staff_id)
+        refused = await ubp("party", "erase", party.party_id, "--reason", "SAR-18", as_="manager-1")
+        assert refused.exit_code == 1 and "was not erased, because" in refused.stderr
+        wrong = await ubp("party", "erase", party.party_id, "--reason", "x", "--force", as_="manager-1")
+        assert wrong.exit_code == 1 and "not permitted: R3: manager-1 may not force erasure" in wrong.stderr
+        done = await ubp("party", "erase", party.party_id, "--force", "--reason", "y", as_="exec-1")
         assert done.exit_code == 0, done.output
         assert f"party {party.party_id} erased (forced:" in done.output
         log = await ubp("retention", "log", "--party", party.party_id)
-        assert log.exit_code == 0
-        lines = log.output.splitlines()
-        assert "erasure_request\trefused\tmanager-1" in lines[0] and lines[0].endswith("\tSAR-18")
-        assert "erasure_request\tdone forced\texec-1 (executive_team)" in lines[1] and lines[1].endswith("\ty")
-    finally:
-        get_settings.cache_clear()
+    assert log.exit_code == 0
+    lines = log.output.splitlines()
+    assert "erasure_request\trefused\tmanager-1 (manager)" in lines[0] and lines[0].endswith("\tSAR-18")
+    assert "erasure_request\tdone forced\texec-1 (executive_team)" in lines[1] and lines[1].endswith("\ty")
 
 
 # --- on the dev server: every run of the party's workflow really deleted ---------------------
@@ -306,7 +291,7 @@ async def _runs_of(client: Client, workflow_id: str) -> list[str]:
 
 @pytest.mark.devserver
 async def test_an_erasure_deletes_every_run_of_the_party_workflow(
-    dev_server_env, dev_parties: PartyClient, store: RecordStore, settings: Settings
+    dev_server_env, dev_parties: PartyClient, store: RecordStore, settings: Settings, door_keys
 ):
     """A closed run and a running one (the party came back): forced, both are deleted from
     Temporal and the file from the records database."""
@@ -325,13 +310,11 @@ async def test_an_erasure_deletes_every_run_of_the_party_workflow(
     assert len(await _runs_of(client, workflow_id)) == 2
 
     outcome = await erase_party(
-        RetentionClient(client, settings.task_queue),
-        store,
-        settings,
+        RetentionClient(client, settings.task_queue, door_keys),
+        caller=EXECUTIVE,
+        door=Door.LOCAL,
         party_id=party.party_id,
-        by="exec-1",
         reason="SAR-19",
-        role=Role.EXECUTIVE_TEAM,
         force=True,
     )
 

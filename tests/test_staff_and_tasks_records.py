@@ -522,7 +522,7 @@ def test_cli_adds_and_lists_staff_and_lists_tasks(cli, record_store: RecordStore
     assert cli("staff", "add", "x-1", "--name", "X", "--role", "janitor").exit_code == 2
     listed = cli("staff", "list", "--role", "manager")
     assert listed.exit_code == 0
-    assert listed.stdout.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive\t-\t-"]
+    assert listed.stdout.splitlines() == ["mgr-1\tMia\texecutive_team,manager\tactive\t-\t-\tperson\t-"]
     assert "no email address, so no notices, for: mgr-1" in listed.stderr
     assert len(cli("staff", "list").stdout.splitlines()) == 2
     assert record_store.staff("mgr-1").roles == ["executive_team", "manager"]
@@ -543,19 +543,37 @@ def test_cli_adds_and_lists_staff_and_lists_tasks(cli, record_store: RecordStore
     assert cli("tasks", "list", "--due-before", "2027-01-01").exit_code == 2  # no offset
 
 
-def test_cli_refuses_a_decision_before_sending_it(cli, record_store: RecordStore) -> None:
-    """`ubp tasks decide`: unknown, inactive, or not holding the role → exit 2, nothing sent."""
-    record_store.add_staff("mgr-1", "Mia", [Role.MANAGER])
-    record_store.add_staff("old-1", "Ola", [Role.EXECUTIVE_TEAM], active=False)
-    decide = ("tasks", "decide", "t-approve", "--party", "ORG-1", "--outcome", "approve")
-    for by, role, why in [
-        ("nobody", "executive_team", "unknown member of staff 'nobody'"),
-        ("old-1", "executive_team", "'old-1' is not an active member of staff"),
-        ("mgr-1", "executive_team", "'mgr-1' does not hold the role 'executive_team'"),
-    ]:
-        result = cli(*decide, "--by", by, "--role", role)
-        assert result.exit_code == 2
-        assert f"refused: {why}" in result.output
+def test_cli_adds_case_systems_and_lists_whom_they_act_for(cli, record_store: RecordStore) -> None:
+    """`ubp staff add-system`: a case system's own account, acting for named staff, any ('*'),
+    or only for itself; `ubp staff list` shows its kind and whom it acts for."""
+    assert cli("staff", "add", "col-1", "--name", "Cal", "--role", "colleague").exit_code == 0
+    added = cli("staff", "add-system", "cms", "--name", "Case system", "--acts-for", "col-1", "--acts-for", "col-2")
+    assert added.exit_code == 0, added.output
+    assert added.stdout == "cms: Case system (case system) acts for col-1,col-2\n"
+    assert cli("staff", "add-system", "any", "--name", "Any", "--acts-for", "*").exit_code == 0
+    assert cli("staff", "add-system", "alone", "--name", "Alone").exit_code == 0
+    assert cli("staff", "add-system", "col-1", "--name", "Not a system").exit_code == 2
+    assert cli("staff", "add", "cms", "--name", "X", "--role", "case_system").exit_code == 2
+    listed = cli("staff", "list")
+    assert listed.stdout.splitlines() == [
+        "alone\tAlone\tcase_system\tactive\t-\t-\tsystem\tnobody (itself only)",
+        "any\tAny\tcase_system\tactive\t-\t-\tsystem\t*",
+        "cms\tCase system\tcase_system\tactive\t-\t-\tsystem\tcol-1,col-2",
+        "col-1\tCal\tcolleague\tactive\t-\t-\tperson\t-",
+    ]
+    assert "no email address, so no notices, for: col-1 (" in listed.stderr  # a system is told nothing
+    assert record_store.staff("cms").acts_for == ["col-1", "col-2"]
+
+
+def test_cli_decides_only_signed_in(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ubp tasks decide` takes no --by: without a token it is told to sign in, and sends nothing."""
+    monkeypatch.setenv("UBP_API_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    decide = ("tasks", "decide", "t-approve", "--outcome", "approve")
+    assert cli(*decide, "--by", "mgr-1").exit_code == 2  # no such option
+    unsigned = cli(*decide)
+    assert unsigned.exit_code == 1
+    assert unsigned.stderr == "sign in: set UBP_TOKEN (a token from `ubp staff token STAFF_ID`)\n"
 
 
 def test_cli_gives_staff_addresses_and_lists_and_requeues_notices(cli, record_store: RecordStore) -> None:
@@ -570,8 +588,8 @@ def test_cli_gives_staff_addresses_and_lists_and_requeues_notices(cli, record_st
     assert cli("staff", "email", "nobody", "no@example.org").exit_code == 2
     assert cli("staff", "email", "mgr-2", "max@example.org").exit_code == 0
     assert cli("staff", "list").stdout.splitlines() == [
-        "mgr-1\tMia\tmanager\tactive\tmia@example.org\tdigest",
-        "mgr-2\tMax\tmanager\tactive\tmax@example.org\t-",
+        "mgr-1\tMia\tmanager\tactive\tmia@example.org\tdigest\tperson\t-",
+        "mgr-2\tMax\tmanager\tactive\tmax@example.org\t-\tperson\t-",
     ]
     assert cli("staff", "email", "mgr-1", "none").stdout == "mgr-1: no email address\n"
     assert not record_store.staff("mgr-1").digest

@@ -25,7 +25,7 @@ from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
-from web.routes import codec, contacts, letters, ops, parties, tasks
+from web.routes import codec, contacts, letters, ops, parties, retention, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -83,6 +83,7 @@ def create_app(
             {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
             {"name": "letters", "description": "R10: the letters to each party, to download and mark sent"},
             {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
+            {"name": "retention", "description": "R3: erasing a party's file on request"},
             {"name": "codec", "description": "Temporal's codec protocol, for the Temporal UI and CLI (operations)"},
             {"name": "ops", "description": "for operators: liveness, readiness (Temporal, records), metrics"},
         ],
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(contacts.router)
     app.include_router(letters.router)
     app.include_router(tasks.router)
+    app.include_router(retention.router)
     app.include_router(codec.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)

@@ -19,6 +19,7 @@ from services.acting import UnknownStaff
 from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
 from services.letters import LetterNotFound, LetterRefused
+from services.retention import ErasureRefused
 
 
 class Refusal(BaseModel):
@@ -110,6 +111,10 @@ async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse(Refusal(rule="WrongParty", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
 
 
+async def _erasure_refused(request: Request, err: Exception) -> JSONResponse:
+    return JSONResponse(Refusal(rule="R3", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
+
+
 async def _letter_not_found(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(err)}, status.HTTP_404_NOT_FOUND)
 
@@ -159,6 +164,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
     app.add_exception_handler(ContactRefused, _contact_refused)
+    app.add_exception_handler(ErasureRefused, _erasure_refused)
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(UnknownStaff, _unknown_staff)
     app.add_exception_handler(LetterNotFound, _letter_not_found)
