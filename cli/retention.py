@@ -72,10 +72,8 @@ def _sweep(caller: Principal) -> RemovalTotals:
 
     try:
         return asyncio.run(go())
-    except ValueError as err:  # no retention period here
-        fail(str(err), 2)
-    except WorkflowFailureError as err:
-        fail(f"the sweep failed: {err.cause}", 1)
+    except WorkflowFailureError as err:  # the workers have no retention period
+        fail(f"the sweep failed: {err.cause.__cause__ or err.cause}", 1)
     except RPCError as err:
         fail(f"Temporal: {err.message}", 1)
     except RuntimeError as err:

@@ -67,13 +67,9 @@ def digest_input(settings: Settings) -> DigestInput:
 
 
 def retention_input(settings: Settings, *, by: str, reason: str) -> RetentionSweepInput:
-    """The retention sweep's input, from the settings: the period it names is for the log
-    (the worker's own settings decide what goes).
-
-    Raises:
-        ValueError: `UBP_RETENTION_YEARS` is not set: there is no retention period to apply.
-    """
-    return RetentionSweepInput(years=settings.retention_period(), by=by, reason=reason)
+    """The retention sweep's input, from the settings: the period it names, if any, is for the
+    log (the worker's own settings decide what goes)."""
+    return RetentionSweepInput(years=settings.retention_years, by=by, reason=reason)
 
 
 def schedules(settings: Settings) -> dict[str, Schedule]:

@@ -218,8 +218,10 @@ class RetentionSweepInput(BaseModel):
     (`activities.retention.RetentionActivities`).
     """
 
-    years: int = Field(
-        ge=1, description="the period the asker expected, for the log only: the worker's UBP_RETENTION_YEARS decides"
+    years: int | None = Field(
+        default=None,
+        ge=1,
+        description="the period the asker expected, if any, for the log only: the worker's UBP_RETENTION_YEARS decides",
     )
     by: str = Field(min_length=1, description="who asked: a staff id, or the schedule's id")
     reason: str = Field(min_length=1)

@@ -92,10 +92,11 @@ def retention_report(store: RecordStore, settings: Settings, now: datetime) -> R
 
 async def apply_retention(retention: RetentionClient, settings: Settings, caller: Principal) -> RemovalTotals:
     """Run the retention sweep now, asked for by the signed-in `caller`, and wait for its totals.
+    The workers' own retention period decides what goes.
 
     Raises:
         NotPermitted: The permission table does not let them (R3).
-        ValueError: `UBP_RETENTION_YEARS` is not set.
+        temporalio.client.WorkflowFailureError: The workers have no retention period.
     """
     permit(caller, Action.APPLY_RETENTION)
     inp = retention_input(settings, by=caller.id, reason=f"`ubp retention apply` by {caller.id}")

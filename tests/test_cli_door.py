@@ -51,7 +51,8 @@ OLD = datetime(2019, 3, 4, 10, tzinfo=UTC)
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The tests' settings, with a retention period: the worker's (the `parties` fixture's) and the CLI's."""
+    """The tests' settings, with a retention period for the worker (the `parties` fixture's);
+    `ubp` runs without one: the worker's decides."""
     return settings.model_copy(update={"retention_years": WORKER_RETENTION_YEARS})
 
 
@@ -60,7 +61,6 @@ async def ubp(parties: PartyClient, store: RecordStore, settings: Settings, monk
     for staff_id, (name, roles) in STAFF.items():
         store.add_staff(staff_id, name, roles)
     store.add_system(CASE_SYSTEM, "The case system", ["colleague-1"])
-    monkeypatch.setenv("UBP_RETENTION_YEARS", str(WORKER_RETENTION_YEARS))
     async with ubp_over_api(parties, store, settings, monkeypatch) as cli:
         for staff_id in [*STAFF, CASE_SYSTEM]:
             cli.token(store, staff_id)
