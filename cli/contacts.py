@@ -57,7 +57,8 @@ def close_case(
     acting_for: For = None,
     token_file: TokenFile = None,
 ) -> None:
-    """Record that a case is closed and the party told no further reply will be made (R17), as the
-    signed-in member of staff."""
+    """Record that a case is closed and the party told no further reply will be made (R17).
+
+    As the signed-in member of staff."""
     message = body(CaseClosure, acting_for, party_id=party, case_reference=case, closed_at=at_or_now(at), notes=notes)
     echo_json(api("POST", f"/parties/{segment(party)}/closed-cases", token_file=token_file, json=message))

@@ -147,8 +147,7 @@ def restrict(
     acting_for: For = None,
     token_file: TokenFile = None,
 ) -> None:
-    """Apply a restriction (R6-R14), its measures with their parameters (R8), as the signed-in
-    member of staff.
+    """Apply a restriction (R6-R14), as the signed-in member of staff: its measures with their parameters (R8).
 
     A measure named with --measure and none of its options is sent by name: the
     contact gate then answers "see the arrangements" for it.

@@ -79,6 +79,7 @@ def staff_add_system(
     ] = None,
 ) -> None:
     """Add a case system's own account, or replace its name and whom it may act for (and make it active).
+
     With its token (`ubp staff token SYSTEM_ID`) it acts for itself (the contact gate, status, letters,
     imports) and, naming them (`--for`, or the body's actor field), for the staff it may act for.
 
@@ -95,8 +96,10 @@ def staff_add_system(
 def staff_list(
     role: Annotated[Role | None, typer.Option(help="only staff holding this role")] = None,
 ) -> None:
-    """List staff and case systems: id, name, roles, active or not, email address ('-' for none), digest
-    or not, person or system, and whom a system acts for ('-' for a person).
+    """List staff and case systems.
+
+    Each line: id, name, roles, active or not, email address ('-' for none), digest or not, person
+    or system, and whom a system acts for ('-' for a person).
 
     Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
@@ -136,8 +139,9 @@ def _warn_no_email(staff_ids: list[str]) -> None:
 def staff_token(
     staff_id: Annotated[str, typer.Argument(help="who the token signs in as: a member of staff or a case system")],
 ) -> None:
-    """Issue a bearer token for the HTTP API, the inbox and `ubp` (UBP_TOKEN); it is shown only now
-    (a hash is kept).
+    """Issue a bearer token for the HTTP API, the inbox and `ubp` (UBP_TOKEN).
+
+    It is shown only now: a hash is kept.
 
     Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:

@@ -69,9 +69,10 @@ def worker() -> None:
 
 @app.command("seed-demo")
 def seed_demo() -> None:
-    """Create a few demo parties at different stages, to see real workflows in the UI. Runs on
-    this machine, with the door's key (UBP_DOOR_KEY_FILE): the demo's history is sealed as
-    each demo member of staff it names."""
+    """Create a few demo parties at different stages, to see real workflows in the UI.
+
+    Runs on this machine, with the door's key (UBP_DOOR_KEY_FILE): the demo's history is sealed
+    as each demo member of staff it names."""
     settings = get_settings()
     with records() as store:
 

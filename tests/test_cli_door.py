@@ -313,6 +313,13 @@ async def test_mistakes_are_named_before_sending_and_the_apis_answers_become_exi
     assert bad.exit_code == 2 and "party_id: String should match pattern" in bad.stderr
     unknown_task = await ubp("tasks", "decide", "no-such-task", "--outcome", "approve", as_="manager-1")
     assert unknown_task.exit_code == 1 and "no task 'no-such-task'" in unknown_task.stderr
+    report = ["report-incident", "--party", "p-1", "--category", "aggressive_or_abusive", "--code", "verbal_abuse"]
+    stranger = await ubp(*report, "--experienced-by", "nobody", as_="colleague-1")
+    assert stranger.exit_code == 2
+    assert "invalid request:\n  experienced_by: experienced_by 'nobody' is not an active member of staff" in (
+        stranger.stderr
+    )
+    assert store.incidents("p-1") == []
     monkeypatch.setenv("UBP_API_URL", "http://127.0.0.1:9")
     gone = await ubp("status", "p-1", as_="colleague-1")
     assert gone.exit_code == 1
