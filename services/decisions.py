@@ -22,7 +22,7 @@ from client.door import Acting
 from client.parties import PartyClient
 from policy.fields import Door, StaffId
 from policy.messages import TaskDecision
-from policy.permissions import DECIDE_TASK, NotPermitted
+from policy.permissions import DECIDE_TASK
 from policy.replies import TaskOutcomeReply
 from policy.state import HumanTask
 from policy.tasks import TASK_RULES
@@ -116,7 +116,7 @@ async def decide(
     """Send the decision `caller` makes (or carries) on a task, checked as `prepare_decision` checks it.
 
     Raises:
-        DecisionRefused: As `prepare_decision` does; nothing is sent.
+        NotPermitted, DecisionRefused: As `prepare_decision` does; nothing is sent.
     """
     decision, by = await prepare_decision(
         store, caller=caller, door=door, task_id=task_id, form=form, decision_id=decision_id
@@ -146,16 +146,13 @@ async def prepare_decision(
         decision_id: The idempotency key; a new one if None.
 
     Raises:
-        DecisionRefused: UNKNOWN_TASK; NOT_ALLOWED when the permission table refuses
-            (the message names the rule), or they are not active staff holding the
-            role (or hold none that may decide the task now); INVALID for a
-            malformed decision id.
+        NotPermitted: The permission table refuses (the rule named).
+        DecisionRefused: UNKNOWN_TASK; NOT_ALLOWED when they are not active staff
+            holding the role (or hold none that may decide the task now); INVALID
+            for a malformed decision id.
     """
     row = await load_task(store, task_id)
-    try:
-        by = await asyncio.to_thread(authorise, store, caller, DECIDE_TASK[task_of(row).kind], door, form.decided_by)
-    except NotPermitted as err:
-        raise DecisionRefused(Refused.NOT_ALLOWED, str(err)) from None
+    by = await asyncio.to_thread(authorise, store, caller, DECIDE_TASK[task_of(row).kind], door, form.decided_by)
     staff_id = by.actor
     try:
         if form.role is not None:

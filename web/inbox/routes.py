@@ -390,6 +390,8 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
         )
     except DecisionRefused as err:
         return await again(error=_in_words(err.message), code=REFUSED_STATUS[err.why])
+    except NotPermitted as err:
+        return await again(error=_in_words(str(err)), code=status.HTTP_403_FORBIDDEN)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)
