@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowFailureError
 
+from client.connection import without_codec
 from client.door import Acting, DoorKeys
 from client.parties import PartyClient
 from client.retention import RetentionClient
@@ -447,14 +448,16 @@ async def _erase(client, request: ErasureRequest, settings: Settings, workflow_i
 async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
     time_skipping_env, parties, store: RecordStore, settings: Settings, door_keys: DoorKeys
 ):
-    """A Temporal client that starts PartyErasureWorkflow itself: without the door's seal, with a
-    seal made for another erasure, altered, malformed, or a sealed request started again, nothing
-    is erased and each refusal is logged once, naming nobody as asking."""
+    """A Temporal client that starts PartyErasureWorkflow itself: without the door's seal, sealed
+    but unencrypted, with a seal made for another erasure, altered, malformed, or a sealed request
+    started again, nothing is erased and each refusal is logged once, naming nobody as asking."""
     client = time_skipping_env.client
     party, other = (f"p-old-{uuid.uuid4().hex[:8]}" for _ in range(2))
     old_file(store, party)
     old_file(store, other)
     files = {p: store.party_rows([p]) for p in (party, other)}
+
+    manager = Acting(actor="manager-1", role=Role.MANAGER, door=Door.API)
 
     def request(**changes) -> ErasureRequest:
         fields = {"party_id": party, "requested_by": "manager-1", "role": Role.MANAGER, "reason": "SAR-3"}
@@ -462,8 +465,13 @@ async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
 
     unsealed = await _erase(client, request(), settings)
     assert not unsealed.erased and unsealed.refusal.startswith("not sealed by the door")
+    unencrypted = door_keys.seal(ERASE_PARTY, request(), manager)
+    await without_codec(client).start_workflow(
+        ERASURE_WORKFLOW, unencrypted, id=unencrypted.erasure_id, task_queue=settings.task_queue
+    )
+    plain = await client.get_workflow_handle(unencrypted.erasure_id, result_type=ErasureOutcome).result()
+    assert plain.refusal.startswith("unencrypted: the worker takes only messages encrypted")
 
-    manager = Acting(actor="manager-1", role=Role.MANAGER, door=Door.API)
     elsewhere = door_keys.seal(ERASE_PARTY, request(), manager)
     moved = await _erase(client, elsewhere, settings, workflow_id=f"ubp-erasure-{uuid.uuid4()}")
     assert moved.refusal == "the door sealed this request for another erasure"
@@ -481,8 +489,8 @@ async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
     assert {p: store.party_rows([p]) for p in (party, other)} == files
     refused = (RemovalKind.ERASURE_REQUEST, RemovalOutcome.REFUSED, UNAUTHENTICATED, None, 0)
     log = store.removal_log()
-    assert [(r.kind, r.outcome, r.by, r.role, r.parties) for r in log] == [refused] * 4
-    assert [r.erased_party_id for r in log] == [party, party, other, None]
+    assert [(r.kind, r.outcome, r.by, r.role, r.parties) for r in log] == [refused] * 5
+    assert [r.erased_party_id for r in log] == [party, party, party, other, None]
     assert all(r.reason.startswith("refused: ") and "SAR-3" not in r.reason for r in log)
 
     # The door's own request, done once; the same sealed request started again does nothing.
@@ -492,7 +500,7 @@ async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
     again = await _erase(client, sealed, settings)
     assert again.refusal == "this erasure was carried out already: a sealed request is used once"
     assert store.party(party) is not None
-    assert [(r.outcome, r.by) for r in store.removal_log(party_id=party)][2:] == [("done", "manager-1")]
+    assert [(r.outcome, r.by) for r in store.removal_log(party_id=party)][3:] == [("done", "manager-1")]
 
 
 async def test_a_sweep_started_by_a_client_cannot_shorten_the_workers_retention(
