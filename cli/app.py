@@ -1,6 +1,6 @@
 """`ubp`'s commands that talk to a running stack: messages, status, staff, tasks, adjustments,
 letters, notices, schedules, the records database's schema, retention and erasure, the board report; a party's decrypted
-history; and the key ring that encrypts payloads.
+history; the key ring that encrypts payloads, and the door's keys that seal messages.
 
 The commands that start processes (`ubp dev`, `ubp api`, `ubp worker`,
 `ubp seed-demo`) are added by `starter.ubp`, which is the console entry point.
@@ -12,6 +12,7 @@ from cli import (
     adjustments,
     contacts,
     db,
+    door_keys,
     history,
     imports,
     keys,
@@ -39,6 +40,7 @@ app.add_typer(notices.app, name="notices")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(history.app)
 app.add_typer(keys.app, name="keys")
+app.add_typer(door_keys.app, name="door-keys")
 app.add_typer(db.app, name="db")
 app.add_typer(retention.app, name="retention")
 app.add_typer(retention.party_app, name="party")
