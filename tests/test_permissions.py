@@ -4,7 +4,8 @@ each principal is allowed exactly what the table gives its role, and refused the
 who signed in": operations proposing a restriction "as" a manager, and an executive
 approving a proposal made under another name, are refused.
 
-The CLI acts through the API (tests/test_cli_door.py runs the same rows through it).
+The CLI acts through the API (tests/test_cli_door.py runs its commands' rows through it,
+and those of the local commands: import and retention apply).
 """
 
 import uuid
@@ -171,6 +172,18 @@ async def _letter_sent(door: Door, who: str, party_id: str) -> httpx.Response:
     return await door.client.post(f"/letters/letter:warning:{party_id}-w/sent", json=body, headers=door.auth(who))
 
 
+async def _erase(door: Door, who: str, party_id: str) -> httpx.Response:
+    body = {"reason": "SAR-1: the person asked"}
+    return await door.client.post(f"/parties/{party_id}/erasure", json=body, headers=door.auth(who))
+
+
+async def _force_erasure(door: Door, who: str, party_id: str) -> httpx.Response:
+    # Forcing is asked for in the role that may force: a role that may erase but not force is refused.
+    role = next((r.value for r in PEOPLE if PEOPLE[r] == who), None)
+    body = {"reason": "SAR-2: agreed by the Executive Team", "force": True, "role": role}
+    return await door.client.post(f"/parties/{party_id}/erasure", json=body, headers=door.auth(who))
+
+
 async def _decode(door: Door, who: str, party_id: str) -> httpx.Response:
     headers = door.auth(who) | {"X-Namespace": "default"}
     return await door.client.post("/codec/decode", json={"payloads": []}, headers=headers)
@@ -213,6 +226,8 @@ THROUGH_THE_DOOR: dict[Action, Call] = {
     Action.READ_STATUS: _status,
     Action.READ_LETTERS: _letters,
     Action.MARK_LETTER_SENT: _letter_sent,
+    Action.ERASE_PARTY: _erase,
+    Action.FORCE_ERASURE: _force_erasure,
     Action.DECODE_PAYLOADS: _decode,
     Action.READ_BOARD_REPORT: _report_page,
 }
