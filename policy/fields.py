@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from policy.vocabulary import Role
 
@@ -91,3 +92,8 @@ class Authority(BaseModel):
     sealed_at: AwareDatetime
     key_id: str = Field(min_length=1, max_length=64)
     signature: str = Field(min_length=1, max_length=200, description="Ed25519, base64")
+
+
+# The seal of a message that does not come through the door (an API request body, a
+# line of a bulk import): it has none, and one given is refused. The door makes seals.
+NoSeal = Annotated[None, SkipJsonSchema()]

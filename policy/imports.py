@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from policy import decisions, rules, tasks
 from policy.effects import Effect, NoticeQueued, TaskSaved
-from policy.fields import AwareDatetime, Message, MessageId, PartyId, StaffId
+from policy.fields import AwareDatetime, Message, MessageId, NoSeal, PartyId, StaffId
 from policy.messages import (
     AskRecord,
     CaseClosure,
@@ -42,18 +42,22 @@ from policy.vocabulary import RestrictionStatus, Role, TaskKind, TaskOutcome, Ta
 
 class ImportedIncident(IncidentReport):
     record: Literal["incident"]
+    authority: NoSeal = None
 
 
 class ImportedAsk(AskRecord):
     record: Literal["ask"]
+    authority: NoSeal = None
 
 
 class ImportedWarning(WarningIssue):
     record: Literal["warning"]
+    authority: NoSeal = None
 
 
 class ImportedRestriction(RestrictionRequest):
     record: Literal["restriction"]
+    authority: NoSeal = None
 
 
 class ImportedApproval(Message):
@@ -71,8 +75,11 @@ class ImportedApproval(Message):
 
 class ImportedClosure(CaseClosure):
     record: Literal["closed_case"]
+    authority: NoSeal = None
 
 
+# An imported line is the old system's record, not a message through the door: it carries
+# no seal (one given is refused); who imported it is on the import ledger (`imported_by`).
 ImportLine = Annotated[
     ImportedIncident | ImportedAsk | ImportedWarning | ImportedRestriction | ImportedApproval | ImportedClosure,
     Field(discriminator="record"),

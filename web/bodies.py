@@ -1,14 +1,13 @@
 """Request bodies: the contract's messages, with ids that the path or the
 Idempotency-Key header may give instead."""
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError, create_model
-from pydantic.json_schema import SkipJsonSchema
 
 from policy.authority import ACTOR_FIELD
-from policy.fields import Message, MessageId, PartyId, StaffId
+from policy.fields import Message, MessageId, NoSeal, PartyId, StaffId
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -25,8 +24,6 @@ M = TypeVar("M", bound=Message)
 
 IDEMPOTENCY_KEY = "idempotency key; else the Idempotency-Key header"
 FROM_THE_PATH = "default: the path's"
-# A body carries no seal: the door makes it (policy.authority); one sent is refused (422).
-NO_SEAL: Any = Annotated[None, SkipJsonSchema()]
 WHO_ACTS = (
     "who acted: default, and for a member of staff always, the signed-in person; "
     "a case system names the member of staff it acts for, where its account allows"
@@ -46,7 +43,7 @@ def body_of(message: type[M], *, key: str | None = None, from_path: tuple[str, .
     actor = ACTOR_FIELD.get(message)
     if actor is not None:
         optional[actor] = (StaffId | None, Field(default=None, description=WHO_ACTS))
-        optional["authority"] = (NO_SEAL, Field(default=None, description="made by the door, never sent"))
+        optional["authority"] = (NoSeal, Field(default=None, description="made by the door, never sent"))
     body: type[M] = create_model(f"{message.__name__}Body", __base__=message, __doc__=message.__doc__, **optional)
     return body
 
