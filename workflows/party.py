@@ -468,7 +468,9 @@ class PartyWorkflow:
             reason=reason,
             payload=text,
         )
-        workflow.logger.warning("rejected %s for party %s: %s", message, self._state.party.party_id, reason)
+        # The reason stays on the file, not in the log: a validation error quotes the input it refused.
+        workflow.logger.warning("rejected %s for party %s: the reason is among its rejections", message,
+                                self._state.party.party_id)  # fmt: skip
         self._unwritten += rules.record_rejection(self._state, rejection)
         self._woken = True
 
