@@ -1,6 +1,6 @@
 """What the door's seal costs per message, measured alone: signing in the door, checking in the worker.
 
-    .venv/bin/python -m bench.seal [--iterations 2000 --repeats 7]
+    .venv/bin/python -m bench.seal [--iterations 2000 --repeats 7 --writes 500]
 
 For a typical incident report (the one `bench.run` sends) and a restriction
 request (two measures, reasons and contact arrangements), in microseconds per
@@ -17,15 +17,25 @@ message:
 - the parts: the canonical JSON alone, Ed25519 sign and verify alone;
 - for scale, the codec on the same sealed message: the pydantic converter's
   payload, then AES-256-GCM (`client.codec`), and back (`WorkerCodec`, as the
-  worker decodes), and the payload's size before and after the seal.
+  worker decodes), and the payload's size before and after the seal;
+- what the worker writes for it (`--writes`, 0 skips): the effects of one
+  incident report written to a records database on SQLite in a temporary
+  folder (`RecordStore.apply`, one transaction, as the write_effects
+  local activity does), unsealed and alone as before the seal, against sealed
+  with the record of who acted (`policy.authority.acted`, a row of its own),
+  alternating; and the write batch's JSON and its trip through the converter
+  and the codec, as the local activity's input.
 
 Keys are made for the run (nothing is read from or written to var/). Each
-figure is the median over `--repeats` of the mean over `--iterations` calls.
+figure is CPU time (the process's, so waiting for a core does not count):
+the best and the median over `--repeats` of the mean over `--iterations`
+calls; the writes are medians, as wall time and CPU time.
 """
 
 import argparse
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,10 +49,16 @@ from bench.run import load_average, report
 from client.codec import EncryptionCodec, WorkerCodec
 from client.door import Acting, DoorKeys
 from client.keys import generate
-from policy.authority import signed_bytes
+from policy import rules
+from policy.authority import acted, signed_bytes
+from policy.effects import EffectBatch
 from policy.fields import Door
-from policy.messages import RestrictionRequest
+from policy.messages import PartyRef, RestrictionRequest
+from policy.state import PartyState
 from policy.vocabulary import Role
+from records.db import make_engine
+from records.schema import upgrade_schema
+from records.store import RecordStore
 
 NAMESPACE = "default"
 
@@ -66,17 +82,29 @@ def restriction() -> RestrictionRequest:
     )
 
 
-def per_call_us(call: Callable[[], object], iterations: int, repeats: int) -> float:
-    """Median over `repeats` of the mean time of one call, in microseconds."""
+def per_call_us(call: Callable[[], object], iterations: int, repeats: int) -> tuple[float, float]:
+    """The CPU time of one call in microseconds (this process's, so time spent waiting for
+    a core other processes hold does not count): the best and the median over `repeats`
+    of the mean over `iterations` calls."""
     for _ in range(min(iterations, 200)):  # warm caches and lazy imports
         call()
     means = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(iterations):
             call()
-        means.append(1e6 * (time.perf_counter() - t0) / iterations)
-    return statistics.median(means)
+        means.append(1e6 * (time.process_time() - t0) / iterations)
+    return min(means), statistics.median(means)
+
+
+def round_trip(message: BaseModel, encoder: EncryptionCodec, decoder: WorkerCodec) -> BaseModel:
+    """`message` as a payload is written by a client and read by the worker: the pydantic
+    converter's JSON, encrypted, decrypted and marked, and parsed back."""
+    converter = pydantic_data_converter.payload_converter
+    parsed: BaseModel = converter.from_payload(
+        decoder.decrypt(encoder.encrypt(converter.to_payload(message))), type(message)
+    )
+    return parsed
 
 
 def measure(
@@ -96,10 +124,6 @@ def measure(
     payload = pydantic_data_converter.payload_converter.to_payload(sealed)
     encrypted = encoder.encrypt(payload)
 
-    def sealed_round_trip() -> object:
-        decoded = decoder.decrypt(encoder.encrypt(pydantic_data_converter.payload_converter.to_payload(sealed)))
-        return pydantic_data_converter.payload_converter.from_payload(decoded, type(sealed))
-
     rows = [
         ("sign (DoorKeys.seal)", lambda: door.seal(handler, message, acting)),
         ("verify (DoorVerifier.refusal)", lambda: verifier.refusal(handler, sealed)),
@@ -108,11 +132,13 @@ def measure(
         ("  Ed25519 verify alone", lambda: public_key.verify(signature, to_sign)),
         ("codec: encrypt (AES-256-GCM)", lambda: encoder.encrypt(payload)),
         ("codec: decrypt (WorkerCodec)", lambda: decoder.decrypt(encrypted)),
-        ("to payload, encrypt, decrypt, from payload", sealed_round_trip),
+        ("to payload, encrypt, decrypt, from payload: unsealed", lambda: round_trip(message, encoder, decoder)),
+        ("the same, sealed", lambda: round_trip(sealed, encoder, decoder)),
     ]
-    print(f"## {name} ({handler}), µs per message")
+    print(f"## {name} ({handler}), µs of CPU per message: best, median")
     for label, call in rows:
-        print(f"  {label:45s} {per_call_us(call, iterations, repeats):7.1f}")
+        best, median = per_call_us(call, iterations, repeats)
+        print(f"  {label:52s} {best:7.1f} {median:7.1f}")
     print(
         f"  payload JSON: {len(plain.data)} bytes unsealed, {len(payload.data)} sealed "
         f"(+{len(payload.data) - len(plain.data)}); signed bytes {len(to_sign)}; "
@@ -120,10 +146,64 @@ def measure(
     )
 
 
+def incident_batches(door: DoorKeys | None, parties: int, tag: str) -> list[EffectBatch]:
+    """The write batch of each incident report, 10 to each of `parties` new parties, as the
+    party workflow makes it: sealed and with who acted when `door` is given, else as before the seal."""
+    batches = []
+    for p in range(parties):
+        party_id = f"seal-{tag}-{p}"
+        state = PartyState(party=PartyRef(party_id=party_id))
+        for i in range(10):
+            message = report(party_id, i)
+            if door is not None:
+                message = door.seal("report_incident", message, Acting(message.reported_by, Role.COLLEAGUE, Door.API))
+            now = datetime.now(UTC)
+            _, effects = rules.apply_incident(state, message, now)
+            if door is not None:
+                effects.append(acted(party_id, message, now))
+            batches.append(EffectBatch(party_id=party_id, effects=effects))
+    return batches
+
+
+def measure_writes(door: DoorKeys, writes: int, repeats: int) -> None:
+    """Write each incident's batch in a transaction of its own, before the seal and after, alternating."""
+    print(f"## The write of one incident's effects (RecordStore.apply, SQLite), per incident, {writes} each way")
+    with tempfile.TemporaryDirectory(prefix="ubp-seal-") as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'records.db'}")
+        upgrade_schema(engine)
+        store = RecordStore(engine)
+        times: dict[str, list[float]] = {"before the seal": [], "sealed, with who acted": []}
+        cpu: dict[str, list[float]] = {name: [] for name in times}
+        carried: dict[str, list[float]] = {name: [] for name in times}
+        encoder = EncryptionCodec(generate(), NAMESPACE)
+        decoder = WorkerCodec(encoder.key_ring, NAMESPACE)
+        sizes: dict[str, list[int]] = {name: [] for name in times}
+        parties = max(1, writes // 10)
+        for repeat in range(repeats):
+            for name in times if repeat % 2 == 0 else reversed(list(times)):
+                batches = incident_batches(door if name.startswith("sealed") else None, parties, f"{repeat}{name[0]}")
+                t0, c0 = time.perf_counter(), time.process_time()
+                for batch in batches:
+                    store.apply(batch)
+                times[name].append(1000 * (time.perf_counter() - t0) / len(batches))
+                cpu[name].append(1000 * (time.process_time() - c0) / len(batches))
+                t0 = time.perf_counter()
+                for batch in batches:
+                    round_trip(batch, encoder, decoder)
+                carried[name].append(1000 * (time.perf_counter() - t0) / len(batches))
+                sizes[name] += [len(pydantic_data_converter.payload_converter.to_payload(b).data) for b in batches]
+        engine.dispose()
+    for name, values in times.items():
+        print(f"  {name:24s} write {statistics.median(values):5.2f} ms, CPU {statistics.median(cpu[name]):5.2f} ms; "
+              f"batch JSON {statistics.mean(sizes[name]):.0f} bytes, through the converter and codec (the local "
+              f"activity's input) {statistics.median(carried[name]):5.3f} ms (medians of {len(values)})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=2000, help="calls per repeat")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--writes", type=int, default=500, help="incidents written each way a repeat; 0 skips")
     args = parser.parse_args()
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown")
@@ -150,6 +230,8 @@ def main() -> None:
         args.iterations,
         args.repeats,
     )
+    if args.writes > 0:
+        measure_writes(door, args.writes, args.repeats)
     print(f"load average at the end: {load_average()}")
 
 
