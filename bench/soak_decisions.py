@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 from client.parties import PartyClient
 from policy.fields import Door
+from policy.permissions import NotPermitted
 from policy.tasks import TASK_RULES, may_decide
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome, TaskStatus
 from records.store import RecordStore
@@ -79,6 +80,8 @@ def refusal_kind(err: Exception) -> str:
     """Why a decision (or another command) was refused, in a few words: the service's reason, or the workflow's."""
     if isinstance(err, DecisionRefused):
         return f"service: {err.why.value}"
+    if isinstance(err, NotPermitted):
+        return f"permission table ({err.rule})"
     cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
     if not isinstance(cause, ApplicationError):
         return f"other: {type(err).__name__}"
@@ -147,7 +150,7 @@ class Managers:
                 form=form,
                 decision_id=decision_id,
             )
-        except (DecisionRefused, WorkflowUpdateFailedError) as err:
+        except (DecisionRefused, NotPermitted, WorkflowUpdateFailedError) as err:
             self.tally.refused[refusal_kind(err)] += 1
             self.tally.refused_ids.add(decision_id)
             return False

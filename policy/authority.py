@@ -19,7 +19,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -40,6 +40,8 @@ from policy.messages import (
 )
 from policy.payloads import ErasureRequest
 from policy.permissions import Action, may
+
+M = TypeVar("M", bound=BaseModel)
 
 # The metadata the worker's codec puts on each payload it decrypted (client.codec.WorkerCodec):
 # a message without it came unencrypted, and is refused.
@@ -127,6 +129,12 @@ def acted(party_id: str, message: BaseModel, at: datetime) -> Acted:
         raise ValueError("only a sealed message says who acted")
     kind, message_id = _message_key(message)
     return Acted(party_id=party_id, message_kind=kind, message_id=message_id, authority=authority, at=at)
+
+
+def unsealed(message: M) -> M:
+    """The message as the party's state and file keep it: who acted is recorded once, by
+    `acted`, so the seal is not carried again through every write and continue-as-new."""
+    return message.model_copy(update={"authority": None})
 
 
 def actor_of(message: BaseModel) -> str:

@@ -187,7 +187,7 @@ class PartyWorkflow:
         except PolicyRefusal as err:
             self._reject(INCIDENT_SIGNAL, raw, str(err))
             return
-        _, effects = rules.apply_incident(self._state, report, now)
+        _, effects = rules.apply_incident(self._state, authority.unsealed(report), now)
         self._unwritten += [*effects, authority.acted(self._state.party.party_id, report, now)]
 
     @workflow.update(
@@ -199,7 +199,7 @@ class PartyWorkflow:
         state = await self._ready()
         await self._recall([report.incident_id])
         self._check(rules.check_incident, report)
-        outcome, effects = rules.apply_incident(state, report, workflow.now())
+        outcome, effects = rules.apply_incident(state, authority.unsealed(report), workflow.now())
         self._unwritten += [*effects, authority.acted(state.party.party_id, report, workflow.now())]
         await self._write()
         return outcome
@@ -252,7 +252,7 @@ class PartyWorkflow:
         decision = await self._admit("decide_task", raw, TaskDecision)
         state = await self._ready()
         self._check(decisions.check_decision, decision)
-        task, duplicate, effects = decisions.apply_decision(state, decision, workflow.now())
+        task, duplicate, effects = decisions.apply_decision(state, authority.unsealed(decision), workflow.now())
         self._unwritten += [*effects, authority.acted(state.party.party_id, decision, workflow.now())]
         await self._write()
         return TaskOutcomeReply(task=task, duplicate=duplicate, stage=state.stage)
@@ -337,7 +337,10 @@ class PartyWorkflow:
         await self._recall(_incidents_named(message))
         self._check(check, message)
         now = workflow.now()
-        self._unwritten += [*apply(state, message, now), authority.acted(state.party.party_id, message, now)]
+        self._unwritten += [
+            *apply(state, authority.unsealed(message), now),
+            authority.acted(state.party.party_id, message, now),
+        ]
         await self._write()
         return state
 
