@@ -172,10 +172,6 @@ class DoorVerifier:
     def __init__(self, public_keys: Mapping[str, bytes]) -> None:
         self._keys = {key_id: Ed25519PublicKey.from_public_bytes(raw) for key_id, raw in public_keys.items()}
 
-    @property
-    def key_ids(self) -> list[str]:
-        return sorted(self._keys)
-
     def refusal(self, handler: str, message: Any) -> str | None:
         """Why `message`, sent to `handler`, may not be applied; None when its seal holds.
 

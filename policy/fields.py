@@ -73,9 +73,9 @@ class Message(BaseModel):
 class Door(StrEnum):
     """Where a principal was authenticated."""
 
+    # The CLI's acting commands sign in through the API: they come through it.
     API = "api"
     INBOX = "inbox"
-    CLI = "cli"
     # The demo data, the benchmark and the tests, on a machine holding the door key.
     LOCAL = "local"
 

@@ -190,7 +190,6 @@ ENDED_WORDS = {
 DOOR_WORDS = {
     Door.API: "through the API",
     Door.INBOX: "in the inbox",
-    Door.CLI: "at the command line",
     Door.LOCAL: "on a machine holding the door key",
 }
 

@@ -406,7 +406,7 @@ class LetterReadRow(SQLModel, table=True):
     party_id: str = Field(index=True)
     staff_id: str = Field(index=True)
     part: str  # "pdf" or "html"
-    door: str  # "api", "inbox" or "cli"
+    door: str  # "api" or "inbox" ("cli" in rows from before the CLI went through the API)
     at: datetime = _utc()
 
 

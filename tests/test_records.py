@@ -448,7 +448,7 @@ async def test_every_read_of_a_partys_file_is_logged_without_its_content(store, 
     await party_status(parties, store, pid, CASE_SYSTEM, Door.API)
     assert party_timeline(store, pid, TZ, MANAGER, Door.INBOX) is not None
     party_letters(store, pid, CASE_SYSTEM, Door.API)
-    letter_info(store, "letter:warning:w1", MANAGER, Door.CLI)
+    letter_info(store, "letter:warning:w1", MANAGER, Door.INBOX)
     letter_document(store, "letter:warning:w1", LetterPart.PDF, MANAGER, Door.INBOX)
 
     reads = store.file_reads(pid)
@@ -456,7 +456,7 @@ async def test_every_read_of_a_partys_file_is_logged_without_its_content(store, 
         ("case-system", None, "status", "api"),
         ("manager-1", None, "timeline page 1", "inbox"),
         ("case-system", None, "letters", "api"),
-        ("manager-1", None, "letter letter:warning:w1", "cli"),
+        ("manager-1", None, "letter letter:warning:w1", "inbox"),
     ]
     assert all(before <= r.at <= datetime.now(UTC) for r in reads)
     assert [(r.staff_id, r.part, r.door) for r in store.letter_reads("letter:warning:w1")] == [

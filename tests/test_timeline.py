@@ -228,13 +228,13 @@ def test_who_acted_is_shown_as_the_door_authenticated_them():
         for kind, message_id, actor, role, door, via in [
             ("incident", "i1", "colleague-1", Role.COLLEAGUE, Door.API, "case-system"),
             ("decision", "d1", "exec-1", Role.EXECUTIVE_TEAM, Door.INBOX, None),
-            ("adjustment_request", "adj-1", "colleague-1", Role.COLLEAGUE, Door.CLI, None),
+            ("adjustment_request", "adj-1", "colleague-1", Role.COLLEAGUE, Door.INBOX, None),
         ]
     ]
     who = {(e.kind, e.ref): (e.by, e.how) for e in timeline(file, "Europe/London", MANAGER)}
     assert who[EntryKind.INCIDENT, "i1"] == ("colleague-1 (colleague)", "carried by case-system, through the API")
     assert who[EntryKind.DECISION, "approve-r1"] == ("exec-1 (executive team)", "in the inbox")
-    assert who[EntryKind.ADJUSTMENT, "adj-1"] == ("colleague-1 (colleague)", "at the command line")
+    assert who[EntryKind.ADJUSTMENT, "adj-1"] == ("colleague-1 (colleague)", "in the inbox")
     # Before principals were recorded: as the message named them.
     assert who[EntryKind.INCIDENT, "i2"] == ("colleague-1", None)
     assert who[EntryKind.WARNING, "w1"] == ("manager-1", None)
