@@ -57,24 +57,28 @@ async def _restricted_party(parties: PartyClient) -> str:
         )
     )
     await parties.report_incident(incident(2, now - timedelta(days=1)))
-    await parties.apply_restriction(
-        RestrictionRequest.model_validate(
-            {
-                "restriction_id": f"{pid}-r1",
-                "party_id": pid,
-                "incident_ids": [f"{pid}-i2"],
-                "measures": [
-                    {"measure": "single_contact_channel", "channels": ["email"]},
-                    {"measure": "single_named_contact", "named_contact": "caseworker-7"},
-                ],
-                "proposed_by": "manager-1",
-                "reasons": "The abuse continued during the warning.",
-                "contact_arrangements": "Email caseworker-7 only.",
-                "decided_at": now,
-            }
-        )
-    )
+    await parties.apply_restriction(email_only_restriction(pid, now))
     return pid
+
+
+def email_only_restriction(pid: str, at: datetime) -> RestrictionRequest:
+    """A restriction as a manager proposes one after the second incident: email only, to a
+    named caseworker (R8)."""
+    return RestrictionRequest.model_validate(
+        {
+            "restriction_id": f"{pid}-r1",
+            "party_id": pid,
+            "incident_ids": [f"{pid}-i2"],
+            "measures": [
+                {"measure": "single_contact_channel", "channels": ["email"]},
+                {"measure": "single_named_contact", "named_contact": "caseworker-7"},
+            ],
+            "proposed_by": "manager-1",
+            "reasons": "The abuse continued during the warning.",
+            "contact_arrangements": "Email caseworker-7 only.",
+            "decided_at": at,
+        }
+    )
 
 
 async def gate(say: Callable[[str], None], parties: PartyClient, store: RecordStore, samples: int) -> None:

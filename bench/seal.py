@@ -45,6 +45,7 @@ import cryptography
 from pydantic import BaseModel
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from bench.contacts import email_only_restriction
 from bench.run import load_average, report
 from client.codec import EncryptionCodec, WorkerCodec
 from client.door import Acting, DoorKeys
@@ -53,7 +54,7 @@ from policy import rules
 from policy.authority import acted, signed_bytes
 from policy.effects import EffectBatch
 from policy.fields import Door
-from policy.messages import PartyRef, RestrictionRequest
+from policy.messages import PartyRef
 from policy.state import PartyState
 from policy.vocabulary import Role
 from records.db import make_engine
@@ -61,25 +62,6 @@ from records.schema import upgrade_schema
 from records.store import RecordStore
 
 NAMESPACE = "default"
-
-
-def restriction() -> RestrictionRequest:
-    """A restriction as a manager proposes one: email only, to a named caseworker (R8)."""
-    return RestrictionRequest.model_validate(
-        {
-            "restriction_id": "seal-p1-r1",
-            "party_id": "seal-p1",
-            "incident_ids": ["seal-p1-i2"],
-            "measures": [
-                {"measure": "single_contact_channel", "channels": ["email"]},
-                {"measure": "single_named_contact", "named_contact": "caseworker-7"},
-            ],
-            "proposed_by": "manager-1",
-            "reasons": "The abuse continued during the warning.",
-            "contact_arrangements": "Email caseworker-7 only.",
-            "decided_at": datetime.now(UTC),
-        }
-    )
 
 
 def per_call_us(call: Callable[[], object], iterations: int, repeats: int) -> tuple[float, float]:
@@ -220,7 +202,7 @@ def main() -> None:
         args.iterations,
         args.repeats,
     )
-    request = restriction()
+    request = email_only_restriction("seal-p1", datetime.now(UTC))
     measure(
         "RestrictionRequest",
         "apply_restriction",
