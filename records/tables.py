@@ -188,6 +188,9 @@ class StaffRow(SQLModel, table=True):
     # case_system and acts for the staff named in `acts_for` ("*": any active staff).
     kind: str = Field(default="person", sa_column_kwargs={"server_default": "person"})
     acts_for: list[str] = Field(default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"})
+    # The subject (`sub`) the body's identity provider gives this person: who signs in
+    # to the inbox as them. None: they cannot sign in to the inbox.
+    idp_subject: str | None = Field(default=None, unique=True, index=True)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
 
@@ -292,6 +295,49 @@ class ApiTokenRow(SQLModel, table=True):
     token_sha256: str = Field(primary_key=True)
     staff_id: str = Field(index=True)
     created_at: datetime = _utc()
+    # Refused from then on; `ubp tokens issue --days` sets it.
+    expires_at: datetime = _utc()
+    # When it last signed a request in (None: never), so an unused token can be found and revoked.
+    last_used_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A member of staff signed in to the inbox through the identity provider.
+
+    Only the session id's SHA-256 is kept, as for tokens: a copy of this table signs
+    nobody in. A session ends (its row goes) at sign-out, at its idle or absolute
+    timeout, and when its holder is deactivated or their roles change.
+    """
+
+    __tablename__ = "web_session"
+
+    session_sha256: str = Field(primary_key=True)
+    staff_id: str = Field(index=True)
+    # The roles the session acts in, as known at sign-in (from the staff list, or
+    # from the provider's claims for someone who is not on it).
+    roles: list[str] = _json(default_factory=list)
+    # The synchroniser token every form of this session carries (CSRF).
+    csrf_token: str
+    created_at: datetime = _utc()
+    last_seen_at: datetime = _utc()
+    # The absolute timeout: the session ends then, however active.
+    expires_at: datetime = _utc()
+
+
+class SecurityEventRow(SQLModel, table=True):
+    """One security event (sign-in, sign-out, refusal, token issued ...): what, when, for
+    which account. Never personal data: no names, addresses, IP addresses or party ids;
+    `route` is the route's template (`/parties/{party_id}`), not the path asked for."""
+
+    __tablename__ = "security_event"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    kind: str = Field(index=True)
+    staff_id: str | None = Field(default=None, index=True)
+    detail: str | None = None
+    route: str | None = None
+    status: int | None = None
 
 
 class DecodeAuditRow(SQLModel, table=True):
