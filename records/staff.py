@@ -1,10 +1,10 @@
-"""Staff, the roles they hold (R7, R16), their email addresses, and their bearer tokens
-for the API and the inbox."""
+"""Staff, the roles they hold (R7, R16), their email addresses, the identity-provider
+subject each signs in to the inbox as, and the bearer tokens of case systems and `ubp`."""
 
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,10 +12,20 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from policy.vocabulary import Role
-from records.base import StoreBase, Write
+from records.base import Write
+from records.security_log import SecurityEvent
+from records.sessions import WebSessions
 from records.tables import ApiTokenRow, StaffRow
 
 _STAFF = Write(StaffRow, "staff_id", upsert=True, kept=("created_at",))
+# A token's last use is written at most this often: every API call would otherwise write.
+_TOKEN_USE_EVERY = timedelta(minutes=1)
+# The length of the token id `ubp tokens list` shows and `ubp tokens revoke` takes: a
+# prefix of the token's hash, which says nothing about the token itself.
+TOKEN_ID_LENGTH = 12
+# A token's lifetime unless its issuer says otherwise: a quarter, so a forgotten case
+# system's token does not outlive the next review of who holds one.
+DEFAULT_TOKEN_DAYS = 90
 
 
 def valid_email(address: str) -> str:
@@ -32,8 +42,8 @@ def valid_email(address: str) -> str:
         raise ValueError(f"not a valid email address {address!r}: {err}") from None
 
 
-class StaffDirectory(StoreBase):
-    """The staff list and the tokens issued to staff."""
+class StaffDirectory(WebSessions):
+    """The staff list, the tokens issued to case systems and staff, and their sessions."""
 
     def add_staff(
         self,
@@ -90,9 +100,46 @@ class StaffDirectory(StoreBase):
         row |= self._contact(staff_id, email, digest)
         with self._engine.begin() as connection:
             self._write(connection, _STAFF, [row])
+        if known is not None and sorted(known.roles) != held:
+            # A session acts in the roles it was opened with: a change of roles ends them.
+            self.record_security_event(SecurityEvent.ROLE_CHANGE, staff_id=staff_id, detail=",".join(held), at=now)
+            self.end_sessions_of(staff_id, "role_change", at=now)
         found = self.staff(staff_id)
         assert found is not None
         return found
+
+    def link_subject(self, staff_id: str, subject: str | None, at: datetime | None = None) -> StaffRow:
+        """Say which identity-provider subject (`sub`) signs in to the inbox as a member of staff.
+
+        Args:
+            staff_id: A known member of staff (a person).
+            subject: The provider's subject for them; None unlinks them (and ends their sessions).
+
+        Raises:
+            ValueError: They are unknown or a case system, or the subject is another person's.
+        """
+        known = self.staff(staff_id)
+        if known is None or known.kind != "person":
+            raise ValueError(f"unknown member of staff {staff_id!r}: add them with `ubp staff add`")
+        holder = self.staff_for_subject(subject) if subject else None
+        if holder is not None and holder.staff_id != staff_id:
+            raise ValueError(f"that subject already signs in as {holder.staff_id!r}")
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(StaffRow)
+                .where(col(StaffRow.staff_id) == staff_id)
+                .values(idp_subject=subject or None, updated_at=at or datetime.now(UTC))
+            )
+        if known.idp_subject and known.idp_subject != subject:
+            self.end_sessions_of(staff_id, "subject_changed", at=at)
+        found = self.staff(staff_id)
+        assert found is not None
+        return found
+
+    def staff_for_subject(self, subject: str) -> StaffRow | None:
+        """The member of staff an identity-provider subject signs in as (active or not), or None."""
+        found: list[StaffRow] = self._rows(select(StaffRow).where(col(StaffRow.idp_subject) == subject))
+        return found[0] if found else None
 
     def add_system(
         self, system_id: str, name: str, acts_for: Sequence[str], *, active: bool = True, at: datetime | None = None
@@ -176,14 +223,24 @@ class StaffDirectory(StoreBase):
         return values
 
     def set_staff_active(self, staff_id: str, active: bool, at: datetime | None = None) -> bool:
-        """Mark a member of staff active or inactive; False if unknown."""
+        """Mark a member of staff active or inactive; False if unknown.
+
+        Deactivation ends their sessions and revokes their tokens at once, so that
+        reactivating them later brings neither back.
+        """
         with self._engine.begin() as connection:
             result = connection.execute(
                 update(StaffRow)
                 .where(col(StaffRow.staff_id) == staff_id)
                 .values(active=active, updated_at=at or datetime.now(UTC))
             )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        if not active:
+            self.record_security_event(SecurityEvent.DEACTIVATED, staff_id=staff_id, at=at)
+            self.end_sessions_of(staff_id, "deactivated", at=at)
+            self.revoke_tokens(staff_id)
+        return True
 
     def staff(self, staff_id: str) -> StaffRow | None:
         """One member of staff, or None."""
@@ -212,40 +269,85 @@ class StaffDirectory(StoreBase):
         wanted = {Role(r).value for r in roles}
         return [r.staff_id for r in self.list_staff(active_only=True) if wanted.intersection(r.roles)]
 
-    def issue_token(self, staff_id: str, at: datetime | None = None) -> str:
-        """A new bearer token for a known member of staff; only its SHA-256 is stored.
+    def issue_token(self, staff_id: str, days: int = DEFAULT_TOKEN_DAYS, at: datetime | None = None) -> str:
+        """A new bearer token for a case system (or for `ubp`, as a member of staff); only its SHA-256 is stored.
 
         Args:
             staff_id: Who the token signs in as.
+            days: How many days it is accepted for.
             at: When; now if None.
 
         Returns:
             The token, to hand to its holder: it cannot be read back later.
 
         Raises:
-            ValueError: If the member of staff is unknown.
+            ValueError: If the member of staff is unknown, or `days` is not positive.
         """
         if self.staff(staff_id) is None:
             raise ValueError(f"unknown member of staff {staff_id!r}: add them with `ubp staff add`")
+        if days < 1:
+            raise ValueError("a token lasts at least one day")
+        now = at or datetime.now(UTC)
         token = f"ubp_{secrets.token_urlsafe(32)}"
+        digest = _token_hash(token)
         with Session(self._engine) as session:
             session.add(
-                ApiTokenRow(token_sha256=_token_hash(token), staff_id=staff_id, created_at=at or datetime.now(UTC))
+                ApiTokenRow(
+                    token_sha256=digest, staff_id=staff_id, created_at=now, expires_at=now + timedelta(days=days)
+                )
             )
             session.commit()
+        self.record_security_event(
+            SecurityEvent.TOKEN_ISSUED, staff_id=staff_id, detail=digest[:TOKEN_ID_LENGTH], at=now
+        )
         return token
 
-    def staff_for_token(self, token: str) -> StaffRow | None:
-        """The member of staff a bearer token was issued to (active or not), or None."""
+    def staff_for_token(self, token: str, at: datetime | None = None) -> StaffRow | None:
+        """The member of staff an unexpired bearer token was issued to (active or not), or None.
+        Notes when the token was used."""
+        now = at or datetime.now(UTC)
         with Session(self._engine) as session:
             row = session.get(ApiTokenRow, _token_hash(token))
-            return session.get(StaffRow, row.staff_id) if row is not None else None
+            if row is None or row.expires_at <= now:
+                return None
+            if row.last_used_at is None or now - row.last_used_at >= _TOKEN_USE_EVERY:
+                row.last_used_at = now
+                session.add(row)
+                session.commit()
+            return session.get(StaffRow, row.staff_id)
+
+    def tokens(self, staff_id: str | None = None) -> list[ApiTokenRow]:
+        """Tokens issued, all or one account's, by account then issue time (expired ones too, until revoked)."""
+        query = select(ApiTokenRow).order_by(col(ApiTokenRow.staff_id), col(ApiTokenRow.created_at))
+        if staff_id is not None:
+            query = query.where(col(ApiTokenRow.staff_id) == staff_id)
+        return self._rows(query)
+
+    def revoke_token(self, token_id: str) -> ApiTokenRow | None:
+        """Withdraw the one token whose id (`token_id_of`) is `token_id`; None if there is none."""
+        if len(token_id) != TOKEN_ID_LENGTH:
+            return None
+        with Session(self._engine, expire_on_commit=False) as session:
+            found = list(session.exec(select(ApiTokenRow).where(col(ApiTokenRow.token_sha256).startswith(token_id))))
+            if len(found) != 1:
+                return None
+            session.delete(found[0])
+            session.commit()
+        self.record_security_event(SecurityEvent.TOKEN_REVOKED, staff_id=found[0].staff_id, detail=token_id)
+        return found[0]
 
     def revoke_tokens(self, staff_id: str) -> int:
         """Withdraw every token of a member of staff; returns how many there were."""
         with self._engine.begin() as connection:
             result = connection.execute(delete(ApiTokenRow).where(col(ApiTokenRow.staff_id) == staff_id))
+        if result.rowcount:
+            self.record_security_event(SecurityEvent.TOKEN_REVOKED, staff_id=staff_id, detail=f"all:{result.rowcount}")
         return result.rowcount
+
+
+def token_id_of(row: ApiTokenRow) -> str:
+    """The id a token is listed and revoked by."""
+    return row.token_sha256[:TOKEN_ID_LENGTH]
 
 
 def _token_hash(token: str) -> str:

@@ -21,7 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # A token issued before tokens expired gets the lifetime a new one gets by default
-# (settings.token_days), counted from today, not from when it was issued: an upgrade
+# (records.staff.DEFAULT_TOKEN_DAYS), counted from today, not from when it was issued: an upgrade
 # must not lock a case system out without warning.
 _LEGACY_TOKEN_DAYS = 90
 
