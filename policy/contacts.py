@@ -73,6 +73,9 @@ class GateSource(StrEnum):
 
     WORKFLOW = "workflow"  # the party's open workflow, by a query
     FILE = "file"  # the party's file: it has no open workflow
+    # The party's file: its workflow did not answer within the gate's deadline (a worker
+    # down, a long history to replay); the file may lag the workflow by its latest write.
+    FILE_FALLBACK = "file_fallback"
     NONE = "none"  # neither: nothing is known of the party
 
 

@@ -1,6 +1,7 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
-queue, the decode audit log, the contact log, the import ledger, the letters (R10), a party's timeline, the log of
-reads of a party's file, the operators' figures, the board report's counts (R10a), and retention and erasure (R3)."""
+queue, the decode audit log, the contact log, the register of case systems' ids, the import ledger,
+the letters (R10), a party's timeline, the log of reads of a party's file, the operators' figures,
+the board report's counts (R10a), and retention and erasure (R3)."""
 
 from records.audit import DecodeAudit
 from records.board import BoardFigures
@@ -9,6 +10,7 @@ from records.figures import OperationalFigures
 from records.file_reads import FileReadLog
 from records.imports import ImportLedger
 from records.letters import LetterFile
+from records.message_ids import MessageIdRegister
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
@@ -28,6 +30,7 @@ class RecordStore(
     NoticeQueue,
     DecodeAudit,
     ContactLog,
+    MessageIdRegister,
     FileReadLog,
     OperationalFigures,
     BoardFigures,

@@ -394,6 +394,23 @@ class ContactRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
+class MessageIdRow(SQLModel, table=True):
+    """Which party each id a case system chose belongs to (services.message_ids).
+
+    The party's own workflow keeps ids unique within the party; this register
+    keeps them unique across parties, claimed at the door before the message
+    is sent, so an id reused for another party is refused there rather than
+    dropped by the file's insert-if-absent writes (or moved by its upserts).
+    """
+
+    __tablename__ = "message_id"
+
+    kind: str = Field(primary_key=True)
+    message_id: str = Field(primary_key=True)
+    party_id: str = Field(index=True)
+    claimed_at: datetime = _utc()
+
+
 class ImportedPartyRow(SQLModel, table=True):
     """A party adopted by `ubp import`: written with the party's file in one
     transaction, so a re-run imports nothing twice and resumes where it stopped."""

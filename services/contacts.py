@@ -6,7 +6,8 @@ service gathers what it reads, where IO is allowed, and keeps the answer:
 
 - the party's gate view from its open workflow by a query, which adds no
   event to its history however many contacts arrive; a party with no open
-  workflow is read from its file, and no workflow is started for it;
+  workflow is read from its file, and no workflow is started for it; nor is
+  one whose workflow does not answer in time (the gate always answers);
 - the England and Wales bank holidays the respond-by date needs;
 - the contacts already logged in the periods a volume limit counts over;
 - the answer, into the contact log, keyed by the contact id: the same
@@ -14,7 +15,11 @@ service gathers what it reads, where IO is allowed, and keeps the answer:
 """
 
 import asyncio
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from client.parties import PartyClient
 from holiday_calendar import england_and_wales
@@ -28,13 +33,16 @@ from policy.replies import PartyStatus
 from records.store import RecordStore
 from services.acting import Principal, permit
 from services.file_reads import log_read
+from services.message_ids import IdKind, IdOfAnotherParty
 
 # As many as the party's status shows; the whole log is on its file.
 RECENT_CONTACTS = 20
-
-
-class ContactRefused(Exception):
-    """A contact the gate will not answer: its id is on file for another party."""
+# How long the gate waits for the party's workflow before it reads the file instead: a
+# member of staff is on the phone, and a query answers in milliseconds when a worker is
+# polling; past this, one is not (down, or replaying a long history), and the file, at
+# most one write behind the workflow, answers.
+GATE_QUERY_DEADLINE = timedelta(seconds=2)
+logger = logging.getLogger(__name__)
 
 
 async def answer_contact(parties: PartyClient, store: RecordStore, contact: InboundContact) -> ContactAnswer:
@@ -50,7 +58,7 @@ async def answer_contact(parties: PartyClient, store: RecordStore, contact: Inbo
         (that answer stands, and nothing is recorded again).
 
     Raises:
-        ContactRefused: The contact id is on file for another party.
+        IdOfAnotherParty: The contact id is on file for another party.
     """
     view, source = await _view(parties, store, contact.party_id)
     counts = await asyncio.to_thread(_counts, store, view, contact)
@@ -66,19 +74,24 @@ async def answer_contact(parties: PartyClient, store: RecordStore, contact: Inbo
     if recorded:
         return stored
     if stored.contact.party_id != contact.party_id:
-        raise ContactRefused(
-            f"contact {contact.contact_id} is on file for party {stored.contact.party_id}, not {contact.party_id}"
-        )
+        raise IdOfAnotherParty(IdKind.CONTACT, contact.contact_id)
     return stored.model_copy(update={"duplicate": True})
 
 
 async def _view(parties: PartyClient, store: RecordStore, party_id: str) -> tuple[GateView, GateSource]:
-    view = await parties.gate_view(party_id)
-    if view is not None:
-        return view, GateSource.WORKFLOW
+    try:
+        view = await asyncio.wait_for(parties.gate_view(party_id), GATE_QUERY_DEADLINE.total_seconds())
+    except (TimeoutError, RPCError, RPCTimeoutOrCancelledError, WorkflowQueryFailedError) as err:
+        # Only the kind of failure: a party id may be a case system's reference to a person.
+        logger.warning("the contact gate read a party's file: its workflow did not answer (%s)", type(err).__name__)
+        late = True
+    else:
+        if view is not None:
+            return view, GateSource.WORKFLOW
+        late = False
     filed = await asyncio.to_thread(store.load_gate_view, party_id, parties.timezone)
     if filed is not None:
-        return filed, GateSource.FILE
+        return filed, GateSource.FILE_FALLBACK if late else GateSource.FILE
     return GateView(party_id=party_id, timezone=parties.timezone), GateSource.NONE
 
 

@@ -30,6 +30,7 @@ from policy.vocabulary import Role, SupportOption, TaskOutcome
 from records.store import RecordStore
 from records.tables import StaffRow, TaskRow
 from services.acting import Principal, authorise
+from services.message_ids import IdKind, claim
 from services.staff import StaffCheckFailed, require_active, require_role
 
 
@@ -117,10 +118,12 @@ async def decide(
 
     Raises:
         NotPermitted, DecisionRefused: As `prepare_decision` does; nothing is sent.
+        IdOfAnotherParty: `decision_id` is another party's (services.message_ids); nothing is sent.
     """
     decision, by = await prepare_decision(
         store, caller=caller, door=door, task_id=task_id, form=form, decision_id=decision_id
     )
+    await claim(store, IdKind.DECISION, decision.decision_id, decision.party_id)
     return await parties.decide_task(decision, by)
 
 

@@ -61,6 +61,8 @@ async def api(parties, store, settings) -> AsyncIterator[Api]:
 class UnreachableTemporal:
     """A PartyClient whose server is gone: every call fails as the real one does."""
 
+    timezone = "Europe/London"  # the body's, which a PartyClient holds without asking its server
+
     def __getattr__(self, name):
         async def fail(*args, **kwargs):
             raise RPCError("failed to connect: connection refused", RPCStatusCode.UNAVAILABLE, b"")

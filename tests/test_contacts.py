@@ -2,6 +2,7 @@
 (R8, R12, R17, R19): the service Python callers use with `PartyClient`, the HTTP
 API, and the CLI."""
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -42,12 +43,15 @@ from policy.vocabulary import (
 )
 from records.store import RecordStore
 from services.acting import Principal, PrincipalKind
-from services.contacts import ContactRefused, answer_contact, party_status
+from services.contacts import GATE_QUERY_DEADLINE, answer_contact, party_status
+from services.message_ids import IdOfAnotherParty
 from settings import get_settings
 from tests.cli_api import ubp_over_api
+from tests.conftest import TrackingPartyClient
 from tests.helpers import incident, new_party, restriction, wait_for_status, warning
 from tests.test_api import Api, _staff_and_tokens, offline  # noqa: F401  (the offline fixture)
 from web.app import create_app
+from worker import build_worker
 
 
 async def _restricted(env, parties: PartyClient, *measures: Any) -> tuple[PartyRef, datetime]:
@@ -112,6 +116,28 @@ async def test_r8_r12_the_gate_answers_from_the_workflow_and_adds_no_history(tim
     assert status.contact_count == 100 and len(status.recent_contacts) == 20
     assert status.recent_contacts[0].contact.contact_id == answers[-1].contact.contact_id
     assert len(store.contacts(pid)) == 100
+
+
+async def test_r8_with_no_worker_the_gate_answers_from_the_file_within_its_deadline(
+    time_skipping_env, settings, door_keys, store
+):
+    """R8: a party whose workflow does not answer (its worker stopped) is answered from its
+    file, saying so, within the gate's deadline: a member of staff on the phone is not kept
+    waiting, nor refused."""
+    parties = TrackingPartyClient(time_skipping_env.client, settings.task_queue, settings.timezone, door=door_keys)
+    async with build_worker(time_skipping_env.client, settings):
+        party, now = await _restricted(
+            time_skipping_env, parties, {"measure": "single_contact_channel", "channels": ["email"]}
+        )
+    started = time.monotonic()
+    try:
+        call = await answer_contact(parties, store, _contact(party.party_id, now, ContactChannel.PHONE))
+    finally:
+        await parties.terminate_all()
+    assert time.monotonic() - started < GATE_QUERY_DEADLINE.total_seconds() + 1
+    assert call.answered_from == GateSource.FILE_FALLBACK
+    assert call.handling == ContactHandling.REPLY_WITH_ARRANGEMENTS
+    assert call.possible_breach is not None and call.possible_breach.measures == [Measure.SINGLE_CONTACT_CHANNEL]
 
 
 async def test_r8_time_out_and_restriction_end_under_time_skipping(time_skipping_env, parties, store):
@@ -205,7 +231,7 @@ async def test_the_contact_id_is_the_idempotency_key_and_another_partys_id_is_re
     assert again.duplicate and not first.duplicate
     assert again.model_dump(exclude={"duplicate"}) == first.model_dump(exclude={"duplicate"})
     assert store.contact_count(pid) == 1
-    with pytest.raises(ContactRefused, match=f"is on file for party {pid}, not p-other"):
+    with pytest.raises(IdOfAnotherParty, match=r"contact id '.*' is already on file for another party"):
         await answer_contact(parties, store, arrived.model_copy(update={"party_id": "p-other"}))
 
 
@@ -240,7 +266,8 @@ async def test_api_contact_gate_and_closed_cases(time_skipping_env, api):
 
     elsewhere = await api.client.post("/parties/p-elsewhere/contacts", json=body, headers=api.auth() | key)
     assert elsewhere.status_code == 409
-    assert elsewhere.json()["rule"] == "WrongParty" and f"is on file for party {pid}" in elsewhere.json()["detail"]
+    assert elsewhere.json()["rule"] == "ids-per-party" and "on file for another party" in elsewhere.json()["detail"]
+    assert pid not in elsewhere.json()["detail"]
 
     shown = await api.client.get(f"/parties/{pid}", headers=api.auth())
     assert shown.status_code == 200, shown.text
@@ -329,10 +356,12 @@ async def test_api_bad_contacts_are_422_naming_the_field(offline, change, loc, s
     assert problem["loc"] == loc and says in problem["msg"]
 
 
-async def test_api_contact_gate_with_temporal_unreachable_is_503(offline):  # noqa: F811
+async def test_api_contact_gate_with_temporal_unreachable_still_answers(offline, store):  # noqa: F811
+    """The gate always answers: with Temporal gone, from the party's file (none here)."""
     body = {"contact_id": "con-1", "received_at": "2026-06-01T10:00:00+01:00", "channel": "email"}
     answer = await offline.client.post("/parties/p-1/contacts", json=body, headers=offline.auth())
-    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.status_code == 200 and answer.json()["answered_from"] == "none"
+    assert store.contact_answer("con-1") is not None
 
 
 # --- the CLI -----------------------------------------------------------------------------------
@@ -383,7 +412,7 @@ async def test_cli_contact_gate_answers_and_refuses_another_partys_contact_id(pa
         assert store.contact_answer("con-cli-1").contact.party_id == "p-cli-1"
         other = await ubp(*args, "--party", "p-cli-2", as_="case-system")
     assert other.exit_code == 1 and "refused: " in other.stderr
-    assert "is on file for party p-cli-1, not p-cli-2" in other.stderr
+    assert "is already on file for another party" in other.stderr and "p-cli-1" not in other.stderr
 
 
 def test_cli_restrict_builds_measures_with_their_parameters():

@@ -16,9 +16,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from policy.permissions import NotPermitted
 from services.acting import UnknownStaff
-from services.contacts import ContactRefused
 from services.decisions import DecisionRefused, Refused
 from services.letters import LetterNotFound, LetterRefused
+from services.message_ids import IdOfAnotherParty
 from services.retention import ErasureRefused
 
 
@@ -26,7 +26,8 @@ class Refusal(BaseModel):
     """A message the policy refused: nothing was written."""
 
     rule: str = Field(
-        description="the rule, e.g. R14; `tasks` for a task's own checks; `WrongParty`; "
+        description="the rule, e.g. R14; `tasks` for a task's own checks; `WrongParty`; `ids-per-party` for an id "
+        "on file for another party; "
         "`who-acts` when a body names someone other than who signed in"
     )
     detail: str = Field(description="why, starting with the rule")
@@ -107,8 +108,9 @@ async def _unknown_staff(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse(Invalid(detail=[problem]).model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-async def _contact_refused(request: Request, err: Exception) -> JSONResponse:
-    return JSONResponse(Refusal(rule="WrongParty", detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
+async def _id_of_another_party(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, IdOfAnotherParty)
+    return JSONResponse(Refusal(rule=err.rule, detail=str(err)).model_dump(), status.HTTP_409_CONFLICT)
 
 
 async def _erasure_refused(request: Request, err: Exception) -> JSONResponse:
@@ -163,7 +165,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RPCTimeoutOrCancelledError, _timed_out)
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(SQLAlchemyError, _records_error)
-    app.add_exception_handler(ContactRefused, _contact_refused)
+    app.add_exception_handler(IdOfAnotherParty, _id_of_another_party)
     app.add_exception_handler(ErasureRefused, _erasure_refused)
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(UnknownStaff, _unknown_staff)

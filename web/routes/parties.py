@@ -25,6 +25,7 @@ from policy.permissions import Action
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
 from services import contacts
 from services.acting import require_staff_named
+from services.message_ids import IdKind, claim
 from web.bodies import (
     AdjustmentDecisionBody,
     AdjustmentRequestBody,
@@ -83,6 +84,7 @@ async def report_incident(
     by = await door.authorise(caller, Action.REPORT_INCIDENT, body.reported_by)
     report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key, actor=by.actor)
     await run_in_threadpool(require_staff_named, door.store, report.experienced_by, "experienced_by")
+    await claim(door.store, IdKind.INCIDENT, report.incident_id, party_id)
     if wait:
         return await door.parties.report_incident(report, by)
     await door.parties.send_incident(report, by)
@@ -98,6 +100,7 @@ async def record_ask(
     ask = message_from(
         AskRecord, body, path={"party_id": party_id}, id_field="ask_id", key=idempotency_key, actor=by.actor
     )
+    await claim(door.store, IdKind.ASK, ask.ask_id, party_id)
     return await door.parties.record_ask(ask, by)
 
 
@@ -109,6 +112,7 @@ async def issue_warning(
     warning = message_from(
         WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key, actor=by.actor
     )
+    await claim(door.store, IdKind.WARNING, warning.warning_id, party_id)
     return await door.parties.issue_warning(warning, by)
 
 
@@ -142,6 +146,7 @@ async def apply_restriction(
         key=idempotency_key,
         actor=by.actor,
     )
+    await claim(door.store, IdKind.RESTRICTION, request.restriction_id, party_id)
     return await door.parties.apply_restriction(request, by)
 
 
@@ -166,6 +171,7 @@ async def request_adjustment(
         key=idempotency_key,
         actor=by.actor,
     )
+    await claim(door.store, IdKind.ADJUSTMENT, request.adjustment_id, party_id)
     # Its answer is the party's status: shown as every read of it is (R16, R18).
     return status_for(await door.parties.request_adjustment(request, by), caller.viewer)
 
