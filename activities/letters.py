@@ -1,23 +1,25 @@
 """R10: letters to the party, rendered from the body's templates as HTML and PDF and
 kept on the party's file.
 
-IO-free templating (Jinja2) and a pure-Python PDF library (reportlab), in an
-activity because the result is stored: the workflow only says which letter
-is due and what it says (policy.letters).
+IO-free templating (Jinja2), printed to tagged PDF/UA-1 (ISO 14289) by
+WeasyPrint: a public body's documents must be accessible (the Public Sector
+Bodies Accessibility Regulations, the Equality Act), and WeasyPrint is a
+maintained library that tags the PDF from the HTML itself (language, title,
+headings, lists, reading order), so the letter a screen reader reads is the
+page the body's template lays out. It needs Pango (scripts/setup.sh installs
+it). In an activity because the result is stored: the workflow only says which
+letter is due and what it says (policy.letters).
 """
 
 import hashlib
-import io
 import logging
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Spacer
 from temporalio import activity
+from weasyprint import HTML
 
 from activities.database import retryable_database_errors
 from policy.letters import LetterContent
@@ -96,16 +98,15 @@ class LetterActivities:
     def render(self, letter: LetterContent) -> RenderedLetter:
         """The letter as plain text, HTML and PDF, in the format the party's adjustments ask for (R16)."""
         text = self._text.get_template("letter.txt").render(letter=letter, body=self._settings)
-        blocks = blocks_of(text)
         html = self._html.get_template("letter.html").render(
             letter=letter,
             body=self._settings,
-            blocks=blocks,
-            text=text.strip(),
-            large_print=letter.format == LetterFormat.LARGE_PRINT,
+            blocks=blocks_of(text),
+            created=letter.decided_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            points=LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS,
             plain_text=letter.format == LetterFormat.PLAIN_TEXT,
         )
-        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, blocks, self._settings.body_name))
+        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, html))
 
     @activity.defn(name="make_letter")
     def make_letter(self, request: LetterRequest) -> LetterMade:
@@ -146,42 +147,13 @@ class LetterActivities:
         return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)
 
 
-def _pdf(letter: LetterContent, blocks: list[Block], author: str) -> bytes:
-    points = LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS
-    font = "Courier" if letter.format == LetterFormat.PLAIN_TEXT else "Helvetica"
-    body = ParagraphStyle("body", fontName=font, fontSize=points, leading=points * 1.4, spaceAfter=points * 0.6)
-    heading = ParagraphStyle("heading", parent=body, fontName=f"{font}-Bold", fontSize=points * 1.2, spaceBefore=6)
-    title = ParagraphStyle("title", parent=body, fontName=f"{font}-Bold", fontSize=points * 1.5, spaceBefore=12)
-    story: list = []
-    for block in blocks:
-        if block.kind == "title":
-            story.append(Paragraph(_xml(block.lines[0]), title))
-        elif block.kind == "heading":
-            story.append(Paragraph(_xml(block.lines[0]), heading))
-        elif block.kind == "list":
-            items = [Paragraph(_xml(line), body) for line in block.lines]
-            story.append(ListFlowable(items, bulletType="bullet", start="•", bulletFontSize=points))
-            story.append(Spacer(1, points * 0.6))
-        else:
-            story.append(Paragraph("<br/>".join(_xml(line) for line in block.lines), body))
-    buffer = io.BytesIO()
-    # invariant: no creation time or random id in the file, so the same letter hashes the same.
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=letter.title,
-        author=author,
-        lang="en-GB",
-        invariant=1,
+def _pdf(letter: LetterContent, html: str) -> bytes:
+    """The HTML printed as PDF/UA-1. Deterministic, so the same letter hashes the same:
+    its dates are the decision's (the template's dcterms meta) and its file identifier
+    comes from the letter's id, where WeasyPrint would otherwise leave it to chance."""
+    identifier = hashlib.sha256(letter.letter_id.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    pdf = HTML(string=html, base_url=str(DEFAULT_TEMPLATES)).write_pdf(
+        pdf_variant="pdf/ua-1", pdf_identifier=identifier
     )
-    document.build(story)
-    return buffer.getvalue()
-
-
-def _xml(text: str) -> str:
-    """Escape text for reportlab's paragraph markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert pdf is not None  # with no target, write_pdf returns the bytes
+    return pdf

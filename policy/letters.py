@@ -35,6 +35,7 @@ class LetterKind(StrEnum):
     """The decisions the party is told about in writing (R10)."""
 
     WARNING = "warning"  # R5 (a verbal one followed up in writing)
+    WARNING_HELD_OPEN = "warning_held_open"  # R5a: a repeat moved its expiry
     RESTRICTION = "restriction"  # R6, after approval where R7/R9 apply
     STEPPED_UP = "stepped_up"  # R11
     REAPPLIED = "reapplied"  # R13: without a new warning
@@ -48,6 +49,7 @@ class LetterKind(StrEnum):
 
 LETTER_TITLES: dict[LetterKind, str] = {
     LetterKind.WARNING: "A warning about your behaviour",
+    LetterKind.WARNING_HELD_OPEN: "Your warning will now last longer",
     LetterKind.RESTRICTION: "Restrictions on your contact with us",
     LetterKind.STEPPED_UP: "Stronger restrictions on your contact with us",
     LetterKind.REAPPLIED: "Restrictions on your contact with us put back in place",
@@ -55,8 +57,8 @@ LETTER_TITLES: dict[LetterKind, str] = {
     LetterKind.END_MOVED: "Your restrictions will now last longer",
     LetterKind.LIFTED_EARLY: "Your restrictions have been lifted",
     LetterKind.EXPIRED: "Your restrictions have come to an end",
-    LetterKind.ADJUSTMENT_AGREED: "The adjustment you asked for",
-    LetterKind.ADJUSTMENT_DECLINED: "The adjustment you asked for",
+    LetterKind.ADJUSTMENT_AGREED: "We have agreed the adjustment you asked for",
+    LetterKind.ADJUSTMENT_DECLINED: "We have not agreed the adjustment you asked for",
 }
 
 CATEGORY_WORDS: dict[Category, str] = {
@@ -154,9 +156,7 @@ def letters_due(state: PartyState, effects: list[Effect]) -> list[LetterContent]
 def _letters_for(state: PartyState, effect: Effect) -> list[tuple[str, LetterContent | None]]:
     """(letter id, content) pairs for one effect; content None marks an id as covered without a letter."""
     if isinstance(effect, WarningSaved) and effect.warning.status == WarningStatus.LIVE:
-        w = effect.warning
-        letter_id = letter_id_for(LetterKind.WARNING, w.warning_id)
-        return [(letter_id, _warning_letter(state, w, letter_id))]
+        return _warning_letters(state, effect.warning)
     if isinstance(effect, RestrictionSaved):
         return _restriction_letters(state, effect.restriction)
     if isinstance(effect, AdjustmentSaved) and effect.adjustment.status != AdjustmentStatus.REQUESTED:
@@ -165,6 +165,21 @@ def _letters_for(state: PartyState, effect: Effect) -> list[tuple[str, LetterCon
         letter_id = letter_id_for(kind, a.adjustment_id)
         return [(letter_id, _adjustment_letter(state, a, kind, letter_id))]
     return []
+
+
+def _warning_letters(state: PartyState, w: WarningEntry) -> list[tuple[str, LetterContent | None]]:
+    letter_id = letter_id_for(LetterKind.WARNING, w.warning_id)
+    # As for a restriction's end (R12): the first letter states the expiry; a later one
+    # moved by a repeat (R5a) is written up once per new expiry.
+    expiry_id = _expiry_id(w)
+    if letter_id not in state.letter_ids:
+        return [(letter_id, _warning_letter(state, w, letter_id)), (expiry_id, None)]
+    # The repeat is in the batch that moved the expiry, so its brief is on the state; only a
+    # file from before these letters, re-saved after 500 later incidents, lacks it.
+    repeat = state.incidents.get(w.extended_by_incident_id) if w.extended_by_incident_id else None
+    if repeat is None:
+        return [(expiry_id, None)]
+    return [(expiry_id, _held_open_letter(state, w, repeat.occurred_at, expiry_id))]
 
 
 def _restriction_letters(state: PartyState, r: RestrictionEntry) -> list[tuple[str, LetterContent | None]]:
@@ -186,16 +201,21 @@ def _restriction_letters(state: PartyState, r: RestrictionEntry) -> list[tuple[s
 
 
 def current_letter_ids(state: PartyState) -> list[str]:
-    """The letter ids a later letter could repeat: all but those of ends moved again
-    since (an end never moves earlier, R12, so an old end's letter cannot recur)."""
-    moved = letter_id_for(LetterKind.END_MOVED, "")
-    current_ends = {_end_id(r) for r in state.restrictions}
-    return [i for i in state.letter_ids if not i.startswith(moved) or i in current_ends]
+    """The letter ids a later letter could repeat: all but those of ends and expiries
+    moved again since (neither ever moves earlier, R5a and R12, so an old one's letter
+    cannot recur)."""
+    moved = (letter_id_for(LetterKind.END_MOVED, ""), letter_id_for(LetterKind.WARNING_HELD_OPEN, ""))
+    current = {_end_id(r) for r in state.restrictions} | {_expiry_id(w) for w in state.warnings}
+    return [i for i in state.letter_ids if not i.startswith(moved) or i in current]
 
 
 def _end_id(r: RestrictionEntry) -> str:
     end = r.ends_at.isoformat() if r.ends_at is not None else "open"
     return letter_id_for(LetterKind.END_MOVED, r.restriction_id, end)
+
+
+def _expiry_id(w: WarningEntry) -> str:
+    return letter_id_for(LetterKind.WARNING_HELD_OPEN, w.warning_id, w.expires_at.isoformat())
 
 
 def _in_force_kind(r: RestrictionEntry) -> LetterKind:
@@ -259,6 +279,27 @@ def _warning_letter(state: PartyState, w: WarningEntry, letter_id: str) -> Lette
         ],
         next_steps=verbal + "If the behaviour continues or happens again while this warning is in place, we may "
         "restrict how you contact us. If it happens again, the warning will last until six months after that.",
+    )
+
+
+def _held_open_letter(state: PartyState, w: WarningEntry, repeat_at: datetime, letter_id: str) -> LetterContent:
+    """R5a: the party was told the warning lasts six months; a repeat has made it last longer."""
+    tz = state.timezone
+    expires = written_date(w.expires_at, tz)
+    return LetterContent(
+        **_base(state, LetterKind.WARNING_HELD_OPEN, letter_id, w.warning_id, repeat_at),
+        about=[CATEGORY_WORDS[c] for c in w.categories],
+        reasons=f"When we warned you on {written_date(w.communicated_at, tz)}, we told you the warning would last "
+        f"six months if the behaviour did not happen again. On {written_date(repeat_at, tz)} the same or similar "
+        f"behaviour happened again while the warning was in place. Your warning now lasts until {expires}, "
+        "six months after that.",
+        dates=[
+            LetterDate(label="Warning given", written=written_date(w.communicated_at, tz)),
+            LetterDate(label="Behaviour happened again", written=written_date(repeat_at, tz)),
+            LetterDate(label="Warning now lasts until", written=expires),
+        ],
+        next_steps="If the behaviour continues or happens again while this warning is in place, we may restrict "
+        "how you contact us. If it happens again, the warning will last until six months after that.",
     )
 
 

@@ -5,11 +5,11 @@ workflow's part (a letter made once per decision) is in test_letters_workflow.py
 """
 
 import io
-import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
@@ -47,14 +47,23 @@ def _pdf_text(pdf: bytes) -> str:
     return " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
-def _body_type_size(pdf: bytes) -> float:
-    """The type size most of the text is set in (each line sets its font: `/F1 11 Tf`)."""
+def _type_sizes(pdf: bytes) -> Counter[float]:
+    """Characters by the type size they are set in, in points (the font's size scaled
+    by the text and page matrices: WeasyPrint draws in CSS pixels, 0.75 pt each)."""
     sizes: Counter[float] = Counter()
+
+    def count(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            sizes[round(abs(size * tm[3] * cm[3]), 1)] += len(text.strip())
+
     for page in PdfReader(io.BytesIO(pdf)).pages:
-        content = page.get_contents()
-        assert content is not None
-        sizes.update(float(size) for size in re.findall(rb"/F\d+ ([\d.]+) Tf", content.get_data()))
-    return sizes.most_common(1)[0][0]
+        page.extract_text(visitor_text=count)
+    return sizes
+
+
+def _body_type_size(pdf: bytes) -> float:
+    """The type size most of the text is set in."""
+    return _type_sizes(pdf).most_common(1)[0][0]
 
 
 @pytest.fixture
@@ -93,6 +102,7 @@ def test_r10_each_decision_on_warnings_and_restrictions_is_written_up_once(restr
     kinds = [letter.kind for letter in restricted.made]
     assert kinds == [
         LetterKind.WARNING,
+        LetterKind.WARNING_HELD_OPEN,  # i2 repeated the behaviour while the warning was live
         LetterKind.RESTRICTION,
         LetterKind.END_MOVED,
         LetterKind.STEPPED_UP,
@@ -114,8 +124,8 @@ def test_r10_r14_every_restriction_letter_read_back_from_its_pdf(restricted, ren
         assert " ".join(letter.reasons.split()) in text
         for day in letter.dates:
             assert f"{day.label}: {day.written}" in text
-        if letter.kind == LetterKind.WARNING:
-            assert "Abusive language continued" in text
+        if letter.kind in (LetterKind.WARNING, LetterKind.WARNING_HELD_OPEN):
+            assert "Abusive language continued" in text or "happened again" in text
             assert "no right of appeal" not in text
             continue
         assert "Contact only through the named caseworker." in text  # the arrangements
@@ -136,6 +146,37 @@ def test_r10_dates_are_london_dates():
     run.due(run.party.incident(incident("i1", late), late)[1])
     run.due(run.party.warn(warning("w1", ["i1"], late), late))
     assert run.of(LetterKind.WARNING).date_written == "1 July 2027"
+
+
+def test_r5a_r10_a_repeat_that_holds_the_warning_open_is_written_up_once_per_new_expiry(renderer):
+    """R5a, R10: the party was told the warning lasts six months; each repeat that moves
+    its expiry gets a letter stating the new expiry in words; a repeat that does not, none."""
+    run = Letters()
+    p = run.party
+    run.due(p.incident(incident("i1", T0), T0)[1])
+    run.due(p.warn(warning("w1", ["i1"], T0), T0))
+    repeat = T0 + timedelta(days=30)
+    run.due(p.incident(incident("i2", repeat), repeat)[1])
+    held = run.of(LetterKind.WARNING_HELD_OPEN)
+    w1 = p.state.warnings[0]
+    assert w1.extended_by_incident_id == "i2"
+    new_expiry = written_date(w1.expires_at)
+    assert held.title == "Your warning will now last longer" and held.decided_at == repeat
+    assert ("Warning now lasts until", new_expiry) in [(d.label, d.written) for d in held.dates]
+    text = _pdf_text(renderer.render(held).pdf)
+    assert f"Your warning now lasts until {new_expiry}, six months after that." in text
+    assert f"On {written_date(repeat)} the same or similar behaviour happened again" in text
+    # A late report of an older repeat moves nothing (R5a: never earlier): no letter.
+    older = T0 + timedelta(days=10)
+    assert run.due(p.incident(incident("i3", older), older + timedelta(days=25))[1]) == []
+    # A later repeat moves it again: a second letter, with the later date.
+    again = T0 + timedelta(days=60)
+    second = run.due(p.incident(incident("i4", again), again)[1])
+    assert [letter.kind for letter in second] == [LetterKind.WARNING_HELD_OPEN]
+    assert second[0].letter_id != held.letter_id
+    # Only the current expiry's id is carried: the old one can never recur.
+    carried = letters.current_letter_ids(p.state)
+    assert second[0].letter_id in carried and held.letter_id not in carried
 
 
 def test_r15_r10_zero_tolerance_stop_and_its_lifting_are_written_up(renderer):
@@ -212,7 +253,7 @@ def test_r16_agreed_large_print_gives_larger_type_in_the_pdf(renderer):
     assert standard.format == LetterFormat.STANDARD and large.format == LetterFormat.LARGE_PRINT
     assert _body_type_size(renderer.render(standard).pdf) == STANDARD_POINTS
     assert _body_type_size(renderer.render(large).pdf) == LARGE_PRINT_POINTS
-    assert "font-size: 1.5rem" in renderer.render(large).html
+    assert f"font-size: {LARGE_PRINT_POINTS}pt" in renderer.render(large).html
 
 
 def test_r16_plain_text_letter_is_unstyled(renderer):
@@ -224,8 +265,11 @@ def test_r16_plain_text_letter_is_unstyled(renderer):
     )
     run.due(decisions.apply_adjustment_decision(run.party.state, agree, T0))
     rendered = renderer.render(run.of(LetterKind.ADJUSTMENT_AGREED))
-    assert "<pre>" in rendered.html and "<h1>" not in rendered.html
-    assert "Courier" in rendered.pdf.decode("latin-1")
+    # One monospaced type, one size, headings included (still tagged as headings).
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        fonts = {str(font.BaseFont) for page in pdf.pages for font in page.Resources.Font.values()}
+    assert fonts and all("Mono" in font for font in fonts), fonts
+    assert set(_type_sizes(rendered.pdf)) == {STANDARD_POINTS}
 
 
 def test_r10_the_same_letter_renders_to_the_same_hash(renderer, restricted):
