@@ -1,4 +1,9 @@
 FROM python:3.11-slim
+# The letters (WeasyPrint, activities/letters.py): Pango and HarfBuzz, and fonts with Arial's metrics.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    fontconfig fonts-liberation fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml ./
 COPY policy policy

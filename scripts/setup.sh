@@ -1,8 +1,31 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the project with its test dependencies; re-runs
-# pip only when pyproject.toml changed. Needs nothing but Python 3.11+ and pip.
+# pip only when pyproject.toml changed. Needs Python 3.11+ and pip, and the
+# system libraries below, which it installs from Debian when missing (as root
+# or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The letters (activities/letters.py): WeasyPrint lays them out with Pango and
+# HarfBuzz, in the Liberation fonts (Arial's metrics) and DejaVu; the tests read
+# them back with poppler-utils (pdftotext, pdfinfo, pdftoppm).
+letter_packages=()
+ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || letter_packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || letter_packages+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep -q 'Liberation Sans' || letter_packages+=(fontconfig fonts-liberation fonts-dejavu-core)
+command -v pdftoppm >/dev/null || letter_packages+=(poppler-utils)
+if [ ${#letter_packages[@]} -gt 0 ]; then
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
+  mkdir -p var
+  # apt's chatter goes to a log; on failure its tail is shown.
+  if ! { "${as_root[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y \
+      --no-install-recommends "${letter_packages[@]}"; } > var/apt-letters.log 2>&1; then
+    tail -n 20 var/apt-letters.log >&2
+    echo "installing ${letter_packages[*]} for the letters failed (the log is in var/apt-letters.log)" >&2
+    exit 1
+  fi
+fi
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
