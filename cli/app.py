@@ -13,6 +13,7 @@ from cli import (
     contacts,
     db,
     door_keys,
+    ground_rules,
     history,
     imports,
     keys,
@@ -30,6 +31,7 @@ from cli import (
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
 app.add_typer(messages.app)
 app.add_typer(contacts.app)
+app.add_typer(ground_rules.app)
 app.add_typer(imports.app)
 app.add_typer(schemas.app)
 app.add_typer(staff.app, name="staff")

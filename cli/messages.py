@@ -69,18 +69,35 @@ def ask(
     incident: Incidents,
     at: At = None,
     notes: str = "",
+    ended_call: Annotated[
+        ContactChannel | None,
+        typer.Option(help="R4a: the call (phone) or meeting (in_person) of this ask was ended; see --why"),
+    ] = None,
+    why: Annotated[str, typer.Option(help="R4a: with --ended-call, what continued after the request")] = "",
+    ground_rules: Annotated[
+        str, typer.Option(help="R4a: with --ended-call, ground rules future calls or meetings start by agreeing")
+    ] = "",
+    ended_at: Annotated[str | None, typer.Option(help="R4a: when it was ended, ISO 8601; default --at")] = None,
     acting_for: For = None,
     token_file: TokenFile = None,
 ) -> None:
-    """Record an ask (R4), as the signed-in member of staff."""
+    """Record an ask (R4), as the signed-in member of staff; with --ended-call, the call or meeting
+    ended as the behaviour continued after it, and any ground rules (R4a)."""
+    asked_at = at_or_now(at)
+    call = (
+        {"ended_at": ended_at or asked_at, "channel": ended_call, "why": why, "ground_rules": ground_rules}
+        if ended_call is not None
+        else None
+    )
     message = body(
         AskRecord,
         acting_for,
         ask_id=f"ask-{uuid.uuid4().hex[:12]}",
         party_id=party,
         incident_ids=incident,
-        asked_at=at_or_now(at),
+        asked_at=asked_at,
         notes=notes,
+        ended_call=call,
     )
     echo_json(api("POST", f"/parties/{segment(party)}/asks", token_file=token_file, json=message))
 

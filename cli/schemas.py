@@ -21,6 +21,8 @@ from policy.messages import (
     AdviceRequest,
     AskRecord,
     CaseClosure,
+    EndedCallRecord,
+    GroundRulesLift,
     InboundContact,
     IncidentReport,
     RestrictionRequest,
@@ -43,6 +45,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MESSAGES: dict[str, Any] = {
     "IncidentReport": IncidentReport,
     "AskRecord": AskRecord,
+    "EndedCallRecord": EndedCallRecord,
+    "GroundRulesLift": GroundRulesLift,
     "WarningIssue": WarningIssue,
     "RestrictionRequest": RestrictionRequest,
     "TaskDecision": TaskDecision,

@@ -26,6 +26,8 @@ from policy.messages import (
     AdviceRequest,
     AskRecord,
     CaseClosure,
+    EndedCallRecord,
+    GroundRulesLift,
     IncidentReport,
     PartyRef,
     RestrictionRequest,
@@ -158,6 +160,15 @@ class PartyClient:
 
     async def record_ask(self, ask: AskRecord, by: Acting | None = None) -> CommandOutcome:
         return await self._update("record_ask", ask, PartyRef(party_id=ask.party_id), CommandOutcome, by)
+
+    async def record_ended_call(self, record: EndedCallRecord, by: Acting | None = None) -> CommandOutcome:
+        """R4a: a call or meeting ended after an ask, and any ground rules for future ones."""
+        party = PartyRef(party_id=record.party_id)
+        return await self._update("record_ended_call", record, party, CommandOutcome, by)
+
+    async def lift_ground_rules(self, lift: GroundRulesLift, by: Acting | None = None) -> CommandOutcome:
+        """R4a: lift an ended call's ground rules before they lapse."""
+        return await self._update("lift_ground_rules", lift, PartyRef(party_id=lift.party_id), CommandOutcome, by)
 
     async def issue_warning(self, warning: WarningIssue, by: Acting | None = None) -> CommandOutcome:
         party = PartyRef(party_id=warning.party_id)

@@ -33,6 +33,8 @@ from policy.messages import (
     AdviceRequest,
     AskRecord,
     CaseClosure,
+    EndedCallRecord,
+    GroundRulesLift,
     IncidentReport,
     RestrictionRequest,
     TaskDecision,
@@ -67,6 +69,8 @@ def payload_refusal(metadata: Mapping[str, bytes]) -> str | None:
 ACTOR_FIELD: dict[type[BaseModel], str] = {
     IncidentReport: "reported_by",
     AskRecord: "asked_by",
+    EndedCallRecord: "ended_by",
+    GroundRulesLift: "lifted_by",
     WarningIssue: "issued_by",
     RestrictionRequest: "proposed_by",
     TaskDecision: "decided_by",
@@ -87,6 +91,8 @@ HANDLER_ACTION: dict[str, Action | None] = {
     "report_incident": Action.REPORT_INCIDENT,
     "report_incident_and_wait": Action.REPORT_INCIDENT,
     "record_ask": Action.RECORD_ASK,
+    "record_ended_call": Action.RECORD_ENDED_CALL,
+    "lift_ground_rules": Action.LIFT_GROUND_RULES,
     "issue_warning": Action.ISSUE_WARNING,
     "apply_restriction": Action.PROPOSE_RESTRICTION,
     "decide_task": None,
@@ -105,6 +111,10 @@ def _message_key(message: BaseModel) -> tuple[str, str]:
             return "incident", message.incident_id
         case AskRecord():
             return "ask", message.ask_id
+        case EndedCallRecord():
+            return "ended_call", message.call_id
+        case GroundRulesLift():
+            return "ground_rules_lift", message.call_id
         case WarningIssue():
             return "warning", message.warning_id
         case RestrictionRequest():

@@ -41,11 +41,12 @@ from policy.measures import (
     TimeOutTerms,
 )
 from policy.messages import InboundContact
-from policy.state import ClosedCaseEntry, PartyState, RestrictionEntry
+from policy.state import ClosedCaseEntry, EndedCallEntry, PartyState, RestrictionEntry
 from policy.vocabulary import (
     BLOCKABLE_CHANNELS,
     REPLYING_HANDLINGS,
     SEVERE_MEASURES,
+    SPOKEN_CHANNELS,
     WRITTEN_CHANNELS,
     Category,
     ContactChannel,
@@ -66,6 +67,9 @@ class GateView(BaseModel):
         default_factory=list, description="the restrictions that have started (in force, or ended since)"
     )
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
+    ended_calls: list[EndedCallEntry] = Field(
+        default_factory=list, description="R4a: ended calls that set ground rules for future calls or meetings"
+    )
 
 
 class GateSource(StrEnum):
@@ -135,6 +139,7 @@ def gate_view(state: PartyState) -> GateView:
         timezone=state.timezone,
         restrictions=[r for r in state.restrictions if r.starts_at is not None],
         closed_cases=state.closed_cases,
+        ended_calls=[c for c in state.ended_calls if c.ground_rules is not None],
     )
 
 
@@ -469,6 +474,28 @@ def _closed_case(view: GateView, a: _Arrival) -> _Verdict | None:
     )
 
 
+def _ground_rules(view: GateView, a: _Arrival) -> list[_Verdict]:
+    """R4a: a call or meeting while ground rules stand starts by agreeing them; the rest is as usual."""
+    if a.contact.channel not in SPOKEN_CHANNELS:
+        return []
+    return [
+        _Verdict(
+            _NOTE_RANK,
+            None,
+            f"start the {'call' if a.contact.channel == ContactChannel.PHONE else 'meeting'} by agreeing the "
+            f'ground rules set when call {c.call_id} was ended (R4a): "{c.ground_rules.text}"',
+        )
+        for c in view.ended_calls
+        if c.ground_rules is not None and c.ground_rules.stand_at(a.contact.received_at)
+    ]
+
+
+def _rule_order(rule: str) -> tuple[int, str]:
+    """R4 < R4a < R5 …: by the rule's number, then its letter."""
+    digits = rule[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(digits), rule
+
+
 def answer_contact(
     view: GateView,
     contact: InboundContact,
@@ -518,6 +545,7 @@ def answer_contact(
     closed = _closed_case(view, arrival)
     if closed is not None:
         said.append((closed, AppliedMeasure(rule="R17", says=closed.says), None))
+    said += [(v, AppliedMeasure(rule="R4a", says=v.says), None) for v in _ground_rules(view, arrival)]
 
     deciding = [(v, m) for v, m, _ in said if v.handling is not None]
     if deciding:
@@ -556,7 +584,7 @@ def answer_contact(
         reply=handling in REPLYING_HANDLINGS,
         respond_by=respond_by,
         explanation=_sentence(why) + (f" Respond by {written_day(respond_by)}." if respond_by else ""),
-        rules=sorted({m.rule for m in measures} | ({"R12"} if breaches else set()), key=lambda r: int(r[1:])),
+        rules=sorted({m.rule for m in measures} | ({"R12"} if breaches else set()), key=_rule_order),
         measures=measures,
         arrangements=list(dict.fromkeys(r.contact_arrangements for r in in_force)),
         notes=[v.says for v, _, _ in said if v.handling is None],

@@ -22,6 +22,13 @@ def six_months_after(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> dat
     return (local + relativedelta(months=6)).astimezone(UTC)
 
 
+def moved_end(end: datetime | None, instance: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime | None:
+    """R5a, R12, R4a: six calendar months after `instance`, if that is later than `end`.
+    None when it is not: an end held open by a repeat never moves earlier."""
+    new_end = six_months_after(instance, timezone)
+    return new_end if end is None or new_end > end else None
+
+
 def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     """The calendar date of an aware `instant` where the body is (not in UTC)."""
     if instant.tzinfo is None or instant.utcoffset() is None:

@@ -16,6 +16,7 @@ from policy.state import (
     AskEntry,
     ClosedCaseEntry,
     DecisionEntry,
+    EndedCallEntry,
     HumanTask,
     Rejection,
     RestrictionEntry,
@@ -53,6 +54,14 @@ class RestrictionSaved(BaseModel):
     kind: Literal["restriction"] = "restriction"
     party_id: str
     restriction: RestrictionEntry
+
+
+class EndedCallSaved(BaseModel):
+    """R4a: an ended call, with its ground rules as they now stand."""
+
+    kind: Literal["ended_call"] = "ended_call"
+    party_id: str
+    ended_call: EndedCallEntry
 
 
 class StageChanged(BaseModel):
@@ -128,6 +137,7 @@ Effect = Annotated[
     | AskSaved
     | WarningSaved
     | RestrictionSaved
+    | EndedCallSaved
     | StageChanged
     | TaskSaved
     | DecisionRecorded

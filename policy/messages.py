@@ -7,7 +7,7 @@ without a clock (the time-skipping server runs ahead of the wall clock, so
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from policy.fields import (
     MAX_INCIDENTS_PER_MESSAGE,
@@ -33,6 +33,7 @@ from policy.measures import (
 )
 from policy.vocabulary import (
     BEHAVIOUR_CODES,
+    SPOKEN_CHANNELS,
     Category,
     ContactChannel,
     LetterFormat,
@@ -117,6 +118,35 @@ class IncidentReport(ActingMessage):
         return self
 
 
+class EndedCall(Message):
+    """R4a: a call or meeting a colleague ended because the behaviour continued after the ask,
+    and the ground rules that future calls or meetings start by agreeing, if any."""
+
+    ended_at: AwareDatetime = Field(description="when the colleague ended it")
+    channel: ContactChannel = Field(description="phone (a call) or in_person (a meeting)")
+    why: str = Field(min_length=1, max_length=4000, description="what continued after the request")
+    ground_rules: str = Field(
+        default="",
+        max_length=4000,
+        description="R4a: the ground rules for future calls or meetings, in the colleague's words; empty: none. "
+        "Not a restriction: no warning, approval or letter; they stand six calendar months",
+    )
+
+    @field_validator("channel")
+    @classmethod
+    def _spoken(cls, channel: ContactChannel) -> ContactChannel:
+        if channel not in SPOKEN_CHANNELS:
+            raise ValueError(f"a colleague ends a call (phone) or a meeting (in_person), not {channel.value}")
+        return channel
+
+    @field_validator("ground_rules")
+    @classmethod
+    def _words_or_none(cls, text: str) -> str:
+        if text and not text.strip():
+            raise ValueError("give the ground rules in words, or leave them out")
+        return text
+
+
 class AskRecord(ActingMessage):
     """R4: someone was asked to stop, and asked whether an adjustment would help."""
 
@@ -127,6 +157,39 @@ class AskRecord(ActingMessage):
     asked_by: StaffId
     adjustment_discussed: StrictBool = True
     notes: str = Field(default="", max_length=4000)
+    ended_call: EndedCall | None = Field(
+        default=None,
+        description="R4a: the call or meeting of this ask, ended because the behaviour continued after it "
+        "(on file under the ask's id)",
+    )
+
+    @model_validator(mode="after")
+    def _ended_after_the_ask(self) -> "AskRecord":
+        if self.ended_call is not None and self.ended_call.ended_at < self.asked_at:
+            raise ValueError(
+                f"ended_call.ended_at: a call is ended after the request to stop (asked_at {self.asked_at.isoformat()})"
+            )
+        return self
+
+
+class EndedCallRecord(EndedCall, ActingMessage):
+    """R4a: after an ask, a call or meeting ended because the behaviour continued, and the
+    ground rules for future ones."""
+
+    call_id: MessageId = Field(description="idempotency key: the ended call on the party's file")
+    party_id: PartyId
+    ask_id: MessageId = Field(description="the ask whose request the behaviour continued after")
+    ended_by: StaffId
+
+
+class GroundRulesLift(ActingMessage):
+    """R4a: a colleague lifts the ground rules of an ended call before they lapse."""
+
+    party_id: PartyId
+    call_id: MessageId = Field(description="the ended call whose ground rules are lifted; lifted once")
+    lifted_at: AwareDatetime
+    lifted_by: StaffId
+    reason: str = Field(min_length=1, max_length=4000)
 
 
 class WarningIssue(ActingMessage):

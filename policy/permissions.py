@@ -28,6 +28,8 @@ class Action(StrEnum):
 
     REPORT_INCIDENT = "report_incident"
     RECORD_ASK = "record_ask"
+    RECORD_ENDED_CALL = "record_ended_call"
+    LIFT_GROUND_RULES = "lift_ground_rules"
     ISSUE_WARNING = "issue_warning"
     PROPOSE_RESTRICTION = "propose_restriction"
     STEP_UP = "step_up"
@@ -85,6 +87,10 @@ def _deciders(kind: TaskKind) -> frozenset[Role]:
 PERMISSIONS: dict[Action, Permission] = {
     Action.REPORT_INCIDENT: Permission(COLLEAGUES, "R18", "a colleague reports behaviour they saw or experienced"),
     Action.RECORD_ASK: Permission(COLLEAGUES, "R4", "any colleague may ask the person to stop"),
+    Action.RECORD_ENDED_CALL: Permission(
+        COLLEAGUES, "R4a", "any colleague may end a call or meeting after an ask, and set ground rules"
+    ),
+    Action.LIFT_GROUND_RULES: Permission(COLLEAGUES, "R4a", "any colleague may lift ground rules early"),
     Action.ISSUE_WARNING: Permission(COLLEAGUES, "R5", "any colleague may warn"),
     Action.PROPOSE_RESTRICTION: Permission(
         COLLEAGUES, "R6", "any colleague may apply a restriction; R7 and R9 hold some for approval"

@@ -10,6 +10,7 @@ from policy.state import (
     AdjustmentEntry,
     AskEntry,
     ClosedCaseEntry,
+    EndedCallEntry,
     HumanTask,
     Rejection,
     RestrictionEntry,
@@ -27,17 +28,21 @@ class IncidentOutcome(BaseModel):
     advice: list[Advice]
     restrictions_extended: dict[str, datetime] = Field(default_factory=dict)
     warnings_extended: dict[str, datetime] = Field(default_factory=dict, description="R5a: warning id to new expiry")
+    ground_rules_held_open: dict[str, datetime] = Field(
+        default_factory=dict, description="R4a: ended call id to the new end of its ground rules"
+    )
     next_deadline: datetime | None = None
 
 
 class CommandOutcome(BaseModel):
-    """The answer to an ask, warning or restriction message."""
+    """The answer to an ask, ended call (R4a), warning or restriction message."""
 
     message_id: str
     duplicate: bool
     stage: Stage
     warning: WarningEntry | None = None
     restriction: RestrictionEntry | None = None
+    ended_call: EndedCallEntry | None = Field(default=None, description="R4a: the ended call and its ground rules")
     next_deadline: datetime | None = None
 
 
@@ -73,6 +78,9 @@ class PartyStatus(BaseModel):
     adjustments: list[AdjustmentEntry]
     rejections: list[Rejection]
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
+    ended_calls: list[EndedCallEntry] = Field(
+        default_factory=list, description="R4a: calls or meetings ended after an ask, and their ground rules"
+    )
     contact_count: int = Field(default=0, description="contacts in the party's log (from its file)")
     recent_contacts: list[ContactAnswer] = Field(
         default_factory=list,

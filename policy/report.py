@@ -210,6 +210,9 @@ class BoardCounts:
     incidents_by_behaviour: dict[tuple[str, str], int] = field(default_factory=dict)
     incidents_by_month: list[int] = field(default_factory=list)
     asks: int = 0
+    # R4a: calls or meetings ended after an ask (when ended), and ground rules agreed (when agreed).
+    calls_ended: int = 0
+    ground_rules_agreed: int = 0
     warnings: int = 0
     warnings_by_month: list[int] = field(default_factory=list)
     # Put in force in the period (started), by the party's kind and by measure.
@@ -330,6 +333,8 @@ def board_report(
     groups.append((decided, outcome_keys))
     singles = {
         "asks": ("Asks to stop (R4)", counts.asks),
+        "calls_ended": ("Calls or meetings ended after an ask (R4a)", counts.calls_ended),
+        "ground_rules_agreed": ("Ground rules agreed for future calls or meetings (R4a)", counts.ground_rules_agreed),
         "in_force_at_end": ("Restrictions in force at the end of the period", counts.in_force_at_end),
         "warning_repeats": ("Repeats while a warning was live, holding it open (R5a)", counts.warning_repeats),
         "ends_moved": ("Restriction end dates moved by a repeat (R12)", counts.ends_moved),
@@ -374,8 +379,15 @@ def board_report(
         ),
         Table(
             "stages",
-            "Asks, warnings and repeats",
-            (single("asks"), row(warnings, "Warnings given (R5)"), single("warning_repeats"), single("ends_moved")),
+            "Asks, ended calls, warnings and repeats",
+            (
+                single("asks"),
+                single("calls_ended"),
+                single("ground_rules_agreed"),
+                row(warnings, "Warnings given (R5)"),
+                single("warning_repeats"),
+                single("ends_moved"),
+            ),
         ),
         Table(
             "restrictions",

@@ -50,6 +50,9 @@ def what_is_live(state: PartyState, now: datetime) -> list[str]:
     warnings = sum(w.status == WarningStatus.LIVE for w in state.warnings)
     if warnings:
         live.append(f"{warnings} live warning(s)")
+    ground_rules = sum(c.standing() is not None for c in state.ended_calls)
+    if ground_rules:
+        live.append(f"{ground_rules} set(s) of ground rules standing (R4a)")
     if any(r.recurrence_window_open_at(now) for r in state.restrictions):
         live.append("a recurrence window is open (R13)")
     if not live:

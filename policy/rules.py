@@ -10,11 +10,13 @@ refused message writes nothing.
 
 from datetime import datetime, timedelta
 
-from policy.dates import six_months_after, written_date
+from policy import ground_rules
+from policy.dates import moved_end, six_months_after, written_date
 from policy.effects import (
     AskSaved,
     CaseClosureSaved,
     Effect,
+    EndedCallSaved,
     IncidentRecorded,
     MessageRejected,
     PartySaved,
@@ -22,7 +24,16 @@ from policy.effects import (
     StageChanged,
     WarningSaved,
 )
-from policy.messages import AskRecord, CaseClosure, IncidentReport, RestrictionRequest, WarningIssue
+from policy.messages import (
+    AskRecord,
+    CaseClosure,
+    EndedCall,
+    EndedCallRecord,
+    GroundRulesLift,
+    IncidentReport,
+    RestrictionRequest,
+    WarningIssue,
+)
 from policy.refusals import PolicyRefusal
 from policy.replies import IncidentOutcome, PartyStatus
 from policy.state import (
@@ -41,6 +52,7 @@ from policy.vocabulary import (
     SEVERE_MEASURES,
     Advice,
     Category,
+    GroundRulesStatus,
     Measure,
     RestrictionGrounds,
     RestrictionStatus,
@@ -93,7 +105,7 @@ def deadlines(state: PartyState) -> list[datetime]:
             found.append(lapses_at)
         if (review_opens := _review_due(state, r)) is not None:
             found.append(review_opens)
-    return found + task_deadlines(state)
+    return found + ground_rules.deadlines(state) + task_deadlines(state)
 
 
 def _window_pending(r: RestrictionEntry) -> bool:
@@ -140,8 +152,8 @@ def approval_reasons(state: PartyState, measures: list[Measure]) -> list[str]:
 
 
 def advance_time(state: PartyState, now: datetime) -> list[Effect]:
-    """Expire what is due (R5, R12, R13); expired entries stay on record (R3)."""
-    effects: list[Effect] = []
+    """Expire what is due (R4a, R5, R12, R13); expired entries stay on record (R3)."""
+    effects: list[Effect] = ground_rules.lapse(state, now)
     pid = state.party.party_id
     for w in state.warnings:
         if w.status == WarningStatus.LIVE and w.expires_at <= now:
@@ -340,6 +352,11 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
                 extended[r.restriction_id] = r.ends_at
                 effects.append(RestrictionSaved(party_id=pid, restriction=r))
                 effects += _withdraw_review_of_moved_end(state, r, old_end, report.incident_id, now)
+    # R4a: before a zero-tolerance stop supersedes them, as any restriction in force would.
+    ground_rules_held, held_effects = ground_rules.hold_open(
+        state, report.category, report.incident_id, report.occurred_at
+    )
+    effects += held_effects
     if report.category == Category.ZERO_TOLERANCE:
         advice.append(Advice.ZERO_TOLERANCE_APPLIED)
         effects += _apply_zero_tolerance(state, report, now, extended)
@@ -371,7 +388,7 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
     effects += stage_effects(state, now, f"incident {report.incident_id}")
     outcome = _incident_outcome(
         state, report.incident_id, now, duplicate=False, advice=advice, extended=extended, held_open=held_open
-    )
+    ).model_copy(update={"ground_rules_held_open": ground_rules_held})
     return outcome, effects
 
 
@@ -443,6 +460,7 @@ def _apply_zero_tolerance(
         )
         state.restrictions.append(restriction)
         effects.append(RestrictionSaved(party_id=pid, restriction=restriction))
+        effects += ground_rules.supersede(state, restriction)
     effects += open_task(
         state,
         TaskKind.ZERO_TOLERANCE_REVIEW,
@@ -455,17 +473,10 @@ def _apply_zero_tolerance(
     return effects
 
 
-def _moved_end(state: PartyState, end: datetime | None, instance: datetime) -> datetime | None:
-    """R5a, R12: six calendar months after `instance`, if that is later than `end`.
-    None when it is not: an end never moves earlier."""
-    new_end = six_months_after(instance, state.timezone)
-    return new_end if end is None or new_end > end else None
-
-
 def _extend(state: PartyState, r: RestrictionEntry, occurred_at: datetime) -> bool:
     """R12: the end moves to six months after the latest instance; never earlier."""
     r.last_instance_at = max(r.last_instance_at, occurred_at)
-    new_end = _moved_end(state, r.ends_at, r.last_instance_at)
+    new_end = moved_end(r.ends_at, r.last_instance_at, state.timezone)
     if new_end is None:
         return False
     r.ends_at = new_end
@@ -475,7 +486,7 @@ def _extend(state: PartyState, r: RestrictionEntry, occurred_at: datetime) -> bo
 def _hold_open(state: PartyState, w: WarningEntry, report: IncidentReport) -> bool:
     """R5a: a repeat while the warning is live moves its expiry to six months after
     the repeat; never earlier."""
-    new_end = _moved_end(state, w.expires_at, report.occurred_at)
+    new_end = moved_end(w.expires_at, report.occurred_at, state.timezone)
     if new_end is None:
         return False
     w.expires_at = new_end
@@ -549,6 +560,8 @@ def check_ask(state: PartyState, ask: AskRecord, now: datetime) -> None:
     not_in_future(ask.asked_at, now, "asked_at")
     if all(b.category == Category.ZERO_TOLERANCE for b in basis):
         raise PolicyRefusal("R15", "zero-tolerance behaviour skips ask and warn")
+    if ask.ended_call is not None:
+        _check_call_ended(state, ask.ask_id, ask.ended_call.ended_at, now)
 
 
 def apply_ask(state: PartyState, ask: AskRecord, now: datetime) -> list[Effect]:
@@ -566,7 +579,77 @@ def apply_ask(state: PartyState, ask: AskRecord, now: datetime) -> list[Effect]:
     )
     state.asks.append(entry)
     state.last_activity_at = now
-    return [AskSaved(party_id=state.party.party_id, ask=entry), *stage_effects(state, now, f"ask {ask.ask_id}")]
+    effects: list[Effect] = [AskSaved(party_id=state.party.party_id, ask=entry)]
+    if ask.ended_call is not None:
+        # On file under the ask's id: one ended call per ask message.
+        effects += _record_ended_call(state, ask.ask_id, entry, ask.ended_call, ask.asked_by)
+    return effects + stage_effects(state, now, f"ask {ask.ask_id}")
+
+
+# --- ended calls and ground rules (R4a) ---------------------------------------------
+
+
+def _check_call_ended(state: PartyState, ask_id: str, ended_at: datetime, now: datetime) -> None:
+    ask = state.ask(ask_id)
+    if ask is not None and ended_at < ask.asked_at:
+        raise PolicyRefusal(
+            "R4a",
+            f"a call or meeting is ended after the request to stop: ended_at {ended_at.isoformat()} "
+            f"is before ask {ask_id} ({ask.asked_at.isoformat()})",
+        )
+    not_in_future(ended_at, now, "ended_at")
+
+
+def check_ended_call(state: PartyState, record: EndedCallRecord, now: datetime) -> None:
+    if state.ended_call(record.call_id) is not None:
+        return
+    if state.ask(record.ask_id) is None:
+        raise PolicyRefusal(
+            "R4a",
+            f"ask {record.ask_id} is not on party {state.party.party_id}'s file: "
+            "a call or meeting is ended after a request to stop (R4); record the ask first",
+        )
+    _check_call_ended(state, record.ask_id, record.ended_at, now)
+
+
+def apply_ended_call(state: PartyState, record: EndedCallRecord, now: datetime) -> list[Effect]:
+    """R4a: a call or meeting ended after an ask, and any ground rules for future ones."""
+    ask = state.ask(record.ask_id)
+    if state.ended_call(record.call_id) is not None or ask is None:
+        return []
+    state.last_activity_at = now
+    return _record_ended_call(state, record.call_id, ask, record, record.ended_by)
+
+
+def _record_ended_call(state: PartyState, call_id: str, ask: AskEntry, call: EndedCall, ended_by: str) -> list[Effect]:
+    entry = ground_rules.ended_call_entry(state, call_id, ask, call, ended_by)
+    state.ended_calls.append(entry)
+    return [EndedCallSaved(party_id=state.party.party_id, ended_call=entry)]
+
+
+def check_ground_rules_lift(state: PartyState, lift: GroundRulesLift, now: datetime) -> None:
+    call = state.ended_call(lift.call_id)
+    if call is None:
+        raise PolicyRefusal("R4a", f"no ended call {lift.call_id} on party {state.party.party_id}'s file")
+    rules = call.ground_rules
+    if rules is not None and rules.status == GroundRulesStatus.LIFTED:
+        return  # lifted already: the same lift again changes nothing
+    if call.standing() is None:
+        raise PolicyRefusal("R4a", ground_rules.no_longer_standing(call, state.timezone))
+    assert rules is not None
+    if lift.lifted_at < rules.agreed_at:
+        raise PolicyRefusal("R4a", f"lifted_at {lift.lifted_at.isoformat()} is before the ground rules were agreed")
+    not_in_future(lift.lifted_at, now, "lifted_at")
+
+
+def apply_ground_rules_lift(state: PartyState, lift: GroundRulesLift, now: datetime) -> list[Effect]:
+    """R4a: a colleague lifts standing ground rules early; they stay on record (R3)."""
+    call = state.ended_call(lift.call_id)
+    if call is None or call.standing() is None:
+        return []
+    ground_rules.lift(call, lift.lifted_by, lift.lifted_at, lift.reason)
+    state.last_activity_at = now
+    return [EndedCallSaved(party_id=state.party.party_id, ended_call=call)]
 
 
 def check_warning(state: PartyState, warning: WarningIssue, now: datetime) -> None:
@@ -705,7 +788,7 @@ def put_in_force(state: PartyState, entry: RestrictionEntry, now: datetime) -> l
     entry.status = RestrictionStatus.IN_FORCE
     entry.starts_at = now
     entry.ends_at = six_months_after(entry.last_instance_at, state.timezone)
-    effects: list[Effect] = [RestrictionSaved(party_id=pid, restriction=entry)]
+    effects: list[Effect] = [RestrictionSaved(party_id=pid, restriction=entry), *ground_rules.supersede(state, entry)]
     if old is not None:
         old.status = RestrictionStatus.SUPERSEDED
         old.ended_at = now
@@ -790,4 +873,5 @@ def status_of(state: PartyState, now: datetime, recent: int = 10) -> PartyStatus
         adjustments=state.adjustments,
         rejections=state.rejections,
         closed_cases=state.closed_cases,
+        ended_calls=state.ended_calls,
     )

@@ -15,6 +15,8 @@ from policy.messages import PartyRef
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
+    ContactChannel,
+    GroundRulesStatus,
     LetterFormat,
     Measure,
     RestrictionGrounds,
@@ -70,6 +72,44 @@ class AskEntry(_AboutCategories, BaseModel):
     asked_by: str
     adjustment_discussed: bool
     notes: str = ""
+
+
+class GroundRules(BaseModel):
+    """R4a: what future calls or meetings start by agreeing, after an ended call. Not a
+    restriction: they stand six calendar months from when they were agreed, held open by a
+    same or similar repeat (as R5a a warning), until a restriction in force supersedes them
+    or a colleague lifts them."""
+
+    text: str
+    agreed_at: datetime
+    until: datetime = Field(description="six calendar months after agreed_at, or after the latest repeat")
+    status: GroundRulesStatus = GroundRulesStatus.STANDING
+    held_open_by_incident_id: str | None = Field(default=None, description="the repeat that last moved `until`")
+    ended_at: datetime | None = Field(default=None, description="when they stopped standing")
+    ended_by: str | None = Field(default=None, description="who lifted them, or the restriction that superseded them")
+    end_reason: str | None = None
+
+    def stand_at(self, instant: datetime) -> bool:
+        """Agreed by `instant`, and not yet lapsed, superseded or lifted."""
+        return self.agreed_at <= instant < (self.ended_at or self.until)
+
+
+class EndedCallEntry(_AboutCategories, BaseModel):
+    """R4a: a call or meeting ended after an ask because the behaviour continued."""
+
+    call_id: str
+    ask_id: str
+    categories: list[Category] = Field(description="the ask's: what the ground rules are held open by (R20)")
+    channel: ContactChannel
+    ended_at: datetime
+    ended_by: str
+    why: str
+    ground_rules: GroundRules | None = None
+
+    def standing(self) -> GroundRules | None:
+        """Its ground rules, while they stand."""
+        rules = self.ground_rules
+        return rules if rules is not None and rules.status == GroundRulesStatus.STANDING else None
 
 
 class WarningEntry(_AboutCategories, BaseModel):
@@ -244,6 +284,7 @@ class PartyState(BaseModel):
     adjustments: list[AdjustmentEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list, description="R17")
+    ended_calls: list[EndedCallEntry] = Field(default_factory=list, description="R4a")
     stage_change_count: int = 0
     letter_ids: list[str] = Field(
         default_factory=list, description="R10: the letters already due, by id (policy.letters.letter_id_for)"
@@ -273,6 +314,9 @@ class PartyState(BaseModel):
 
     def adjustment(self, adjustment_id: str) -> AdjustmentEntry | None:
         return next((a for a in self.adjustments if a.adjustment_id == adjustment_id), None)
+
+    def ended_call(self, call_id: str) -> EndedCallEntry | None:
+        return next((c for c in self.ended_calls if c.call_id == call_id), None)
 
     def closed_case(self, case_reference: str) -> ClosedCaseEntry | None:
         return next((c for c in self.closed_cases if c.case_reference == case_reference), None)

@@ -39,6 +39,7 @@ from policy.state import (
     AdjustmentEntry,
     AskEntry,
     ClosedCaseEntry,
+    EndedCallEntry,
     HumanTask,
     Rejection,
     RestrictionEntry,
@@ -48,6 +49,8 @@ from policy.tasks import TASK_TITLES
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
+    ContactChannel,
+    GroundRulesStatus,
     PartyKind,
     RestrictionGrounds,
     RestrictionStatus,
@@ -123,6 +126,7 @@ class PartyFile(BaseModel):
     letters: list[LetterOnFile] = Field(default_factory=list)
     stage_changes: list[StageChangeOnFile] = Field(default_factory=list)
     closed_cases: list[ClosedCaseEntry] = Field(default_factory=list)
+    ended_calls: list[EndedCallEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
     acted: list[ActedOnFile] = Field(default_factory=list)
 
@@ -134,6 +138,7 @@ class EntryKind(StrEnum):
     INCIDENT = "incident"
     REPEAT = "repeat"  # R5a: a repeat while warned
     ASK = "ask"
+    ENDED_CALL = "ended_call"  # R4a
     WARNING = "warning"
     RESTRICTION = "restriction"
     TASK = "task"
@@ -142,6 +147,7 @@ class EntryKind(StrEnum):
     IN_FORCE = "in_force"
     END_MOVED = "end_moved"  # R12
     RESTRICTION_ENDED = "restriction_ended"
+    GROUND_RULES_ENDED = "ground_rules_ended"  # R4a: after the restriction that superseded them
     TASK_WITHDRAWN = "task_withdrawn"
     STAGE = "stage"
     ADJUSTMENT = "adjustment"
@@ -243,6 +249,8 @@ def _entries(file: PartyFile, w: _Words, viewer: Viewer) -> Iterator[TimelineEnt
         yield _incident(i, w)
     for a in file.asks:
         yield _ask(a, w)
+    for call in file.ended_calls:
+        yield from _ended_call(call, w)
     for warning in file.warnings:
         yield from _warning(warning, incidents, w)
     for r in file.restrictions:
@@ -317,6 +325,55 @@ def _ask(a: AskEntry, w: _Words) -> TimelineEntry:
     return TimelineEntry(
         at=a.asked_at, kind=EntryKind.ASK, title="Asked to stop (R4)", ref=a.ask_id, by=by, how=how, facts=facts
     )
+
+
+GROUND_RULES_ENDED_WORDS = {
+    GroundRulesStatus.LAPSED: "Ground rules lapsed (R4a)",
+    GroundRulesStatus.SUPERSEDED: "Ground rules superseded by a restriction (R4a)",
+    GroundRulesStatus.LIFTED: "Ground rules lifted (R4a)",
+}
+
+
+def _ended_call(call: EndedCallEntry, w: _Words) -> Iterator[TimelineEntry]:
+    rules = call.ground_rules
+    facts = [
+        Fact(label="How", text="a call" if call.channel == ContactChannel.PHONE else "a meeting"),
+        Fact(label="Why", text=call.why),
+        Fact(label="After ask", text=call.ask_id),
+        Fact(label="Ground rules for future calls and meetings", text=rules.text if rules else "none set"),
+    ]
+    if rules is not None and rules.status == GroundRulesStatus.STANDING:
+        facts.append(w.date("They stand until", rules.until))
+    if rules is not None and rules.held_open_by_incident_id:
+        facts.append(Fact(label="Held open by the repeat", text=rules.held_open_by_incident_id))
+    # Recorded with its ask, the call is on file under the ask's id, and so is who acted.
+    kind, message_id = ("ask", call.ask_id) if call.call_id == call.ask_id else ("ended_call", call.call_id)
+    by, how = w.who(kind, message_id, call.ended_by)
+    yield TimelineEntry(
+        at=call.ended_at,
+        kind=EntryKind.ENDED_CALL,
+        title="Call ended, the behaviour continued (R4a)"
+        if call.channel == ContactChannel.PHONE
+        else "Meeting ended, the behaviour continued (R4a)",
+        ref=call.call_id,
+        by=by,
+        how=how,
+        facts=facts,
+    )
+    if rules is not None and rules.ended_at is not None and rules.status != GroundRulesStatus.STANDING:
+        facts = [Fact(label="Why", text=rules.end_reason or in_words(rules.status))]
+        by, how = (None, None)
+        if rules.status == GroundRulesStatus.LIFTED:
+            by, how = w.who("ground_rules_lift", call.call_id, rules.ended_by)
+        yield TimelineEntry(
+            at=rules.ended_at,
+            kind=EntryKind.GROUND_RULES_ENDED,
+            title=GROUND_RULES_ENDED_WORDS[rules.status],
+            ref=call.call_id,
+            by=by,
+            how=how,
+            facts=facts,
+        )
 
 
 def _warning(warning: WarningEntry, incidents: dict[str, IncidentOnFile], w: _Words) -> Iterator[TimelineEntry]:

@@ -147,6 +147,8 @@ class ContactChannel(StrEnum):
 WRITTEN_CHANNELS = frozenset({ContactChannel.EMAIL, ContactChannel.LETTER, ContactChannel.WEB_FORM})
 # R8 "blocking emails or refusing phone calls": the channels that measure can close.
 BLOCKABLE_CHANNELS = frozenset({ContactChannel.EMAIL, ContactChannel.PHONE})
+# R4a: a call (phone) or a meeting (in person): what a colleague may end, and what ground rules govern.
+SPOKEN_CHANNELS = frozenset({ContactChannel.PHONE, ContactChannel.IN_PERSON})
 
 
 class ContactPeriod(StrEnum):
@@ -238,6 +240,15 @@ class RestrictionStatus(StrEnum):
 class WarningStatus(StrEnum):
     LIVE = "live"
     EXPIRED = "expired"
+
+
+class GroundRulesStatus(StrEnum):
+    """R4a: ground rules for future calls or meetings, agreed at the ask stage."""
+
+    STANDING = "standing"
+    LAPSED = "lapsed"  # six calendar months after they were agreed, or after the latest repeat
+    SUPERSEDED = "superseded"  # a restriction came into force: its measures govern, for good
+    LIFTED = "lifted"  # a colleague lifted them early
 
 
 class Advice(StrEnum):

@@ -29,6 +29,7 @@ from records.tables import (
     AdjustmentRow,
     AskRow,
     DecisionRow,
+    EndedCallRow,
     IncidentRow,
     LetterRow,
     NoticeRow,
@@ -105,6 +106,8 @@ class BoardFigures(StoreBase):
                 incidents_by_behaviour=grouped(IncidentRow.category, IncidentRow.behaviour_code, where=[received]),
                 incidents_by_month=by_month(IncidentRow.received_at),
                 asks=count(_within(AskRow.asked_at, start, end)),
+                calls_ended=count(_within(EndedCallRow.ended_at, start, end)),
+                ground_rules_agreed=count(_within(EndedCallRow.ground_rules_agreed_at, start, end)),
                 warnings=count(_within(WarningRow.communicated_at, start, end)),
                 warnings_by_month=by_month(WarningRow.communicated_at),
                 restrictions_by_kind=grouped(

@@ -15,6 +15,7 @@ from policy.state import (
     AdjustmentEntry,
     AskEntry,
     ClosedCaseEntry,
+    EndedCallEntry,
     HumanTask,
     IncidentBrief,
     PartyState,
@@ -28,6 +29,7 @@ from records.tables import (
     AdjustmentRow,
     AskRow,
     ClosedCaseRow,
+    EndedCallRow,
     IncidentRow,
     LetterRow,
     PartyRow,
@@ -92,6 +94,7 @@ class PartyStateLoader(StoreBase):
             closed_cases = session.exec(
                 select(ClosedCaseRow.data).where(ClosedCaseRow.party_id == pid).order_by(col(ClosedCaseRow.seq))
             ).all()
+            ended_calls = _ended_calls(session, pid)
             stage_change_count = session.exec(
                 select(func.count()).select_from(StageChangeRow).where(StageChangeRow.party_id == pid)
             ).one()
@@ -121,6 +124,7 @@ class PartyStateLoader(StoreBase):
                 for r in reversed(rejections)
             ],
             closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
+            ended_calls=ended_calls,
             stage_change_count=stage_change_count,
             letter_ids=list(letter_ids),
             last_activity_at=max(activity_instants, default=None),
@@ -153,7 +157,7 @@ class PartyStateLoader(StoreBase):
 
     def load_gate_view(self, party_id: str, timezone: str) -> GateView | None:
         """What the contact gate reads of a party with no open workflow, from its file:
-        the restrictions that have started and its closed cases (R8, R17).
+        the restrictions that have started, its closed cases and its ended calls' ground rules (R4a, R8, R17).
 
         Returns:
             The view, or None if the party has no file.
@@ -169,12 +173,22 @@ class PartyStateLoader(StoreBase):
             closed_cases = session.exec(
                 select(ClosedCaseRow.data).where(ClosedCaseRow.party_id == party_id).order_by(col(ClosedCaseRow.seq))
             ).all()
+            ended_calls = [c for c in _ended_calls(session, party_id) if c.ground_rules is not None]
         return GateView(
             party_id=party_id,
             timezone=timezone,
             restrictions=[RestrictionEntry.model_validate(data) for data in restrictions],
             closed_cases=[ClosedCaseEntry.model_validate(data) for data in closed_cases],
+            ended_calls=ended_calls,
         )
+
+
+def _ended_calls(session: Session, party_id: str) -> list[EndedCallEntry]:
+    """R4a: the party's ended calls, in the order they were recorded."""
+    rows = session.exec(
+        select(EndedCallRow.data).where(EndedCallRow.party_id == party_id).order_by(col(EndedCallRow.seq))
+    ).all()
+    return [EndedCallEntry.model_validate(data) for data in rows]
 
 
 def _briefs() -> Any:

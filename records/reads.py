@@ -9,6 +9,7 @@ from records.tables import (
     AskRow,
     ClosedCaseRow,
     DecisionRow,
+    EndedCallRow,
     IncidentRow,
     PartyRow,
     RejectionRow,
@@ -38,6 +39,10 @@ class FileReader(StoreBase):
     def asks(self, party_id: str) -> list[AskRow]:
         """The party's asks to stop (R4), in the order they were recorded."""
         return self._rows(select(AskRow).where(AskRow.party_id == party_id).order_by(col(AskRow.seq)))
+
+    def ended_calls(self, party_id: str) -> list[EndedCallRow]:
+        """The calls or meetings ended after an ask, with their ground rules (R4a), in the order recorded."""
+        return self._rows(select(EndedCallRow).where(EndedCallRow.party_id == party_id).order_by(col(EndedCallRow.seq)))
 
     def warnings(self, party_id: str) -> list[WarningRow]:
         """The party's warnings (R5), live and expired, in the order they were issued."""

@@ -95,6 +95,26 @@ class AskRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
+class EndedCallRow(SQLModel, table=True):
+    """R4a: a call or meeting ended after an ask; `data` is the whole entry, its ground rules included."""
+
+    __tablename__ = "ended_call"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    # One row per call and party, "{party_id}:{call_id}": a case system's call id names
+    # a call within its party, so another party's same id never moves this row.
+    call_key: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    call_id: str
+    ask_id: str
+    channel: str
+    ended_at: datetime = _utc()
+    ended_by: str
+    # When its ground rules were agreed (null: none were set), for the board report (R10a).
+    ground_rules_agreed_at: datetime | None = _utc(default=None)
+    data: dict[str, Any] = _json()
+
+
 class WarningRow(SQLModel, table=True):
     __tablename__ = "warning"
 

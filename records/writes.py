@@ -16,6 +16,7 @@ from policy.effects import (
     CaseClosureSaved,
     DecisionRecorded,
     EffectBatch,
+    EndedCallSaved,
     IncidentRecorded,
     MessageRejected,
     NoticeQueued,
@@ -36,6 +37,7 @@ from records.tables import (
     AskRow,
     ClosedCaseRow,
     DecisionRow,
+    EndedCallRow,
     IncidentRow,
     NoticeRow,
     PartyRow,
@@ -51,6 +53,7 @@ _PARTY_IF_ABSENT = Write(PartyRow, "party_id", upsert=False)
 _PARTY = Write(PartyRow, "party_id", upsert=True, kept=("created_at",))
 _INCIDENT = Write(IncidentRow, "incident_id", upsert=False)
 _ASK = Write(AskRow, "ask_id", upsert=True)
+_ENDED_CALL = Write(EndedCallRow, "call_key", upsert=True)
 _WARNING = Write(WarningRow, "warning_id", upsert=True)
 _RESTRICTION = Write(RestrictionRow, "restriction_id", upsert=True)
 _TASK = Write(TaskRow, "task_id", upsert=True)
@@ -66,6 +69,7 @@ _WRITE_ORDER = (
     _PARTY,
     _INCIDENT,
     _ASK,
+    _ENDED_CALL,
     _WARNING,
     _RESTRICTION,
     _TASK,
@@ -86,7 +90,7 @@ class EffectWriter(StoreBase):
         """Write a batch of effects to the file in one transaction.
 
         Idempotent: incidents, decisions, notices, stage changes,
-        rejections and closed cases are recorded once; the party, asks, warnings,
+        rejections and closed cases are recorded once; the party, asks, ended calls, warnings,
         restrictions, tasks and adjustments are saved whole, so the latest
         save of each wins. Applying the same batch twice changes nothing.
 
@@ -129,6 +133,19 @@ class EffectWriter(StoreBase):
                     )
                 case AskSaved():
                     add(_ASK, row_of(AskRow, effect.ask, party_id=effect.party_id))
+                case EndedCallSaved():
+                    call = effect.ended_call
+                    agreed_at = call.ground_rules.agreed_at if call.ground_rules else None
+                    add(
+                        _ENDED_CALL,
+                        row_of(
+                            EndedCallRow,
+                            call,
+                            call_key=f"{effect.party_id}:{call.call_id}",
+                            party_id=effect.party_id,
+                            ground_rules_agreed_at=agreed_at,
+                        ),
+                    )
                 case WarningSaved():
                     add(_WARNING, row_of(WarningRow, effect.warning, party_id=effect.party_id))
                 case RestrictionSaved():

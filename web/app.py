@@ -25,7 +25,7 @@ from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
-from web.routes import codec, contacts, letters, ops, parties, retention, tasks
+from web.routes import codec, contacts, ground_rules, letters, ops, parties, retention, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -105,6 +105,7 @@ def create_app(
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    app.include_router(ground_rules.router)
         started = time.perf_counter()
         response = await call_next(request)
         # The router put the matched route in the scope: its template, not the path.

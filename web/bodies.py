@@ -14,6 +14,8 @@ from policy.messages import (
     AdviceRequest,
     AskRecord,
     CaseClosure,
+    EndedCallRecord,
+    GroundRulesLift,
     InboundContact,
     IncidentReport,
     RestrictionRequest,
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     # stands in for it. FastAPI reads the real classes below.
     IncidentReportBody = IncidentReport
     AskRecordBody = AskRecord
+    EndedCallRecordBody = EndedCallRecord
+    GroundRulesLiftBody = GroundRulesLift
     WarningIssueBody = WarningIssue
     RestrictionRequestBody = RestrictionRequest
     AdjustmentRequestBody = AdjustmentRequest
@@ -64,6 +68,8 @@ if TYPE_CHECKING:
 else:
     IncidentReportBody = body_of(IncidentReport, key="incident_id")
     AskRecordBody = body_of(AskRecord, key="ask_id", from_path=("party_id",))
+    EndedCallRecordBody = body_of(EndedCallRecord, key="call_id", from_path=("party_id",))
+    GroundRulesLiftBody = body_of(GroundRulesLift, from_path=("party_id", "call_id"))
     WarningIssueBody = body_of(WarningIssue, key="warning_id", from_path=("party_id",))
     RestrictionRequestBody = body_of(RestrictionRequest, key="restriction_id", from_path=("party_id",))
     AdjustmentRequestBody = body_of(AdjustmentRequest, key="adjustment_id", from_path=("party_id",))

@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         AskRecord,
         CaseClosure,
         IncidentReport,
+        EndedCallRecord,
+        GroundRulesLift,
         PartyRef,
         RestrictionRequest,
         TaskDecision,
@@ -219,6 +221,32 @@ class PartyWorkflow:
     def _validate_ask(self, raw: RawValue) -> None:
         self._validate("record_ask", raw, AskRecord, rules.check_ask)
 
+    @workflow.update(
+        name="record_ended_call",
+        description="R4a: after an ask, a call or meeting ended as the behaviour continued, and any ground rules.",
+    )
+    async def record_ended_call(self, raw: RawValue) -> CommandOutcome:
+        record = await self._admit("record_ended_call", raw, EndedCallRecord)
+        duplicate = (await self._ready()).ended_call(record.call_id) is not None
+        state = await self._apply(rules.check_ended_call, rules.apply_ended_call, record)
+        return self._outcome(record.call_id, duplicate, ended_call=state.ended_call(record.call_id))
+
+    @record_ended_call.validator
+    def _validate_ended_call(self, raw: RawValue) -> None:
+        self._validate("record_ended_call", raw, EndedCallRecord, rules.check_ended_call)
+
+    @workflow.update(name="lift_ground_rules", description="R4a: a colleague lifts an ended call's ground rules early.")
+    async def lift_ground_rules(self, raw: RawValue) -> CommandOutcome:
+        lift = await self._admit("lift_ground_rules", raw, GroundRulesLift)
+        call = (await self._ready()).ended_call(lift.call_id)
+        duplicate = call is not None and call.standing() is None
+        state = await self._apply(rules.check_ground_rules_lift, rules.apply_ground_rules_lift, lift)
+        return self._outcome(lift.call_id, duplicate, ended_call=state.ended_call(lift.call_id))
+
+    @lift_ground_rules.validator
+    def _validate_ground_rules_lift(self, raw: RawValue) -> None:
+        self._validate("lift_ground_rules", raw, GroundRulesLift, rules.check_ground_rules_lift)
+
     @workflow.update(name="issue_warning", description="R5, R10: issue a warning lasting six calendar months.")
     async def issue_warning(self, raw: RawValue) -> CommandOutcome:
         warning = await self._admit("issue_warning", raw, WarningIssue)
@@ -313,8 +341,8 @@ class PartyWorkflow:
 
     @workflow.query(
         name="gate_view",
-        description="What the contact gate reads (R8, R17): restrictions that have started and closed cases; "
-        "none while the party's file is being read.",
+        description="What the contact gate reads (R4a, R8, R17): restrictions that have started, closed cases "
+        "and ground rules; none while the party's file is being read.",
     )
     def gate_view(self) -> GateView | None:
         # A query: the gate answers a contact without adding to this workflow's history.
@@ -620,7 +648,16 @@ def _incidents_named(message) -> list[str]:
 
 
 # The id fields of the messages, in the order a rejected payload is searched for one.
-_ID_FIELDS = ("incident_id", "ask_id", "warning_id", "restriction_id", "decision_id", "adjustment_id", "case_reference")
+_ID_FIELDS = (
+    "incident_id",
+    "ask_id",
+    "call_id",
+    "warning_id",
+    "restriction_id",
+    "decision_id",
+    "adjustment_id",
+    "case_reference",
+)
 
 
 def _message_id_of(text: str) -> str | None:
