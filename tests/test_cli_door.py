@@ -21,9 +21,9 @@ from client.retention import RetentionClient
 from policy.authority import ERASE_PARTY
 from policy.effects import EffectBatch, IncidentRecorded, PartySaved
 from policy.fields import Door
-from policy.messages import AdjustmentRequest, PartyRef
+from policy.messages import AdjustmentRequest, EndedCall, EndedCallRecord, PartyRef
 from policy.payloads import ErasureOutcome, ErasureRequest, RemovalTotals, RetentionSweepInput
-from policy.vocabulary import PartyKind, RemovalKind, RemovalOutcome, Role, Stage
+from policy.vocabulary import ContactChannel, PartyKind, RemovalKind, RemovalOutcome, Role, Stage
 from records.store import RecordStore
 from settings import Settings
 from tests.cli_api import Ubp, ubp_over_api
@@ -153,6 +153,25 @@ async def _ask(s: Scene):
     return args, args, lambda: len(s.store.asks(party)) - before
 
 
+async def _end_call(s: Scene):
+    party, _ = await s.warned()
+    [ask] = s.store.asks(party)
+    args = ["end-call", "--party", party, "--ask", ask.ask_id, "--channel", "phone", "--why", "It went on."]
+    args += ["--ground-rules", "Calm voices, one topic.", "--at", (await s.now()).isoformat()]
+    return args, args, lambda: s.store.ended_calls(party)
+
+
+async def _lift_ground_rules(s: Scene):
+    party, _ = await s.warned()
+    [ask] = s.store.asks(party)
+    at = await s.now()
+    call = EndedCall(ended_at=at, channel=ContactChannel.PHONE, why="It went on.", ground_rules="Calm voices.")
+    record = EndedCallRecord(call_id="call-1", party_id=party, ask_id=ask.ask_id, ended_by="colleague-1", **dict(call))
+    await s.parties.record_ended_call(record)
+    args = ["lift-ground-rules", "--party", party, "--call", "call-1", "--reason", "Calm now.", "--at", at.isoformat()]
+    return args, args, lambda: s.store.ended_calls(party)[0].data["ground_rules"]["status"]
+
+
 async def _warn(s: Scene):
     party, reported = await s.reported()
     args = ["warn", "--party", party, "--incident", reported, "--reasons", "It went on."]
@@ -253,6 +272,8 @@ async def _retention_apply(s: Scene):
 ROWS = {
     "report-incident": Row("colleague-1", "ops-1", "R18", _report_incident),
     "ask": Row("colleague-1", "ops-1", "R4", _ask),
+    "end-call": Row("colleague-1", "adviser-1", "R4a", _end_call),
+    "lift-ground-rules": Row("colleague-1", "ops-1", "R4a", _lift_ground_rules),
     "warn": Row("colleague-1", "adviser-1", "R5", _warn),
     "restrict": Row("colleague-1", "ops-1", "R6", _restrict),
     "close-case": Row("colleague-1", "adviser-1", "R17", _close_case),

@@ -123,6 +123,16 @@ async def _ask(door: Door, who: str, party_id: str) -> httpx.Response:
     return await door.client.post(f"/parties/{party_id}/asks", json=body, headers=door.auth(who))
 
 
+async def _end_call(door: Door, who: str, party_id: str) -> httpx.Response:
+    body = {"call_id": "call-1", "ask_id": "a-1", "ended_at": _at(door), "channel": "phone", "why": "It went on."}
+    return await door.client.post(f"/parties/{party_id}/ended-calls", json=body, headers=door.auth(who))
+
+
+async def _lift_ground_rules(door: Door, who: str, party_id: str) -> httpx.Response:
+    body = {"lifted_at": _at(door), "reason": "Calls are calm now."}
+    return await door.client.post(f"/parties/{party_id}/ended-calls/call-1/lift", json=body, headers=door.auth(who))
+
+
 async def _warn(door: Door, who: str, party_id: str) -> httpx.Response:
     body = {"warning_id": "w-1", "incident_ids": ["i-1"], "communicated_at": _at(door), "reasons": "Abuse went on."}
     return await door.client.post(f"/parties/{party_id}/warnings", json=body, headers=door.auth(who))
@@ -229,6 +239,8 @@ async def _report_page(door: Door, who: str, party_id: str) -> httpx.Response:
 THROUGH_THE_DOOR: dict[Action, Call] = {
     Action.REPORT_INCIDENT: _report,
     Action.RECORD_ASK: _ask,
+    Action.RECORD_ENDED_CALL: _end_call,
+    Action.LIFT_GROUND_RULES: _lift_ground_rules,
     Action.ISSUE_WARNING: _warn,
     Action.PROPOSE_RESTRICTION: _restrict,
     Action.STEP_UP: _step_up,
