@@ -36,7 +36,8 @@ async def test_r10_a_partys_letters_are_listed_in_order_without_their_text(
     answer = await offline.client.get(f"/parties/{on_file.party_id}/letters", headers=offline.auth())
     assert answer.status_code == 200, answer.text
     listed = answer.json()
-    assert [letter["kind"] for letter in listed] == ["warning", "restriction", "end_moved"]
+    # w1 was held open by i2 (R5a) before r1 restricted the party.
+    assert [letter["kind"] for letter in listed] == ["warning", "warning_held_open", "restriction", "end_moved"]
     first = listed[0]
     assert first["letter_id"] == "letter:warning:w1" and first["subject_id"] == "w1"
     assert first["produced_at"] == "2026-03-06T10:00:00Z" and len(first["content_hash"]) == 64
@@ -102,6 +103,7 @@ async def test_r10_a_letter_is_marked_sent_once_and_a_repeat_answers_the_first(o
     listed = (await offline.client.get(f"/parties/{on_file.party_id}/letters", headers=offline.auth())).json()
     assert [(x["sent_method"], x["sent_at"] is not None) for x in listed] == [
         ("post", True),
+        (None, False),
         ("hand", True),
         (None, False),
     ]
@@ -158,6 +160,7 @@ async def test_r10_ubp_letters_list_get_and_sent(parties, on_file, store, settin
         lines = [line.split("\t") for line in listed.output.splitlines()]
         assert [line[:2] for line in lines] == [
             ["letter:warning:w1", "warning"],
+            [on_file.letter_ids[LetterKind.WARNING_HELD_OPEN], "warning_held_open"],
             ["letter:restriction:r1", "restriction"],
             [on_file.letter_ids[LetterKind.END_MOVED], "end_moved"],
         ]

@@ -23,7 +23,8 @@ async def _letters_settled(store: RecordStore, party_id: str, count: int, timeou
 
 
 async def test_r10_a_letter_is_made_once_for_a_decision_sent_three_times(time_skipping_env, parties, store):
-    """R10, R5, R6: the warning and the restriction, each sent three times, make one letter each,
+    """R10, R5, R5a, R6: the warning and the restriction, each sent three times, make one letter each
+    (and the repeat that holds the warning open one more),
     stored with its content hash and the time the workflow asked for it."""
     party = new_party()
     now = await time_skipping_env.get_current_time()
@@ -38,14 +39,15 @@ async def test_r10_a_letter_is_made_once_for_a_decision_sent_three_times(time_sk
     for _ in range(3):
         await parties.apply_restriction(restrict)
 
-    rows = await _letters_settled(store, party.party_id, 2)
+    rows = await _letters_settled(store, party.party_id, 3)
     assert [(row.kind, row.subject_id) for row in rows] == [
         (LetterKind.WARNING.value, warn.warning_id),
+        (LetterKind.WARNING_HELD_OPEN.value, warn.warning_id),  # R5a: the repeat held it open
         (LetterKind.RESTRICTION.value, restrict.restriction_id),
     ]
     for row in rows:
         assert row.content_hash == RenderedLetter(text="", html=row.html, pdf=row.pdf).content_hash
         assert row.produced_at >= now - timedelta(seconds=1) and row.sent_at is None
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rows[1].pdf)).pages)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rows[2].pdf)).pages)
     assert "The abuse continued while a warning was in place." in text
     assert "Contact only with your named caseworker, by email." in text

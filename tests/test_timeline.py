@@ -273,8 +273,8 @@ async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: A
     html_links = re.findall(r'<a href="(/inbox/letters/[^"]+\.html)">Download letter \(HTML\)', html)
     letter_id = on_file.letter_ids[LetterKind.END_MOVED]
     assert pdf_links == [f"/inbox/letters/{quote(i, safe='')}.pdf" for i in on_file.letter_ids.values()]
-    assert len(html_links) == 3
-    pdf = await offline.client.get(pdf_links[2])
+    assert len(html_links) == 4
+    pdf = await offline.client.get(pdf_links[-1])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content == store.letter(letter_id).pdf
     assert pdf.headers["content-disposition"].startswith('attachment; filename="letter-end_moved-r1-2026-09-22T09')
