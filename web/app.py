@@ -91,6 +91,7 @@ def create_app(
     app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings, key_ring=key_ring)
     app.state.metrics = metrics = ApiMetrics(store)
     app.include_router(parties.router)
+    app.include_router(ground_rules.router)
     app.include_router(contacts.router)
     app.include_router(letters.router)
     app.include_router(tasks.router)
@@ -105,7 +106,6 @@ def create_app(
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    app.include_router(ground_rules.router)
         started = time.perf_counter()
         response = await call_next(request)
         # The router put the matched route in the scope: its template, not the path.
