@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from activities.letters import LetterActivities
 from bench.run import load_average
@@ -103,7 +104,7 @@ def main() -> None:
     for name, letter in sample_letters().items():
         for fmt in LetterFormat:
             one = letter.model_copy(update={"format": fmt})
-            wall, cpu = per_render_ms(lambda one=one: renderer.render(one), args.iterations, args.repeats)
+            wall, cpu = per_render_ms(partial(renderer.render, one), args.iterations, args.repeats)
             size = len(renderer.render(one).pdf)
             print(f"| {name} | {fmt.value} | {wall:.1f} | {cpu:.1f} | {size:,} |")
     print(f"load average at end: {load_average()}")
