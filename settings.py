@@ -154,6 +154,56 @@ class Settings(BaseSettings):
         default=time(2, 0), description="when the daily retention sweep runs, local time (UBP_TIMEZONE)"
     )
 
+    # Staff sign in to the inbox through the body's identity provider (OpenID Connect,
+    # authorization code with PKCE): docs/operations.md, "Signing in".
+    oidc_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL (its /.well-known/openid-configuration)"
+    )
+    oidc_client_id: str | None = Field(default=None, description="the inbox's client id at the identity provider")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="the inbox's client secret")
+    oidc_roles_claim: str | None = Field(
+        default=None,
+        description="the ID token claim holding a person's roles or groups (Entra ID: roles); unset: roles come "
+        "from the staff list, linked by subject (`ubp staff link`)",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: a value of the roles claim -> the policy's role it grants; values not in it grant "
+        "nothing (empty: a value that is a role's name grants that role)",
+    )
+    oidc_staff_id_claim: str = Field(
+        default="preferred_username",
+        description="with UBP_OIDC_ROLES_CLAIM: the claim whose value is the person's staff id",
+    )
+    oidc_require_mfa: bool = Field(
+        default=False,
+        description="refuse a sign-in the provider does not say used a second factor (amr, or acr in UBP_OIDC_MFA_ACR)",
+    )
+    oidc_mfa_acr: list[str] = Field(
+        default_factory=list, description="acr values that count as a second factor (JSON list)"
+    )
+    # ASVS 3.3.2 at level 2: signed in again after 30 minutes idle or 12 hours in all
+    # (a working day). docs/operations.md says why.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="signs the browser's short-lived sign-in cookie (state, nonce, PKCE verifier): the same on "
+        "every API replica; unset: a random one per process",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of the TLS-terminating proxies whose X-Forwarded-For and -Proto are trusted "
+        "(JSON list); none by default",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="the largest request body accepted (413)")
+    sign_in_per_minute: int = Field(default=10, ge=1, description="sign-in attempts per client address per minute")
+    requests_per_minute: int = Field(default=600, ge=1, description="requests per principal per minute (429)")
+    api_docs: bool = Field(
+        default=False, description="serve the API's docs page (/docs, Swagger UI from a CDN); never in production"
+    )
+    dev_idp_port: int = Field(default=8091, description="where `ubp dev` runs its identity provider on 127.0.0.1")
+
     @field_validator("worker_metrics_address")
     @classmethod
     def _host_and_port(cls, value: str | None) -> str | None:
@@ -171,6 +221,11 @@ class Settings(BaseSettings):
         "retention_years",
         "api_base_url",
         "token",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "oidc_roles_claim",
+        "session_secret",
         mode="before",
     )
     @classmethod
@@ -218,6 +273,10 @@ class Settings(BaseSettings):
             signature=self.letter_signature,
             templates=self.letter_templates,
         )
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def inbox_url(self) -> str:

@@ -3,12 +3,14 @@
 Each runs against the records database on this machine: whoever runs them holds
 its credentials already, so they check no token."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from cli.common import fail, records
 from policy.vocabulary import Role
+from records.staff import DEFAULT_TOKEN_DAYS, token_id_of
 from records.tables import StaffRow
 
 LOCAL = "Local: runs against the records database on this machine; not an action on a party."
@@ -137,19 +139,54 @@ def _warn_no_email(staff_ids: list[str]) -> None:
 
 @app.command("token")
 def staff_token(
-    staff_id: Annotated[str, typer.Argument(help="who the token signs in as: a member of staff or a case system")],
+    staff_id: Annotated[str, typer.Argument(help="who the token signs in as: a case system, or a member of staff")],
+    days: Annotated[int, typer.Option(min=1, help="how many days it is accepted for")] = DEFAULT_TOKEN_DAYS,
 ) -> None:
-    """Issue a bearer token for the HTTP API, the inbox and `ubp` (UBP_TOKEN).
+    """Issue a bearer token for the HTTP API and `ubp` (UBP_TOKEN); never for the inbox, which staff
+    sign in to through the identity provider.
 
-    It is shown only now: a hash is kept.
+    It is shown only now: a hash is kept. It expires after --days.
 
     Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:
         try:
-            token = store.issue_token(staff_id)
+            token = store.issue_token(staff_id, days)
         except ValueError as err:
             fail(str(err), 2)
     typer.echo(token)
+
+
+@app.command("tokens")
+def staff_tokens(
+    staff_id: Annotated[str | None, typer.Argument(help="only this account's")] = None,
+) -> None:
+    """List tokens: id, account, issued, expires, last used ('-': never); expired ones say so.
+
+    Local: runs against the records database on this machine; not an action on a party."""
+    now = datetime.now(UTC)
+    with records() as store:
+        rows = store.tokens(staff_id)
+    for row in rows:
+        used = f"{row.last_used_at:%Y-%m-%dT%H:%MZ}" if row.last_used_at else "-"
+        expired = "\texpired" if row.expires_at <= now else ""
+        typer.echo(
+            f"{token_id_of(row)}\t{row.staff_id}\t{row.created_at:%Y-%m-%dT%H:%MZ}"
+            f"\t{row.expires_at:%Y-%m-%dT%H:%MZ}\t{used}{expired}"
+        )
+
+
+@app.command("revoke-token")
+def staff_revoke_token(
+    token_id: Annotated[str, typer.Argument(help="the token's id, as `ubp staff tokens` lists it")],
+) -> None:
+    """Withdraw one token.
+
+    Local: runs against the records database on this machine; not an action on a party."""
+    with records() as store:
+        row = store.revoke_token(token_id)
+    if row is None:
+        fail(f"no token {token_id!r}: `ubp staff tokens` lists them", 2)
+    typer.echo(f"{token_id}: withdrawn (it signed in as {row.staff_id})")
 
 
 @app.command("revoke-tokens")
@@ -162,9 +199,28 @@ def staff_revoke_tokens(staff_id: str) -> None:
     typer.echo(f"{staff_id}: {count} token{'s' if count != 1 else ''} withdrawn")
 
 
+@app.command("link")
+def staff_link(
+    staff_id: Annotated[str, typer.Argument(help="a member of staff")],
+    subject: Annotated[str, typer.Argument(help="their subject (sub) at the identity provider; 'none' unlinks")],
+) -> None:
+    """Say who signs in to the inbox as a member of staff: their identity provider's subject
+    (Entra ID: the ID token's `sub` for this application).
+
+    Local: runs against the records database on this machine; not an action on a party."""
+    with records() as store:
+        try:
+            row = store.link_subject(staff_id, None if subject.lower() == "none" else subject)
+        except ValueError as err:
+            fail(str(err), 2)
+    typer.echo(f"{row.staff_id}: {'signs in as ' + subject if row.idp_subject else 'cannot sign in to the inbox'}")
+
+
 @app.command("deactivate")
 def staff_deactivate(staff_id: str) -> None:
     """Mark a member of staff (or a case system) inactive: they no longer sign in, act or decide tasks.
+
+    Their inbox sessions end and their tokens are withdrawn at once (reactivating them brings neither back).
 
     Local: runs against the records database on this machine; not an action on a party."""
     with records() as store:

@@ -42,3 +42,19 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The dev stack's and the tests' OpenID provider (devstack/oidc, the `oidc-provider` npm
+# package), from its lock file; again only when the lock changed. Without Node and npm the
+# dev stack needs a provider of its own (UBP_OIDC_ISSUER) and the sign-in tests skip, saying why.
+if command -v npm >/dev/null; then
+  idp_stamp=devstack/oidc/node_modules/.installed-$(sha256sum devstack/oidc/package-lock.json | cut -c1-16)
+  if [ ! -f "$idp_stamp" ]; then
+    if ! npm ci --prefix devstack/oidc --no-audit --no-fund > var/npm.log 2>&1; then
+      cat var/npm.log >&2
+      echo "installing the dev identity provider failed; the log above is in var/npm.log" >&2
+      exit 1
+    fi
+    touch "$idp_stamp"
+  fi
+else
+  echo "npm not found: the dev identity provider (devstack/oidc) is not installed" >&2
+fi

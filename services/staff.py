@@ -16,7 +16,7 @@ class StaffCheckFailed(Exception):
 
 
 class NotSignedIn(Exception):
-    """No token, an unknown token, or the token of someone no longer active."""
+    """No token, an unknown, expired or revoked token, or the token of someone no longer active."""
 
 
 def require_role(store: RecordStore, staff_id: str, role: Role) -> StaffRow:
@@ -62,10 +62,10 @@ def staff_for(store: RecordStore, token: str | None) -> StaffRow:
         NotSignedIn: With a message saying what to do.
     """
     if not token:
-        raise NotSignedIn("sign in with a bearer token: `ubp staff token STAFF_ID` issues one")
+        raise NotSignedIn("sign in with a bearer token: `ubp staff token ACCOUNT_ID` issues one")
     staff = store.staff_for_token(token)
     if staff is None:
-        raise NotSignedIn("unknown token: ask for a new one (`ubp staff token STAFF_ID`)")
+        raise NotSignedIn("unknown token (or expired, or revoked): ask for a new one (`ubp staff token ACCOUNT_ID`)")
     if not staff.active:
         raise NotSignedIn(f"{staff.staff_id!r} is no longer an active member of staff")
     return staff

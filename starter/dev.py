@@ -19,6 +19,7 @@ from client.door import dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
 from devstack import demo
+from devstack.identity import PASSWORD, Account, DevIdentityProvider
 from devstack.mail import MailCatcher
 from devstack.server import DevServer, port_open
 from records.db import make_engine
@@ -66,6 +67,8 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
     ]
     if catcher is not None:
         taken.append((f"{settings.smtp_host}:{settings.smtp_port}", "UBP_SMTP_PORT"))
+    if not settings.oidc_configured:
+        taken.append((f"127.0.0.1:{settings.dev_idp_port}", "UBP_DEV_IDP_PORT"))
     for address, setting in taken:
         if port_open(address):
             raise RuntimeError(f"something already listens on {address}; stop it or set {setting}")
@@ -82,6 +85,7 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         ui_codec_endpoint=codec_endpoint,
     )
     engine = make_engine(settings.database_url)
+    provider: DevIdentityProvider | None = None
     try:
         if catcher is not None:
             catcher.start()
@@ -108,17 +112,21 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                 seeding = PartyClient(client, settings.task_queue, settings.timezone, door_keys, acts_as_named=True)
                 for line in await demo.seed(seeding, store):
                     log.info("demo party %s", line)
+            if not settings.oidc_configured:
+                provider = _dev_identity_provider(settings, store)
+                settings = settings.model_copy(update={**provider.settings(), "api_docs": True})
             api = api_server(settings, parties, store, embedded=True)
             serving = asyncio.create_task(api.serve())
-            inbox = f"{settings.api_url()}/inbox"
-            if seed_demo:
-                # Dev only: fresh sign-in links for the demo manager and the demo
-                # operations person, so the inbox and the decoded UI open at once.
-                log.info("operations sign-in (the Temporal UI decodes): %s?token=%s", inbox,
-                         store.issue_token("demo-operations"))  # fmt: skip
-                inbox += f"?token={store.issue_token('demo-manager')}"
-            log.info("managers' inbox: %s", inbox)
-            log.info("HTTP API docs: %s/docs", settings.api_url())
+            log.info("managers' inbox: %s/inbox", settings.api_url())
+            if provider is not None:
+                log.info(
+                    "sign in at the dev identity provider (%s) as a staff id (demo-manager; demo-operations for the"
+                    " decoded Temporal UI), password %s",
+                    provider.issuer,
+                    PASSWORD,
+                )
+            if settings.api_docs:
+                log.info("HTTP API docs: %s/docs", settings.api_url())
             log.info("running; press Ctrl+C to stop")
             try:
                 await _until_stopped(serving)
@@ -126,8 +134,25 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
                 api.should_exit = True
                 await asyncio.wait([serving], timeout=10)
     finally:
+        if provider is not None:
+            provider.stop()
         server.stop()
         if catcher is not None:
             catcher.stop()
         engine.dispose()
-        log.info("stopped the Temporal dev server, the worker, the API and the mail catcher")
+        log.info("stopped the Temporal dev server, the worker, the API, the identity provider and the mail catcher")
+
+
+def _dev_identity_provider(settings: Settings, store: RecordStore) -> DevIdentityProvider:
+    """The dev identity provider, started, where every active member of staff signs in as
+    their staff id (linked as their subject, if they have none yet)."""
+    accounts = []
+    for row in store.list_staff(active_only=True):
+        if row.kind != "person":
+            continue
+        if row.idp_subject is None:
+            row = store.link_subject(row.staff_id, row.staff_id)
+        accounts.append(Account(row.idp_subject or row.staff_id, row.name))
+    provider = DevIdentityProvider(f"{settings.api_url()}/inbox/signed-in", accounts, port=settings.dev_idp_port)
+    provider.start()
+    return provider

@@ -21,6 +21,8 @@ import pytest
 import pytest_asyncio
 
 from client.parties import PartyClient
+from devstack.identity import PASSWORD, Account, DevIdentityProvider
+from devstack.identity import unavailable as provider_unavailable
 from devstack.server import free_port
 from policy.vocabulary import Category, Role
 from records.store import RecordStore
@@ -29,7 +31,7 @@ from tests.helpers import incident, new_party, planned_task
 from web.app import api_server
 
 try:
-    from playwright.async_api import Browser, Page, async_playwright
+    from playwright.async_api import Browser, Page, Response, async_playwright
 except ImportError:  # the test extra is not installed
     async_playwright = None  # type: ignore[assignment]  # None marks the tests to skip, saying why
 
@@ -84,7 +86,8 @@ async def axe_violations(page: Page) -> list[dict[str, Any]]:
     """What axe-core finds against WCAG 2.2 AA on the page as it stands (skips without axe-core)."""
     if not AXE.exists():
         pytest.skip(AXE_MISSING)
-    await page.add_script_tag(path=AXE)
+    # Evaluated, not added as a <script>: the inbox's CSP refuses every script a page would run.
+    await page.evaluate(AXE.read_text() + "\n;undefined")
     violations: list[dict[str, Any]] = await page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(results => results.violations)",
         WCAG_22_AA,
@@ -111,26 +114,55 @@ INBOX_STAFF = {
 }
 
 
+def subject_of(staff_id: str) -> str:
+    """The identity provider's subject the tests link to a member of staff."""
+    return f"idp-{staff_id}"
+
+
 @dataclass
 class Inbox:
-    """The API (and so the inbox) served by uvicorn on a free port, over a real worker and records."""
+    """The API (and so the inbox) served by uvicorn on a free port, over a real worker and
+    records, signing in through a real OpenID provider (devstack/identity.py)."""
 
     url: str
     parties: PartyClient
     store: RecordStore
-    tokens: dict[str, str]
+    provider: DevIdentityProvider
 
-    def sign_in_link(self, staff_id: str, path: str = "/inbox") -> str:
-        """The link a member of staff is sent (as `ubp dev` prints it): it signs in and comes back to `path`."""
-        return f"{self.url}{path}?token={self.tokens[staff_id]}"
+    async def sign_in(self, page: Page, staff_id: str, path: str = "/inbox") -> Response | None:
+        """Sign in as a member of staff does: open `path`, be sent to the sign-in page, sign in
+        at the identity provider, and come back to `path`; the last answer."""
+        await page.goto(f"{self.url}{path}")
+        await page.get_by_role("button", name="Sign in").click()
+        return await self.at_the_provider(page, subject_of(staff_id), path)
+
+    async def at_the_provider(self, page: Page, subject: str, path: str = "/inbox") -> Response | None:
+        """Sign in at the provider's own page as `subject`; the answer of the page it comes back to."""
+        await page.get_by_label("Subject").fill(subject)
+        await page.get_by_label("Password").fill(PASSWORD)
+        async with page.expect_navigation(url=f"{self.url}{path}*") as back:
+            await page.get_by_role("button", name="Sign in").click()
+        return await back.value
 
 
 @pytest_asyncio.fixture
 async def inbox(dev_parties: PartyClient, store: RecordStore, settings: Settings) -> AsyncIterator[Inbox]:
+    why_not = provider_unavailable()
+    if why_not:
+        pytest.skip(why_not)
+    accounts = []
     for staff_id, (name, roles) in INBOX_STAFF.items():
         store.add_staff(staff_id, name, roles)
-    tokens = {staff_id: store.issue_token(staff_id) for staff_id in INBOX_STAFF}
-    server = api_server(settings.model_copy(update={"api_port": free_port()}), dev_parties, store, embedded=True)
+        store.link_subject(staff_id, subject_of(staff_id))
+        accounts.append(Account(subject_of(staff_id), name))
+    # Someone the provider knows whom the staff list does not: refused.
+    accounts.append(Account(subject_of("stranger"), "Sam Stranger"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    provider = DevIdentityProvider(f"{url}/inbox/signed-in", accounts)
+    await asyncio.to_thread(provider.start)
+    served = settings.model_copy(update={"api_port": port, **provider.settings()})
+    server = api_server(served, dev_parties, store, embedded=True)
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -138,10 +170,11 @@ async def inbox(dev_parties: PartyClient, store: RecordStore, settings: Settings
                 serving.result()  # raises why it did not start, if it says
                 raise AssertionError("the API stopped before it started")
             await asyncio.sleep(0.05)
-        yield Inbox(f"http://127.0.0.1:{server.config.port}", dev_parties, store, tokens)
+        yield Inbox(url, dev_parties, store, provider)
     finally:
         server.should_exit = True
         await serving
+        provider.stop()
 
 
 @dataclass

@@ -20,6 +20,7 @@ from policy.state import HumanTask
 from policy.vocabulary import Role, Stage, TaskKind, TaskStatus
 from records.store import RecordStore
 from tests.helpers import incident, new_party, planned_task, wait_for_status
+from tests.sessions import sign_in
 from web.app import create_app
 
 STAFF = {
@@ -38,6 +39,8 @@ CASE_SYSTEM = "case-system"
 class Api:
     client: httpx.AsyncClient
     tokens: dict[str, str]
+    # For the inbox's sessions (tests.sessions).
+    store: RecordStore | None = None
 
     def auth(self, staff_id: str = "case-system") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[staff_id]}"}
@@ -55,7 +58,7 @@ async def api(parties, store, settings) -> AsyncIterator[Api]:
     tokens = _staff_and_tokens(store)
     transport = httpx.ASGITransport(app=create_app(parties, store, settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, tokens)
+        yield Api(client, tokens, store)
 
 
 class UnreachableTemporal:
@@ -80,7 +83,7 @@ async def offline(store, settings) -> AsyncIterator[Api]:
     parties = cast(PartyClient, UnreachableTemporal())
     transport = httpx.ASGITransport(app=create_app(parties, store, settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, tokens)
+        yield Api(client, tokens, store)
 
 
 def _incident_body(party, at, **changes) -> dict:
@@ -236,13 +239,12 @@ async def test_manager_lists_and_decides_a_task(time_skipping_env, api, store):
 
 
 async def _sign_in(api: Api, staff_id: str) -> None:
-    answer = await api.client.get("/inbox", params={"token": api.tokens[staff_id]})
-    assert answer.status_code == 303 and answer.headers["location"] == "/inbox"
-    assert "httponly" in answer.headers["set-cookie"].lower()
+    assert api.store is not None
+    sign_in(api.client, api.store, staff_id)
 
 
 def _form_key(page: str) -> str:
-    found = re.search(r'name="form_key" value="([0-9a-f]+)"', page)
+    found = re.search(r'name="form_key" value="([\w-]+)"', page)
     assert found, "the decision form has no form key"
     return found.group(1)
 
@@ -251,7 +253,7 @@ async def test_inbox_lists_a_task_and_shows_its_decision_form(time_skipping_env,
     party_id, task_id = await _support_task(time_skipping_env, api)
     row = await planned_task(store, task_id)
 
-    assert (await api.client.get("/inbox")).headers["location"] == "/inbox/sign-in"
+    assert (await api.client.get("/inbox")).headers["location"] == "/inbox/sign-in?next=/inbox"
     assert (await api.client.get("/inbox/sign-in")).status_code == 200
     await _sign_in(api, "manager-1")
     inbox = await api.client.get("/inbox")

@@ -23,6 +23,7 @@ from devstack.server import free_port, temporal_cli
 from policy.vocabulary import Role
 from records.store import RecordStore
 from tests.helpers import marked_party, payloads_holding
+from tests.sessions import sign_in
 from web.app import api_server, create_app
 from workflows.party import workflow_id_for
 
@@ -105,8 +106,7 @@ def _values(payloads: list[dict[str, Any]]) -> list[Any]:
 async def test_inbox_session_decodes_too(time_skipping_env, parties, codec):
     marker = f"MARKER-{uuid.uuid4().hex}"
     _, stored = await _stored_payloads(time_skipping_env, parties, marker)
-    signed_in = await codec.http.get("/inbox", params={"token": codec.tokens["ops-1"]})
-    assert signed_in.status_code == 303 and "Path=/;" in signed_in.headers["set-cookie"]
+    sign_in(codec.http, codec.store, "ops-1")
     answer = await codec.post("decode", stored)
     assert answer.status_code == 200 and marker in json.dumps(_values(answer.json()["payloads"]))
     assert [e.staff_id for e in codec.store.decodes()] == ["ops-1"]

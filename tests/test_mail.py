@@ -40,6 +40,7 @@ from records.store import RecordStore
 from records.tables import NoticeRow
 from settings import Settings
 from tests.helpers import LONDON, new_party, restriction, warned_party
+from tests.sessions import sign_in
 from web.app import create_app
 from worker import build_worker, scheduled_worker
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
@@ -411,7 +412,7 @@ async def test_retries_that_run_out_leave_the_notice_undeliverable_for_managers_
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as web:
             for staff_id, sees in (("manager-1", True), ("exec-1", False)):
                 web.cookies.clear()
-                await web.get("/inbox", params={"token": staff.issue_token(staff_id)})
+                sign_in(web, staff, staff_id)
                 page = (await web.get("/inbox")).text
                 assert ("1 notice could not be delivered by email" in page) is sees
                 assert ('href="/inbox/tasks/t-lost"' in page) is sees

@@ -26,8 +26,8 @@ from policy.tasks import TASK_RULES
 from policy.vocabulary import Role, Stage, TaskKind
 from records.store import RecordStore
 from tests.helpers import incident, new_party, planned_task
+from tests.sessions import sign_in
 from web.app import create_app
-from web.inbox.routes import form_key
 
 # One principal per role, each holding that role alone; the case system acts for itself.
 PEOPLE = {role: f"only-{role.value.replace('_', '-')}" for role in Role if role != Role.CASE_SYSTEM}
@@ -228,7 +228,7 @@ def _decide(action: Action) -> Call:
 
 async def _report_page(door: Door, who: str, party_id: str) -> httpx.Response:
     door.client.cookies.clear()
-    await door.client.post("/inbox/sign-in", data={"token": door.tokens[who]})
+    sign_in(door.client, door.store, who)
     try:
         return await door.client.get("/inbox/report", params={"from": "2026-01-01", "to": "2026-03-31"})
     finally:
@@ -412,9 +412,9 @@ async def test_the_inbox_decides_as_the_signed_in_person_only(door):
     _, task_id = _task(door.store, TaskKind.COLLEAGUE_SUPPORT)
     colleague = PEOPLE[Role.COLLEAGUE]
     door.client.cookies.clear()
-    await door.client.post("/inbox/sign-in", data={"token": door.tokens[colleague]})
+    csrf = sign_in(door.client, door.store, colleague)
     form = {
-        "form_key": form_key(door.tokens[colleague]),
+        "form_key": csrf,
         "outcome": "support_recorded",
         "support_offered": "employee_assistance_programme",
         "decision_id": "",

@@ -24,7 +24,7 @@ async def test_r10a_the_board_report_shows_its_charts_and_tables_for_the_period_
     today = local_date(datetime.now(UTC), settings.timezone)
     page = await chromium.new_page(viewport=VIEWPORT)
     try:
-        await page.goto(inbox.sign_in_link(staff_id))
+        await inbox.sign_in(page, staff_id)
         await page.get_by_role("link", name="The board report").click()
         await page.get_by_role("heading", name="Board report", level=1).wait_for()
         await page.get_by_label("From (first day)").fill(f"{today.year}-01-01")
@@ -56,7 +56,7 @@ async def test_r10a_the_board_report_shows_its_charts_and_tables_for_the_period_
 async def test_r10a_a_colleague_without_a_reporting_role_is_refused_the_board_report(chromium, inbox: Inbox):
     page = await chromium.new_page(viewport=VIEWPORT)
     try:
-        answer = await page.goto(inbox.sign_in_link("colleague-9", "/inbox/report"))
+        answer = await inbox.sign_in(page, "colleague-9", "/inbox/report")
         assert answer is not None and answer.status == 403
         assert await page.get_by_role("heading", level=1).inner_text() == "Board report"
         refusal = await page.get_by_role("alert").inner_text()

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from devstack.demo import DEMO_CASE_SYSTEM, DEMO_CASE_SYSTEM_ACTS_FOR
+from devstack.identity import PASSWORD
 from devstack.server import free_port
 from records.db import make_engine
 from records.store import RecordStore
@@ -39,7 +40,6 @@ class DevStack:
 
     ui: str
     api: str
-    operations_sign_in: str
     records_url: str
     process: subprocess.Popen[bytes]
 
@@ -58,12 +58,13 @@ def _wait_for_line(log: Path, pattern: str, process: subprocess.Popen[bytes], ti
 
 @pytest.fixture
 def dev_stack(tmp_path) -> Iterator[DevStack]:
-    grpc, ui, api = free_port(), free_port(), free_port()
+    grpc, ui, api, idp = free_port(), free_port(), free_port(), free_port()
     records_url = f"sqlite:///{tmp_path / 'records.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UBP_", "TEMPORAL_"))} | {
         "UBP_TEMPORAL_ADDRESS": f"127.0.0.1:{grpc}",
         "UBP_TEMPORAL_UI_PORT": str(ui),
         "UBP_API_PORT": str(api),
+        "UBP_DEV_IDP_PORT": str(idp),
         "UBP_TEMPORAL_DB_FILE": str(tmp_path / "temporal.db"),
         "UBP_ENCRYPTION_KEY_FILE": str(tmp_path / "keys.json"),  # none yet: `ubp dev` makes it
         "DATABASE_URL": records_url,
@@ -74,10 +75,10 @@ def dev_stack(tmp_path) -> Iterator[DevStack]:
             [str(Path(sys.executable).parent / "ubp"), "dev", "--seed-demo"], env=env, stdout=out, stderr=out
         )
     try:
-        sign_in = _wait_for_line(log, r"operations sign-in \(the Temporal UI decodes\): (\S+)", process, 120)
+        _wait_for_line(log, r"sign in at the dev identity provider", process, 120)
         _wait_for_line(log, r"running; press Ctrl\+C to stop", process, 60)
         assert (tmp_path / "keys.json").exists()
-        yield DevStack(f"http://127.0.0.1:{ui}", f"http://127.0.0.1:{api}", sign_in.group(1), records_url, process)
+        yield DevStack(f"http://127.0.0.1:{ui}", f"http://127.0.0.1:{api}", records_url, process)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -165,7 +166,13 @@ async def test_ui_shows_the_party_decoded_for_operations_staff_only(dev_stack, c
     viewport = {"width": 1600, "height": 1200}
 
     staff = await chromium.new_page(viewport=viewport)
-    await staff.goto(dev_stack.operations_sign_in)  # the inbox's sign-in link: a session cookie
+    # Signed in to the inbox, as `ubp dev` says: a session cookie the codec endpoint reads too.
+    await staff.goto(f"{dev_stack.api}/inbox")
+    await staff.get_by_role("button", name="Sign in").click()
+    await staff.get_by_label("Subject").fill("demo-operations")
+    await staff.get_by_label("Password").fill(PASSWORD)
+    await staff.get_by_role("button", name="Sign in").click()
+    await staff.wait_for_url(f"{dev_stack.api}/inbox")
     await _use_the_codec_endpoint(staff, dev_stack)
     await _party_page(staff, dev_stack, party_id)
     try:

@@ -8,12 +8,14 @@ time-skipping server's client and a test database.
 """
 
 import contextlib
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
 
 from client.keys import KeyRing
 from client.parties import PartyClient
@@ -21,8 +23,10 @@ from records.store import RecordStore
 from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
+from web.front_door import BodyLimit, content_security_policy, security_headers
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
+from web.inbox import sign_in
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
 from web.routes import codec, contacts, ground_rules, letters, ops, parties, retention, tasks
@@ -33,8 +37,14 @@ run a Temporal client, and for managers deciding tasks. The payloads are the
 messages of the integration contract (`docs/contract.md`).
 
 **Sign-in.** Every call sends `Authorization: Bearer <token>`; `ubp staff
-token STAFF_ID` issues one for a member of staff (a case system gets a staff
-id of its own). Only a hash of the token is kept.
+token ACCOUNT_ID` issues one for a case system's account (or a member of staff
+using `ubp`), valid for 90 days unless `--days` says otherwise. Only a hash of
+the token is kept. The inbox's session cookie is not accepted here, nor a token
+as the inbox's cookie.
+
+**Limits.** A body over 1 MiB is refused with 413 before sign-in is checked;
+every list in a message has a maximum (422 naming the field); more than the
+rate of requests per principal answers 429 with `Retry-After`.
 
 **Idempotency.** Each message's id (`incident_id`, `ask_id`, `warning_id`,
 `restriction_id`, `adjustment_id`) is its idempotency key: sending it again
@@ -79,6 +89,9 @@ def create_app(
         title="Unacceptable-behaviour policy orchestrator",
         version="0.1.0",
         description=DESCRIPTION,
+        # The docs page loads Swagger UI from a CDN: only where the settings turn it on (never in production).
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "case systems", "description": "the integration contract's messages (docs/contract.md)"},
             {"name": "letters", "description": "R10: the letters to each party, to download and mark sent"},
@@ -90,6 +103,7 @@ def create_app(
     )
     app.state.front_door = FrontDoor(parties=party_client, store=store, settings=settings, key_ring=key_ring)
     app.state.metrics = metrics = ApiMetrics(store)
+    app.state.identity_provider = sign_in.identity_provider(settings)
     app.include_router(parties.router)
     app.include_router(ground_rules.router)
     app.include_router(contacts.router)
@@ -97,12 +111,26 @@ def create_app(
     app.include_router(tasks.router)
     app.include_router(retention.router)
     app.include_router(codec.router)
+    app.include_router(sign_in.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)
     app.include_router(party_timeline.router)
     app.include_router(ops.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())
+    # A sign-in in progress (state, nonce, PKCE verifier, the form's CSRF token), signed,
+    # for ten minutes at most; the session it opens is kept on the server.
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(32)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=sign_in.SIGN_IN_COOKIE,
+        max_age=sign_in.SIGN_IN_SECONDS,
+        same_site="lax",
+        https_only=True,
+    )
+    # Before the routes, so before anyone is signed in: a large body is refused unread.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -117,6 +145,9 @@ def create_app(
             time.perf_counter() - started,
         )
         return response
+
+    # Added last, so outermost: every answer gets the headers, a 413 and an error page too.
+    app.middleware("http")(security_headers(store, content_security_policy(settings.oidc_issuer)))
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
@@ -150,5 +181,8 @@ def api_server(
         port=settings.api_port,
         log_level="warning",
         lifespan="off",
+        # X-Forwarded-For and -Proto only from the body's own proxies (none by default).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     return _Server(config)

@@ -51,10 +51,10 @@ def _board_report(door: FrontDoor, period: Period) -> tuple[BoardReport, str]:
 @router.get("/report", response_class=HTMLResponse)
 async def board_report_page(request: Request, door: Door) -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(session)}
     try:
         permit(Principal.of(staff), Action.READ_BOARD_REPORT)
     except NotPermitted as refused:

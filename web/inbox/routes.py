@@ -1,15 +1,13 @@
 """The managers' inbox: server-rendered pages to see and decide one's tasks.
 
-Plain HTML forms, no scripts. Sign-in takes a bearer token (`ubp staff token
-STAFF_ID`), by a form or a `?token=` link, and keeps it in an HttpOnly
-cookie; every form carries a field derived from that token, so another site
-cannot post a decision in the manager's name. Dates are shown in the body's
-time zone (Europe/London); everything inside stays UTC.
+Plain HTML forms, no scripts. Staff sign in through the body's identity provider
+(web.inbox.sign_in); the session is kept on the server, and every form carries the
+session's CSRF token, so another site cannot post a decision in the manager's name.
+Dates are shown in the body's time zone (Europe/London); everything inside stays UTC.
 """
 
-import hashlib
-import hmac
 import re
+import secrets
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -18,7 +16,7 @@ from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +28,8 @@ from policy.permissions import PERMISSIONS, Action, NotPermitted
 from policy.replies import PartyStatus
 from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
-from records.tables import NoticeRow, StaffRow
+from records.security_log import SecurityEvent
+from records.tables import NoticeRow, StaffRow, WebSessionRow
 from services.acting import Principal
 from services.contacts import party_status
 from services.decisions import (
@@ -43,13 +42,13 @@ from services.decisions import (
     roles_to_decide,
     task_of,
 )
-from services.staff import NotSignedIn, staff_for
-from web.deps import SESSION_COOKIE, Door, FrontDoor
+from web.deps import SESSION_COOKIE, Door, FrontDoor, session_of
 from web.errors import REFUSED_STATUS
 
 FLASH_COOKIE = "ubp_inbox_flash"
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 
 OUTCOME_LABELS = {
@@ -85,10 +84,10 @@ DONE_LABELS = {
 }
 
 
-def form_key(token: str) -> str:
-    """The inbox forms' anti-forgery field: derived from the signed-in token, so
-    another site cannot fill it in (and nothing extra needs storing)."""
-    return hmac.new(token.encode(), b"ubp-inbox-form", hashlib.sha256).hexdigest()
+def form_key(session: WebSessionRow) -> str:
+    """The inbox forms' anti-forgery field: the session's own random token (kept on the
+    server with the session), so another site cannot fill it in."""
+    return session.csrf_token
 
 
 def _label(value: Any) -> str:
@@ -128,19 +127,6 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
     return response
 
 
-def _sign_in_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        # Lax, not Strict: a `?token=` link opened from an email must still sign in.
-        # Cross-site posts are stopped by the forms' key field.
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-
-
 def _redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
     response = RedirectResponse(url, status.HTTP_303_SEE_OTHER)
     if flash:
@@ -153,65 +139,48 @@ class _SignInNeeded(Exception):
         self.response = response
 
 
-async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, str]:
-    """The signed-in member of staff and their token, or a response that signs them in.
+async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, WebSessionRow]:
+    """The signed-in member of staff and their session, or a response that signs them in.
 
-    A `?token=` link signs in and comes back to the same page without the
-    token, so it stays out of the address bar and the history.
+    Raises:
+        HTTPException: (429) They are over their rate of requests.
     """
-    link_token = request.query_params.get("token")
-    if link_token:
-        try:
-            await run_in_threadpool(staff_for, door.store, link_token)
-        except NotSignedIn as err:
-            raise _SignInNeeded(_sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)) from None
-        redirect = _redirect(request.url.path)
-        _sign_in_cookie(request, redirect, link_token)
-        raise _SignInNeeded(redirect)
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise _SignInNeeded(_redirect("/inbox/sign-in"))
-    try:
-        return await run_in_threadpool(staff_for, door.store, token), token
-    except NotSignedIn as err:
-        response = _sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        raise _SignInNeeded(response) from None
+    found = await run_in_threadpool(session_of, door, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        response = _redirect(f"/inbox/sign-in?next={quote(request.url.path)}")
+        if SESSION_COOKIE in request.cookies:
+            response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+        raise _SignInNeeded(response)
+    request.state.principal_id = found[0].staff_id
+    door.per_principal.check(found[0].staff_id, "requests")
+    return found
 
 
-def _sign_in_page(request: Request, door: FrontDoor, error: str | None = None, code: int = 200) -> HTMLResponse:
-    return _render(request, door, "sign_in.html", code, error=error, staff=None)
+def csrf_refused(request: Request, door: FrontDoor, staff: StaffRow, session: WebSessionRow) -> Response:
+    """A form posted without the session's CSRF token (403), logged."""
+    door.store.record_security_event(SecurityEvent.CSRF_REFUSED, staff_id=staff.staff_id, route=request.url.path)
+    request.state.security_logged = True
+    return _render(
+        request,
+        door,
+        "message.html",
+        status.HTTP_403_FORBIDDEN,
+        staff=staff,
+        form_key=form_key(session),
+        message="This form did not come from your inbox. Open the page again and send it from there.",
+    )
 
 
-@router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, door: Door) -> Response:
-    return _sign_in_page(request, door)
-
-
-@router.post("/sign-in")
-async def sign_in(request: Request, door: Door) -> Response:
-    form = await request.form()
-    token = str(form.get("token", "")).strip()
-    try:
-        staff = await run_in_threadpool(staff_for, door.store, token)
-    except NotSignedIn as err:
-        return _sign_in_page(request, door, str(err), status.HTTP_401_UNAUTHORIZED)
-    response = _redirect("/inbox", flash=f"Signed in as {staff.name} ({staff.staff_id}).")
-    _sign_in_cookie(request, response, token)
-    return response
-
-
-@router.post("/sign-out")
-async def sign_out() -> Response:
-    response = _redirect("/inbox/sign-in", flash="Signed out.")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+@router.get("/inbox.css", include_in_schema=False)
+async def stylesheet() -> Response:
+    # The one response that may be cached: it holds no personal data.
+    return FileResponse(TEMPLATES / "inbox.css", media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("", response_class=HTMLResponse)
 async def task_list(request: Request, door: Door) -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
     tasks = await run_in_threadpool(door.store.open_tasks, person=staff.staff_id)
@@ -221,7 +190,7 @@ async def task_list(request: Request, door: Door) -> Response:
         door,
         "inbox.html",
         staff=staff,
-        form_key=form_key(token),
+        form_key=form_key(session),
         tasks=tasks,
         kind_labels=TASK_TITLES,
         undeliverable=undeliverable,
@@ -253,7 +222,7 @@ async def _task_page(
     request: Request,
     door: FrontDoor,
     staff: StaffRow,
-    token: str,
+    session: WebSessionRow,
     task_id: str,
     *,
     error: str | None = None,
@@ -269,7 +238,7 @@ async def _task_page(
             "message.html",
             REFUSED_STATUS[err.why],
             staff=staff,
-            form_key=form_key(token),
+            form_key=form_key(session),
             message=err.message,
         )
     task = task_of(row)
@@ -282,7 +251,7 @@ async def _task_page(
         "task.html",
         code,
         staff=staff,
-        form_key=form_key(token),
+        form_key=form_key(session),
         task=task,
         party_id=row.party_id,
         party=party,
@@ -303,10 +272,10 @@ async def _task_page(
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 async def task_page(request: Request, task_id: str, door: Door) -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    return await _task_page(request, door, staff, token, task_id)
+    return await _task_page(request, door, staff, session, task_id)
 
 
 def _form_values(form: Any) -> dict[str, Any]:
@@ -358,22 +327,14 @@ def _plain(err: ValidationError) -> str:
 @router.post("/tasks/{task_id}/decision")
 async def post_decision(request: Request, task_id: str, door: Door) -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
     form = await request.form()
-    if not hmac.compare_digest(str(form.get("form_key", "")), form_key(token)):
-        return _render(
-            request,
-            door,
-            "message.html",
-            status.HTTP_403_FORBIDDEN,
-            staff=staff,
-            form_key=form_key(token),
-            message="This form did not come from your inbox. Open the task again and decide there.",
-        )
+    if not secrets.compare_digest(str(form.get("form_key", "")), form_key(session)):
+        return await run_in_threadpool(csrf_refused, request, door, staff, session)
     values = _form_values(form)
-    again = partial(_task_page, request, door, staff, token, task_id, values=values)
+    again = partial(_task_page, request, door, staff, session, task_id, values=values)
     try:
         decision = DecisionForm.model_validate({k: v for k, v in values.items() if k != "decision_id"})
     except ValidationError as err:

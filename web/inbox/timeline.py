@@ -29,10 +29,10 @@ router = APIRouter(prefix="/inbox", include_in_schema=False)
 @router.get("/parties/{party_id}", response_class=HTMLResponse)
 async def timeline_page(request: Request, party_id: str, door: Door, page: str = "1") -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    context: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+    context: dict[str, Any] = {"staff": staff, "form_key": form_key(session)}
     try:
         found = await run_in_threadpool(
             party_timeline,
@@ -57,10 +57,10 @@ async def timeline_page(request: Request, party_id: str, door: Door, page: str =
 @router.get("/letters/{letter_id}.{part}")
 async def letter_download(request: Request, letter_id: str, part: str, door: Door) -> Response:
     try:
-        staff, token = await _staff(request, door)
+        staff, session = await _staff(request, door)
     except _SignInNeeded as needed:
         return needed.response
-    page: dict[str, Any] = {"staff": staff, "form_key": form_key(token)}
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(session)}
     try:
         document = await run_in_threadpool(
             letter_document, door.store, letter_id, LetterPart(part), Principal.of(staff), Entrance.INBOX
