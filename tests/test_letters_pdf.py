@@ -240,6 +240,8 @@ def test_r10_r16_each_kind_is_tagged_pdf_ua_1_read_in_order_and_kept_as_pages(re
     assert re.search(r"Page 1 of \d", text)
     if fmt != LetterFormat.PLAIN_TEXT:
         PAGES.mkdir(parents=True, exist_ok=True)
+        for stale in PAGES.glob(f"{kind.value}-{fmt.value}-*.png"):
+            stale.unlink()  # a letter that got shorter leaves no old page behind
         _poppler("pdftoppm", "-r", "50", "-png", str(rendered.path), str(PAGES / f"{kind.value}-{fmt.value}"))
         assert list(PAGES.glob(f"{kind.value}-{fmt.value}-*.png"))
 
