@@ -13,7 +13,7 @@ from client.parties import PartyClient
 from holiday_calendar import bank_holidays
 from policy.dates import local_date
 from policy.letters import LetterKind
-from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, PartyRef, TaskDecision
+from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest, EndedCall, PartyRef, TaskDecision
 from policy.report import (
     HIDDEN,
     SMALL,
@@ -27,6 +27,7 @@ from policy.state import RestrictionEntry
 from policy.vocabulary import (
     AdjustmentStatus,
     Category,
+    ContactChannel,
     PartyKind,
     RestrictionGrounds,
     Role,
@@ -70,11 +71,14 @@ def decision(party: PartyRef, task_id: str, by: str, role: Role, outcome: TaskOu
 async def warned_and_restricted(
     parties: PartyClient, party: PartyRef, now: datetime, category: Category, code: str
 ) -> str:
-    """Incident, ask, incident, warning, a repeat during it (R5a), a restriction (R6):
-    in force for an individual, awaiting approval for an organisation (R7). Returns its id."""
+    """Incident, ask (its call ended, with ground rules: R4a), incident, warning, a repeat during it
+    (R5a), a restriction (R6): in force for an individual, awaiting approval for an organisation (R7).
+    Returns its id."""
     first, second, repeat = (incident(party, now - timedelta(days=d), category, code) for d in (3, 2, 1))
     await parties.report_incident(first)
-    await parties.record_ask(ask(party, [first.incident_id], now - timedelta(days=3)))
+    asked_at = now - timedelta(days=3)
+    call = EndedCall(ended_at=asked_at, channel=ContactChannel.PHONE, why="It went on.", ground_rules="Calm voices.")
+    await parties.record_ask(ask(party, [first.incident_id], asked_at).model_copy(update={"ended_call": call}))
     await parties.report_incident(second)
     await parties.issue_warning(warning(party, [second.incident_id], now - timedelta(days=2)))
     await parties.report_incident(repeat)
@@ -122,6 +126,9 @@ def expected_counts(store: RecordStore, party_ids: set[str], period: Period) -> 
                 behaviours[(i.category, i.behaviour_code)] += 1
                 received.append(i.received_at)
         counts.asks += sum(1 for a in store.asks(pid) if within(a.asked_at))
+        calls = store.ended_calls(pid)
+        counts.calls_ended += sum(1 for c in calls if within(c.ended_at))
+        counts.ground_rules_agreed += sum(1 for c in calls if within(c.ground_rules_agreed_at))
         for w in store.warnings(pid):
             if within(w.communicated_at):
                 communicated.append(w.communicated_at)
@@ -301,6 +308,8 @@ async def test_r10a_a_year_of_parties_every_figure_of_the_board_report_against_t
     assert incidents["Unacceptable demands"] == "15" and incidents["Unacceptable contact levels"] == "0"
     stages = shown(report, "stages")
     assert stages["Asks to stop (R4)"] == "11" and stages["Warnings given (R5)"] == "11"
+    assert stages["Calls or meetings ended after an ask (R4a)"] == "11"
+    assert stages["Ground rules agreed for future calls or meetings (R4a)"] == "11"
     assert stages["Repeats while a warning was live, holding it open (R5a)"] == "11"
     assert stages["Restriction end dates moved by a repeat (R12)"] == SMALL
     # Four organisations' restrictions, under 5: the individuals' count would give it away
