@@ -106,7 +106,9 @@ class LetterActivities:
             points=LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS,
             plain_text=letter.format == LetterFormat.PLAIN_TEXT,
         )
-        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, html))
+        # A body's template finds its own files (a logo) beside it.
+        folder = self._settings.templates or DEFAULT_TEMPLATES
+        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, html, folder))
 
     @activity.defn(name="make_letter")
     def make_letter(self, request: LetterRequest) -> LetterMade:
@@ -147,13 +149,12 @@ class LetterActivities:
         return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)
 
 
-def _pdf(letter: LetterContent, html: str) -> bytes:
+def _pdf(letter: LetterContent, html: str, folder: Path) -> bytes:
     """The HTML printed as PDF/UA-1. Deterministic, so the same letter hashes the same:
-    its dates are the decision's (the template's dcterms meta) and its file identifier
-    comes from the letter's id, where WeasyPrint would otherwise leave it to chance."""
+    its dates are the decision's (the template's dcterms meta), never the clock's, and
+    its file identifier (the /ID print rooms and readers tell files apart by) comes
+    from the letter's id."""
     identifier = hashlib.sha256(letter.letter_id.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    pdf = HTML(string=html, base_url=str(DEFAULT_TEMPLATES)).write_pdf(
-        pdf_variant="pdf/ua-1", pdf_identifier=identifier
-    )
+    pdf = HTML(string=html, base_url=f"{folder}/").write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
     assert pdf is not None  # with no target, write_pdf returns the bytes
     return pdf
