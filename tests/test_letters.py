@@ -4,6 +4,7 @@ Pure rules and the rendering activity's class, without Temporal; the
 workflow's part (a letter made once per decision) is in test_letters_workflow.py.
 """
 
+import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterator
@@ -273,9 +274,15 @@ def test_r16_plain_text_letter_is_unstyled(renderer):
 
 
 def test_r10_the_same_letter_renders_to_the_same_hash(renderer, restricted):
-    """R10: the content hash identifies what was made (no time or random id in the PDF)."""
+    """R10: the content hash identifies what was made: the PDF's dates are the decision's,
+    not the clock's, and its file identifier comes from the letter's id."""
     letter = restricted.made[0]
-    assert renderer.render(letter).content_hash == renderer.render(letter).content_hash
+    rendered = renderer.render(letter)
+    assert rendered.content_hash == renderer.render(letter).content_hash
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        decided = letter.decided_at.strftime("D:%Y%m%d%H%M%SZ")
+        assert (pdf.docinfo.CreationDate, pdf.docinfo.ModDate) == (decided, decided)
+        assert str(pdf.trailer.ID[0]) == hashlib.sha256(letter.letter_id.encode()).hexdigest()[:32]
 
 
 def test_r10_the_bodys_own_template_is_used(tmp_path, restricted):
