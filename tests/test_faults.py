@@ -41,6 +41,7 @@ from tests import worker_process
 from tests.helpers import ask, incident, local_parties, new_party, wait_for_status, warning
 from tests.proxy import TcpProxy
 from worker import build_worker
+from workflows.io import LOCAL_WINDOW
 
 pytestmark = pytest.mark.devserver
 
@@ -259,6 +260,8 @@ async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, st
 # --- 3. the records database unreachable ---------------------------------------------
 
 OUTAGE_SECONDS = 12  # longer than the 10 s workflow task timeout
+# Events a party awake through an outage adds, whatever its length (workflows.io), with two signals.
+HISTORY_BOUND_PER_OUTAGE = 30
 
 
 class Outage:
@@ -351,6 +354,51 @@ async def test_records_database_unreachable_nothing_lost(
         if outage.refuses_connections:
             retried = [r for r in caplog.records if "records database error, will retry" in r.getMessage()]
             assert retried, "no activity failed and retried during the outage"
+    finally:
+        outage.close()
+
+
+async def test_a_long_records_outage_adds_a_bounded_history_and_loses_nothing(
+    dev_server_env, database_url, settings, store, door_keys
+):
+    """The records database is down past the local window (workflows.io): the party's
+    history grows by a bounded number of events during the window and the handover to an
+    ordinary activity, then not at all while the outage lasts (before, 23 events a minute
+    without end); the incidents signalled meanwhile are on the file once it is back.
+    bench/RESULTS.md extrapolates to a 72-hour outage."""
+    outage = Outage(database_url)
+    client = dev_server_env.client
+    try:
+        async with build_worker(client, settings.model_copy(update={"database_url": outage.worker_url})):
+            parties = local_parties(client, settings.task_queue, settings.timezone, door_keys)
+            party = new_party()
+            since = datetime.now(UTC) - timedelta(days=1)
+            first = incident(party, since, incident_id=f"long-{party.party_id}-0")
+            await parties.report_incident(first)
+            handle = parties.handle(party.party_id)
+
+            async def events() -> int:
+                return len((await handle.fetch_history()).events)
+
+            outage.begin()
+            before = await events()
+            signalled = [
+                incident(party, since + timedelta(minutes=i), incident_id=f"long-{party.party_id}-{i}") for i in (1, 2)
+            ]
+            for report in signalled:
+                await parties.send_incident(report)
+            await asyncio.sleep(LOCAL_WINDOW.total_seconds() + 10)
+            handed_over = await events()
+            await asyncio.sleep(20)
+            later = await events()
+            outage.end()
+
+            print(f"history: {before} events before, {handed_over} after the handover, {later} 20 s later")
+            assert later == handed_over, f"the history grew by {later - handed_over} events while the outage lasted"
+            # Two signals (and their workflow task), the window's heartbeats and the handover.
+            assert handed_over - before <= HISTORY_BOUND_PER_OUTAGE, handed_over - before
+            expected = {party.party_id: {first.incident_id, *(r.incident_id for r in signalled)}}
+            await assert_each_recorded_once(parties, store, expected, timeout=90)
     finally:
         outage.close()
 
