@@ -149,8 +149,10 @@ async def _report_incident(s: Scene):
 async def _ask(s: Scene):
     party, repeat = await s.warned()
     args = ["ask", "--party", party, "--incident", repeat, "--at", (await s.now()).isoformat()]
-    before = len(s.store.asks(party))
-    return args, args, lambda: len(s.store.asks(party)) - before
+    # R4a: the call of this ask ended, with ground rules, in the same message.
+    args += ["--ended-call", "phone", "--why", "It went on.", "--ground-rules", "Calm voices."]
+    before = len(s.store.asks(party)), len(s.store.ended_calls(party))
+    return args, args, lambda: (len(s.store.asks(party)) - before[0], len(s.store.ended_calls(party)) - before[1])
 
 
 async def _end_call(s: Scene):
