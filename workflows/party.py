@@ -11,6 +11,7 @@ import asyncio
 import json
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -60,6 +61,17 @@ MAX_EFFECTS_PER_WRITE = 500
 MAX_WRITE_BYTES = 256 * 1024
 REJECTION_PAYLOAD_CHARS = 10_000
 INCIDENT_SIGNAL = "report_incident"
+
+
+def invalid(err: ValueError | TypeError) -> str:
+    """What was wrong with a message, by where: never the values given, which may be anyone's
+    words, since the SDK and the API may log the failure this becomes."""
+    if isinstance(err, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'the message'}: {problem['msg']}"
+            for problem in err.errors(include_url=False, include_input=False, include_context=False)
+        )
+    return type(err).__name__
 
 
 WORKFLOW_ID_PREFIX = "party-"
@@ -165,7 +177,7 @@ class PartyWorkflow:
             report = workflow.payload_converter().from_payload(raw.payload, IncidentReport)
         except (ValueError, TypeError) as err:
             await self._ready()
-            self._reject(INCIDENT_SIGNAL, raw, str(err))
+            self._reject(INCIDENT_SIGNAL, raw, invalid(err))
             return
         refusal = trust.verifier().refusal(INCIDENT_SIGNAL, report)
         if refusal is not None:
@@ -380,7 +392,7 @@ class PartyWorkflow:
             return workflow.payload_converter().from_payload(raw.payload, model)
         except (ValueError, TypeError) as err:
             raise ApplicationError(
-                f"not a valid {model.__name__}: {err}", type="InvalidMessage", non_retryable=True
+                f"not a valid {model.__name__}: {invalid(err)}", type="InvalidMessage", non_retryable=True
             ) from None
 
     def _validate(self, handler: str, raw: RawValue, model, check) -> None:
@@ -619,7 +631,7 @@ def _start_input(raw: RawValue) -> tuple[PartyWorkflowInput, str | None]:
         try:
             inp = workflow.payload_converter().from_payload(raw.payload, PartyWorkflowInput)
         except (ValueError, TypeError) as err:
-            refusal = f"not a valid start: {err}"
+            refusal = f"not a valid start: {invalid(err)}"
         else:
             if workflow.info().continued_run_id is not None or not (inp.state or inp.unwritten or inp.letters):
                 return inp, None
