@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest_asyncio
 
-from policy.messages import AskRecord, EndedCall
+from policy.messages import AskRecord, EndedCall, PartyRef
 from policy.vocabulary import ContactChannel, GroundRulesStatus, RestrictionStatus, Stage
 from tests.helpers import incident, new_party, restriction, wait_for_status, warning
 from tests.test_api import Api, _staff_and_tokens
@@ -113,6 +113,11 @@ async def test_r4a_through_the_api_ended_calls_ground_rules_at_the_gate_and_a_li
         "ended_call",
         "ground_rules_lift",
     ]
+    # R3: a new run rebuilds them from the file, and the gate reads them there once the party has no run.
+    rebuilt = store.load_party_state(PartyRef(party_id=pid), "Europe/London")
+    assert rebuilt is not None and rebuilt.ended_calls == status.ended_calls
+    from_file = store.load_gate_view(pid, "Europe/London")
+    assert from_file is not None and from_file.ended_calls == status.ended_calls
     counts = store.board_counts(now - timedelta(days=1), now + timedelta(days=1), [])
     assert (counts.calls_ended, counts.ground_rules_agreed) == (2, 2)
 
