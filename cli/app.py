@@ -24,6 +24,7 @@ from cli import (
     retention,
     schedules,
     schemas,
+    security_log,
     staff,
     tasks,
 )
@@ -34,6 +35,7 @@ app.add_typer(contacts.app)
 app.add_typer(ground_rules.app)
 app.add_typer(imports.app)
 app.add_typer(schemas.app)
+app.add_typer(security_log.app)
 app.add_typer(staff.app, name="staff")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(adjustments.app, name="adjustment")

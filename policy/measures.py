@@ -23,6 +23,10 @@ USUAL_RESPONSE_WORKING_DAYS = 10
 MAX_RESPONSE_WORKING_DAYS = 60
 # "A defined period": a pause longer than this is stopping work on the case (R9).
 MAX_TIME_OUT = relativedelta(years=1)
+# The longest lists a restriction's terms take (every list in a message has a maximum,
+# so no body can grow the party's file, or the work of checking it, without bound).
+MAX_ISSUES = 100
+MAX_WINDOWS = 21
 
 ThirdPartyId = Annotated[
     str,
@@ -46,7 +50,9 @@ class ChannelTerms(Message):
     """Contact on these channels only (R8 "restricting contact to a particular channel")."""
 
     measure: Literal[Measure.SINGLE_CONTACT_CHANNEL]
-    channels: list[ContactChannel] = Field(min_length=1, description="the channels still open to the party")
+    channels: list[ContactChannel] = Field(
+        min_length=1, max_length=len(ContactChannel), description="the channels still open to the party"
+    )
 
     @model_validator(mode="after")
     def _channels_unique(self) -> "ChannelTerms":
@@ -58,7 +64,9 @@ class BlockTerms(Message):
     """Emails blocked, calls refused, or both (R8 "blocking emails or refusing phone calls")."""
 
     measure: Literal[Measure.BLOCK_EMAILS_OR_REFUSE_CALLS]
-    channels: list[ContactChannel] = Field(min_length=1, description="`email`, `phone`, or both")
+    channels: list[ContactChannel] = Field(
+        min_length=1, max_length=len(BLOCKABLE_CHANNELS), description="`email`, `phone`, or both"
+    )
 
     @model_validator(mode="after")
     def _only_email_or_phone(self) -> "BlockTerms":
@@ -73,7 +81,9 @@ class IssueTerms(Message):
     """The issues the body still corresponds on (R8 "restricting the issues we will correspond on")."""
 
     measure: Literal[Measure.RESTRICT_ISSUES]
-    issues: list[CaseReference] = Field(min_length=1, description="case references of the issues still answered")
+    issues: list[CaseReference] = Field(
+        min_length=1, max_length=MAX_ISSUES, description="case references of the issues still answered"
+    )
 
     @model_validator(mode="after")
     def _issues_unique(self) -> "IssueTerms":
@@ -84,7 +94,7 @@ class IssueTerms(Message):
 class ContactWindow(Message):
     """When contact is allowed: these days, from `starts` to `ends`, local (London) time."""
 
-    days: list[Weekday] = Field(min_length=1)
+    days: list[Weekday] = Field(min_length=1, max_length=len(Weekday))
     starts: time = Field(description="local wall-clock time, e.g. 10:00")
     ends: time = Field(description="local wall-clock time, after `starts`, e.g. 12:00")
 
@@ -105,7 +115,9 @@ class ContactLimitTerms(Message):
     measure: Literal[Measure.RESTRICT_TIME_OR_VOLUME]
     max_contacts: StrictInt | None = Field(default=None, ge=1, le=1000, description="with `per`: the volume limit")
     per: ContactPeriod | None = Field(default=None, description="with `max_contacts`: a local day, week or month")
-    windows: list[ContactWindow] = Field(default_factory=list, description="when contact is allowed (local time)")
+    windows: list[ContactWindow] = Field(
+        default_factory=list, max_length=MAX_WINDOWS, description="when contact is allowed (local time)"
+    )
 
     @model_validator(mode="after")
     def _a_limit_or_windows(self) -> "ContactLimitTerms":

@@ -212,6 +212,7 @@ class RestrictionRequest(ActingMessage):
     incident_ids: list[MessageId] = Field(min_length=1, max_length=MAX_INCIDENTS_PER_MESSAGE)
     measures: list[MeasureItem] = Field(
         min_length=1,
+        max_length=len(Measure),
         description="R8: each a measure's name, or an object with `measure` and its parameters "
         "(policy.measures); a measure named twice, or measures that contradict each other, are refused",
     )
@@ -262,7 +263,7 @@ class TaskDecision(ActingMessage):
     outcome: TaskOutcome
     reason: str = Field(default="", max_length=4000)
     police_referral: StrictBool | None = Field(default=None, description="R15: required on a zero-tolerance review")
-    support_offered: list[SupportOption] = Field(default_factory=list, description="R18")
+    support_offered: list[SupportOption] = Field(default_factory=list, max_length=len(SupportOption), description="R18")
     decided_at: AwareDatetime
 
 

@@ -24,7 +24,8 @@ from policy.vocabulary import FORCED_ERASURE_ROLES, Role, TaskKind, in_words
 
 
 class Action(StrEnum):
-    """Everything a principal may be allowed to do to, or read of, a party's file."""
+    """Everything a principal may be allowed to do to, or read of, a party's file (and the
+    system's own records: its payloads, its security log)."""
 
     REPORT_INCIDENT = "report_incident"
     RECORD_ASK = "record_ask"
@@ -55,6 +56,7 @@ class Action(StrEnum):
     APPLY_RETENTION = "apply_retention"
     DECODE_PAYLOADS = "decode_payloads"
     READ_BOARD_REPORT = "read_board_report"
+    READ_SECURITY_LOG = "read_security_log"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ PERMISSIONS: dict[Action, Permission] = {
         frozenset({Role.OPERATIONS}), "operations", "only the staff who run the system read Temporal's payloads"
     ),
     Action.READ_BOARD_REPORT: Permission(REPORT_ROLES, "R10a", "managers and the Ombudsman's senior staff"),
+    Action.READ_SECURITY_LOG: Permission(
+        frozenset({Role.OPERATIONS}), "operations", "only the staff who run the system review sign-ins and refusals"
+    ),
 }
 
 # A task's kind to the action of deciding it.

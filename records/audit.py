@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from records.base import StoreBase
+from records.security_log import SecurityEvent, SecurityLog
 from records.tables import DecodeAuditRow
 
 
-class DecodeAudit(StoreBase):
+class DecodeAudit(SecurityLog):
     """Who decoded how many Temporal payloads, in which namespace, and when."""
 
     def record_decode(self, staff_id: str, namespace: str, payload_count: int, at: datetime | None = None) -> None:
@@ -20,13 +20,12 @@ class DecodeAudit(StoreBase):
             payload_count: How many payloads were decoded.
             at: When; now if None.
         """
+        now = at or datetime.now(UTC)
         with Session(self._engine) as session:
-            session.add(
-                DecodeAuditRow(
-                    staff_id=staff_id, namespace=namespace, payload_count=payload_count, at=at or datetime.now(UTC)
-                )
-            )
+            session.add(DecodeAuditRow(staff_id=staff_id, namespace=namespace, payload_count=payload_count, at=now))
             session.commit()
+        # The security log has every decrypted read too, beside the other events an operator reviews.
+        self.record_security_event(SecurityEvent.PAYLOAD_DECODE, staff_id=staff_id, detail=str(payload_count), at=now)
 
     def decodes(self, *, staff_id: str | None = None) -> list[DecodeAuditRow]:
         """The decode log in the order it was written, all or one person's."""

@@ -18,8 +18,9 @@ from sqlmodel import Session, SQLModel, col, select
 from policy.messages import PartyRef
 from policy.payloads import RemovalRecord
 from policy.retention import what_is_live
-from records.base import StoreBase, Write
+from records.base import Write
 from records.party_state import PartyStateLoader
+from records.security_log import SecurityEvent, SecurityLog
 from records.tables import RemovalLogRow, UtcDateTime
 
 _REMOVAL_LOG = Write(RemovalLogRow, key="log_id", upsert=False)
@@ -44,7 +45,7 @@ def _last_activity() -> tuple[Any, Subquery]:
     return select(found.c.party_id, func.max(found.c.at).label("last")).group_by(found.c.party_id), found
 
 
-class RetentionFile(PartyStateLoader, StoreBase):
+class RetentionFile(PartyStateLoader, SecurityLog):
     """Retention and erasure over the parties' files, and their log."""
 
     def parties_past_retention(
@@ -135,7 +136,16 @@ class RetentionFile(PartyStateLoader, StoreBase):
             .on_conflict_do_nothing(index_elements=[_REMOVAL_LOG.key])
         )
         with self._engine.begin() as connection:
-            return connection.execute(statement).rowcount == 1
+            first = connection.execute(statement).rowcount == 1
+        if first:
+            # Which party is not said: the security log holds no party's identity.
+            self.record_security_event(
+                SecurityEvent.ERASURE,
+                staff_id=record.by,
+                detail=f"{record.kind.value}:{record.outcome.value}",
+                at=record.at,
+            )
+        return first
 
     def removal_log(self, *, party_id: str | None = None) -> list[RemovalLogRow]:
         """The removal log, oldest first; only erasures of `party_id` if given."""

@@ -52,7 +52,9 @@ class DecisionForm(BaseModel):
     )
     reason: str = Field(default="", max_length=4000, description="why; required to reject, lift, step up or recuse")
     police_referral: StrictBool | None = Field(default=None, description="R15: required on a zero-tolerance review")
-    support_offered: list[SupportOption] = Field(default_factory=list, description="R18: on colleague support")
+    support_offered: list[SupportOption] = Field(
+        default_factory=list, max_length=len(SupportOption), description="R18: on colleague support"
+    )
 
 
 class Refused(StrEnum):

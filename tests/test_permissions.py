@@ -226,13 +226,25 @@ def _decide(action: Action) -> Call:
     return decide
 
 
-async def _report_page(door: Door, who: str, party_id: str) -> httpx.Response:
+async def _inbox_page(door: Door, who: str, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    """An inbox page, signed in as `who` (a case system has no session: it is answered as nobody)."""
     door.client.cookies.clear()
-    sign_in(door.client, door.store, who)
+    if who != CASE_SYSTEM:
+        sign_in(door.client, door.store, who)
     try:
-        return await door.client.get("/inbox/report", params={"from": "2026-01-01", "to": "2026-03-31"})
+        answer = await door.client.get(path, params=params)
+        # Not signed in is not permitted either: the table's refusal is what a row expects.
+        return httpx.Response(403, text=answer.text) if answer.status_code == 303 else answer
     finally:
         door.client.cookies.clear()
+
+
+async def _report_page(door: Door, who: str, party_id: str) -> httpx.Response:
+    return await _inbox_page(door, who, "/inbox/report", {"from": "2026-01-01", "to": "2026-03-31"})
+
+
+async def _security_log_page(door: Door, who: str, party_id: str) -> httpx.Response:
+    return await _inbox_page(door, who, "/inbox/security-log")
 
 
 # Each action the API (or the inbox, for the board report) offers, as one call.
@@ -255,6 +267,7 @@ THROUGH_THE_DOOR: dict[Action, Call] = {
     Action.MARK_LETTER_SENT: _letter_sent,
     Action.DECODE_PAYLOADS: _decode,
     Action.READ_BOARD_REPORT: _report_page,
+    Action.READ_SECURITY_LOG: _security_log_page,
 }
 ROWS = [(action, role) for action in THROUGH_THE_DOOR for role in Role]
 ERASURE: dict[Action, Call] = {Action.ERASE_PARTY: _erase, Action.FORCE_ERASURE: _force_erasure}
@@ -294,7 +307,8 @@ def test_every_action_is_in_the_table_and_every_role_may_do_something():
     for role in Role:
         assert any(role in p.roles for p in PERMISSIONS.values()), role
     # Operations runs the system and decides nothing about a party.
-    assert [a for a, p in PERMISSIONS.items() if Role.OPERATIONS in p.roles] == [Action.DECODE_PAYLOADS]
+    operations = [a for a, p in PERMISSIONS.items() if Role.OPERATIONS in p.roles]
+    assert operations == [Action.DECODE_PAYLOADS, Action.READ_SECURITY_LOG]
 
 
 # --- the issue's two demonstrations -----------------------------------------------------------

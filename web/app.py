@@ -26,7 +26,7 @@ from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
-from web.inbox import sign_in
+from web.inbox import security_log, sign_in
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
 from web.routes import codec, contacts, ground_rules, letters, ops, parties, retention, tasks
@@ -114,6 +114,7 @@ def create_app(
     app.include_router(sign_in.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)
+    app.include_router(security_log.router)
     app.include_router(party_timeline.router)
     app.include_router(ops.router)
     add_error_handlers(app)

@@ -46,8 +46,12 @@ class PayloadJson(BaseModel):
     data: str = Field(default="", description="base64")
 
 
+# A page of the Temporal UI decodes one event's payloads at a time: far fewer than this.
+MAX_PAYLOADS = 1000
+
+
 class PayloadsJson(BaseModel):
-    payloads: list[PayloadJson]
+    payloads: list[PayloadJson] = Field(max_length=MAX_PAYLOADS)
 
 
 Namespace = Annotated[str, Header(alias="X-Namespace", description="the Temporal namespace of the payloads")]

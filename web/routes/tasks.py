@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from policy.fields import MESSAGE_ID_PATTERN, AwareDatetime
@@ -18,9 +18,15 @@ from web.headers import IdempotencyKey
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERRORS)
 
+# A page of the task list: the default, and the most one request may ask for.
+TASKS_PER_PAGE = 100
+MAX_TASKS_PER_PAGE = 500
 
-@router.get("", summary="Open tasks, soonest due first")
+
+@router.get("", summary="Open tasks, soonest due first, a page at a time")
 async def list_tasks(
+    request: Request,
+    response: Response,
     door: Door,
     caller: Caller,
     role: Annotated[Role | None, Query(description="tasks this role may decide now")] = None,
@@ -30,13 +36,21 @@ async def list_tasks(
     mine: Annotated[
         bool, Query(description="only tasks the signed-in member of staff may decide (four eyes included)")
     ] = True,
+    limit: Annotated[int, Query(ge=1, le=MAX_TASKS_PER_PAGE, description="tasks on this page")] = TASKS_PER_PAGE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="tasks skipped before this page")] = 0,
 ) -> list[TaskListing]:
+    """The next page, if there is one, is the `Link` header's `rel="next"`; `X-Total-Count`
+    says how many tasks match."""
     person = caller.id if mine else None
     listed = await run_in_threadpool(
         door.store.open_tasks, role=role, person=person, kind=kind, party_id=party, due_before=due_before
     )
+    response.headers["X-Total-Count"] = str(len(listed))
+    if offset + limit < len(listed):
+        after = request.url.include_query_params(offset=offset + limit, limit=limit)
+        response.headers["Link"] = f'<{after.path}?{after.query}>; rel="next"'
     # A support task names the colleague; its details only for who needs to know (R18).
-    return [task_for(task, caller.viewer) for task in listed]
+    return [task_for(task, caller.viewer) for task in listed[offset : offset + limit]]
 
 
 @router.post(
