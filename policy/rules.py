@@ -603,6 +603,9 @@ def _check_call_ended(state: PartyState, ask_id: str, ended_at: datetime, now: d
 def check_ended_call(state: PartyState, record: EndedCallRecord, now: datetime) -> None:
     if state.ended_call(record.call_id) is not None:
         return
+    if state.ask(record.call_id) is not None:
+        # A call recorded with its ask is on file under the ask's id: another may not take it.
+        raise PolicyRefusal("R4a", f"call_id {record.call_id} is an ask's id; give the ended call an id of its own")
     if state.ask(record.ask_id) is None:
         raise PolicyRefusal(
             "R4a",

@@ -26,6 +26,7 @@ class IdKind(StrEnum):
 
     INCIDENT = "incident"
     ASK = "ask"
+    ENDED_CALL = "ended_call"  # R4a: a call ended after an ask, recorded later (with its ask, it takes the ask's id)
     WARNING = "warning"
     RESTRICTION = "restriction"
     DECISION = "decision"

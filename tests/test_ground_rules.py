@@ -236,6 +236,8 @@ def test_r4a_an_ended_call_follows_an_ask_on_file_and_is_not_in_the_future():
     later = record.model_copy(update={"ended_at": utc(2027, 1, 4)})
     with pytest.raises(PolicyRefusal, match="R3: ended_at"):
         rules.check_ended_call(party.state, later, utc(2027, 1, 3))
+    with pytest.raises(PolicyRefusal, match="R4a: call_id a1 is an ask's id"):
+        rules.check_ended_call(party.state, later.model_copy(update={"call_id": "a1"}), utc(2027, 1, 5))
     rules.check_ended_call(party.state, later, utc(2027, 1, 5))
     rules.apply_ended_call(party.state, later, utc(2027, 1, 5))
     call = party.state.ended_call("call-1")

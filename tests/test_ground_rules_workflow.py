@@ -93,6 +93,8 @@ async def test_r4a_through_the_api_ended_calls_ground_rules_at_the_gate_and_a_li
     recorded = await api.client.post(f"/parties/{pid}/ended-calls", json=later, headers=colleague)
     assert recorded.status_code == 200, recorded.text
     assert recorded.json()["ended_call"]["ground_rules"]["status"] == GroundRulesStatus.STANDING
+    elsewhere = await api.client.post(f"/parties/{new_party().party_id}/ended-calls", json=later, headers=colleague)
+    assert elsewhere.status_code == 409 and elsewhere.json()["rule"] == "ids-per-party", elsewhere.text
 
     lift = {"lifted_at": now.isoformat(), "reason": "We agreed new rules in the meeting since."}
     lifted = await api.client.post(f"/parties/{pid}/ended-calls/ask-1/lift", json=lift, headers=colleague)

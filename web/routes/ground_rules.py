@@ -8,6 +8,7 @@ from policy.fields import MESSAGE_ID_PATTERN
 from policy.messages import EndedCallRecord, GroundRulesLift
 from policy.permissions import Action
 from policy.replies import CommandOutcome
+from services.message_ids import IdKind, claim
 from web.bodies import EndedCallRecordBody, GroundRulesLiftBody, message_from
 from web.deps import Caller, Door, PartyId
 from web.errors import ERRORS, KEY_ID, PATH_PARTY, with_body
@@ -31,6 +32,7 @@ async def record_ended_call(
     record = message_from(
         EndedCallRecord, body, path={"party_id": party_id}, id_field="call_id", key=idempotency_key, actor=by.actor
     )
+    await claim(door.store, IdKind.ENDED_CALL, record.call_id, party_id)
     return await door.parties.record_ended_call(record, by)
 
 
