@@ -387,8 +387,15 @@ def apply_incident(state: PartyState, report: IncidentReport, now: datetime) -> 
     effects += _colleague_support(state, report, colleague, now)
     effects += stage_effects(state, now, f"incident {report.incident_id}")
     outcome = _incident_outcome(
-        state, report.incident_id, now, duplicate=False, advice=advice, extended=extended, held_open=held_open
-    ).model_copy(update={"ground_rules_held_open": ground_rules_held})
+        state,
+        report.incident_id,
+        now,
+        duplicate=False,
+        advice=advice,
+        extended=extended,
+        held_open=held_open,
+        ground_rules_held=ground_rules_held,
+    )
     return outcome, effects
 
 
@@ -522,6 +529,7 @@ def _incident_outcome(
     advice: list[Advice],
     extended: dict[str, datetime] | None = None,
     held_open: dict[str, datetime] | None = None,
+    ground_rules_held: dict[str, datetime] | None = None,
 ) -> IncidentOutcome:
     return IncidentOutcome(
         incident_id=incident_id,
@@ -530,6 +538,7 @@ def _incident_outcome(
         advice=advice,
         restrictions_extended=extended or {},
         warnings_extended=held_open or {},
+        ground_rules_held_open=ground_rules_held or {},
         next_deadline=next_deadline(state, now),
     )
 
