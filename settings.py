@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="the largest request body accepted (413)")
     sign_in_per_minute: int = Field(default=10, ge=1, description="sign-in attempts per client address per minute")
     requests_per_minute: int = Field(default=600, ge=1, description="requests per principal per minute (429)")
+    signals_per_party_per_minute: int = Field(
+        default=300,
+        ge=1,
+        description="incidents sent without waiting (signals) per party per minute (429): a party's workflow "
+        "takes about five a second sustained, and thousands at once would wedge it (bench/RESULTS.md, finding 1)",
+    )
     api_docs: bool = Field(
         default=False, description="serve the API's docs page (/docs, Swagger UI from a CDN); never in production"
     )

@@ -42,11 +42,14 @@ class FrontDoor:
     # Rate limits: requests per principal, and sign-in attempts per client address.
     per_principal: RateLimit = field(init=False)
     sign_ins: RateLimit = field(init=False)
+    # And signalled incidents per party: a storm of them would wedge its workflow.
+    party_signals: RateLimit = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", SignInRules.of(self.settings))
         object.__setattr__(self, "per_principal", RateLimit(self.settings.requests_per_minute))
         object.__setattr__(self, "sign_ins", RateLimit(self.settings.sign_in_per_minute))
+        object.__setattr__(self, "party_signals", RateLimit(self.settings.signals_per_party_per_minute))
 
     async def authorise(
         self, caller: Principal, action: Action, named: str | None = None, entrance: Entrance = Entrance.API

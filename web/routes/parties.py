@@ -60,6 +60,11 @@ router = APIRouter(prefix="/parties", tags=["case systems"], responses=ERRORS)
     response_model=IncidentOutcome,
     responses={
         202: {"model": Accepted, "description": "wait=false: sent as a signal, recorded shortly"},
+        429: {
+            "model": Problem,
+            "description": "wait=false past the party's rate (`UBP_SIGNALS_PER_PARTY_PER_MINUTE`, default 300): "
+            "try again after `Retry-After`, or send with wait=true",
+        },
         **with_body("`party.party_id` equals the path's", KEY_ID, "`behaviour_code` is one under `category`"),
     },
     summary="Report an incident (R2, R18)",
@@ -82,6 +87,10 @@ async def report_incident(
     if body.party.party_id != party_id:
         raise RequestValidationError([mismatch(("party", "party_id"), body.party.party_id, party_id)])
     by = await door.authorise(caller, Action.REPORT_INCIDENT, body.reported_by)
+    if not wait:
+        # Past the party's rate, the case system waits (429), or sends with wait=true; checked
+        # first, so that a storm costs the records database nothing.
+        door.party_signals.check(party_id, "incidents sent without waiting to this party")
     report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key, actor=by.actor)
     await run_in_threadpool(require_staff_named, door.store, report.experienced_by, "experienced_by")
     await claim(door.store, IdKind.INCIDENT, report.incident_id, party_id)
