@@ -13,14 +13,15 @@ the tests.
 """
 
 import ipaddress
+import json
 from datetime import time
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "var"
@@ -166,7 +167,8 @@ class Settings(BaseSettings):
         description="the ID token claim holding a person's roles or groups (Entra ID: roles); unset: roles come "
         "from the staff list, linked by subject (`ubp staff link`)",
     )
-    oidc_role_map: dict[str, str] = Field(
+    # NoDecode: an empty value (compose's unset variable) means no map, not a JSON error.
+    oidc_role_map: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description="JSON: a value of the roles claim -> the policy's role it grants; values not in it grant "
         "nothing (empty: a value that is a role's name grants that role)",
@@ -238,6 +240,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an optional variable left unset as "".
         return None if value == "" else value
+
+    @field_validator("oidc_role_map", mode="before")
+    @classmethod
+    def _empty_is_no_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
 
     @model_validator(mode="after")
     def _no_password_in_clear(self) -> Self:

@@ -37,6 +37,13 @@ SAMPLE_ENVIRONMENT = {
     "UBP_PUBLIC_URL": "https://ubp.example.org",
     "UBP_SMTP_HOST": "smtp.example.org",
     "UBP_MAIL_FROM": "UBP notices <notices@example.org>",
+    "UBP_OIDC_ISSUER": "https://login.microsoftonline.com/tenant-id/v2.0",
+    "UBP_OIDC_CLIENT_ID": "inbox-client-id",
+    "UBP_OIDC_CLIENT_SECRET": "inbox-client-secret",
+    "UBP_SESSION_SECRET": "session-secret",
+    "TEMPORAL_UI_OIDC_CLIENT_ID": "ui-client-id",
+    "TEMPORAL_UI_OIDC_CLIENT_SECRET": "ui-client-secret",
+    "TEMPORAL_UI_PUBLIC_URL": "https://temporal-ui.example.org",
 }
 # Set in the compose file but not a Settings field of its own: none.
 READ_ELSEWHERE: set[str] = set()
@@ -63,6 +70,10 @@ MUST_SET = {
         "UBP_API_HOST",
         "UBP_API_PORT",
         "UBP_PUBLIC_URL",
+        "UBP_OIDC_ISSUER",
+        "UBP_OIDC_CLIENT_ID",
+        "UBP_OIDC_CLIENT_SECRET",
+        "UBP_SESSION_SECRET",
     },
 }
 JOBS = {"temporal-schema", "temporal-namespace", "records-migrate"}
