@@ -155,6 +155,12 @@ class EffectBatch(BaseModel):
 
     party_id: str
     effects: list[Effect]
+    revision: int | None = Field(
+        default=None,
+        description="the party's revision this batch makes (PartyState.written_revision + 1): an older batch "
+        "than the file's changes nothing (records.writes); None for a write not made by a party's workflow "
+        "(an import, a tool), applied unfenced",
+    )
 
 
 def write_batch(effects: list[Effect], max_effects: int, max_bytes: int) -> list[Effect]:

@@ -65,6 +65,8 @@ class PartyRow(SQLModel, table=True):
     stage: str = Field(index=True)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # The revision of the latest batch its workflow wrote (records.writes: fencing).
+    written_revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class IncidentRow(SQLModel, table=True):

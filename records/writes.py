@@ -7,7 +7,7 @@ batch written again by a new run, records everything once.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, update
 
 from policy.effects import (
     Acted,
@@ -98,11 +98,45 @@ class EffectWriter(StoreBase):
             batch: The effects, in the order the rules produced them.
 
         Returns:
-            The number of effects in the batch.
+            The number of effects written: 0 for a batch older than the file's.
         """
         with self._engine.begin() as connection:
+            fenced = self._fence(connection, batch)
+            if fenced is False:
+                return 0
             self._write_batch(connection, batch)
+            if fenced is None:
+                # The batch opened the file: the party's row exists only now.
+                self._fence(connection, batch)
         return len(batch.effects)
+
+    def _fence(self, connection: Connection, batch: EffectBatch) -> bool | None:
+        """Mark the file as written up to the batch's revision, unless it already holds a later one.
+
+        A worker whose workflow task timed out (a pause, a partition) may still
+        commit a batch after the party's next worker wrote that batch again and
+        newer ones: its upserts would put back older saves (a decided task open
+        again). The revision in the party's row, raised only here and only
+        upwards in one statement, lets the older batch change nothing. The same
+        batch again (a retry after a lost answer) writes what it wrote.
+
+        Returns:
+            True to write, False for a batch older than the file's, None when the
+            party has no file yet (write it, then mark it).
+        """
+        if batch.revision is None:
+            return True
+        party = _PARTY.table
+        marked = connection.execute(
+            update(party)
+            .where(party.c.party_id == batch.party_id, party.c.written_revision <= batch.revision)
+            .values(written_revision=batch.revision)
+            .returning(party.c.party_id)
+        ).first()
+        if marked is not None:
+            return True
+        exists = connection.execute(select(party.c.party_id).where(party.c.party_id == batch.party_id)).first()
+        return None if exists is None else False
 
     def _write_batch(self, connection: Connection, batch: EffectBatch) -> None:
         """Write a batch's rows within `connection`'s transaction."""

@@ -531,15 +531,17 @@ class PartyWorkflow:
         async with self._write_lock:
             while self._unwritten:
                 batch = write_batch(self._unwritten, MAX_EFFECTS_PER_WRITE, MAX_WRITE_BYTES)
+                assert self._state is not None
+                revision = self._state.written_revision + 1
                 await durable_io(
                     RecordActivities.write_effects,
-                    EffectBatch(party_id=self._input.party.party_id, effects=batch),
+                    EffectBatch(party_id=self._input.party.party_id, effects=batch, revision=revision),
                     summary="write the party's file",
                     start_to_close=timedelta(seconds=30),
                 )
                 # Effects added while the write ran stay queued behind this batch.
                 del self._unwritten[: len(batch)]
-                assert self._state is not None
+                self._state.written_revision = revision
                 self._letters += letters.letters_due(self._state, batch)
 
     async def _make_letters(self) -> None:
