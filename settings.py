@@ -23,6 +23,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from policy.subject_access import StaffNames
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "var"
 
@@ -153,6 +155,12 @@ class Settings(BaseSettings):
     )
     retention_sweep_time: time = Field(
         default=time(2, 0), description="when the daily retention sweep runs, local time (UBP_TIMEZONE)"
+    )
+    # Art. 15: how a subject access export shows the staff on a party's file (policy.subject_access).
+    subject_access_staff_names: StaffNames = Field(
+        default=StaffNames.KEEP,
+        description="`keep`: staff named as the staff list names them; `roles`: each 'a member of staff', "
+        "with their role",
     )
 
     # Staff sign in to the inbox through the body's identity provider (OpenID Connect,

@@ -106,9 +106,25 @@ class LetterActivities:
             points=LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS,
             plain_text=letter.format == LetterFormat.PLAIN_TEXT,
         )
+        return RenderedLetter(text=text, html=html, pdf=self.pdf(html, letter.letter_id))
+
+    def document(self, template: str, identity: str, **context: object) -> tuple[str, bytes]:
+        """Another document to the party in the letters' hand (a subject access export): the body's
+        template `template` (its own folder first) as HTML, and that HTML as a tagged PDF/UA-1."""
+        html = self._html.get_template(template).render(body=self._settings, **context)
+        return html, self.pdf(html, identity)
+
+    def pdf(self, html: str, identity: str) -> bytes:
+        """The HTML printed as PDF/UA-1. Deterministic, so the same letter hashes the same:
+        its dates are the decision's (the template's dcterms meta), never the clock's, and
+        its file identifier (the /ID print rooms and readers tell files apart by) comes
+        from `identity`, the letter's id."""
         # A body's template finds its own files (a logo) beside it.
         folder = self._settings.templates or DEFAULT_TEMPLATES
-        return RenderedLetter(text=text, html=html, pdf=_pdf(letter, html, folder))
+        identifier = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32].encode("ascii")
+        pdf = HTML(string=html, base_url=f"{folder}/").write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        assert pdf is not None  # with no target, write_pdf returns the bytes
+        return pdf
 
     @activity.defn(name="make_letter")
     def make_letter(self, request: LetterRequest) -> LetterMade:
@@ -147,14 +163,3 @@ class LetterActivities:
         # Ids and kinds only: the letter's words are personal data.
         log.info("letter %s (%s) %s", letter.letter_id, letter.kind.value, "made" if stored else "was on file")
         return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)
-
-
-def _pdf(letter: LetterContent, html: str, folder: Path) -> bytes:
-    """The HTML printed as PDF/UA-1. Deterministic, so the same letter hashes the same:
-    its dates are the decision's (the template's dcterms meta), never the clock's, and
-    its file identifier (the /ID print rooms and readers tell files apart by) comes
-    from the letter's id."""
-    identifier = hashlib.sha256(letter.letter_id.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    pdf = HTML(string=html, base_url=f"{folder}/").write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
-    assert pdf is not None  # with no target, write_pdf returns the bytes
-    return pdf

@@ -57,6 +57,10 @@ class Action(StrEnum):
     DECODE_PAYLOADS = "decode_payloads"
     READ_BOARD_REPORT = "read_board_report"
     READ_SECURITY_LOG = "read_security_log"
+    EXPORT_SUBJECT_ACCESS = "export_subject_access"
+    RECORD_CORRECTION = "record_correction"
+    RECORD_DISPUTE = "record_dispute"
+    READ_MARKER_REGISTER = "read_marker_register"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,12 @@ ADJUSTMENT_DECIDERS = frozenset({Role.MANAGER, *SENIOR, *ALTERNATES})
 # Who reads a party's file beyond its status: those who handle cases, and the
 # specialist adviser who advises on it.
 FILE_READERS = COLLEAGUES | {Role.SPECIALIST_ADVISER}
+# Who answers for the body's records of a party: a subject access request (UK GDPR Art. 15),
+# a correction (Art. 16), the register of markers in force (the ICO's guidance on warning
+# markers: each justified and reviewed). Those who decide and review restrictions, and R7's
+# alternates (the Head of Ombudsman Assurance signs the letters); no colleague alone, since an
+# export is the whole file. No role of its own: the policy names none.
+RECORDS_HANDLERS = frozenset({Role.MANAGER, *SENIOR, *ALTERNATES})
 
 
 def _deciders(kind: TaskKind) -> frozenset[Role]:
@@ -146,6 +156,18 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.READ_BOARD_REPORT: Permission(REPORT_ROLES, "R10a", "managers and the Ombudsman's senior staff"),
     Action.READ_SECURITY_LOG: Permission(
         frozenset({Role.OPERATIONS}), "operations", "only the staff who run the system review sign-ins and refusals"
+    ),
+    Action.EXPORT_SUBJECT_ACCESS: Permission(
+        RECORDS_HANDLERS, "Art. 15", "a manager or a senior role answers a subject access request; each export logged"
+    ),
+    Action.RECORD_CORRECTION: Permission(
+        RECORDS_HANDLERS, "Art. 16", "a manager or a senior role corrects a record; the original is kept"
+    ),
+    Action.RECORD_DISPUTE: Permission(
+        COLLEAGUES, "Art. 16", "any colleague adds the person's own statement that a record is wrong"
+    ),
+    Action.READ_MARKER_REGISTER: Permission(
+        RECORDS_HANDLERS, "R11", "managers review the restrictions and stops in force (the ICO's warning markers)"
     ),
 }
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from policy.corrections import AnnexKind, CorrectionEntry
 from policy.dates import written_date
 from policy.fields import Door
 from policy.letters import CATEGORY_WORDS, LETTER_TITLES, LetterDate, LetterKind, terms_words, was_lifted
@@ -129,6 +130,9 @@ class PartyFile(BaseModel):
     ended_calls: list[EndedCallEntry] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)
     acted: list[ActedOnFile] = Field(default_factory=list)
+    corrections: list[CorrectionEntry] = Field(
+        default_factory=list, description="corrections and disputes (Art. 16), beside the records they are about"
+    )
 
 
 class EntryKind(StrEnum):
@@ -155,6 +159,7 @@ class EntryKind(StrEnum):
     CLOSED_CASE = "closed_case"
     LETTER = "letter"
     REJECTION = "rejection"
+    CORRECTION = "correction"  # Art. 16: after what it corrects
 
 
 _RANK = {kind: n for n, kind in enumerate(EntryKind)}
@@ -282,6 +287,8 @@ def _entries(file: PartyFile, w: _Words, viewer: Viewer) -> Iterator[TimelineEnt
         )
     for letter in file.letters:
         yield from _letter(letter, w)
+    for correction in file.corrections:
+        yield _correction(correction)
     for rejection in file.rejections:
         yield TimelineEntry(
             at=rejection.received_at,
@@ -574,4 +581,27 @@ def _letter(letter: LetterOnFile, w: _Words) -> Iterator[TimelineEntry]:
         ref=letter.letter_id,
         facts=[Fact(label="Explains the decision on", text=letter.subject_id), *sent, *dates],
         letter_id=letter.letter_id,
+    )
+
+
+ANNEX_TITLES = {
+    AnnexKind.CORRECTION: "Correction to the record (Art. 16)",
+    AnnexKind.DISPUTE: "The person disputes the record (Art. 16)",
+}
+
+
+def _correction(c: CorrectionEntry) -> TimelineEntry:
+    how = DOOR_WORDS[c.door]
+    return TimelineEntry(
+        at=c.recorded_at,
+        kind=EntryKind.CORRECTION,
+        title=ANNEX_TITLES[c.kind],
+        ref=c.about_id,
+        by=f"{c.recorded_by} ({in_words(c.role)})",
+        how=f"carried by {c.via}, {how}" if c.via else how,
+        facts=[
+            Fact(label="About", text=f"{in_words(c.about_kind)} {c.about_id}"),
+            Fact(label="Correction" if c.kind == AnnexKind.CORRECTION else "Their statement", text=c.text),
+            Fact(label="The original", text="kept on file as it was"),
+        ],
     )

@@ -1,15 +1,18 @@
 """The records database: every party's file (R3), the task list, the staff list, the notice
 queue, the decode audit log, the contact log, the register of case systems' ids, the import ledger,
 the letters (R10), a party's timeline, the log of reads of a party's file, the operators' figures,
-the board report's counts (R10a), and retention and erasure (R3)."""
+the board report's counts (R10a), retention and erasure (R3), corrections and disputes (Art. 16),
+and the register of markers in force."""
 
 from records.audit import DecodeAudit
 from records.board import BoardFigures
 from records.contacts import ContactLog
+from records.corrections import CorrectionFile
 from records.figures import OperationalFigures
 from records.file_reads import FileReadLog
 from records.imports import ImportLedger
 from records.letters import LetterFile
+from records.markers import MarkerRegister
 from records.message_ids import MessageIdRegister
 from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
@@ -34,6 +37,8 @@ class RecordStore(
     FileReadLog,
     OperationalFigures,
     BoardFigures,
+    CorrectionFile,
+    MarkerRegister,
 ):
     """The records database, one object for the activities, the doors and the tests.
 

@@ -539,6 +539,29 @@ class FileReadRow(SQLModel, table=True):
     at: datetime = _utc()
 
 
+class CorrectionRow(SQLModel, table=True):
+    """Art. 16: a correction to a record on the party's file, or the person's statement that they
+    dispute it; the record itself is never changed. Who added it as the door authenticated them.
+
+    Written by services.corrections, not by the workflow: the rules never act on it.
+    """
+
+    __tablename__ = "correction"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    correction_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    kind: str
+    about_kind: str
+    about_id: str
+    text: str = Field(sa_type=Text)
+    recorded_at: datetime = _utc()
+    recorded_by: str
+    role: str
+    via: str | None = None
+    door: str
+
+
 class RemovalLogRow(SQLModel, table=True):
     """R3: every retention sweep and erasure request, done or refused: who, when,
     how many and why. Never the content of what went.

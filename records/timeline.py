@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from policy.corrections import CorrectionEntry
 from policy.state import (
     AdjustmentEntry,
     AskEntry,
@@ -22,6 +23,7 @@ from records.tables import (
     AdjustmentRow,
     AskRow,
     ClosedCaseRow,
+    CorrectionRow,
     EndedCallRow,
     IncidentRow,
     LetterRow,
@@ -91,5 +93,9 @@ class PartyFileReader(StoreBase):
                 acted=[
                     ActedOnFile.model_validate(row, from_attributes=True)
                     for row in rows(ActedRow, col(ActedRow.recorded_at))
+                ],
+                corrections=[
+                    CorrectionEntry.model_validate(row, from_attributes=True)
+                    for row in rows(CorrectionRow, col(CorrectionRow.seq))
                 ],
             )

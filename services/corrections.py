@@ -1,0 +1,64 @@
+"""Corrections and disputes (UK GDPR Art. 16) for every door: added beside the record they are about,
+which is kept as it was (policy.corrections).
+
+Not through the party's workflow: the rules never act on a correction, and the file's
+records stay what the rules acted on, so it is written here, as the contact gate writes
+its log, by whoever the permission table allows (RECORD_CORRECTION, RECORD_DISPUTE), who
+acted taken from the signed-in principal.
+"""
+
+from datetime import UTC, datetime
+
+from pydantic import Field
+
+from policy.corrections import ANNEX_ACTION, AnnexKind, CorrectionEntry, CorrectionForm, check_about
+from policy.fields import Door
+from policy.refusals import PolicyRefusal
+from records.store import RecordStore
+from services.acting import Principal, authorise
+from services.message_ids import RULE as IDS_PER_PARTY
+from services.subject_access import NoFile
+
+
+class CorrectionAdded(CorrectionEntry):
+    duplicate: bool = Field(description="true: the id was recorded before, and that correction stands")
+
+
+def add_correction(
+    store: RecordStore,
+    party_id: str,
+    kind: AnnexKind,
+    form: CorrectionForm,
+    principal: Principal,
+    door: Door,
+    named: str | None = None,
+) -> CorrectionAdded:
+    """Add a correction, or the person's statement disputing a record, to the party's file.
+
+    Args:
+        named: The member of staff a case system acts for; None: the principal.
+
+    Raises:
+        NotPermitted: (403) The principal (or whom it acts for) may not add this kind.
+        NoFile: (404) The party has no file.
+        PolicyRefusal: (409) No such record is on the party's file.
+    """
+    acting = authorise(store, principal, ANNEX_ACTION[kind], door, named)
+    file = store.party_file(party_id)
+    if file is None:
+        raise NoFile(f"No party {party_id} is on file.")
+    check_about(file, form)
+    entry = CorrectionEntry(
+        **form.model_dump(),
+        kind=kind,
+        recorded_at=datetime.now(UTC),
+        recorded_by=acting.actor,
+        role=acting.role,
+        via=acting.via,
+        door=door,
+    )
+    stored, owner, added = store.add_correction(party_id, entry)
+    if owner != party_id:
+        # As services.message_ids refuses a case system's id on file for another party, naming neither.
+        raise PolicyRefusal(IDS_PER_PARTY, f"correction id {form.correction_id!r} is already on file; choose a new one")
+    return CorrectionAdded(**stored.model_dump(), duplicate=not added)
