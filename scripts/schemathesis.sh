@@ -10,6 +10,8 @@ work=$(mktemp -d)
 free_port() { .venv/bin/python -c "from devstack.server import free_port; print(free_port())"; }
 export UBP_TEMPORAL_ADDRESS="127.0.0.1:$(free_port)" UBP_TEMPORAL_UI_PORT="$(free_port)" UBP_API_PORT="$(free_port)"
 export UBP_TEMPORAL_DB_FILE="$work/temporal.db" DATABASE_URL="sqlite:///$work/records.db" UBP_TASK_QUEUE="schemathesis"
+# The dev identity provider on a free port too; and no rate limit in the way of the run.
+export UBP_DEV_IDP_PORT="$(free_port)" UBP_REQUESTS_PER_MINUTE=1000000
 .venv/bin/ubp dev > "$work/dev.log" 2>&1 &
 stack=$!
 trap 'kill -INT $stack 2>/dev/null; wait $stack 2>/dev/null; rm -rf "$work"' EXIT

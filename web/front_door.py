@@ -123,7 +123,13 @@ def security_headers(
     async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         headers = response.headers
-        headers["Content-Security-Policy"] = DOCS_CSP if request.url.path in DOCS_PATHS else csp
+        own = headers.get("Content-Security-Policy")
+        if own is not None:
+            # A route's own, stricter policy stands (a letter's HTML is sandboxed); it is never framed either.
+            if "frame-ancestors" not in own:
+                headers["Content-Security-Policy"] = f"{own}; frame-ancestors 'none'"
+        else:
+            headers["Content-Security-Policy"] = DOCS_CSP if request.url.path in DOCS_PATHS else csp
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "no-referrer"

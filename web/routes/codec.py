@@ -30,7 +30,7 @@ from client.keys import KeyRingError
 from policy.permissions import Action, NotPermitted
 from services.acting import Principal, permit
 from web.deps import Door, signed_in_or_session
-from web.errors import Problem
+from web.errors import Invalid, Problem
 
 PREFIX = "/codec"
 log = logging.getLogger(__name__)
@@ -59,7 +59,13 @@ Namespace = Annotated[str, Header(alias="X-Namespace", description="the Temporal
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "not signed in: no bearer token or inbox session, or an unknown one"},
     403: {"model": Problem, "description": "signed in without a role that may read decrypted payloads"},
-    422: {"model": Problem, "description": "not payloads, or a payload that does not decrypt (the key id named)"},
+    422: {
+        # A body that breaks the schema is answered as every route answers it (Invalid); a
+        # body that is not payloads, or does not decrypt, with the reason (Problem).
+        "model": Problem | Invalid,
+        "description": "not payloads, or a payload that does not decrypt (the key id named); or a body that breaks"
+        " the schema, each problem naming its field",
+    },
 }
 
 

@@ -62,6 +62,21 @@ async def get_letter(letter_id: LetterId, door: Door, caller: Caller) -> LetterI
     return await run_in_threadpool(letter_info, door.store, letter_id, caller, Entrance.API)
 
 
+@router.post(
+    "/letters/{letter_id}/sent",
+    responses={**NOT_FOUND, **with_body("`sent_at` is not before the letter was produced")},
+    summary="Record that a letter was sent (R10)",
+)
+async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, caller: Caller) -> LetterSent:
+    """When (`sent_at`, default now; not in the future) and how (`method`) the case system
+    sent the letter. The first call stands: a repeat changes nothing and answers the first
+    time and method with `duplicate: true`, so a lost answer may be retried."""
+    await door.authorise(caller, Action.MARK_LETTER_SENT)
+    return await run_in_threadpool(mark_sent, door.store, letter_id, body, datetime.now(UTC))
+
+
+# After /sent: a path both match is answered by the first route that matches it, and a
+# method neither takes (405) lists the first one's methods in `Allow`, which must be POST.
 @router.get(
     "/letters/{letter_id}/{part}",
     response_class=Response,
@@ -79,16 +94,3 @@ async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, cal
     it is served: who, when, which part, through which door."""
     document = await run_in_threadpool(letter_document, door.store, letter_id, part, caller, Entrance.API)
     return file_response(document)
-
-
-@router.post(
-    "/letters/{letter_id}/sent",
-    responses={**NOT_FOUND, **with_body("`sent_at` is not before the letter was produced")},
-    summary="Record that a letter was sent (R10)",
-)
-async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, caller: Caller) -> LetterSent:
-    """When (`sent_at`, default now; not in the future) and how (`method`) the case system
-    sent the letter. The first call stands: a repeat changes nothing and answers the first
-    time and method with `duplicate: true`, so a lost answer may be retried."""
-    await door.authorise(caller, Action.MARK_LETTER_SENT)
-    return await run_in_threadpool(mark_sent, door.store, letter_id, body, datetime.now(UTC))

@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -59,7 +59,12 @@ async def _check(probe: Awaitable[object]) -> str:
     return "ok"
 
 
-@router.get("/metrics", summary="Prometheus metrics: requests, and the figures operators act on")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests, and the figures operators act on",
+    # Prometheus's text format, as the OpenAPI document says.
+    response_class=PlainTextResponse,
+)
 def metrics(request: Request) -> Response:
     # A plain `def`: counting reads the records database, so it runs in the thread pool.
     return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
