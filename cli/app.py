@@ -11,6 +11,7 @@ import typer
 from cli import (
     adjustments,
     contacts,
+    data_protection,
     db,
     door_keys,
     ground_rules,
@@ -49,3 +50,4 @@ app.add_typer(db.app, name="db")
 app.add_typer(retention.app, name="retention")
 app.add_typer(retention.party_app, name="party")
 app.add_typer(report.app)
+app.add_typer(data_protection.app)

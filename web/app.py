@@ -24,12 +24,13 @@ from settings import Settings
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
+from web.inbox import data_protection as data_protection_pages
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.inbox import security_log, sign_in
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
-from web.routes import codec, contacts, ground_rules, letters, ops, parties, retention, tasks
+from web.routes import codec, contacts, data_protection, ground_rules, letters, ops, parties, retention, tasks
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -97,6 +98,10 @@ def create_app(
             {"name": "letters", "description": "R10: the letters to each party, to download and mark sent"},
             {"name": "tasks", "description": "human tasks: the task list, and deciding a task"},
             {"name": "retention", "description": "R3: erasing a party's file on request"},
+            {
+                "name": "data protection",
+                "description": "UK GDPR: subject access (Art. 15), corrections and disputes (Art. 16), the markers",
+            },
             {"name": "codec", "description": "Temporal's codec protocol, for the Temporal UI and CLI (operations)"},
             {"name": "ops", "description": "for operators: liveness, readiness (Temporal, records), metrics"},
         ],
@@ -110,11 +115,13 @@ def create_app(
     app.include_router(letters.router)
     app.include_router(tasks.router)
     app.include_router(retention.router)
+    app.include_router(data_protection.router)
     app.include_router(codec.router)
     app.include_router(sign_in.router)
     app.include_router(inbox.router)
     app.include_router(board_report.router)
     app.include_router(security_log.router)
+    app.include_router(data_protection_pages.router)
     app.include_router(party_timeline.router)
     app.include_router(ops.router)
     add_error_handlers(app)

@@ -1,0 +1,107 @@
+"""Data protection in the inbox: a party's subject access export (UK GDPR Art. 15) to check and
+download, and the register of markers in force (restrictions and stops, their approval and
+review), for staff whose role may (policy.permissions). Each page calls one service, which
+checks the permission table and logs what it must."""
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from policy.dates import local_date
+from policy.fields import Door as Entrance
+from policy.permissions import NotPermitted
+from services.acting import Principal
+from services.markers import as_csv, marker_register
+from services.subject_access import ExportFormat, NoFile, subject_access, subject_access_summary
+from web.deps import Door
+from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
+from web.routes.data_protection import document_response
+
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+
+
+@router.get("/parties/{party_id}/subject-access", response_class=HTMLResponse)
+async def subject_access_page(request: Request, party_id: str, door: Door) -> Response:
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(session), "heading": "Subject access"}
+    try:
+        export = await run_in_threadpool(
+            subject_access_summary, door.store, party_id, door.settings, Principal.of(staff), Entrance.INBOX
+        )
+    except NotPermitted as refused:
+        return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=str(refused), **page)
+    except NoFile as err:
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=str(err), **page)
+    return _render(request, door, "subject_access.html", export=export, formats=list(ExportFormat), **page)
+
+
+@router.get("/parties/{party_id}/subject-access.{fmt}")
+async def subject_access_download(request: Request, party_id: str, fmt: str, door: Door) -> Response:
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(session), "heading": "Subject access"}
+    if fmt not in ExportFormat.__members__.values():
+        message = f"An export is .pdf, .html or .json, not .{fmt}."
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **page)
+    try:
+        document = await run_in_threadpool(
+            subject_access,
+            door.store,
+            party_id,
+            ExportFormat(fmt),
+            door.settings,
+            Principal.of(staff),
+            Entrance.INBOX,
+        )
+    except NotPermitted as refused:
+        return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=str(refused), **page)
+    except NoFile as err:
+        return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=str(err), **page)
+    return document_response(document)
+
+
+def _instant(door: Door, day: str) -> tuple[datetime, str]:
+    """The instant the register is for: the end of the local day given (YYYY-MM-DD), else now."""
+    now = datetime.now(UTC)
+    try:
+        chosen = datetime.strptime(day, "%Y-%m-%d").date()
+    except ValueError:
+        return now, local_date(now, door.settings.timezone).isoformat()
+    end = datetime.combine(chosen + timedelta(days=1), time(), ZoneInfo(door.settings.timezone))
+    return (end - timedelta(seconds=1)).astimezone(UTC), chosen.isoformat()
+
+
+async def _register(request: Request, door: Door, day: str, csv: bool) -> Response:
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    page: dict[str, Any] = {"staff": staff, "form_key": form_key(session), "heading": "Register of markers"}
+    at, shown = _instant(door, day)
+    try:
+        rows = await run_in_threadpool(marker_register, door.store, at, Principal.of(staff))
+    except NotPermitted as refused:
+        return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=str(refused), **page)
+    if csv:
+        headers = {"Content-Disposition": f'attachment; filename="markers-{shown}.csv"', "Cache-Control": "no-store"}
+        return Response(as_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return _render(request, door, "markers.html", rows=rows, at=at, day=shown, **page)
+
+
+@router.get("/markers", response_class=HTMLResponse)
+async def markers_page(request: Request, door: Door, date: str = "") -> Response:
+    return await _register(request, door, date, csv=False)
+
+
+@router.get("/markers.csv")
+async def markers_csv(request: Request, door: Door, date: str = "") -> Response:
+    return await _register(request, door, date, csv=True)
