@@ -29,7 +29,8 @@ async def test_art15_the_subject_access_page_and_the_register_of_markers(
         path = await (await download.value).path()
         assert path.read_bytes().startswith(b"%PDF-")
 
-        await page.goto(f"{inbox.url}/inbox/markers")
+        await page.goto(f"{inbox.url}/inbox")
+        await page.get_by_role("link", name="The register of markers").click()
         await page.get_by_role("heading", name="Register of markers", level=1).wait_for()
         row = page.get_by_role("row").filter(has=page.get_by_role("link", name=party_id))
         assert "Zero tolerance stop" in await row.inner_text()

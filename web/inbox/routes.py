@@ -117,6 +117,8 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
             "label": _label,
             "timezone": door.settings.timezone,
             "report_roles": PERMISSIONS[Action.READ_BOARD_REPORT].roles,
+            "register_roles": PERMISSIONS[Action.READ_MARKER_REGISTER].roles,
+            "export_roles": PERMISSIONS[Action.EXPORT_SUBJECT_ACCESS].roles,
             "flash": unquote(flash) if flash else None,
             **context,
         },
