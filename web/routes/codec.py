@@ -57,6 +57,7 @@ class PayloadsJson(BaseModel):
 Namespace = Annotated[str, Header(alias="X-Namespace", description="the Temporal namespace of the payloads")]
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body is not JSON"},
     401: {"model": Problem, "description": "not signed in: no bearer token or inbox session, or an unknown one"},
     403: {"model": Problem, "description": "signed in without a role that may read decrypted payloads"},
     422: {

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from policy.fields import Door as Entrance
 from policy.permissions import Action
@@ -25,6 +26,22 @@ from web.deps import Caller, Door, PartyId
 from web.errors import ERRORS, Problem, with_body
 
 router = APIRouter(tags=["letters"], responses=ERRORS)
+
+
+class _PartConvertor(Convertor[str]):
+    """A letter's part in a path: `pdf` or `html` only, so that `/letters/{id}/sent` is never
+    taken for a part (a GET there is then 405, as for any method a path does not take)."""
+
+    regex = "|".join(part.value for part in LetterPart)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("letter_part", _PartConvertor())
 
 LetterId = Annotated[str, Path(min_length=1, max_length=400, description="the letter's id, e.g. `letter:warning:w-1`")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such letter"}}
@@ -75,10 +92,8 @@ async def letter_sent(letter_id: LetterId, body: LetterSentForm, door: Door, cal
     return await run_in_threadpool(mark_sent, door.store, letter_id, body, datetime.now(UTC))
 
 
-# After /sent: a path both match is answered by the first route that matches it, and a
-# method neither takes (405) lists the first one's methods in `Allow`, which must be POST.
 @router.get(
-    "/letters/{letter_id}/{part}",
+    "/letters/{letter_id}/{part:letter_part}",
     response_class=Response,
     responses={
         200: {
