@@ -136,6 +136,10 @@ async def signed_in(request: Request, door: Door) -> Response:
         staff = await run_in_threadpool(staff_signing_in, door.store, claims, door.rules)
     except SignInRefused as err:
         return await run_in_threadpool(_refused, request, door, err.code, f"Not signed in: {err}.")
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        # Signing in again ends the session this browser had: one browser, one live session.
+        await run_in_threadpool(door.store.end_session, earlier)
     session_id, _ = await run_in_threadpool(door.store.open_session, staff.staff_id, staff.roles, door.rules.timeouts)
     await run_in_threadpool(door.store.record_security_event, SecurityEvent.SIGN_IN, staff_id=staff.staff_id)
     next_path = _local_path(request.session.get(_NEXT))
