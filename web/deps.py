@@ -98,7 +98,7 @@ def session_of(door: FrontDoor, session_id: str | None) -> tuple[StaffRow, WebSe
 def _admitted(request: Request, door: FrontDoor, principal: Principal) -> Principal:
     """Noted for the security log, and counted against its rate limit (429)."""
     request.state.principal_id = principal.id
-    door.per_principal.check(principal.id, "requests")
+    door.per_principal.check(principal.id, "requests", request)
     return principal
 
 

@@ -66,8 +66,9 @@ class RateLimit:
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
 
-    def retry_after(self, key: str) -> int | None:
-        """Count a hit for `key`: None if allowed, else the seconds until the next window."""
+    def _hit(self, key: str) -> tuple[int | None, bool]:
+        """Count a hit for `key`: the seconds until the next window (None: allowed), and
+        whether this is the window's first refusal."""
         now = self._clock()
         start, count = self._windows.get(key, (now, 0))
         if now - start >= 60:
@@ -77,13 +78,17 @@ class RateLimit:
             self._windows = {k: w for k, w in self._windows.items() if now - w[0] < 60}
         self._windows[key] = (start, count + 1)
         if count < self.per_minute:
-            return None
-        return max(1, math.ceil(60 - (now - start)))
+            return None, False
+        return max(1, math.ceil(60 - (now - start))), count == self.per_minute
 
-    def check(self, key: str, what: str) -> None:
-        """Raises HTTPException: (429) with Retry-After, when `key` is over its rate."""
-        wait = self.retry_after(key)
+    def check(self, key: str, what: str, request: Request | None = None) -> None:
+        """Raises HTTPException: (429) with Retry-After, when `key` is over its rate. With
+        `request`, only the window's first refusal goes to the security log: a flood of
+        refusals would otherwise flood the log too."""
+        wait, first = self._hit(key)
         if wait is not None:
+            if request is not None and not first:
+                request.state.security_logged = True
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 f"too many {what}: try again in {wait} s",

@@ -154,7 +154,7 @@ async def _staff(request: Request, door: FrontDoor) -> tuple[StaffRow, WebSessio
             response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
         raise _SignInNeeded(response)
     request.state.principal_id = found[0].staff_id
-    door.per_principal.check(found[0].staff_id, "requests")
+    door.per_principal.check(found[0].staff_id, "requests", request)
     return found
 
 

@@ -100,7 +100,7 @@ async def sign_in_page(request: Request, door: Door) -> Response:
 @router.post("/sign-in")
 async def sign_in(request: Request, door: Door) -> Response:
     """Off to the identity provider, with a new state, nonce and PKCE verifier."""
-    door.sign_ins.check(request.client.host if request.client else "", "sign-in attempts")
+    door.sign_ins.check(request.client.host if request.client else "", "sign-in attempts", request)
     form = await request.form()
     if not secrets.compare_digest(str(form.get(_CSRF, "")), request.session.get(_CSRF, "\0")):
         return await run_in_threadpool(
@@ -124,7 +124,7 @@ async def signed_in(request: Request, door: Door) -> Response:
     try:
         token = await provider.authorize_access_token(request)
     except (OAuthError, JoseError) as err:
-        door.sign_ins.check(request.client.host if request.client else "", "sign-in attempts")
+        door.sign_ins.check(request.client.host if request.client else "", "sign-in attempts", request)
         code = getattr(err, "error", None) or type(err).__name__
         return await run_in_threadpool(
             _refused, request, door, str(code), "The identity provider's answer was refused. Sign in again."
