@@ -139,27 +139,32 @@ class LetterActivities:
         Raises:
             ApplicationError: Retryable, if the database fails.
         """
-        letter = request.letter
         with retryable_database_errors():
-            existing = self._store.letter(letter.letter_id)
-            if existing is not None:
-                return LetterMade(letter_id=letter.letter_id, content_hash=existing.content_hash, stored=False)
-            rendered = self.render(letter)
-            stored = self._store.store_letter(
-                {
-                    "letter_id": letter.letter_id,
-                    "party_id": letter.party_id,
-                    "kind": letter.kind.value,
-                    "subject_id": letter.subject_id,
-                    "format": letter.format.value,
-                    "decided_at": letter.decided_at,
-                    "produced_at": request.requested_at,
-                    "content_hash": rendered.content_hash,
-                    "html": rendered.html,
-                    "pdf": rendered.pdf,
-                    "data": letter.model_dump(mode="json"),
-                }
-            )
+            return self.keep(request)
+
+    def keep(self, request: LetterRequest) -> LetterMade:
+        """Render a letter and keep it on the party's file, once per letter id: the activity's
+        work, and a correction's letter (services.corrections), which no workflow decides."""
+        letter = request.letter
+        existing = self._store.letter(letter.letter_id)
+        if existing is not None:
+            return LetterMade(letter_id=letter.letter_id, content_hash=existing.content_hash, stored=False)
+        rendered = self.render(letter)
+        stored = self._store.store_letter(
+            {
+                "letter_id": letter.letter_id,
+                "party_id": letter.party_id,
+                "kind": letter.kind.value,
+                "subject_id": letter.subject_id,
+                "format": letter.format.value,
+                "decided_at": letter.decided_at,
+                "produced_at": request.requested_at,
+                "content_hash": rendered.content_hash,
+                "html": rendered.html,
+                "pdf": rendered.pdf,
+                "data": letter.model_dump(mode="json"),
+            }
+        )
         # Ids and kinds only: the letter's words are personal data.
         log.info("letter %s (%s) %s", letter.letter_id, letter.kind.value, "made" if stored else "was on file")
         return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)

@@ -17,6 +17,9 @@ app = typer.Typer()
 AboutKind = Annotated[RecordKind, typer.Option("--about-kind", help="the kind of record it is about")]
 AboutId = Annotated[str, typer.Option("--about", help="the record's id (a case reference for a closed case)")]
 CorrectionId = Annotated[str | None, typer.Option("--id", help="idempotency key; default a new id")]
+OnLetter = Annotated[
+    bool, typer.Option("--letter", help="put it on a letter to the person, kept with their letters to send")
+]
 
 
 @app.command("subject-access")
@@ -39,13 +42,16 @@ def subject_access(
     typer.echo(f"{party_id}: {out} ({len(content)} bytes)")
 
 
-def _annex(path: str, party: str, kind: RecordKind, about: str, text: str, id_: str | None, token: Path | None) -> None:
+def _annex(
+    path: str, party: str, kind: RecordKind, about: str, text: str, letter: bool, id_: str | None, token: Path | None
+) -> None:
     form = build(
         CorrectionForm,
         correction_id=id_ or f"correction-{uuid.uuid4().hex[:12]}",
         about_kind=kind,
         about_id=about,
         text=text,
+        letter=letter,
     )
     echo_json(api("POST", f"/parties/{segment(party)}/{path}", token_file=token, json=form.model_dump(mode="json")))
 
@@ -56,11 +62,12 @@ def correct(
     about_kind: AboutKind,
     about: AboutId,
     text: Annotated[str, typer.Option("--text", help="the correction")],
+    letter: OnLetter = False,
     correction_id: CorrectionId = None,
     token_file: TokenFile = None,
 ) -> None:
     """Correct a record on a party's file (Art. 16): added beside it, the original kept."""
-    _annex("corrections", party, about_kind, about, text, correction_id, token_file)
+    _annex("corrections", party, about_kind, about, text, letter, correction_id, token_file)
 
 
 @app.command("dispute")
@@ -69,11 +76,12 @@ def dispute(
     about_kind: AboutKind,
     about: AboutId,
     text: Annotated[str, typer.Option("--text", help="the person's statement, in their words")],
+    letter: OnLetter = False,
     correction_id: CorrectionId = None,
     token_file: TokenFile = None,
 ) -> None:
     """Add the person's statement that a record on their file is wrong (Art. 16), the original kept."""
-    _annex("disputes", party, about_kind, about, text, correction_id, token_file)
+    _annex("disputes", party, about_kind, about, text, letter, correction_id, token_file)
 
 
 @app.command("markers")

@@ -14,7 +14,9 @@ import typer
 from pydantic import BaseModel, TypeAdapter
 
 from policy.contacts import ContactAnswer, GateView
+from policy.corrections import CorrectionForm
 from policy.imports import ImportLine
+from policy.markers import MarkerRow
 from policy.messages import (
     AdjustmentDecision,
     AdjustmentRequest,
@@ -30,8 +32,10 @@ from policy.messages import (
     WarningIssue,
 )
 from policy.replies import CaseClosureOutcome, CommandOutcome, IncidentOutcome, PartyStatus, TaskOutcomeReply
+from policy.subject_access import SubjectAccessExport
 from records.letters import LetterInfo
 from records.task_list import TaskListing
+from services.corrections import CorrectionAdded
 from services.decisions import DecisionForm
 from services.imports import LineReport
 from services.letters import LetterSent, LetterSentForm
@@ -58,6 +62,7 @@ MESSAGES: dict[str, Any] = {
     "DecisionForm": DecisionForm,
     "LetterSentForm": LetterSentForm,
     "ImportLine": ImportLine,
+    "CorrectionForm": CorrectionForm,
 }
 # What it gets back.
 ANSWERS: dict[str, Any] = {
@@ -72,6 +77,9 @@ ANSWERS: dict[str, Any] = {
     "LetterInfo": LetterInfo,
     "LetterSent": LetterSent,
     "ImportLineReport": LineReport,
+    "CorrectionAdded": CorrectionAdded,
+    "MarkerRow": MarkerRow,
+    "SubjectAccessExport": SubjectAccessExport,
 }
 
 

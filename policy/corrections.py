@@ -12,12 +12,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
+from policy.dates import written_date
 from policy.fields import Door, Message, MessageId
+from policy.letters import LETTER_TITLES, LetterContent, LetterDate, LetterKind, format_for, letter_id_for
 from policy.permissions import Action
 from policy.refusals import PolicyRefusal
-from policy.vocabulary import Role, TaskKind
+from policy.vocabulary import Role, TaskKind, in_words
 
 if TYPE_CHECKING:
     from policy.timeline import PartyFile
@@ -60,6 +62,9 @@ class CorrectionForm(Message):
         max_length=10_000,
         description="the correction, or the person's statement in their words",
     )
+    letter: StrictBool = Field(
+        default=False, description="put it on a letter to the person, kept with their letters (R10) to send"
+    )
 
 
 class CorrectionEntry(BaseModel):
@@ -76,6 +81,7 @@ class CorrectionEntry(BaseModel):
     role: Role
     via: str | None = None
     door: Door
+    letter_id: str | None = Field(default=None, description="the letter it was put on, if it was")
 
 
 def record_ids(file: "PartyFile", kind: RecordKind) -> set[str]:
@@ -107,3 +113,43 @@ def check_about(file: "PartyFile", form: CorrectionForm) -> None:
             RULE,
             f"no {form.about_kind.value.replace('_', ' ')} {form.about_id} is on party {file.party_id}'s file",
         )
+
+
+ANNEX_LETTERS = {AnnexKind.CORRECTION: LetterKind.CORRECTION, AnnexKind.DISPUTE: LetterKind.DISPUTE_NOTED}
+
+
+def annex_letter_id(form: CorrectionForm, kind: AnnexKind) -> str | None:
+    """The id of the letter a correction or dispute is put on; None if it is not."""
+    return letter_id_for(ANNEX_LETTERS[kind], form.correction_id) if form.letter else None
+
+
+def annex_letter(file: "PartyFile", entry: CorrectionEntry, timezone: str) -> LetterContent:
+    """A correction or dispute put on a letter to the person (R10's letters, in the format their
+    adjustments ask for, R16), quoting the record by its reference."""
+    assert entry.letter_id is not None  # only a correction or dispute put on a letter has one
+    kind = ANNEX_LETTERS[entry.kind]
+    record = f"{in_words(entry.about_kind)} {entry.about_id}"
+    if entry.kind == AnnexKind.CORRECTION:
+        words = (
+            f"Our record of the {record} was not right. We have added this correction to it: {entry.text} "
+            "We keep the record as it was, with the correction beside it."
+        )
+    else:
+        words = (
+            f"You told us that our record of the {record} is wrong. We have added your statement to it, in "
+            f"your words: {entry.text} We keep the record as it was, with your statement beside it."
+        )
+    return LetterContent(
+        letter_id=entry.letter_id,
+        kind=kind,
+        party_id=file.party_id,
+        subject_id=entry.about_id,
+        decided_at=entry.recorded_at,
+        format=format_for(file.adjustments),
+        title=LETTER_TITLES[kind],
+        date_written=written_date(entry.recorded_at, timezone),
+        reasons=words,
+        dates=[LetterDate(label="Added to our records", written=written_date(entry.recorded_at, timezone))],
+        next_steps="Whenever we tell you what we hold about you, we will include both. If you think anything "
+        "else we hold about you is wrong, tell us, quoting our reference.",
+    )

@@ -45,6 +45,8 @@ class LetterKind(StrEnum):
     EXPIRED = "expired"  # R12: its time is up
     ADJUSTMENT_AGREED = "adjustment_agreed"  # R16
     ADJUSTMENT_DECLINED = "adjustment_declined"  # R16, after specialist advice
+    CORRECTION = "correction"  # Art. 16: a record corrected, put on a letter when staff choose (policy.corrections)
+    DISPUTE_NOTED = "dispute_noted"  # Art. 16: the person's statement disputing a record, added to it
 
 
 LETTER_TITLES: dict[LetterKind, str] = {
@@ -59,6 +61,8 @@ LETTER_TITLES: dict[LetterKind, str] = {
     LetterKind.EXPIRED: "Your restrictions have come to an end",
     LetterKind.ADJUSTMENT_AGREED: "We have agreed the adjustment you asked for",
     LetterKind.ADJUSTMENT_DECLINED: "We have not agreed the adjustment you asked for",
+    LetterKind.CORRECTION: "We have corrected our records",
+    LetterKind.DISPUTE_NOTED: "We have added your statement to our records",
 }
 
 CATEGORY_WORDS: dict[Category, str] = {
@@ -241,10 +245,13 @@ def was_lifted(tasks: list[HumanTask], r: RestrictionEntry) -> bool:
 
 def letter_format(state: PartyState) -> LetterFormat:
     """R16: the format an agreed adjustment asks letters to take (the latest agreed wins)."""
+    return format_for(state.adjustments)
+
+
+def format_for(adjustments: list[AdjustmentEntry]) -> LetterFormat:
+    """R16: the format the latest agreed adjustment asks letters to take, from a party's adjustments."""
     formats = [
-        a.letter_format
-        for a in state.adjustments
-        if a.status == AdjustmentStatus.AGREED and a.letter_format is not None
+        a.letter_format for a in adjustments if a.status == AdjustmentStatus.AGREED and a.letter_format is not None
     ]
     return formats[-1] if formats else LetterFormat.STANDARD
 

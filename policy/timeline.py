@@ -603,5 +603,6 @@ def _correction(c: CorrectionEntry) -> TimelineEntry:
             Fact(label="About", text=f"{in_words(c.about_kind)} {c.about_id}"),
             Fact(label="Correction" if c.kind == AnnexKind.CORRECTION else "Their statement", text=c.text),
             Fact(label="The original", text="kept on file as it was"),
+            *([Fact(label="Put on a letter", text=c.letter_id)] if c.letter_id else []),
         ],
     )

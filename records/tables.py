@@ -560,6 +560,8 @@ class CorrectionRow(SQLModel, table=True):
     role: str
     via: str | None = None
     door: str
+    # The letter it was put on (`letter`), if it was.
+    letter_id: str | None = None
 
 
 class RemovalLogRow(SQLModel, table=True):

@@ -11,13 +11,24 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 
-from policy.corrections import ANNEX_ACTION, AnnexKind, CorrectionEntry, CorrectionForm, check_about
+from activities.letters import LetterActivities
+from policy.corrections import (
+    ANNEX_ACTION,
+    AnnexKind,
+    CorrectionEntry,
+    CorrectionForm,
+    annex_letter,
+    annex_letter_id,
+    check_about,
+)
 from policy.fields import Door
+from policy.payloads import LetterRequest
 from policy.refusals import PolicyRefusal
 from records.store import RecordStore
 from services.acting import Principal, authorise
 from services.message_ids import RULE as IDS_PER_PARTY
 from services.subject_access import NoFile
+from settings import Settings
 
 
 class CorrectionAdded(CorrectionEntry):
@@ -29,13 +40,16 @@ def add_correction(
     party_id: str,
     kind: AnnexKind,
     form: CorrectionForm,
+    settings: Settings,
     principal: Principal,
     door: Door,
     named: str | None = None,
 ) -> CorrectionAdded:
-    """Add a correction, or the person's statement disputing a record, to the party's file.
+    """Add a correction, or the person's statement disputing a record, to the party's file; put it on
+    a letter to the person if the form asks (kept with their letters, to send as any other).
 
     Args:
+        settings: The body's letters (its name, templates) and time zone.
         named: The member of staff a case system acts for; None: the principal.
 
     Raises:
@@ -49,8 +63,9 @@ def add_correction(
         raise NoFile(f"No party {party_id} is on file.")
     check_about(file, form)
     entry = CorrectionEntry(
-        **form.model_dump(),
+        **form.model_dump(exclude={"letter"}),
         kind=kind,
+        letter_id=annex_letter_id(form, kind),
         recorded_at=datetime.now(UTC),
         recorded_by=acting.actor,
         role=acting.role,
@@ -61,4 +76,8 @@ def add_correction(
     if owner != party_id:
         # As services.message_ids refuses a case system's id on file for another party, naming neither.
         raise PolicyRefusal(IDS_PER_PARTY, f"correction id {form.correction_id!r} is already on file; choose a new one")
+    if stored.letter_id is not None:
+        # Kept once per letter id: a correction sent again, after a lost answer, makes its letter if it was not.
+        letter = annex_letter(file, stored, settings.timezone)
+        LetterActivities(store, settings.letters).keep(LetterRequest(letter=letter, requested_at=stored.recorded_at))
     return CorrectionAdded(**stored.model_dump(), duplicate=not added)

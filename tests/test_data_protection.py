@@ -121,10 +121,18 @@ async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left
     letters = await _letters(store, pid, 4)
 
     # Art. 16: a manager corrects an incident; a colleague adds the person's statement disputing the warning.
+    corrected_text = "The call was on 2 March, not 1 March."
     correction = {"correction_id": f"cor-{pid}", "about_kind": "incident", "about_id": first.incident_id,
-                  "text": "The call was on 2 March, not 1 March."}  # fmt: skip
+                  "text": corrected_text, "letter": True}  # fmt: skip
     corrected = await api.client.post(f"/parties/{pid}/corrections", json=correction, headers=api.auth("manager-1"))
     assert corrected.status_code == 200 and corrected.json()["recorded_by"] == "manager-1", corrected.text
+    # Put on a letter to the person, kept with their letters to send as any other.
+    on_letter = corrected.json()["letter_id"]
+    assert on_letter == f"letter:correction:cor-{pid}"
+    letter = store.letter(on_letter)
+    assert letter is not None and letter.kind == "correction" and letter.subject_id == first.incident_id
+    letter_words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.pdf)).pages).split())
+    assert corrected_text in letter_words and "We have corrected our records" in letter_words
     again = await api.client.post(f"/parties/{pid}/corrections", json=correction, headers=api.auth("manager-1"))
     assert again.json()["duplicate"] is True
     refused = await api.client.post(f"/parties/{pid}/corrections", json=correction, headers=api.auth("colleague-9"))
@@ -144,7 +152,7 @@ async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left
     annexes = [e for e in timeline(file, settings.timezone, Viewer("manager-1", frozenset({Role.MANAGER})))
                if e.kind == EntryKind.CORRECTION]  # fmt: skip
     assert [(e.ref, e.facts[1].text) for e in annexes] == [
-        (first.incident_id, correction["text"]),
+        (first.incident_id, corrected_text),
         (warned.warning_id, dispute["text"]),
     ]
 
@@ -160,7 +168,7 @@ async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left
     assert [(r["restriction_id"], r["status"]) for r in f["restrictions"]] == [(restricted.restriction_id, "expired")]
     assert [a["adjustment_id"] for a in f["adjustments"]] == [f"adj-{pid}"]
     assert [c["case_reference"] for c in f["closed_cases"]] == ["CASE-1"]
-    assert [x["letter_id"] for x in f["letters"]] == letters
+    assert [x["letter_id"] for x in f["letters"]] == [*letters, on_letter]
     assert [c["contact_id"] for c in data["contacts"]] == [f"c-{pid}"]
     assert [c["correction_id"] for c in f["corrections"]] == [f"cor-{pid}", f"dis-{pid}"]
     assert {t["task_id"] for t in f["tasks"]} == {t.task_id for t in file.tasks} - {support}
@@ -176,7 +184,7 @@ async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left
     words = " ".join(text.split())
     for expected in ["What this is", "Dates and times", "What is not included, and why", first.incident_id,
                      warned.warning_id, restricted.restriction_id, "CASE-1", GROUND_RULES, "Large print helps.",
-                     correction["text"], dispute["text"], "The person disputes the record"]:  # fmt: skip
+                     corrected_text, dispute["text"], "The person disputes the record"]:  # fmt: skip
         assert expected in words, expected
     assert "Talked through the call" not in words
 

@@ -23,9 +23,12 @@ from pdfua import Validator
 
 from activities.letters import LetterActivities, RenderedLetter
 from policy import decisions
+from policy.corrections import AnnexKind, CorrectionEntry, CorrectionForm, RecordKind, annex_letter, annex_letter_id
+from policy.fields import Door
 from policy.letters import LetterContent, LetterKind
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest
-from policy.vocabulary import Category, LetterFormat, Measure, Role, TaskOutcome
+from policy.timeline import PartyFile
+from policy.vocabulary import Category, LetterFormat, Measure, PartyKind, Role, TaskOutcome
 from settings import Settings
 from tests.policy_builders import PARTY_ID, incident, restriction, task_decision, utc, warning
 from tests.test_letters import Letters
@@ -81,6 +84,17 @@ def _letters_of_every_kind() -> dict[LetterKind, LetterContent]:
     run.due(decisions.apply_decision(p.state, advice, T0)[2])
     decline = agree.model_copy(update={"adjustment_id": "a2", "agree": False, "reason": "Not workable."})
     run.due(decisions.apply_adjustment_decision(p.state, decline, T0))
+    # Art. 16: a correction and a dispute put on a letter (services.corrections, not the workflow).
+    file = PartyFile(party_id=PARTY_ID, kind=PartyKind.INDIVIDUAL, stage=p.state.stage, warnings=p.state.warnings)
+    for kind, text in ((AnnexKind.CORRECTION, "It was on 5 January."), (AnnexKind.DISPUTE, "I did not shout.")):
+        form = CorrectionForm(
+            correction_id=f"c-{kind}", about_kind=RecordKind.WARNING, about_id="w1", text=text, letter=True
+        )
+        entry = CorrectionEntry(
+            **form.model_dump(exclude={"letter"}), kind=kind, recorded_at=t5, recorded_by="manager-1",
+            role=Role.MANAGER, door=Door.INBOX, letter_id=annex_letter_id(form, kind),
+        )  # fmt: skip
+        run.made.append(annex_letter(file, entry, "Europe/London"))
     return {kind: run.of(kind) for kind in LetterKind}
 
 
@@ -217,7 +231,7 @@ def reading_order_failures(rendered: Rendered) -> list[str]:
 
 
 def test_r10_every_kind_of_letter_is_made_by_the_rules():
-    """Each LetterKind is due from some decision (the fixture above names them all)."""
+    """Each LetterKind is due from some decision, or a correction or dispute (the fixture above names them all)."""
     assert set(EVERY_KIND) == set(LetterKind)
 
 

@@ -66,7 +66,9 @@ async def export(
 
 async def _annex(party_id: str, kind: AnnexKind, body: CorrectionForm, door: Door, caller: Caller) -> Any:
     try:
-        return await run_in_threadpool(add_correction, door.store, party_id, kind, body, caller, Entrance.API)
+        return await run_in_threadpool(
+            add_correction, door.store, party_id, kind, body, door.settings, caller, Entrance.API
+        )
     except NoFile as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from None
     except PolicyRefusal as err:
@@ -85,7 +87,9 @@ async def correct(party_id: PartyId, body: CorrectionForm, door: Door, caller: C
     """A manager or a senior role adds a correction beside a record (`about_kind`, `about_id`);
     the record is kept as it was. It shows on the timeline and in every later export. 409
     (`Art. 16`) if no such record is on the party's file. `correction_id` is the idempotency
-    key: sent again, it is recorded once (`duplicate: true`)."""
+    key: sent again, it is recorded once (`duplicate: true`). With `letter: true` it is put on a
+    letter to the person (`letter_id`), kept with their letters (`GET /parties/{id}/letters`)
+    to send as any other."""
     answer: CorrectionAdded = await _annex(party_id, AnnexKind.CORRECTION, body, door, caller)
     return answer
 

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(), nullable=False),
         sa.Column("via", sa.String(), nullable=True),
         sa.Column("door", sa.String(), nullable=False),
+        sa.Column("letter_id", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("correction_id"),
     )
