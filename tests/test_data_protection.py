@@ -6,6 +6,7 @@ The rules themselves are tested without Temporal in tests/test_data_protection_r
 
 import asyncio
 import io
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from pypdf import PdfReader
 from policy.messages import AdjustmentDecision, AdjustmentRequest, CaseClosure, EndedCall, TaskDecision
 from policy.timeline import EntryKind, Viewer, timeline
 from policy.vocabulary import ContactChannel, RestrictionStatus, Role, SupportOption, TaskOutcome
+from tests.cli_api import ubp_over_api
 from tests.helpers import ask, incident, new_party, planned_task, restriction, wait_for_status, warning
 from tests.test_api import Api, _staff_and_tokens
 from web.app import create_app
@@ -44,7 +46,7 @@ async def _letters(store, party_id: str, kinds: int) -> list[str]:
 
 
 async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left_out_and_read_back(
-    time_skipping_env, parties, store, api, settings
+    time_skipping_env, parties, store, api, settings, monkeypatch, tmp_path
 ):
     now = await time_skipping_env.get_current_time()
     party = new_party()
@@ -211,3 +213,18 @@ async def test_art15_art16_a_full_history_is_exported_whole_without_what_is_left
     after = await api.client.get("/markers", params={"format": "csv", "at": later}, headers=api.auth("manager-1"))
     assert after.status_code == 200 and after.text.startswith("party_id,restriction_id,marker,")
     assert pid not in after.text
+
+    # The same through `ubp`, signed in with a token: the export to a file, a dispute, the register.
+    async with ubp_over_api(parties, store, settings, monkeypatch) as ubp:
+        for staff_id in ("manager-1", "colleague-9"):
+            ubp.token(store, staff_id)
+        out = tmp_path / "export.json"
+        done = await ubp("subject-access", pid, "--format", "json", "--out", str(out), as_="manager-1")
+        assert done.exit_code == 0 and json.loads(out.read_text())["party_id"] == pid, done.output
+        no = await ubp("subject-access", pid, "--out", str(out), as_="colleague-9")
+        assert no.exit_code == 1 and "not permitted: Art. 15" in no.stderr, no.output
+        said = ["--party", pid, "--about-kind", "ask", "--about", asked.ask_id, "--text", "I asked for help."]
+        disputed = await ubp("dispute", *said, as_="colleague-9")
+        assert disputed.exit_code == 0 and json.loads(disputed.stdout)["recorded_by"] == "colleague-9", disputed.output
+        register = await ubp("markers", "--at", in_force_at.isoformat(), as_="manager-1")
+        assert register.exit_code == 0 and f"{pid},{restricted.restriction_id}," in register.stdout, register.output
