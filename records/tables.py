@@ -547,6 +547,9 @@ class CorrectionRow(SQLModel, table=True):
     """
 
     __tablename__ = "correction"
+    # Not activity on the file (R3): a statement added at the person's request must not keep
+    # their file past the period counted from what happened; it goes with the file.
+    __table_args__ = {"info": {"activity": False}}
 
     seq: int | None = Field(default=None, primary_key=True)
     correction_id: str = Field(unique=True)
