@@ -1,8 +1,9 @@
 """Data protection's pages in real Chromium, served by uvicorn over the Temporal dev server, a worker
 and the records database: a manager checks what a party's subject access export holds and
-downloads its PDF, then reads the register of markers, where the party's stop of direct contact
-(R15) is in force. Both pages are checked by axe-core against WCAG 2.2 AA and kept as screenshots
-in var/test-artifacts/."""
+downloads its PDF, reads the register of markers, where the party's stop of direct contact (R15)
+is in force, and from the party's timeline adds the person's statement disputing the incident.
+Each page is checked by axe-core against WCAG 2.2 AA and kept as a screenshot in
+var/test-artifacts/."""
 
 from tests.browser import Inbox, ZeroToleranceParty, assert_accessible, browser_marks, screenshot
 
@@ -37,5 +38,26 @@ async def test_art15_the_subject_access_page_and_the_register_of_markers(
         assert "zero tolerance (R15)" in await row.inner_text()
         await assert_accessible(page)
         await screenshot(page, "register-of-markers")
+
+        # Art. 16: from the party's timeline, the person's statement disputing the incident, on a letter.
+        await row.get_by_role("link", name=party_id).click()
+        await page.get_by_role("link", name="Correct or dispute a record").click()
+        await page.get_by_role("heading", name=f"Correct or dispute a record: party {party_id}").wait_for()
+        await assert_accessible(page)
+        await screenshot(page, "correct-or-dispute")
+        incident_id = zero_tolerance_party.review_task_id.removeprefix("zt-review-")
+        await page.get_by_label("The person's statement that the record is wrong, in their words").check()
+        await page.get_by_label("The kind of record").select_option("incident")
+        await page.get_by_label("The record's reference").fill(incident_id)
+        await page.get_by_label("The correction, or the person's statement").fill("I never threatened anyone.")
+        await page.get_by_label("Put it on a letter to the person, to send with their letters").check()
+        await page.get_by_role("button", name="Add it to the file").click()
+        await page.wait_for_url(f"{inbox.url}/inbox/parties/{party_id}")
+        assert (
+            "is on the party's file, and on letter letter:dispute_noted:"
+            in await page.get_by_role("status").inner_text()
+        )
+        entry = page.get_by_role("row").filter(has_text="The person disputes the record (Art. 16)")
+        assert "I never threatened anyone." in await entry.inner_text()
     finally:
         await page.close()

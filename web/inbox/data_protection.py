@@ -1,24 +1,32 @@
 """Data protection in the inbox: a party's subject access export (UK GDPR Art. 15) to check and
-download, and the register of markers in force (restrictions and stops, their approval and
-review), for staff whose role may (policy.permissions). Each page calls one service, which
-checks the permission table and logs what it must."""
+download, a correction or the person's dispute of a record on their file (Art. 16), and the
+register of markers in force (restrictions and stops, their approval and review), for staff
+whose role may (policy.permissions). Each page calls one service, which checks the permission
+table and logs what it must."""
 
+import secrets
+import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from policy.corrections import AnnexKind, CorrectionForm, RecordKind
 from policy.dates import local_date
 from policy.fields import Door as Entrance
 from policy.permissions import NotPermitted
+from policy.refusals import PolicyRefusal
+from records.tables import StaffRow, WebSessionRow
 from services.acting import Principal
+from services.corrections import add_correction
 from services.markers import as_csv, marker_register
 from services.subject_access import ExportFormat, NoFile, subject_access, subject_access_summary
 from web.deps import Door
-from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
+from web.inbox.routes import _plain, _redirect, _render, _SignInNeeded, _staff, csrf_refused, form_key
 from web.routes.data_protection import document_response
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -67,6 +75,85 @@ async def subject_access_download(request: Request, party_id: str, fmt: str, doo
     except NoFile as err:
         return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=str(err), **page)
     return document_response(document)
+
+
+def _corrections_page(
+    request: Request,
+    door: Door,
+    staff: StaffRow,
+    session: WebSessionRow,
+    party_id: str,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    code: int = status.HTTP_200_OK,
+) -> Response:
+    form = values or {"correction_id": f"correction-{uuid.uuid4().hex[:12]}", "kind": "", "about_kind": ""}
+    return _render(
+        request,
+        door,
+        "corrections.html",
+        code,
+        staff=staff,
+        form_key=form_key(session),
+        party_id=party_id,
+        values=form,
+        error=error,
+        record_kinds=list(RecordKind),
+    )
+
+
+@router.get("/parties/{party_id}/corrections", response_class=HTMLResponse)
+async def corrections_page(request: Request, party_id: str, door: Door) -> Response:
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    return _corrections_page(request, door, staff, session, party_id)
+
+
+@router.post("/parties/{party_id}/corrections")
+async def post_correction(request: Request, party_id: str, door: Door) -> Response:
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    form = await request.form()
+    if not secrets.compare_digest(str(form.get("form_key", "")), form_key(session)):
+        return await run_in_threadpool(csrf_refused, request, door, staff, session)
+    values = {name: str(form.get(name) or "") for name in ("correction_id", "kind", "about_kind", "about_id", "text")}
+    values["letter"] = "yes" if form.get("letter") else ""
+
+    def again(error: str, code: int) -> Response:
+        return _corrections_page(request, door, staff, session, party_id, values, error, code)
+
+    if values["kind"] not in AnnexKind.__members__.values():
+        return again("Choose whether it is a correction or the person's statement.", 422)
+    try:
+        correction = CorrectionForm.model_validate({k: v for k, v in values.items() if k != "kind"} | {
+            "letter": bool(values["letter"])})  # fmt: skip
+    except ValidationError as err:
+        return again(_plain(err), status.HTTP_422_UNPROCESSABLE_CONTENT)
+    try:
+        added = await run_in_threadpool(
+            add_correction,
+            door.store,
+            party_id,
+            AnnexKind(values["kind"]),
+            correction,
+            door.settings,
+            Principal.of(staff),
+            Entrance.INBOX,
+        )
+    except NotPermitted as refused:
+        return again(str(refused), status.HTTP_403_FORBIDDEN)
+    except NoFile as err:
+        return again(str(err), status.HTTP_404_NOT_FOUND)
+    except PolicyRefusal as err:
+        return again(str(err), status.HTTP_409_CONFLICT)
+    what = "correction" if added.kind == AnnexKind.CORRECTION else "the person's statement"
+    done = "was already on file" if added.duplicate else "is on the party's file"
+    letter = f", and on letter {added.letter_id}" if added.letter_id else ""
+    return _redirect(f"/inbox/parties/{party_id}", flash=f"The {what} about {added.about_id} {done}{letter}.")
 
 
 def _instant(door: Door, day: str) -> tuple[datetime, str]:

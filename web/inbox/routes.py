@@ -119,6 +119,7 @@ def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **con
             "report_roles": PERMISSIONS[Action.READ_BOARD_REPORT].roles,
             "register_roles": PERMISSIONS[Action.READ_MARKER_REGISTER].roles,
             "export_roles": PERMISSIONS[Action.EXPORT_SUBJECT_ACCESS].roles,
+            "dispute_roles": PERMISSIONS[Action.RECORD_DISPUTE].roles,
             "flash": unquote(flash) if flash else None,
             **context,
         },
