@@ -22,4 +22,8 @@ for _ in $(seq 120); do
 done
 .venv/bin/ubp staff add case-system --name "Case system" --role colleague --role manager > /dev/null
 token=$(.venv/bin/ubp staff token case-system)
-.venv/bin/schemathesis run "$api/openapi.json" --checks all -H "Authorization: Bearer $token" "$@"
+# filter_too_much is about generating data, not about the API: a restriction's body (measure
+# names or terms objects, each id a pattern) makes Hypothesis discard many drafts, and on some
+# seeds the health check stops the operation's fuzzing before it found anything either way.
+.venv/bin/schemathesis run "$api/openapi.json" --checks all --suppress-health-check filter_too_much \
+  -H "Authorization: Bearer $token" "$@"
