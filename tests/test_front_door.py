@@ -27,7 +27,8 @@ from typer.testing import CliRunner
 from cli.app import app as ubp
 from client.keys import KeyRing
 from client.parties import PartyClient
-from policy.vocabulary import Role
+from policy.payloads import RemovalRecord, RemovalTotals
+from policy.vocabulary import RemovalKind, RemovalOutcome, Role
 from records.security_log import SecurityEvent
 from records.staff import token_id_of
 from records.store import RecordStore
@@ -269,3 +270,22 @@ async def test_operations_staff_read_the_security_log(front, local_records):
     assert listed.exit_code == 0, listed.output
     [line] = listed.output.splitlines()
     assert line.split("\t")[1:] == ["unauthorised", "-", "-", "/tasks", "401"]
+
+
+async def test_decodes_and_erasures_are_in_the_security_log_without_the_party(front):
+    front.store.record_decode("ops-1", "default", 3)
+    erasure = RemovalRecord(
+        log_id="erase-p-secret-1",
+        kind=RemovalKind.ERASURE_REQUEST,
+        outcome=RemovalOutcome.DONE,
+        at=datetime.now(UTC),
+        by="manager-1",
+        reason="the party asked",
+        party_id="p-secret-1",
+        totals=RemovalTotals(parties=1),
+    )
+    assert front.store.record_removal(erasure) and not front.store.record_removal(erasure)
+    assert front.events(SecurityEvent.PAYLOAD_DECODE) == [("ops-1", "3")]
+    assert front.events(SecurityEvent.ERASURE) == [("manager-1", "erasure_request:done")]
+    logged = [e.model_dump_json() for e in front.store.security_events()]
+    assert not [line for line in logged if "p-secret-1" in line or "the party asked" in line]
