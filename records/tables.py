@@ -15,7 +15,7 @@ backdated; several entries may share one workflow instant).
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, LargeBinary, Text, false
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, LargeBinary, Text, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -66,7 +66,7 @@ class PartyRow(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     # The revision of the latest batch its workflow wrote (records.writes: fencing).
-    written_revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    written_revision: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class IncidentRow(SQLModel, table=True):

@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("party", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("written_revision", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("written_revision", sa.BigInteger(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
