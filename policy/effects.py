@@ -157,9 +157,9 @@ class EffectBatch(BaseModel):
     effects: list[Effect]
     revision: int | None = Field(
         default=None,
-        description="the party's revision this batch makes (PartyState.written_revision + 1): an older batch "
-        "than the file's changes nothing (records.writes); None for a write not made by a party's workflow "
-        "(an import, a tool), applied unfenced",
+        description="the party's revision this batch makes (workflows.party: later than any earlier write's): "
+        "a batch older than the file's changes nothing (records.writes); None for a write not made by a "
+        "party's workflow (an import, a tool), applied unfenced",
     )
 
 

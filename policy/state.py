@@ -293,7 +293,7 @@ class PartyState(BaseModel):
         default=None, description="when the last incident, ask, warning or restriction was applied"
     )
     written_revision: int = Field(
-        default=0, description="batches of effects written to the party's file (records.writes fences on it)"
+        default=0, description="the revision of the latest write to the party's file (records.writes fences on it)"
     )
 
     def beyond_window(self, incident_ids: list[str]) -> list[str]:
