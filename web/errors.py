@@ -53,12 +53,17 @@ class Invalid(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no token, or an unknown one"},
+    401: {"model": Problem, "description": "no token, or an unknown, expired or revoked one"},
     403: {
         "model": Refusal,
         "description": "the permission table refuses the signed-in principal (the rule named); nothing is written",
     },
     409: {"model": Refusal, "description": "the policy refuses the message"},
+    429: {
+        "model": Problem,
+        "description": "over the principal's rate of requests; `Retry-After` says in how many seconds to try again",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
     503: {"model": Problem, "description": "Temporal or the records database cannot be reached; retry"},
 }
 
@@ -69,6 +74,7 @@ def with_body(*rules: str) -> dict[int | str, dict[str, Any]]:
     also = "; or breaks a rule across fields: " + "; ".join(rules) if rules else ""
     return {
         400: {"model": Problem, "description": "the body is not JSON"},
+        413: {"model": Problem, "description": "the body is larger than the limit (1 MiB unless set otherwise)"},
         422: {"model": Invalid, "description": f"the body (or a parameter) breaks the schema{also}"},
     }
 
