@@ -164,9 +164,15 @@ def action_of(handler: str, message: BaseModel) -> Action | None:
 
 def signed_bytes(handler: str, message: BaseModel, authority: Authority) -> bytes:
     """What the door signs: the handler, the message without its authority, and the
-    authority without its signature, as canonical JSON."""
-    body = message.model_dump(mode="json", exclude={"authority"})
-    sealed = authority.model_dump(mode="json", exclude={"signature"})
+    authority without its signature, as canonical JSON.
+
+    Fields at their defaults are left out, so that a field added to a message later
+    (with a default, as every added field must have) leaves the seals made before it
+    holding: a message sealed by the previous release's door, not yet applied when
+    the workers were upgraded, is still accepted. A field at its default means the
+    same whether it was sent or not, so nothing a sender meant goes unsigned."""
+    body = message.model_dump(mode="json", exclude={"authority"}, exclude_defaults=True)
+    sealed = authority.model_dump(mode="json", exclude={"signature"}, exclude_defaults=True)
     return json.dumps(
         {"handler": handler, "message": body, "authority": sealed}, sort_keys=True, separators=(",", ":")
     ).encode()

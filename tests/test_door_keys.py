@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typer.testing import CliRunner
 
 from client.door import Acting, DoorKeys, load_verifier
+from policy.authority import signed_bytes
 from policy.fields import Door
+from policy.messages import IncidentReport
 from policy.vocabulary import Role
 from settings import Settings
 from starter.ubp import app
@@ -49,3 +51,21 @@ def test_made_once_owner_only_rotated_and_shared_as_public_keys(tmp_path):
 def test_missing_keys_say_how_to_make_them(tmp_path):
     missing = _ubp("list", "--file", str(tmp_path / "none.json"))
     assert missing.exit_code == 1 and "ubp door-keys generate" in missing.output
+
+
+def test_a_seal_made_before_a_field_was_added_still_holds():
+    """A message sealed by the previous release's door, read by a worker whose message has a
+    new field (with its default), verifies: fields at their defaults are not signed
+    (policy.authority.signed_bytes), so an upgrade refuses no message in flight."""
+    report = incident(new_party(), datetime(2026, 12, 1, 10, tzinfo=UTC))
+    sealed = DoorKeys.generate().seal(INCIDENT_SIGNAL, report, Acting(report.reported_by, Role.COLLEAGUE, Door.API))
+    assert sealed.authority is not None
+
+    class NextIncidentReport(IncidentReport):
+        added_later: str | None = None
+
+    upgraded = NextIncidentReport.model_validate_json(sealed.model_dump_json())
+    signed = signed_bytes(INCIDENT_SIGNAL, sealed, sealed.authority)
+    assert signed_bytes(INCIDENT_SIGNAL, upgraded, sealed.authority) == signed
+    altered = upgraded.model_copy(update={"added_later": "set by someone else"})
+    assert signed_bytes(INCIDENT_SIGNAL, altered, sealed.authority) != signed
