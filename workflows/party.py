@@ -101,6 +101,7 @@ class PartyWorkflow:
         # Incident signals whose ids only the file can tell about (policy.carried),
         # applied by the main loop after one read of the file for all of them.
         self._held: list[tuple[RawValue, IncidentReport]] = []
+        self._held_lock = asyncio.Lock()
         # This run's writes, for the revision each write makes (_revision).
         self._writes = 0
         # Writes go to the file in the order the rules produced them.
@@ -441,12 +442,14 @@ class PartyWorkflow:
                 return
 
     async def _apply_held(self) -> None:
-        """Apply the held incident signals, in order, after one read of the file."""
-        while self._held:
-            held, self._held = self._held, []
-            await self._recall([report.incident_id for _, report in held])
-            for raw, report in held:
-                self._apply_signalled(raw, report)
+        """Apply the held incident signals, in order, after one read of the file; one caller
+        at a time, so that another waits until those taken are applied."""
+        async with self._held_lock:
+            while self._held:
+                held, self._held = self._held, []
+                await self._recall([report.incident_id for _, report in held])
+                for raw, report in held:
+                    self._apply_signalled(raw, report)
 
     async def _recall(self, incident_ids: list[str]) -> None:
         """Read back from the file the incidents named that this run does not carry.
@@ -481,10 +484,14 @@ class PartyWorkflow:
             self._unwritten += tasks.apply_plan(self._state, task.task_id, plan, workflow.now())
 
     async def _ready(self) -> PartyState:
-        """Messages that arrive while a new run reads the party's file wait for it.
-        Once it is read this does not yield, so check-then-apply stays atomic."""
+        """Messages that arrive while a new run reads the party's file wait for it, and for
+        the incident signals held before them to be applied: a later message never
+        overtakes an earlier signal. Once both are done this does not yield, so
+        check-then-apply stays atomic."""
         if self._state is None:
             await workflow.wait_condition(lambda: self._state is not None)
+        if self._held or self._held_lock.locked():
+            await self._apply_held()
         assert self._state is not None
         return self._state
 
