@@ -82,7 +82,7 @@ async def test_someone_the_staff_list_does_not_know_is_refused(chromium, inbox: 
         answer = await inbox.at_the_provider(page, subject_of("stranger"), "/inbox/signed-in")
         assert answer is not None and answer.status == 401
         alert = await page.get_by_role("alert").inner_text()
-        assert "you are not on the staff list" in alert
+        assert "You are not on the staff list: ask an administrator to add you." in alert
         assert SESSION_COOKIE not in {c["name"] for c in await context.cookies()}
         assert _events(inbox, SecurityEvent.SIGN_IN_FAILED) == [(None, "unknown_subject")]
         await assert_accessible(page)

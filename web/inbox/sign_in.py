@@ -135,7 +135,8 @@ async def signed_in(request: Request, door: Door) -> Response:
     try:
         staff = await run_in_threadpool(staff_signing_in, door.store, claims, door.rules)
     except SignInRefused as err:
-        return await run_in_threadpool(_refused, request, door, err.code, f"Not signed in: {err}.")
+        reason = str(err)
+        return await run_in_threadpool(_refused, request, door, err.code, f"{reason[:1].upper()}{reason[1:]}.")
     earlier = request.cookies.get(SESSION_COOKIE)
     if earlier:
         # Signing in again ends the session this browser had: one browser, one live session.
