@@ -43,21 +43,21 @@ def add_correction(
     settings: Settings,
     principal: Principal,
     door: Door,
-    named: str | None = None,
 ) -> CorrectionAdded:
     """Add a correction, or the person's statement disputing a record, to the party's file; put it on
     a letter to the person if the form asks (kept with their letters, to send as any other).
 
     Args:
         settings: The body's letters (its name, templates) and time zone.
-        named: The member of staff a case system acts for; None: the principal.
+        principal: Who signed in, and so who adds it: a member of staff (a case system, which acts
+            for itself, may not; the permission table gives it neither action).
 
     Raises:
-        NotPermitted: (403) The principal (or whom it acts for) may not add this kind.
+        NotPermitted: (403) The principal may not add this kind.
         NoFile: (404) The party has no file.
         PolicyRefusal: (409) No such record is on the party's file.
     """
-    acting = authorise(store, principal, ANNEX_ACTION[kind], door, named)
+    acting = authorise(store, principal, ANNEX_ACTION[kind], door)
     file = store.party_file(party_id)
     if file is None:
         raise NoFile(f"No party {party_id} is on file.")
