@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-# The letters (WeasyPrint, activities/letters.py): Pango and HarfBuzz, and fonts with Arial's metrics.
+# The letters and other documents (WeasyPrint, printing.py): Pango and HarfBuzz, and fonts with Arial's metrics.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
     fontconfig fonts-liberation fonts-dejavu-core \
@@ -16,6 +16,6 @@ COPY cli cli
 COPY web web
 COPY devstack devstack
 COPY starter starter
-COPY worker.py settings.py ./
+COPY worker.py settings.py printing.py ./
 RUN pip install --no-cache-dir .
 CMD ["python", "-m", "worker"]

@@ -18,12 +18,10 @@ from datetime import time
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from policy.subject_access import StaffNames
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "var"
@@ -156,9 +154,9 @@ class Settings(BaseSettings):
     retention_sweep_time: time = Field(
         default=time(2, 0), description="when the daily retention sweep runs, local time (UBP_TIMEZONE)"
     )
-    # Art. 15: how a subject access export shows the staff on a party's file (policy.subject_access).
-    subject_access_staff_names: StaffNames = Field(
-        default=StaffNames.KEEP,
+    # Art. 15: how a subject access export shows the staff on a party's file (policy.subject_access.StaffNames).
+    subject_access_staff_names: Literal["keep", "roles"] = Field(
+        default="keep",
         description="`keep`: staff named as the staff list names them; `roles`: each 'a member of staff', "
         "with their role",
     )

@@ -1,80 +1,20 @@
-"""R10: letters to the party, rendered from the body's templates as HTML and PDF and
-kept on the party's file.
-
-IO-free templating (Jinja2), printed to tagged PDF/UA-1 (ISO 14289) by
-WeasyPrint: a public body's documents must be accessible (the Public Sector
-Bodies Accessibility Regulations, the Equality Act), and WeasyPrint is a
-maintained library that tags the PDF from the HTML itself (language, title,
-headings, lists, reading order), so the letter a screen reader reads is the
-page the body's template lays out. It needs Pango (scripts/setup.sh installs
-it). In an activity because the result is stored: the workflow only says which
-letter is due and what it says (policy.letters).
+"""R10: letters to the party, printed from the body's templates as HTML and a tagged PDF/UA-1
+(printing.Printer) and kept on the party's file. In an activity because the result is stored:
+the workflow only says which letter is due and what it says (policy.letters).
 """
 
-import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import UTC
-from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
-from weasyprint import HTML
 
 from activities.database import retryable_database_errors
 from policy.letters import LetterContent
 from policy.payloads import LetterMade, LetterRequest
-from policy.vocabulary import LetterFormat
+from printing import Printer, RenderedLetter
 from records.store import RecordStore
 from settings import LetterSettings
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TEMPLATES = Path(__file__).parent / "letter_templates"
-# Type sizes in points: R16's large print is at least 16pt; 18pt leaves room.
-STANDARD_POINTS = 11
-LARGE_PRINT_POINTS = 18
-
-
-@dataclass(frozen=True)
-class Block:
-    """A piece of the letter: its title, a heading, a paragraph (lines) or a list (items)."""
-
-    kind: str
-    lines: list[str]
-
-
-@dataclass(frozen=True)
-class RenderedLetter:
-    text: str
-    html: str
-    pdf: bytes
-
-    @property
-    def content_hash(self) -> str:
-        """SHA-256 over the HTML and the PDF, as stored."""
-        digest = hashlib.sha256(self.html.encode("utf-8"))
-        digest.update(b"\0")
-        digest.update(self.pdf)
-        return digest.hexdigest()
-
-
-def blocks_of(text: str) -> list[Block]:
-    """Split the template's text into blocks (see letter_templates/letter.txt)."""
-    blocks: list[Block] = []
-    for chunk in text.split("\n\n"):
-        lines = [line.rstrip() for line in chunk.strip("\n").splitlines() if line.strip()]
-        if not lines:
-            continue
-        if len(lines) == 1 and lines[0].startswith("# "):
-            blocks.append(Block("title", [lines[0][2:]]))
-        elif len(lines) == 1 and lines[0].startswith("## "):
-            blocks.append(Block("heading", [lines[0][3:]]))
-        elif all(line.startswith("- ") for line in lines):
-            blocks.append(Block("list", [line[2:] for line in lines]))
-        else:
-            blocks.append(Block("paragraph", lines))
-    return blocks
 
 
 class LetterActivities:
@@ -88,43 +28,11 @@ class LetterActivities:
 
     def __init__(self, store: RecordStore, settings: LetterSettings) -> None:
         self._store = store
-        self._settings = settings
-        folders = [settings.templates] if settings.templates is not None else []
-        loader = ChoiceLoader([FileSystemLoader([*folders, DEFAULT_TEMPLATES])])
-        # The words are plain text; the HTML template escapes them itself.
-        self._text = Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
-        self._html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
+        self._printer = Printer(settings)
 
     def render(self, letter: LetterContent) -> RenderedLetter:
         """The letter as plain text, HTML and PDF, in the format the party's adjustments ask for (R16)."""
-        text = self._text.get_template("letter.txt").render(letter=letter, body=self._settings)
-        html = self._html.get_template("letter.html").render(
-            letter=letter,
-            body=self._settings,
-            blocks=blocks_of(text),
-            created=letter.decided_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            points=LARGE_PRINT_POINTS if letter.format == LetterFormat.LARGE_PRINT else STANDARD_POINTS,
-            plain_text=letter.format == LetterFormat.PLAIN_TEXT,
-        )
-        return RenderedLetter(text=text, html=html, pdf=self.pdf(html, letter.letter_id))
-
-    def document(self, template: str, identity: str, **context: object) -> tuple[str, bytes]:
-        """Another document to the party in the letters' hand (a subject access export): the body's
-        template `template` (its own folder first) as HTML, and that HTML as a tagged PDF/UA-1."""
-        html = self._html.get_template(template).render(body=self._settings, **context)
-        return html, self.pdf(html, identity)
-
-    def pdf(self, html: str, identity: str) -> bytes:
-        """The HTML printed as PDF/UA-1. Deterministic, so the same letter hashes the same:
-        its dates are the decision's (the template's dcterms meta), never the clock's, and
-        its file identifier (the /ID print rooms and readers tell files apart by) comes
-        from `identity`, the letter's id."""
-        # A body's template finds its own files (a logo) beside it.
-        folder = self._settings.templates or DEFAULT_TEMPLATES
-        identifier = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32].encode("ascii")
-        pdf = HTML(string=html, base_url=f"{folder}/").write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
-        assert pdf is not None  # with no target, write_pdf returns the bytes
-        return pdf
+        return self._printer.render(letter)
 
     @activity.defn(name="make_letter")
     def make_letter(self, request: LetterRequest) -> LetterMade:
@@ -139,32 +47,15 @@ class LetterActivities:
         Raises:
             ApplicationError: Retryable, if the database fails.
         """
-        with retryable_database_errors():
-            return self.keep(request)
-
-    def keep(self, request: LetterRequest) -> LetterMade:
-        """Render a letter and keep it on the party's file, once per letter id: the activity's
-        work, and a correction's letter (services.corrections), which no workflow decides."""
         letter = request.letter
-        existing = self._store.letter(letter.letter_id)
-        if existing is not None:
-            return LetterMade(letter_id=letter.letter_id, content_hash=existing.content_hash, stored=False)
-        rendered = self.render(letter)
-        stored = self._store.store_letter(
-            {
-                "letter_id": letter.letter_id,
-                "party_id": letter.party_id,
-                "kind": letter.kind.value,
-                "subject_id": letter.subject_id,
-                "format": letter.format.value,
-                "decided_at": letter.decided_at,
-                "produced_at": request.requested_at,
-                "content_hash": rendered.content_hash,
-                "html": rendered.html,
-                "pdf": rendered.pdf,
-                "data": letter.model_dump(mode="json"),
-            }
-        )
+        with retryable_database_errors():
+            existing = self._store.letter(letter.letter_id)
+            if existing is not None:
+                return LetterMade(letter_id=letter.letter_id, content_hash=existing.content_hash, stored=False)
+            rendered = self.render(letter)
+            stored = self._store.store_letter(
+                letter, request.requested_at, rendered.html, rendered.pdf, rendered.content_hash
+            )
         # Ids and kinds only: the letter's words are personal data.
         log.info("letter %s (%s) %s", letter.letter_id, letter.kind.value, "made" if stored else "was on file")
         return LetterMade(letter_id=letter.letter_id, content_hash=rendered.content_hash, stored=stored)

@@ -1,12 +1,11 @@
 """R10: the letters on a party's file, as made, when and how each was sent, and who downloaded it."""
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select, update
 
-from policy.letters import LetterKind
+from policy.letters import LetterContent, LetterKind
 from policy.vocabulary import LetterFormat, SendingMethod
 from records.base import StoreBase, Write
 from records.tables import LetterReadRow, LetterRow
@@ -36,15 +35,34 @@ _INFO_COLUMNS = [col(getattr(LetterRow, name)) for name in LetterInfo.model_fiel
 class LetterFile(StoreBase):
     """The party's letters: kept once per letter id, never changed but for when and how they were sent."""
 
-    def store_letter(self, row: dict[str, Any]) -> bool:
+    def store_letter(
+        self, letter: LetterContent, produced_at: datetime, html: str, pdf: bytes, content_hash: str
+    ) -> bool:
         """Keep a letter unless its id is on file.
 
         Args:
-            row: The `letter` table's columns.
+            letter: What it says (kept whole in `data`).
+            produced_at: When it was asked for: the workflow's time, or a service's.
+            html: As printed (printing.Printer).
+            pdf: As printed.
+            content_hash: Over the HTML and the PDF (printing.RenderedLetter.content_hash).
 
         Returns:
             True if it was stored now; False if a letter with its id was on file.
         """
+        row = {
+            "letter_id": letter.letter_id,
+            "party_id": letter.party_id,
+            "kind": letter.kind.value,
+            "subject_id": letter.subject_id,
+            "format": letter.format.value,
+            "decided_at": letter.decided_at,
+            "produced_at": produced_at,
+            "content_hash": content_hash,
+            "html": html,
+            "pdf": pdf,
+            "data": letter.model_dump(mode="json"),
+        }
         statement = (
             self._insert(_LETTER.table)
             .on_conflict_do_nothing(index_elements=[_LETTER.key])

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 
-from activities.letters import LetterActivities
 from policy.corrections import (
     ANNEX_ACTION,
     AnnexKind,
@@ -22,8 +21,8 @@ from policy.corrections import (
     check_about,
 )
 from policy.fields import Door
-from policy.payloads import LetterRequest
 from policy.refusals import PolicyRefusal
+from printing import Printer
 from records.store import RecordStore
 from services.acting import Principal, authorise
 from services.message_ids import RULE as IDS_PER_PARTY
@@ -76,8 +75,9 @@ def add_correction(
     if owner != party_id:
         # As services.message_ids refuses a case system's id on file for another party, naming neither.
         raise PolicyRefusal(IDS_PER_PARTY, f"correction id {form.correction_id!r} is already on file; choose a new one")
-    if stored.letter_id is not None:
-        # Kept once per letter id: a correction sent again, after a lost answer, makes its letter if it was not.
+    # Kept once per letter id: a correction sent again, after a lost answer, makes its letter if it was not.
+    if stored.letter_id is not None and store.letter(stored.letter_id) is None:
         letter = annex_letter(file, stored, settings.timezone)
-        LetterActivities(store, settings.letters).keep(LetterRequest(letter=letter, requested_at=stored.recorded_at))
+        printed = Printer(settings.letters).render(letter)
+        store.store_letter(letter, stored.recorded_at, printed.html, printed.pdf, printed.content_hash)
     return CorrectionAdded(**stored.model_dump(), duplicate=not added)

@@ -1,6 +1,6 @@
 """Subject access (UK GDPR Art. 15) for every door (the HTTP API, the inbox, `ubp subject-access`):
 a party's whole file as JSON, or as one readable document in HTML or tagged PDF (PDF/UA-1,
-printed as the letters are: activities.letters).
+printed as the letters are: printing.Printer).
 
 What goes in, and what is left out or redacted, is policy.subject_access's. Only the roles
 the permission table gives EXPORT_SUBJECT_ACCESS may export; every export is logged in the
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from activities.letters import LetterActivities
 from policy.dates import written_date, written_day, written_time
 from policy.fields import Door
 from policy.permissions import Action
-from policy.subject_access import SubjectAccessExport, cover_note, subject_access_export
+from policy.subject_access import StaffNames, SubjectAccessExport, cover_note, subject_access_export
+from printing import Printer
 from records.store import RecordStore
 from services.acting import Principal, permit
 from services.file_reads import log_read
@@ -64,7 +64,7 @@ def _export(store: RecordStore, party_id: str, settings: Settings, reader: Princ
         file,
         store.contacts(party_id),
         {s.staff_id: s.name for s in store.list_staff()},
-        settings.subject_access_staff_names,
+        StaffNames(settings.subject_access_staff_names),
         datetime.now(UTC),
         settings.timezone,
     )
@@ -98,7 +98,7 @@ def subject_access(
     if fmt == ExportFormat.JSON:
         content = export.model_dump_json(indent=2).encode("utf-8")
     else:
-        html, pdf = LetterActivities(store, settings.letters).document(
+        html, pdf = Printer(settings.letters).document(
             TEMPLATE,
             f"subject-access:{party_id}:{export.produced_at.isoformat()}",
             export=export,

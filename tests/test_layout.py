@@ -3,8 +3,9 @@ ones below it, and imports on its own.
 
 policy ← records ← activities ← workflows ← worker and client ← services ←
 cli, web, devstack ← starter (docs/architecture.md, "Module map"); beside them,
-holiday_calendar (bank holidays as data) for activities, services and reports, and
-reports (the board report) beside services, for cli and web.
+holiday_calendar (bank holidays as data) for activities, services and reports, printing
+(letters and other documents as PDF/UA-1) for activities and services, and reports (the
+board report) beside services, for cli and web.
 """
 
 import ast
@@ -26,17 +27,19 @@ MAY_IMPORT: dict[str, set[str]] = {
     # Bank holidays as data: never for workflows (the library's data changes between releases).
     "holiday_calendar": {"policy"},
     "records": {"policy", "settings"},
-    "activities": {"policy", "records", "settings", "holiday_calendar"},
+    # Letters and other documents to the party as HTML and PDF/UA-1: for the letters' activity and the services.
+    "printing": {"policy", "settings"},
+    "activities": {"policy", "records", "settings", "holiday_calendar", "printing"},
     "workflows": {"policy", "activities"},
     "client": {"policy", "workflows", "settings"},
     "worker": {"policy", "records", "activities", "workflows", "client", "settings"},
-    "services": {"policy", "records", "client", "settings", "holiday_calendar"},
+    "services": {"policy", "records", "client", "settings", "holiday_calendar", "printing"},
     # The board report (R10a): counts from the records, charts and HTML; no Temporal.
     "reports": {"policy", "records", "settings", "holiday_calendar"},
     "web": {"policy", "records", "client", "services", "reports", "settings"},
     "cli": {"policy", "records", "client", "services", "reports", "settings"},
     "devstack": {"policy", "records", "workflows", "client", "settings"},
-    "starter": {"policy", "records", "activities", "workflows", "client", "worker", "services"}
+    "starter": {"policy", "records", "activities", "workflows", "client", "worker", "services", "printing"}
     | {"reports", "web", "cli", "devstack", "settings"},
 }
 PROJECT = set(MAY_IMPORT) | {"tests", "bench"}

@@ -14,13 +14,14 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from activities.letters import LARGE_PRINT_POINTS, STANDARD_POINTS, LetterActivities
+from activities.letters import LetterActivities
 from policy import decisions, letters
 from policy.dates import written_date
 from policy.effects import Effect
 from policy.letters import LetterContent, LetterKind
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest
 from policy.vocabulary import Category, LetterFormat, Measure, Role, TaskOutcome
+from printing import LARGE_PRINT_POINTS, STANDARD_POINTS
 from settings import Settings
 from tests.policy_builders import CODE_FOR, PARTY_ID, Party, incident, restriction, task_decision, utc, warning
 

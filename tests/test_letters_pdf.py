@@ -21,7 +21,7 @@ import pikepdf
 import pytest
 from pdfua import Validator
 
-from activities.letters import LetterActivities, RenderedLetter
+from activities.letters import LetterActivities
 from policy import decisions
 from policy.corrections import AnnexKind, CorrectionEntry, CorrectionForm, RecordKind, annex_letter, annex_letter_id
 from policy.fields import Door
@@ -29,6 +29,7 @@ from policy.letters import LetterContent, LetterKind
 from policy.messages import AdjustmentDecision, AdjustmentRequest, AdviceRequest
 from policy.timeline import PartyFile
 from policy.vocabulary import Category, LetterFormat, Measure, PartyKind, Role, TaskOutcome
+from printing import RenderedLetter
 from settings import Settings
 from tests.policy_builders import PARTY_ID, incident, restriction, task_decision, utc, warning
 from tests.test_letters import Letters

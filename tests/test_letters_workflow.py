@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
-from activities.letters import RenderedLetter
 from policy.letters import LetterKind
+from printing import RenderedLetter
 from records.store import RecordStore
 from tests.helpers import incident, new_party, restriction, warning
 
