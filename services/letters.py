@@ -12,7 +12,6 @@ log, a download in the letter's own `letter_read` log. Never the content.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -24,6 +23,7 @@ from policy.vocabulary import SendingMethod
 from records.letters import LetterInfo
 from records.store import RecordStore
 from services.acting import Principal, permit
+from services.downloads import Download
 from services.file_reads import log_read
 
 # A case system's clock a little ahead of ours is not a letter sent in the future.
@@ -60,15 +60,6 @@ class LetterPart(StrEnum):
 
 
 MEDIA_TYPES = {LetterPart.PDF: "application/pdf", LetterPart.HTML: "text/html; charset=utf-8"}
-
-
-@dataclass(frozen=True)
-class LetterDocument:
-    """A letter's stored bytes, as downloaded."""
-
-    filename: str
-    media_type: str
-    content: bytes
 
 
 class LetterNotFound(Exception):
@@ -114,9 +105,7 @@ def _info(store: RecordStore, letter_id: str) -> LetterInfo:
     return info
 
 
-def letter_document(
-    store: RecordStore, letter_id: str, part: LetterPart, reader: Principal, door: Door
-) -> LetterDocument:
+def letter_document(store: RecordStore, letter_id: str, part: LetterPart, reader: Principal, door: Door) -> Download:
     """The letter's HTML or PDF exactly as stored (what its content hash covers),
     its download logged first (`letter_read`): who, when, which part, which door.
 
@@ -130,7 +119,7 @@ def letter_document(
         raise LetterNotFound(f"no letter {letter_id!r} is on file")
     store.record_letter_read(row, reader.id, part.value, door.value, datetime.now(UTC))
     content = row.pdf if part == LetterPart.PDF else row.html.encode("utf-8")
-    return LetterDocument(filename=letter_filename(letter_id, part), media_type=MEDIA_TYPES[part], content=content)
+    return Download(filename=letter_filename(letter_id, part), media_type=MEDIA_TYPES[part], content=content)
 
 
 def letter_filename(letter_id: str, part: LetterPart) -> str:

@@ -8,7 +8,6 @@ party's `file_read` log before it is handed back: who, when, through which door,
 and how many of each kind of record it held, never what they say.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -19,6 +18,7 @@ from policy.subject_access import StaffNames, SubjectAccessExport, cover_note, s
 from printing import Printer
 from records.store import RecordStore
 from services.acting import Principal, permit
+from services.downloads import Download
 from services.file_reads import log_read
 from settings import Settings
 
@@ -40,13 +40,6 @@ MEDIA_TYPES = {
 
 class NoFile(LookupError):
     """The party has no file: nothing to export (404)."""
-
-
-@dataclass(frozen=True)
-class ExportDocument:
-    content: bytes
-    media_type: str
-    filename: str
 
 
 def export_contents(export: SubjectAccessExport) -> str:
@@ -87,7 +80,7 @@ def subject_access_summary(
 
 def subject_access(
     store: RecordStore, party_id: str, fmt: ExportFormat, settings: Settings, reader: Principal, door: Door
-) -> ExportDocument:
+) -> Download:
     """The party's file as a subject access export in `fmt`, logged before it is handed back.
 
     Raises:
@@ -112,4 +105,4 @@ def subject_access(
         content = pdf if fmt == ExportFormat.PDF else html.encode("utf-8")
     log_read(store, reader, party_id, f"subject access export ({fmt.value}): {export_contents(export)}", door)
     day = export.produced_at.date().isoformat()
-    return ExportDocument(content, MEDIA_TYPES[fmt], f"subject-access-{party_id}-{day}.{fmt.value}")
+    return Download(f"subject-access-{party_id}-{day}.{fmt.value}", MEDIA_TYPES[fmt], content)

@@ -4,7 +4,6 @@ register of markers in force (restrictions and stops, their approval and review)
 whose role may (policy.permissions). Each page calls one service, which checks the permission
 table and logs what it must."""
 
-import secrets
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -26,8 +25,8 @@ from services.corrections import add_correction
 from services.markers import as_csv, marker_register
 from services.subject_access import ExportFormat, NoFile, subject_access, subject_access_summary
 from web.deps import Door
-from web.inbox.routes import _plain, _redirect, _render, _SignInNeeded, _staff, csrf_refused, form_key
-from web.routes.data_protection import document_response
+from web.downloads import download_response
+from web.inbox.routes import _plain, _redirect, _render, _SignInNeeded, _staff, form_key, signed_form
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 
@@ -74,7 +73,7 @@ async def subject_access_download(request: Request, party_id: str, fmt: str, doo
         return _render(request, door, "message.html", status.HTTP_403_FORBIDDEN, message=str(refused), **page)
     except NoFile as err:
         return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=str(err), **page)
-    return document_response(document)
+    return download_response(document)
 
 
 def _corrections_page(
@@ -113,13 +112,10 @@ async def corrections_page(request: Request, party_id: str, door: Door) -> Respo
 
 @router.post("/parties/{party_id}/corrections")
 async def post_correction(request: Request, party_id: str, door: Door) -> Response:
-    try:
-        staff, session = await _staff(request, door)
-    except _SignInNeeded as needed:
-        return needed.response
-    form = await request.form()
-    if not secrets.compare_digest(str(form.get("form_key", "")), form_key(session)):
-        return await run_in_threadpool(csrf_refused, request, door, staff, session)
+    posted = await signed_form(request, door)
+    if isinstance(posted, Response):
+        return posted
+    staff, session, form = posted
     values = {name: str(form.get(name) or "") for name in ("correction_id", "kind", "about_kind", "about_id", "text")}
     values["letter"] = "yes" if form.get("letter") else ""
 

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -172,6 +173,19 @@ def csrf_refused(request: Request, door: FrontDoor, staff: StaffRow, session: We
         form_key=form_key(session),
         message="This form did not come from your inbox. Open the page again and send it from there.",
     )
+
+
+async def signed_form(request: Request, door: FrontDoor) -> tuple[StaffRow, WebSessionRow, FormData] | Response:
+    """The signed-in member of staff, their session and the form they posted; or, instead,
+    the answer to give: sign in again, or refused (the form lacks the session's CSRF token)."""
+    try:
+        staff, session = await _staff(request, door)
+    except _SignInNeeded as needed:
+        return needed.response
+    form = await request.form()
+    if not secrets.compare_digest(str(form.get("form_key", "")), form_key(session)):
+        return await run_in_threadpool(csrf_refused, request, door, staff, session)
+    return staff, session, form
 
 
 @router.get("/inbox.css", include_in_schema=False)
@@ -329,13 +343,10 @@ def _plain(err: ValidationError) -> str:
 
 @router.post("/tasks/{task_id}/decision")
 async def post_decision(request: Request, task_id: str, door: Door) -> Response:
-    try:
-        staff, session = await _staff(request, door)
-    except _SignInNeeded as needed:
-        return needed.response
-    form = await request.form()
-    if not secrets.compare_digest(str(form.get("form_key", "")), form_key(session)):
-        return await run_in_threadpool(csrf_refused, request, door, staff, session)
+    posted = await signed_form(request, door)
+    if isinstance(posted, Response):
+        return posted
+    staff, session, form = posted
     values = _form_values(form)
     again = partial(_task_page, request, door, staff, session, task_id, values=values)
     try:

@@ -20,8 +20,8 @@ from services.acting import Principal
 from services.letters import LetterNotFound, LetterPart, letter_document
 from services.timeline import NoSuchPage, party_timeline
 from web.deps import Door
+from web.downloads import download_response
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
-from web.routes.letters import file_response
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 
@@ -71,4 +71,4 @@ async def letter_download(request: Request, letter_id: str, part: str, door: Doo
     except (ValueError, LetterNotFound):
         message = f"No letter {letter_id}.{part} is on file: letters are .pdf or .html."
         return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **page)
-    return file_response(document)
+    return download_response(document)

@@ -18,25 +18,14 @@ from policy.markers import MarkerRow
 from policy.refusals import PolicyRefusal
 from services.corrections import CorrectionAdded, add_correction
 from services.markers import as_csv, marker_register
-from services.subject_access import ExportDocument, ExportFormat, NoFile, subject_access
+from services.subject_access import ExportFormat, NoFile, subject_access
 from web.deps import Caller, Door, PartyId
+from web.downloads import download_response
 from web.errors import ERRORS, Problem, Refusal, with_body
 
 router = APIRouter(tags=["data protection"], responses=ERRORS)
 
 NO_FILE: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "the party has no file"}}
-
-
-def document_response(document: ExportDocument) -> Response:
-    """An export to save, never cached (it is personal data); its HTML may style itself and do nothing else."""
-    headers = {
-        "Content-Disposition": f'attachment; filename="{document.filename}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if document.media_type.startswith("text/html"):
-        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    return Response(document.content, media_type=document.media_type, headers=headers)
 
 
 @router.get(
@@ -61,7 +50,7 @@ async def export(
         )
     except NoFile as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from None
-    return document_response(document)
+    return download_response(document)
 
 
 async def _annex(party_id: str, kind: AnnexKind, body: CorrectionForm, door: Door, caller: Caller) -> Any:

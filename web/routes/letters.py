@@ -13,7 +13,6 @@ from policy.permissions import Action
 from records.letters import LetterInfo
 from services.letters import (
     MEDIA_TYPES,
-    LetterDocument,
     LetterPart,
     LetterSent,
     LetterSentForm,
@@ -23,6 +22,7 @@ from services.letters import (
     party_letters,
 )
 from web.deps import Caller, Door, PartyId
+from web.downloads import download_response
 from web.errors import ERRORS, Problem, with_body
 
 router = APIRouter(tags=["letters"], responses=ERRORS)
@@ -45,19 +45,6 @@ register_url_convertor("letter_part", _PartConvertor())
 
 LetterId = Annotated[str, Path(min_length=1, max_length=400, description="the letter's id, e.g. `letter:warning:w-1`")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "no such letter"}}
-
-
-def file_response(document: LetterDocument) -> Response:
-    """A letter's stored bytes to save, with its type and file name, never cached (it is personal data)."""
-    headers = {
-        "Content-Disposition": f'attachment; filename="{document.filename}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if document.media_type.startswith("text/html"):
-        # Should a browser show it as a page of this site anyway, it may style itself and do nothing else.
-        headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    return Response(document.content, media_type=document.media_type, headers=headers)
 
 
 @router.get(
@@ -108,4 +95,4 @@ async def get_letter_file(letter_id: LetterId, part: LetterPart, door: Door, cal
     """`pdf` or `html`: the bytes its `content_hash` covers. Each download is logged before
     it is served: who, when, which part, through which door."""
     document = await run_in_threadpool(letter_document, door.store, letter_id, part, caller, Entrance.API)
-    return file_response(document)
+    return download_response(document)
