@@ -30,6 +30,7 @@ from temporalio.client import Client
 
 from client.connection import connect
 from client.parties import PartyClient
+from devstack.proxy import TcpProxy
 from devstack.server import DevServer
 from policy.dates import six_months_after
 from policy.messages import PartyRef
@@ -39,7 +40,6 @@ from records.store import RecordStore
 from settings import Settings
 from tests import worker_process
 from tests.helpers import ask, incident, local_parties, new_party, wait_for_status, warning
-from tests.proxy import TcpProxy
 from worker import build_worker
 from workflows.io import LOCAL_WINDOW
 

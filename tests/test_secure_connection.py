@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from client.connection import DEFAULT_ADDRESS, TemporalConnectionError, connect, connect_config
+from devstack.proxy import TcpProxy
 from settings import Settings
 from tests.helpers import incident, local_parties, new_party
-from tests.proxy import TcpProxy
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver

@@ -1,4 +1,4 @@
-"""A TCP proxy the tests put in front of a server: to cut connections, or to terminate TLS."""
+"""A TCP proxy in front of a server, for the tests and the bench: to cut connections, or to terminate TLS."""
 
 import asyncio
 import ssl
