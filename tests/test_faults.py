@@ -17,28 +17,27 @@ import logging
 import random
 import signal
 import sqlite3
-import subprocess
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import make_url
 from temporalio.client import Client
 
 from client.connection import connect
-from client.parties import PartyClient
 from devstack.proxy import TcpProxy
 from devstack.server import DevServer
-from policy.dates import six_months_after
 from policy.messages import PartyRef
-from policy.replies import PartyStatus
 from policy.vocabulary import Stage, WarningStatus
-from records.store import RecordStore
 from settings import Settings
 from tests import worker_process
+from tests.faults import (
+    assert_each_recorded_once,
+    communicated_for_expiry,
+    eventually,
+    recorded_ids,
+    stop_process,
+    timezone_for,
+)
 from tests.helpers import ask, incident, local_parties, new_party, wait_for_status, warning
 from worker import build_worker
 from workflows.io import LOCAL_WINDOW
@@ -53,57 +52,9 @@ def address_of(client: Client) -> str:
     return client.service_client.config.target_host
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
-    """Poll `check` until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        await asyncio.sleep(0.2)
-
-
-def recorded_ids(store: RecordStore, party_id: str) -> list[str]:
-    return sorted(row.incident_id for row in store.incidents(party_id))
-
-
-async def assert_each_recorded_once(
-    parties: PartyClient, store: RecordStore, expected: dict[str, set[str]], timeout: float = 60
-) -> None:
-    """Every party's workflow counts exactly its incidents, and its file holds exactly them."""
-    for party_id, incident_ids in expected.items():
-        n = len(incident_ids)
-
-        def counted(s: PartyStatus, n: int = n) -> bool:
-            return s.incident_count >= n
-
-        status = await wait_for_status(parties, party_id, counted, timeout=timeout)
-        assert status.incident_count == len(incident_ids), party_id
-        assert not status.rejections, status.rejections
-    await eventually(
-        lambda: all(recorded_ids(store, p) == sorted(ids) for p, ids in expected.items()),
-        timeout,
-        "every incident in the records database",
-    )
-
-
 async def start_and_connect(server: DevServer) -> Client:
     await server.start()
     return await connect(Settings(temporal_address=server.address))
-
-
-def stop_process(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- 1. the worker killed or stopped mid-burst -----------------------------------------
@@ -177,24 +128,6 @@ async def test_worker_stopped_mid_burst_every_incident_recorded_once(
 
 
 # --- 2. the dev server stopped and started again -------------------------------------
-
-
-def communicated_for_expiry(expires_at: datetime, timezone: str) -> datetime | None:
-    """When a warning must have been communicated to expire at `expires_at`
-    (six calendar months later, R5), or None if no instant does (a month-end
-    date that six months' clipping never reaches, or a clock change)."""
-    local = expires_at.astimezone(ZoneInfo(timezone))
-    communicated = (local - relativedelta(months=6)).astimezone(UTC)
-    return communicated if six_months_after(communicated, timezone) == expires_at else None
-
-
-def timezone_for(expiries: list[datetime]) -> str:
-    """A time zone in which every expiry has a communication instant: the
-    body's own in all but a few days a year."""
-    for timezone in ("Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York"):
-        if all(communicated_for_expiry(e, timezone) for e in expiries):
-            return timezone
-    raise AssertionError(f"no time zone has six-month preimages for {expiries}")
 
 
 async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, store, tmp_path, door_keys):
