@@ -8,7 +8,7 @@ from devstack.server import free_port
 
 
 class TcpProxy:
-    """A TCP proxy on 127.0.0.1 in front of `target`, on an event loop of its own
+    """A TCP proxy on `host` in front of `target`, on an event loop of its own
     thread (so code that blocks the test's loop, like creating the schema,
     still gets through): `cut()` closes every connection and stops listening
     (new connections are refused); `restore()` listens again on the same port.
@@ -18,11 +18,16 @@ class TcpProxy:
         target_port: Where to forward to.
         tls: Terminate TLS with this context (its certificate, and the client
             certificates it requires), forwarding plain TCP.
+        host: The address it listens on: another than 127.0.0.1 to be reached from
+            another network namespace (tests/test_hosts.py).
     """
 
-    def __init__(self, target_host: str, target_port: int, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, target_host: str, target_port: int, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.target = (target_host, target_port)
         self.tls = tls
+        self.host = host
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -46,9 +51,7 @@ class TcpProxy:
         self._thread.join(timeout=10)
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(
-            self._handle, "127.0.0.1", self.port, reuse_address=True, ssl=self.tls
-        )
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True, ssl=self.tls)
 
     async def _cut(self) -> None:
         assert self._server is not None

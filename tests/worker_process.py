@@ -27,11 +27,14 @@ async def main(address: str, database_url: str, task_queue: str) -> None:
     await run_until_stopped(worker)
 
 
-def start(address: str, database_url: str, task_queue: str, log: Path) -> subprocess.Popen:
-    """Start the worker process and wait until it polls; its output goes to `log`."""
+def start(address: str, database_url: str, task_queue: str, log: Path, *, netns: str | None = None) -> subprocess.Popen:
+    """Start the worker process and wait until it polls; its output goes to `log`.
+    With `netns`, it runs in that network namespace (`ip netns exec`, which execs it: the
+    process is the worker's own)."""
+    in_netns = ["ip", "netns", "exec", netns] if netns else []
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.worker_process", address, database_url, task_queue],
+            [*in_netns, sys.executable, "-m", "tests.worker_process", address, database_url, task_queue],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             stderr=out,
