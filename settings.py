@@ -207,6 +207,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="the largest request body accepted (413)")
     sign_in_per_minute: int = Field(default=10, ge=1, description="sign-in attempts per client address per minute")
     requests_per_minute: int = Field(default=600, ge=1, description="requests per principal per minute (429)")
+    timer_spread_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="each party wakes for a deadline up to this long after it (a fixed offset of its own), so that "
+        "the deadlines every party shares (17:00 on a working day, midnight) do not wake them all at once; "
+        "given to parties started after it is set",
+    )
     signals_per_party_per_minute: int = Field(
         default=300,
         ge=1,

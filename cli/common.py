@@ -197,7 +197,7 @@ def echo_json(response: httpx.Response) -> None:
 async def party_client() -> PartyClient:
     """A client that starts parties' workflows but cannot change a party (no door key)."""
     settings = get_settings()
-    return PartyClient(await connect(settings), settings.task_queue, settings.timezone)
+    return PartyClient.of(await connect(settings), settings)
 
 
 def run(call: Callable[[PartyClient], Awaitable[T]]) -> T:

@@ -8,7 +8,7 @@ which the workflow checks before applying it.
 """
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowQueryRejectedError
@@ -44,6 +44,7 @@ from policy.replies import (
     TaskOutcomeReply,
 )
 from policy.vocabulary import Role
+from settings import Settings
 from workflows.party import INCIDENT_SIGNAL, PartyWorkflow, workflow_id_for
 
 HEALTH_CHECK_TIMEOUT = timedelta(seconds=3)
@@ -92,12 +93,32 @@ class PartyClient:
         door: DoorKeys | None = None,
         *,
         acts_as_named: bool = False,
+        timer_spread_seconds: int = 0,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.timezone = timezone
         self.door = door
         self.acts_as_named = acts_as_named
+        self.timer_spread_seconds = timer_spread_seconds
+
+    @classmethod
+    def of(
+        cls, client: Client, settings: Settings, door: DoorKeys | None = None, *, acts_as_named: bool = False
+    ) -> Self:
+        """A party client as the settings say: the task queue, the body's time zone, the spread of wake-ups."""
+        return cls(
+            client,
+            settings.task_queue,
+            settings.timezone,
+            door,
+            acts_as_named=acts_as_named,
+            timer_spread_seconds=settings.timer_spread_seconds,
+        )
+
+    def _input(self, party: PartyRef) -> PartyWorkflowInput:
+        """What a party's first run starts from: the party, the body's time zone and the spread of its wake-ups."""
+        return PartyWorkflowInput(party=party, timezone=self.timezone, timer_spread_seconds=self.timer_spread_seconds)
 
     def _seal(self, handler: str, message: M, by: Acting | None) -> M:
         """`message` sealed by the door as `by` did it.
@@ -125,7 +146,7 @@ class PartyClient:
     def _start(self, party: PartyRef) -> WithStartWorkflowOperation:
         return WithStartWorkflowOperation(
             WORKFLOW_TYPE,
-            PartyWorkflowInput(party=party, timezone=self.timezone),
+            self._input(party),
             result_type=PartyStatus,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             **self._start_options(party),
@@ -150,7 +171,7 @@ class PartyClient:
         await retry_busy(
             lambda: self.client.start_workflow(
                 WORKFLOW_TYPE,
-                PartyWorkflowInput(party=report.party, timezone=self.timezone),
+                self._input(report.party),
                 result_type=PartyStatus,
                 start_signal=INCIDENT_SIGNAL,
                 start_signal_args=[sealed],
@@ -205,7 +226,7 @@ class PartyClient:
         await retry_busy(
             lambda: self.client.start_workflow(
                 WORKFLOW_TYPE,
-                PartyWorkflowInput(party=party, timezone=self.timezone),
+                self._input(party),
                 result_type=PartyStatus,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 **self._start_options(party),

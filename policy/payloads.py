@@ -72,6 +72,13 @@ class PartyWorkflowInput(BaseModel):
     state: PartyState | None = None
     unwritten: list[Effect] = Field(default_factory=list)
     letters: list[LetterContent] = Field(default_factory=list, description="R10: letters due, not yet made")
+    timer_spread_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="the party wakes for a deadline up to this long after it, by a fixed offset of its own "
+        "(workflows.party.timer_offset): deadlines every party shares do not wake them all at once",
+    )
 
 
 # --- notices and digests by mail --------------------------------------------

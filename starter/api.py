@@ -25,7 +25,7 @@ async def serve(settings: Settings) -> None:
         # Before Temporal: a database behind the code is the operator's to fix, whatever else is up.
         require_current_schema(engine)
         client = await connect(settings)
-        parties = PartyClient(client, settings.task_queue, settings.timezone, load_door_keys(settings))
+        parties = PartyClient.of(client, settings, load_door_keys(settings))
         base = settings.api_url()
         log.info("inbox: %s/inbox  API docs: %s/docs  codec endpoint: %s/codec", base, base, base)
         await api_server(settings, parties, RecordStore(engine)).serve()

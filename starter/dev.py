@@ -105,11 +105,11 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         # The dev stack's own database: brought up to date here, where production runs `ubp db upgrade`.
         upgrade_schema(engine)
         store = RecordStore(engine)
-        parties = PartyClient(client, settings.task_queue, settings.timezone, door_keys)
+        parties = PartyClient.of(client, settings, door_keys)
         async with await scheduled_worker(client, settings):
             if seed_demo:
                 # The demo's history is made up here, as its staff: sealed as each one it names.
-                seeding = PartyClient(client, settings.task_queue, settings.timezone, door_keys, acts_as_named=True)
+                seeding = PartyClient.of(client, settings, door_keys, acts_as_named=True)
                 for line in await demo.seed(seeding, store):
                     log.info("demo party %s", line)
             if not settings.oidc_configured:

@@ -79,7 +79,7 @@ def seed_demo() -> None:
         async def go() -> list[str]:
             door = load_door_keys(settings)
             client = await connect(settings)
-            seeding = PartyClient(client, settings.task_queue, settings.timezone, door, acts_as_named=True)
+            seeding = PartyClient.of(client, settings, door, acts_as_named=True)
             return await demo.seed(seeding, store)
 
         try:

@@ -9,6 +9,7 @@ history grows large.
 
 import asyncio
 import json
+import zlib
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -64,6 +65,17 @@ REJECTION_PAYLOAD_CHARS = 10_000
 # (modulo WRITE_SPAN; a run's writes stay under 51,200, the server's limit on its events).
 WRITE_SPAN = 10**5
 INCIDENT_SIGNAL = "report_incident"
+
+
+def timer_offset(party_id: str, spread_seconds: int) -> timedelta:
+    """How long after a deadline the party wakes for it: an offset of its own under the
+    spread, so that deadlines every party shares (tasks due at 17:00 on a working day,
+    warnings ending at midnight) do not wake every party in the same instant. The dates
+    people are shown do not move. From the party's id, so the same on every replay, worker
+    and run (crc32: Python's hash() differs between processes)."""
+    if spread_seconds == 0:
+        return timedelta(0)
+    return timedelta(seconds=zlib.crc32(party_id.encode()) % spread_seconds)
 
 
 def invalid(err: ValueError | TypeError) -> str:
@@ -148,6 +160,7 @@ class PartyWorkflow:
                         state=carried.carried(state),
                         unwritten=self._unwritten,
                         letters=self._letters,
+                        timer_spread_seconds=inp.timer_spread_seconds,
                     )
                 )
             deadline = rules.next_deadline(state, now)
@@ -596,8 +609,9 @@ class PartyWorkflow:
         self._alarm, self._alarm_at = None, None
         if deadline is not None:
             self._alarm_at = deadline
+            offset = timer_offset(self._input.party.party_id, self._input.timer_spread_seconds)
             self._alarm = asyncio.ensure_future(
-                workflow.sleep(deadline - now, summary="next deadline on the party's agenda")
+                workflow.sleep(deadline - now + offset, summary="next deadline on the party's agenda")
             )
 
     def _alarm_rang(self) -> bool:
