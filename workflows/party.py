@@ -10,6 +10,7 @@ history grows large.
 import asyncio
 import json
 import zlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -244,8 +245,9 @@ class PartyWorkflow:
     @workflow.update(name="record_ask", description="R4: record that the party was asked to stop.")
     async def record_ask(self, raw: RawValue) -> CommandOutcome:
         ask = await self._admit("record_ask", raw, AskRecord)
-        duplicate = (await self._ready()).ask(ask.ask_id) is not None
-        await self._apply(rules.check_ask, rules.apply_ask, ask)
+        _, duplicate = await self._apply(
+            rules.check_ask, rules.apply_ask, ask, seen=lambda state: state.ask(ask.ask_id) is not None
+        )
         return self._outcome(ask.ask_id, duplicate)
 
     @record_ask.validator
@@ -258,8 +260,12 @@ class PartyWorkflow:
     )
     async def record_ended_call(self, raw: RawValue) -> CommandOutcome:
         record = await self._admit("record_ended_call", raw, EndedCallRecord)
-        duplicate = (await self._ready()).ended_call(record.call_id) is not None
-        state = await self._apply(rules.check_ended_call, rules.apply_ended_call, record)
+        state, duplicate = await self._apply(
+            rules.check_ended_call,
+            rules.apply_ended_call,
+            record,
+            seen=lambda state: state.ended_call(record.call_id) is not None,
+        )
         return self._outcome(record.call_id, duplicate, ended_call=state.ended_call(record.call_id))
 
     @record_ended_call.validator
@@ -269,9 +275,14 @@ class PartyWorkflow:
     @workflow.update(name="lift_ground_rules", description="R4a: a colleague lifts an ended call's ground rules early.")
     async def lift_ground_rules(self, raw: RawValue) -> CommandOutcome:
         lift = await self._admit("lift_ground_rules", raw, GroundRulesLift)
-        call = (await self._ready()).ended_call(lift.call_id)
-        duplicate = call is not None and call.standing() is None
-        state = await self._apply(rules.check_ground_rules_lift, rules.apply_ground_rules_lift, lift)
+
+        def lifted(state: PartyState) -> bool:
+            call = state.ended_call(lift.call_id)
+            return call is not None and call.standing() is None
+
+        state, duplicate = await self._apply(
+            rules.check_ground_rules_lift, rules.apply_ground_rules_lift, lift, seen=lifted
+        )
         return self._outcome(lift.call_id, duplicate, ended_call=state.ended_call(lift.call_id))
 
     @lift_ground_rules.validator
@@ -281,8 +292,12 @@ class PartyWorkflow:
     @workflow.update(name="issue_warning", description="R5, R10: issue a warning lasting six calendar months.")
     async def issue_warning(self, raw: RawValue) -> CommandOutcome:
         warning = await self._admit("issue_warning", raw, WarningIssue)
-        duplicate = (await self._ready()).warning(warning.warning_id) is not None
-        state = await self._apply(rules.check_warning, rules.apply_warning, warning)
+        state, duplicate = await self._apply(
+            rules.check_warning,
+            rules.apply_warning,
+            warning,
+            seen=lambda state: state.warning(warning.warning_id) is not None,
+        )
         return self._outcome(warning.warning_id, duplicate, warning=state.warning(warning.warning_id))
 
     @issue_warning.validator
@@ -295,8 +310,12 @@ class PartyWorkflow:
     )
     async def apply_restriction(self, raw: RawValue) -> CommandOutcome:
         request = await self._admit("apply_restriction", raw, RestrictionRequest)
-        duplicate = (await self._ready()).restriction(request.restriction_id) is not None
-        state = await self._apply(rules.check_restriction, rules.apply_restriction, request)
+        state, duplicate = await self._apply(
+            rules.check_restriction,
+            rules.apply_restriction,
+            request,
+            seen=lambda state: state.restriction(request.restriction_id) is not None,
+        )
         return self._outcome(request.restriction_id, duplicate, restriction=state.restriction(request.restriction_id))
 
     @apply_restriction.validator
@@ -323,7 +342,7 @@ class PartyWorkflow:
     @workflow.update(name="request_adjustment", description="R16: record a requested reasonable adjustment.")
     async def request_adjustment(self, raw: RawValue) -> PartyStatus:
         request = await self._admit("request_adjustment", raw, AdjustmentRequest)
-        state = await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
+        state, _ = await self._apply(decisions.check_adjustment_request, decisions.apply_adjustment_request, request)
         return rules.status_of(state, workflow.now())
 
     @request_adjustment.validator
@@ -333,7 +352,7 @@ class PartyWorkflow:
     @workflow.update(name="seek_advice", description="R16: open a specialist-advice task on an adjustment.")
     async def seek_advice(self, raw: RawValue) -> PartyStatus:
         request = await self._admit("seek_advice", raw, AdviceRequest)
-        state = await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
+        state, _ = await self._apply(decisions.check_advice_request, decisions.apply_advice_request, request)
         return rules.status_of(state, workflow.now())
 
     @seek_advice.validator
@@ -345,7 +364,7 @@ class PartyWorkflow:
     )
     async def decide_adjustment(self, raw: RawValue) -> PartyStatus:
         decision = await self._admit("decide_adjustment", raw, AdjustmentDecision)
-        state = await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
+        state, _ = await self._apply(decisions.check_adjustment_decision, decisions.apply_adjustment_decision, decision)
         return rules.status_of(state, workflow.now())
 
     @decide_adjustment.validator
@@ -358,8 +377,12 @@ class PartyWorkflow:
     )
     async def record_case_closure(self, raw: RawValue) -> CaseClosureOutcome:
         closure = await self._admit("record_case_closure", raw, CaseClosure)
-        duplicate = (await self._ready()).closed_case(closure.case_reference) is not None
-        state = await self._apply(rules.check_case_closure, rules.apply_case_closure, closure)
+        state, duplicate = await self._apply(
+            rules.check_case_closure,
+            rules.apply_case_closure,
+            closure,
+            seen=lambda state: state.closed_case(closure.case_reference) is not None,
+        )
         entry = state.closed_case(closure.case_reference)
         assert entry is not None  # just applied, or applied before
         return CaseClosureOutcome(
@@ -389,11 +412,16 @@ class PartyWorkflow:
 
     # --- internals ---------------------------------------------------------
 
-    async def _apply(self, check, apply, message) -> PartyState:
+    async def _apply(
+        self, check, apply, message, seen: Callable[[PartyState], bool] = lambda state: False
+    ) -> tuple[PartyState, bool]:
         """Check (again: the file may have been read since the validator ran),
-        apply, and return once the effects are in the party's file."""
+        apply, and return once the effects are in the party's file, with whether the
+        message was `seen` on the state before: judged after the last yield before it is
+        applied, so of two of the same message at once, one is the duplicate."""
         state = await self._ready()
         await self._recall(_incidents_named(message))
+        duplicate = seen(state)
         self._check(check, message)
         now = workflow.now()
         self._unwritten += [
@@ -401,7 +429,7 @@ class PartyWorkflow:
             authority.acted(state.party.party_id, message, now),
         ]
         await self._write()
-        return state
+        return state, duplicate
 
     # --- who acted: the door's seal ---------------------------------------
 
