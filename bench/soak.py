@@ -9,15 +9,25 @@ severe, so held for approval) and zero-tolerance incidents; managers deciding
 the open tasks (bench.soak_decisions); contacts at the gate
 (bench.soak_contacts). Timers come due inside the soak: one party in four is
 a party whose warning and restriction end minutes from now, its incidents
-dated six months back (R5, R12). At the end it prints: incidents sent,
+dated six months back (R5, R12). In the middle of the run the records database is
+unreachable to the worker for `--outage-minutes` (bench.soak_outage): incidents
+keep arriving, by signal, to awake parties and new ones; the staff's commands,
+decisions and contacts, which need the file, wait for its return; the kills fall
+outside it. The awake parties' history lengths are printed before, each minute
+during, and after it. At the end it prints: incidents sent,
 recorded (distinct ids on file), ids on file more than once, the decisions
 and contacts accounted for, workflows with a pending or failed workflow task,
 and the timers due, fired and acted on, with the worst lateness
-(bench.soak_timers).
+(bench.soak_timers); then the histories through the outage, the growth per party
+per hour while it lasted, and the workflows terminated or failed.
+
+Its records database is a SQLite file, or with `--database-url` a throwaway schema
+in that PostgreSQL database.
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -37,7 +47,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 from temporalio.service import RPCError
 
-from bench import soak_contacts, soak_decisions
+from bench import soak_contacts, soak_decisions, soak_outage
 from bench.soak_contacts import ContactTally
 from bench.soak_decisions import DecisionTally, Managers, refusal_kind
 from bench.soak_timers import Outage, audit
@@ -45,15 +55,18 @@ from client.connection import connect
 from client.door import dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
+from devstack.records_outage import RecordsOutage
 from devstack.server import DevServer
 from policy.dates import six_months_after
 from policy.messages import AskRecord, IncidentReport, PartyRef, RestrictionRequest, WarningIssue
 from policy.vocabulary import Category, RestrictionStatus, WarningStatus
-from records.db import make_engine
+from records.db import make_engine, throwaway_postgres_schema
 from records.schema import upgrade_schema
 from records.store import RecordStore
 from records.tables import IncidentRow, WarningRow
 from settings import Settings
+from workflows.io import OUTAGE_RETRY
+from workflows.party import workflow_id_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = "soak"
@@ -78,6 +91,11 @@ class Counts:
     expiring: dict[str, datetime] = field(default_factory=dict)
     decisions: DecisionTally = field(default_factory=DecisionTally)
     contacts: ContactTally = field(default_factory=ContactTally)
+    # Cleared while the records database is down for the worker (bench.soak_outage).
+    records_up: asyncio.Event = field(default_factory=asyncio.Event)
+    sent_in_outage: set[str] = field(default_factory=set)
+    messaged_in_outage: set[str] = field(default_factory=set)  # party ids
+    held_back: int = 0  # commands not sent while the records database was down
 
 
 def start_worker(address: str, database_url: str, log: Path) -> subprocess.Popen:
@@ -137,9 +155,13 @@ def restriction(party_id: str, incident_id: str, measures: list, decided_at: dat
 
 
 async def send(parties: PartyClient, counts: Counts, r: IncidentReport, rng: random.Random) -> None:
-    """An incident by signal or by update, one in ten sent twice."""
+    """An incident by signal or by update, one in ten sent twice; by signal while the
+    records database is down, as an update would hold its sender until the file is written."""
     counts.sent.add(r.incident_id)
-    if rng.random() < 0.5:
+    if not counts.records_up.is_set():
+        counts.sent_in_outage.add(r.incident_id)
+        counts.messaged_in_outage.add(r.party.party_id)
+    if rng.random() < 0.5 or not counts.records_up.is_set():
         await parties.send_incident(r)
     else:
         await parties.report_incident(r)
@@ -180,7 +202,10 @@ async def one_party(parties: PartyClient, counts: Counts, rng: random.Random, st
         ids.append(r.incident_id)
         await send(parties, counts, r, rng)
         try:
-            if step == 1:
+            if not counts.records_up.is_set() and step in (1, 2, 4):
+                # The staff who would send it read the file first, and cannot.
+                counts.held_back += 1
+            elif step == 1:
                 await parties.record_ask(
                     AskRecord(
                         ask_id=f"ask-{r.incident_id}",
@@ -266,16 +291,23 @@ async def traffic(parties: PartyClient, store: RecordStore, counts: Counts, seco
         n = 0
         while time.monotonic() < stop_at:
             n += 1
-            if n % 4 == 0:
+            if n % 4 == 0 and counts.records_up.is_set():
                 await expiring_party(parties, counts, rng, lead, stop_at)
             else:
                 await one_party(parties, counts, rng, stop_at)
 
     await asyncio.gather(
         *(lane() for _ in range(concurrency)),
-        Managers(parties, store, counts.decisions, random.Random(14)).run(stop_at),
+        Managers(parties, store, counts.decisions, random.Random(14)).run(stop_at, counts.records_up),
         soak_contacts.contacts(
-            parties, store, counts.contacts, random.Random(15), stop_at, counts.restricted, counts.unrestricted
+            parties,
+            store,
+            counts.contacts,
+            random.Random(15),
+            stop_at,
+            counts.restricted,
+            counts.unrestricted,
+            counts.records_up,
         ),
     )
 
@@ -291,9 +323,9 @@ def expired_on_file(engine: Engine, expiring: dict[str, datetime]) -> int:
         return len(list(rows.scalars()))
 
 
-async def settle(engine: Engine, counts: Counts, late: float) -> None:
-    """Wait (two minutes at most) for every incident to be on file and every timer to be past due and acted on."""
-    deadline = time.monotonic() + 120
+async def settle(engine: Engine, counts: Counts, late: float, timeout: float) -> None:
+    """Wait (`timeout` seconds at most) for every incident to be on file and every timer to be past due and acted on."""
+    deadline = time.monotonic() + timeout
     last_due = max(counts.expiring.values(), default=datetime.now(UTC))
     while time.monotonic() < deadline:
         with engine.connect() as c:
@@ -308,19 +340,52 @@ async def settle(engine: Engine, counts: Counts, late: float) -> None:
         await asyncio.sleep(1)
 
 
-async def soak(minutes: float, kills: int, concurrency: int, late: float, folder: Path) -> dict[str, int | float]:
+def kill_times(seconds: float, kills: int, outage: float) -> list[float]:
+    """When to kill the worker: evenly through the run's time outside the outage, which is in its middle."""
+    begin = (seconds - outage) / 2
+    evenly = [(seconds - outage) * (k + 1) / (kills + 1) for k in range(kills)]
+    return [t if t < begin else t + outage for t in evenly]
+
+
+async def soak(
+    minutes: float,
+    kills: int,
+    concurrency: int,
+    late: float,
+    folder: Path,
+    database_url: str | None = None,
+    outage_minutes: float = 0.0,
+) -> dict[str, int | float]:
+    """The soak on its own dev server; its records database a SQLite file in `folder`, or a
+    throwaway schema in the PostgreSQL database at `database_url`."""
     server = DevServer(folder / "temporal.db")
     await server.start()
     try:
-        return await _soak_on(server, minutes, kills, concurrency, late, folder)
+        with contextlib.ExitStack() as stack:
+            if database_url is None:
+                database_url = f"sqlite:///{folder / 'records.db'}"
+            else:
+                database_url = stack.enter_context(throwaway_postgres_schema(database_url, "ubp_soak"))
+            outage = RecordsOutage(database_url)
+            stack.callback(outage.close)
+            return await _soak_on(
+                server, database_url, outage, minutes, kills, outage_minutes, concurrency, late, folder
+            )
     finally:
         server.stop()
 
 
 async def _soak_on(
-    server: DevServer, minutes: float, kills: int, concurrency: int, late: float, folder: Path
+    server: DevServer,
+    database_url: str,
+    records_outage: RecordsOutage,
+    minutes: float,
+    kills: int,
+    outage_minutes: float,
+    concurrency: int,
+    late: float,
+    folder: Path,
 ) -> dict[str, int | float]:
-    database_url = f"sqlite:///{folder / 'records.db'}"
     engine = make_engine(database_url)
     upgrade_schema(engine)
     store = RecordStore(engine)
@@ -332,26 +397,56 @@ async def _soak_on(
     # the managers' decisions go through services.decisions, as who signed in.
     parties = PartyClient(client, TASK_QUEUE, Settings().timezone, dev_door_keys(Settings()), acts_as_named=True)
     log = folder / "worker.log"
-    worker = await asyncio.to_thread(start_worker, server.address, database_url, log)
+    # The worker reaches the records database through the outage's proxy (PostgreSQL); the soak itself directly.
+    worker_url = records_outage.worker_url
+    worker = await asyncio.to_thread(start_worker, server.address, worker_url, log)
     counts = Counts()
+    counts.records_up.set()
     outages: list[Outage] = []
     seconds = minutes * 60
+    outage_seconds = outage_minutes * 60
     sending: asyncio.Task | None = None
+    outage_phase: asyncio.Task | None = None
     try:
+        started = time.monotonic()
         sending = asyncio.create_task(traffic(parties, store, counts, seconds, concurrency))
-        for k in range(kills):
-            await asyncio.sleep(seconds / (kills + 1))
+        if outage_seconds:
+            outage_phase = asyncio.create_task(
+                soak_outage.records_outage(
+                    client,
+                    TASK_QUEUE,
+                    records_outage,
+                    (seconds - outage_seconds) / 2,
+                    outage_seconds,
+                    counts.records_up,
+                )
+            )
+        for k, at in enumerate(kill_times(seconds, kills, outage_seconds)):
+            await asyncio.sleep(max(0.0, started + at - time.monotonic()))
             os.kill(worker.pid, signal.SIGKILL)
             killed_at = datetime.now(UTC)
             worker.wait()
             print(f"worker killed ({k + 1}); {len(counts.sent)} incidents sent so far", flush=True)
             await asyncio.sleep(2)
-            worker = await asyncio.to_thread(start_worker, server.address, database_url, log)
+            worker = await asyncio.to_thread(start_worker, server.address, worker_url, log)
             outages.append(Outage(killed_at, datetime.now(UTC)))
         await sending
-        await settle(engine, counts, late)
+        figures = await outage_phase if outage_phase is not None else None
+        settle_for = 120.0
+        if figures is not None:
+            assert figures.up_at is not None and OUTAGE_RETRY.maximum_interval is not None
+            # Nothing reaches the file while it is down: a timer due then is measured from its return.
+            outages.append(Outage(figures.down_at, figures.up_at))
+            # The write's next attempt comes at most this long after the database is back.
+            settle_for += OUTAGE_RETRY.maximum_interval.total_seconds()
+        await settle(engine, counts, late, settle_for)
         with engine.connect() as c:
             on_file = list(c.execute(select(col(IncidentRow.incident_id))).scalars())
+        if figures is not None:
+            await figures.read(client, "after")
+            quiet = set(figures.awake) - {workflow_id_for(p) for p in counts.messaged_in_outage}
+            for line in figures.growth_lines(quiet):
+                print(line, flush=True)
         counted = 0
         for party_id in counts.parties:
             try:
@@ -385,19 +480,28 @@ async def _soak_on(
             "timers fired": found.timers_fired,
             "timers due, not fired": found.timers_overdue_unfired,
             "timers late": found.timers_late,
-            "timers in flight on the worker when it was killed": found.in_flight_at_kill,
-            "max s from due to acted on, in flight at a kill": round(found.max_in_flight_lateness, 2),
+            "timers in flight on the worker when it was killed (or the records database went down)": (
+                found.in_flight_at_kill
+            ),
+            "max s from due to acted on, in flight at a kill (or the outage)": round(found.max_in_flight_lateness, 2),
             "max s from due to fired": round(found.max_fire_lateness, 2),
             "max s from due to acted on": round(found.max_act_lateness, 2),
             "max s from due (or the worker's return) to acted on, not in flight at a kill": round(
                 found.max_act_lateness_worker_up, 2
             ),
+            "workflows terminated, failed or timed out": await soak_outage.ended_badly(client, TASK_QUEUE),
+            "incidents sent while the records database was down (signals)": len(counts.sent_in_outage),
+            "  of them on file once": sum(
+                1 for i, n in Counter(on_file).items() if n == 1 and i in counts.sent_in_outage
+            ),
+            "commands held back while it was down": counts.held_back,
         }
     finally:
         # A soak that fails (a worker that does not come back) stops its traffic too, or it would retry forever.
-        if sending is not None and not sending.done():
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
+        for task in (sending, outage_phase):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
         engine.dispose()
@@ -409,15 +513,38 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
+        "--outage-minutes",
+        type=float,
+        default=5,
+        help="minutes in the middle of the run the records database is unreachable to the worker (0: none)",
+    )
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL database to hold the records in a throwaway schema (default: SQLite)"
+    )
+    parser.add_argument(
         "--late",
         type=float,
         default=5.0,
         help="seconds after it was due (or after the worker was back) that a timer acted on counts as late",
     )
     args = parser.parse_args()
+    if args.outage_minutes and args.outage_minutes * 60 <= soak_outage.SETTLED_AFTER:
+        parser.error(
+            f"an outage must last more than {soak_outage.SETTLED_AFTER:.0f} s to measure the settled histories"
+        )
     print(f"load average {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="ubp-soak-") as folder:
-        counts = asyncio.run(soak(args.minutes, args.kills, args.concurrency, args.late, Path(folder)))
+        counts = asyncio.run(
+            soak(
+                args.minutes,
+                args.kills,
+                args.concurrency,
+                args.late,
+                Path(folder),
+                args.database_url,
+                args.outage_minutes,
+            )
+        )
     for name, value in counts.items():
         print(f"{name}: {value}")
     print(f"load average {os.getloadavg()}", flush=True)

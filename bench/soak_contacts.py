@@ -49,9 +49,12 @@ async def contacts(
     stop_at: float,
     restricted: list[str],
     unrestricted: list[str],
+    records_up: asyncio.Event,
 ) -> None:
-    """Send contacts until `stop_at`: to the parties the traffic restricted, to the others, to strangers."""
+    """Send contacts until `stop_at`: to the parties the traffic restricted, to the others, to strangers;
+    none while `records_up` is clear, as the gate logs each contact in the records database."""
     while time.monotonic() < stop_at:
+        await records_up.wait()
         roll = rng.random()
         if roll < 0.45 and restricted:
             party_id = rng.choice(restricted)

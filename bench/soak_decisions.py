@@ -127,8 +127,9 @@ class Managers:
             self.principals[staff_id] = Principal.of(row)
         return self.principals[staff_id]
 
-    async def run(self, stop_at: float, per_round: int = 10) -> None:
+    async def run(self, stop_at: float, records_up: asyncio.Event, per_round: int = 10) -> None:
         while time.monotonic() < stop_at:
+            await records_up.wait()  # a manager decides from the file
             listed = await asyncio.to_thread(self.store.open_tasks)
             self.rng.shuffle(listed)
             for task in listed[:per_round]:

@@ -3,8 +3,9 @@
 A timer is due when the workflow asked it to be: the start of the workflow
 task that set it (`workflow.now()` there) plus its duration. It is acted on
 when the first workflow task after it fired completes: that is when the
-party's file can change. While the worker is killed nothing is acted on, so
-a timer due during an outage is measured from the moment the worker is back.
+party's file can change. While the worker is killed, or the records database is down
+(bench.soak_outage), nothing reaches the file, so a timer due during an outage
+is measured from the moment the worker, or the database, is back.
 A timer that came due just before a kill, its task in flight on the killed
 worker, waits for Temporal's workflow task timeout (10 s): those are counted
 apart, with their own worst lateness.
@@ -25,7 +26,7 @@ SERVER_ENDED = (
 
 @dataclass
 class Outage:
-    """From the worker's SIGKILL until its successor polls."""
+    """From the worker's SIGKILL until its successor polls, or the records database down until it is back."""
 
     killed_at: datetime
     back_at: datetime
