@@ -35,5 +35,17 @@ def as_csv(rows: list[MarkerRow]) -> str:
     writer.writeheader()
     for row in rows:
         values = row.model_dump(mode="json") | {"review_overdue": row.review_overdue}
-        writer.writerow({c: "; ".join(values[c]) if c == "measures" else values[c] for c in CSV_COLUMNS})
+        writer.writerow({c: _cell("; ".join(values[c]) if c == "measures" else values[c]) for c in CSV_COLUMNS})
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A value a spreadsheet shows as written: staff's words (grounds, reasons) that start like
+    a formula are quoted with a leading apostrophe, which spreadsheets take as "text"."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -2,19 +2,22 @@
 correction or dispute beside its record (Art. 16), and the register of markers in force at a date,
 checked at the dates the policy's own tests hold (tests/test_policy_rules.py)."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
 
 from policy.corrections import AnnexKind, CorrectionEntry, CorrectionForm, RecordKind, check_about
 from policy.fields import Door
-from policy.markers import Marker, ReviewState, register
+from policy.markers import Marker, MarkerRow, ReviewState, register
 from policy.markers import MarkerFile as File
 from policy.refusals import PolicyRefusal
 from policy.state import DecisionEntry
 from policy.subject_access import A_MEMBER_OF_STAFF, StaffNames, subject_access_export
 from policy.timeline import EntryKind, IncidentOnFile, PartyFile
 from policy.vocabulary import Category, PartyKind, Role, SupportOption, TaskKind, TaskOutcome, TaskStatus
+from services.markers import as_csv
 from tests.policy_builders import PARTY_ID, incident, utc
 from tests.test_policy_rules import (
     HOUR,
@@ -180,3 +183,26 @@ def test_the_register_names_a_stops_review_and_flags_it_once_past_due():
     [late] = register([file], review.due_at + SECOND)
     assert late.review_overdue
     assert register([file], utc(2026, 7, 5, 9, 0)) == []
+
+
+def test_the_registers_csv_shows_staffs_words_as_written_never_as_a_formula():
+    """A reason that starts like a spreadsheet formula is quoted, so the register opened in a
+    spreadsheet shows it as text rather than running it (OWASP: CSV injection)."""
+    row = MarkerRow(
+        party_id=PARTY_ID,
+        restriction_id="r-1",
+        marker=Marker.RESTRICTION,
+        grounds="=1+1",
+        reasons='=HYPERLINK("http://example.invalid","Click")',
+        measures=["single_named_contact"],
+        started_at=utc(2026, 6, 1),
+        ends_at=None,
+        approved_by=None,
+        put_in_force_by="manager-1",
+        review_task_id=None,
+        review_due_at=None,
+        review=ReviewState.NOT_OPEN,
+    )
+    [parsed] = list(csv.DictReader(io.StringIO(as_csv([row]))))
+    assert parsed["grounds"] == "'=1+1" and parsed["reasons"].startswith("'=HYPERLINK(")
+    assert parsed["party_id"] == PARTY_ID and parsed["started_at"].startswith("2026-06-01")
