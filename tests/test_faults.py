@@ -16,15 +16,13 @@ import asyncio
 import logging
 import random
 import signal
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import make_url
 from temporalio.client import Client
 
 from client.connection import connect
-from devstack.proxy import TcpProxy
+from devstack.records_outage import RecordsOutage
 from devstack.server import DevServer
 from policy.messages import PartyRef
 from policy.vocabulary import Stage, WarningStatus
@@ -197,47 +195,6 @@ OUTAGE_SECONDS = 12  # longer than the 10 s workflow task timeout
 HISTORY_BOUND_PER_OUTAGE = 30
 
 
-class Outage:
-    """Makes the records database unreachable for the worker and reachable again:
-    SQLite's write lock held by another connection (BEGIN EXCLUSIVE), or, for
-    PostgreSQL, a TCP proxy between the worker and the server cut. The shared
-    PostgreSQL server itself is never touched."""
-
-    def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        self.worker_url = database_url
-        self._proxy: TcpProxy | None = None
-        self._sqlite_path = url.database
-        self._lock: sqlite3.Connection | None = None
-        self.refuses_connections = url.get_backend_name() == "postgresql"
-        if self.refuses_connections:
-            self._proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-            self._proxy.restore()
-            self.worker_url = url.set(host="127.0.0.1", port=self._proxy.port).render_as_string(hide_password=False)
-
-    def begin(self) -> None:
-        if self._proxy is not None:
-            self._proxy.cut()
-        else:
-            assert self._sqlite_path is not None, "a SQLite URL names its file"
-            self._lock = sqlite3.connect(self._sqlite_path, timeout=5, isolation_level=None)
-            self._lock.execute("BEGIN EXCLUSIVE")
-
-    def end(self) -> None:
-        if self._proxy is not None:
-            self._proxy.restore()
-        elif self._lock is not None:
-            self._lock.execute("ROLLBACK")
-            self._lock.close()
-            self._lock = None
-
-    def close(self) -> None:
-        if self._proxy is not None:
-            self._proxy.close()
-        else:
-            self.end()
-
-
 async def test_records_database_unreachable_nothing_lost(
     dev_server_env, database_url, settings, store, caplog, door_keys
 ):
@@ -249,7 +206,7 @@ async def test_records_database_unreachable_nothing_lost(
     than the workflow task timeout; PostgreSQL connections are refused, so the
     writes and the new parties' reads fail and retry."""
     caplog.set_level(logging.WARNING)
-    outage = Outage(database_url)
+    outage = RecordsOutage(database_url)
     client = dev_server_env.client
     try:
         async with build_worker(client, settings.model_copy(update={"database_url": outage.worker_url})):
@@ -299,7 +256,7 @@ async def test_a_long_records_outage_adds_a_bounded_history_and_loses_nothing(
     ordinary activity, then not at all while the outage lasts (before, 23 events a minute
     without end); the incidents signalled meanwhile are on the file once it is back.
     bench/RESULTS.md extrapolates to a 72-hour outage."""
-    outage = Outage(database_url)
+    outage = RecordsOutage(database_url)
     client = dev_server_env.client
     try:
         async with build_worker(client, settings.model_copy(update={"database_url": outage.worker_url})):
