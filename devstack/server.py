@@ -66,6 +66,10 @@ class DevServer:
         ui_codec_endpoint: The codec endpoint the UI decodes payloads through
             (`http://HOST:PORT/codec`); None: the UI shows payloads as stored.
         extra_args: More `start-dev` flags, e.g. dynamic config values.
+        ip: The address it binds; default `address`'s host. "0.0.0.0" for one reached
+            from other network namespaces too (tests/test_hosts.py): bound to another
+            single address, its services still dial each other on 127.0.0.1 (seen with
+            the CLI 1.x), and fail.
     """
 
     def __init__(
@@ -77,8 +81,10 @@ class DevServer:
         ui_port: int | None = None,
         ui_codec_endpoint: str | None = None,
         extra_args: Sequence[str] = (),
+        ip: str | None = None,
     ) -> None:
         self.db_file = db_file
+        self.ip = ip
         self.address = address or f"127.0.0.1:{free_port()}"
         self.namespace = namespace
         self.ui_port = ui_port
@@ -99,7 +105,7 @@ class DevServer:
         if self.ui_port is not None and self.ui_codec_endpoint:
             ui += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         return [
-            temporal_cli(), "server", "start-dev", "--ip", host, "--port", port, *ui,
+            temporal_cli(), "server", "start-dev", "--ip", self.ip or host, "--port", port, *ui,
             "--db-filename", str(self.db_file), "--namespace", self.namespace, "--log-level", "warn",
             *sa.dev_server_flags(), *self.extra_args,
         ]  # fmt: skip
