@@ -6,7 +6,8 @@ PostgreSQL cut) while incidents keep arriving by signal. Every awake party (a ru
 workflow on the soak's queue when the outage begins) has its history length read before,
 each minute during, at the end of, and after the outage. Its growth per hour is taken
 from the first minute's reading, past the local window (workflows.io), to the last:
-about nothing for a party no message reached, four events a message for the others.
+nothing for the IO that keeps failing, four events for each message or timer (and the
+window and handover of an IO a timer or message begins).
 """
 
 import asyncio
