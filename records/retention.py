@@ -134,9 +134,11 @@ class RetentionFile(PartyStateLoader, SecurityLog):
             self._insert(_REMOVAL_LOG.table)
             .values(**row.model_dump(exclude={"seq"}))
             .on_conflict_do_nothing(index_elements=[_REMOVAL_LOG.key])
+            # What came back tells an insert from a conflict: psycopg's rowcount here is -1.
+            .returning(_REMOVAL_LOG.table.c[_REMOVAL_LOG.key])
         )
         with self._engine.begin() as connection:
-            first = connection.execute(statement).rowcount == 1
+            first = connection.execute(statement).first() is not None
         if first:
             # Which party is not said: the security log holds no party's identity.
             self.record_security_event(
