@@ -230,7 +230,7 @@ async def test_worker_host_and_records_database_cut_nothing_lost(settings, store
                 assert cut_after < len(reports), "the burst was over before the worker host was cut"
 
                 # Two warnings expire, and incidents just signalled are written, while the database is cut off.
-                for expires_at in expiries_from_now(15, 22):
+                for expires_at in expiries_from_now(20, 28):
                     party, ids = await warn(http, expires_at, timezone)
                     warned.append(party)
                     expected[party.party_id] = set(ids)
