@@ -59,12 +59,26 @@ def settings(settings: Settings) -> Settings:
 
 @pytest_asyncio.fixture
 async def ubp(parties: PartyClient, store: RecordStore, settings: Settings, monkeypatch) -> AsyncIterator[Ubp]:
+    async for cli in _ubp(parties, store, settings, monkeypatch):
+        yield cli
+
+
+async def _ubp(parties: PartyClient, store: RecordStore, settings: Settings, monkeypatch) -> AsyncIterator[Ubp]:
     for staff_id, (name, roles) in STAFF.items():
         store.add_staff(staff_id, name, roles)
     store.add_system(CASE_SYSTEM, "The case system", ["colleague-1"])
     async with ubp_over_api(parties, store, settings, monkeypatch) as cli:
         for staff_id in [*STAFF, CASE_SYSTEM]:
             cli.token(store, staff_id)
+        yield cli
+
+
+@pytest_asyncio.fixture
+async def dev_ubp(dev_parties: PartyClient, store: RecordStore, settings: Settings, monkeypatch) -> AsyncIterator[Ubp]:
+    """`ubp` over the API on the real dev server, for erasures: deleting a party's workflow runs on
+    the time-skipping server moves its shared clock on by years (ten, each, seen here), and later
+    tests ran off the bank-holiday calendar."""
+    async for cli in _ubp(dev_parties, store, settings, monkeypatch):
         yield cli
 
 
@@ -426,7 +440,8 @@ async def test_an_executive_may_not_approve_a_proposal_they_made_under_another_n
     assert decision.decided_by == "exec-2"
 
 
-async def test_a_forced_erasure_needs_the_senior_role_and_is_logged_with_who_signed_in(ubp, store):
+async def test_a_forced_erasure_needs_the_senior_role_and_is_logged_with_who_signed_in(dev_ubp, store):
+    ubp = dev_ubp
     party = f"p-old-{uuid.uuid4().hex[:8]}"
     old_file(store, party)
     forced = ["party", "erase", party, "--reason", "SAR-2", "--force"]
@@ -469,12 +484,13 @@ async def _erase(client, request: ErasureRequest, settings: Settings, workflow_i
 
 
 async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
-    time_skipping_env, parties, store: RecordStore, settings: Settings, door_keys: DoorKeys
+    dev_server_env, dev_parties, store: RecordStore, settings: Settings, door_keys: DoorKeys
 ):
     """A Temporal client that starts PartyErasureWorkflow itself: without the door's seal, sealed
     but unencrypted, with a seal made for another erasure, altered, malformed, or a sealed request
-    started again, nothing is erased and each refusal is logged once, naming nobody as asking."""
-    client = time_skipping_env.client
+    started again, nothing is erased and each refusal is logged once, naming nobody as asking.
+    On the dev server, as every erasure here (dev_ubp)."""
+    client = dev_server_env.client
     party, other = (f"p-old-{uuid.uuid4().hex[:8]}" for _ in range(2))
     old_file(store, party)
     old_file(store, other)
@@ -527,23 +543,23 @@ async def test_a_forged_erasure_request_erases_nothing_and_is_logged_refused(
 
 
 async def test_a_sweep_started_by_a_client_cannot_shorten_the_workers_retention(
-    time_skipping_env, parties, store: RecordStore, settings: Settings
+    dev_server_env, dev_parties, store: RecordStore, settings: Settings
 ):
     """A sweep asking for one year, on workers that keep files 100 years: a file from 2019 stays.
     A worker with no retention period sweeps nothing at all."""
     party = f"p-old-{uuid.uuid4().hex[:8]}"
     old_file(store, party)
     before = store.party_rows([party])
-    retention = RetentionClient(time_skipping_env.client, settings.task_queue)
+    retention = RetentionClient(dev_server_env.client, settings.task_queue)
     totals = await retention.sweep(RetentionSweepInput(years=1, by="someone", reason="one year, please"))
     assert totals == RemovalTotals() and store.party_rows([party]) == before
 
     queue = f"no-retention-{uuid.uuid4()}"
     async with build_worker(
-        time_skipping_env.client, settings.model_copy(update={"retention_years": None}), task_queue=queue
+        dev_server_env.client, settings.model_copy(update={"retention_years": None}), task_queue=queue
     ):
         with pytest.raises(WorkflowFailureError) as failed:
-            await time_skipping_env.client.execute_workflow(
+            await dev_server_env.client.execute_workflow(
                 RetentionSweepWorkflow.run,
                 RetentionSweepInput(years=1, by="someone", reason="sweep"),
                 id=f"sweep-{uuid.uuid4()}",
