@@ -119,7 +119,8 @@ def start_worker(address: str, database_url: str, log: Path) -> subprocess.Popen
     assert process.stdout is not None
     if process.stdout.readline().strip() != b"READY":
         process.kill()
-        raise RuntimeError(f"the worker did not start; see {log}")
+        # The log goes with the soak's temporary folder: its end is the only account of why.
+        raise RuntimeError(f"the worker did not start; the end of its log:\n{log.read_text()[-3000:]}")
     return process
 
 
