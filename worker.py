@@ -117,6 +117,8 @@ def build_worker(
             digest.record_digest,
             retention.retention_candidates,
             retention.check_party,
+            retention.hold_party_file,
+            retention.release_party_file,
             retention.delete_party_runs,
             retention.erase_party_file,
             retention.removal_recorded,

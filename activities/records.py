@@ -5,12 +5,16 @@ pool. The workflow calls `write_effects` as a local activity.
 """
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.database import retryable_database_errors
 from policy.effects import EffectBatch
 from policy.payloads import IncidentLookup, LoadPartyInput, RecalledIncidents
 from policy.state import PartyState
 from records.store import RecordStore
+
+# The failure type while an erasure holds the file (records.retention.hold_file).
+FILE_ON_HOLD = "FileOnHold"
 
 
 class RecordActivities:
@@ -50,9 +54,17 @@ class RecordActivities:
             The state, or None if the party has no file yet.
 
         Raises:
-            ApplicationError: Retryable, if the database fails.
+            ApplicationError: Retryable, if the database fails, or while an erasure holds the
+                file (R3): the run reads it once the erasure is done, so it never starts from
+                a file about to go (the workflow retries its IO without end: workflows.io).
         """
         with retryable_database_errors():
+            if self._store.file_on_hold(inp.party.party_id):
+                raise ApplicationError(
+                    "the party's file is being erased (R3): it is read once the erasure is done",
+                    type=FILE_ON_HOLD,
+                    non_retryable=False,
+                )
             return self._store.load_party_state(inp.party, inp.timezone)
 
     @activity.defn(name="recall_incidents")

@@ -23,6 +23,7 @@ from policy.payloads import (
     FileErased,
     PartyCheck,
     PartyFileErasure,
+    PartyFileHold,
     PartyLiveness,
     PartyRunsRemoval,
     RemovalRecord,
@@ -51,14 +52,13 @@ class PartyRuns:
     async def delete(self, workflow_id: str, *, force: bool) -> RunsRemoved:
         """Delete every run of the workflow: the latest, and the older ones visibility lists.
 
-        A running run is left alone, and nothing is deleted, unless `force`
-        (deleting a running run terminates it). Deletion is asynchronous on the
-        server; a run already deleted is not found, which is fine.
+        A running run is left alone unless `force` (deleting a running run
+        terminates it); the closed ones go either way. Deletion is asynchronous
+        on the server; a run already deleted is not found, which is fine.
         """
         current = await self._current(workflow_id)
-        if current is not None and current[1] and not force:
-            return RunsRemoved(running=True)
-        run_ids = {current[0]} if current is not None else set()
+        running = current is not None and current[1] and not force
+        run_ids = {current[0]} if current is not None and not running else set()
         try:
             async for execution in self._client.list_workflows(f"WorkflowId = '{workflow_id}'"):
                 run_ids.add(execution.run_id)
@@ -67,6 +67,9 @@ class PartyRuns:
             # then go when the namespace's retention ends.
             if err.status != RPCStatusCode.UNIMPLEMENTED:
                 raise
+        if running:
+            assert current is not None
+            run_ids.discard(current[0])
         for run_id in sorted(run_ids):
             try:
                 await self._client.workflow_service.delete_workflow_execution(
@@ -78,7 +81,7 @@ class PartyRuns:
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
-        return RunsRemoved(deleted=len(run_ids))
+        return RunsRemoved(deleted=len(run_ids), running=running)
 
     async def _current(self, workflow_id: str) -> tuple[str, bool] | None:
         """The latest run's id and whether it is running; None if the workflow is unknown."""
@@ -154,9 +157,30 @@ class RetentionActivities:
         activity.logger.info("%s: %d run(s) deleted", removal.workflow_id, removed.deleted)
         return removed
 
+    @activity.defn(name="hold_party_file")
+    def hold_party_file(self, hold: PartyFileHold) -> None:
+        """Hold the party's file for an erasure: a run that starts meanwhile waits to read it.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            self._store.hold_file(hold.party_id, hold.erasure_id, hold.at)
+
+    @activity.defn(name="release_party_file")
+    def release_party_file(self, hold: PartyFileHold) -> None:
+        """End the hold of an erasure that was refused: the file stays.
+
+        Raises:
+            ApplicationError: Retryable, if the database fails.
+        """
+        with retryable_database_errors():
+            self._store.release_file(hold.party_id)
+
     @activity.defn(name="erase_party_file")
     def erase_party_file(self, erasure: PartyFileErasure) -> FileErased:
-        """Remove the party's file from the records database; nothing left to remove is fine.
+        """Remove the party's file from the records database, and the erasure's hold on it (a run
+        waiting to read it then starts from no file); nothing left to remove is fine.
 
         A retry after the removal committed finds nothing, and answers no rows:
         the log then counts the party but not its rows.

@@ -269,6 +269,14 @@ class PartyFileErasure(BaseModel):
     party_id: str
 
 
+class PartyFileHold(BaseModel):
+    """An erasure's hold on a party's file: a new run waits to read it until the erasure is done."""
+
+    party_id: str
+    erasure_id: str
+    at: datetime
+
+
 class FileErased(BaseModel):
     rows: dict[str, int] = Field(default_factory=dict, description="rows removed, by table")
 

@@ -21,9 +21,10 @@ from policy.retention import what_is_live
 from records.base import Write
 from records.party_state import PartyStateLoader
 from records.security_log import SecurityEvent, SecurityLog
-from records.tables import RemovalLogRow, UtcDateTime
+from records.tables import ErasureHoldRow, RemovalLogRow, UtcDateTime
 
 _REMOVAL_LOG = Write(RemovalLogRow, key="log_id", upsert=False)
+_HOLD = Write(ErasureHoldRow, key="held_party_id", upsert=False)
 _IDS_PER_QUERY = 1000
 
 
@@ -107,7 +108,26 @@ class RetentionFile(PartyStateLoader, SecurityLog):
                 count = connection.execute(delete(table).where(table.c.party_id == party_id)).rowcount
                 if count:
                     removed[table.name] = count
+            # The erasure is done with the file: a run waiting to read it goes on (hold_file).
+            connection.execute(delete(ErasureHoldRow).where(col(ErasureHoldRow.held_party_id) == party_id))
         return removed
+
+    def hold_file(self, party_id: str, erasure_id: str, at: datetime) -> None:
+        """Hold the party's file for an erasure: a new run of its workflow waits to read it
+        until `erase_party_file` or `release_file` (activities.records.load_party_state)."""
+        statement = self._insert(_HOLD.table).on_conflict_do_nothing(index_elements=[_HOLD.key])
+        with self._engine.begin() as connection:
+            connection.execute(statement, {"held_party_id": party_id, "erasure_id": erasure_id, "since": at})
+
+    def release_file(self, party_id: str) -> None:
+        """End the hold of an erasure that was refused: the file stays, and may be read."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(ErasureHoldRow).where(col(ErasureHoldRow.held_party_id) == party_id))
+
+    def file_on_hold(self, party_id: str) -> bool:
+        """Whether an erasure holds the party's file."""
+        with Session(self._engine) as session:
+            return session.get(ErasureHoldRow, party_id) is not None
 
     def record_removal(self, record: RemovalRecord) -> bool:
         """Add a line to the removal log, once per `log_id`.

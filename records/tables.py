@@ -416,6 +416,22 @@ class ContactRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
+class ErasureHoldRow(SQLModel, table=True):
+    """A party whose file is being erased (R3): a new run of its workflow waits to read the file
+    until the erasure is done, so it never starts from a file about to go.
+
+    Not part of the party's file (no `party_id` column: records.retention finds a file by that),
+    so it counts neither as activity nor among the rows an erasure removes; the erasure removes
+    it in the same transaction as the file.
+    """
+
+    __tablename__ = "erasure_hold"
+
+    held_party_id: str = Field(primary_key=True)
+    erasure_id: str
+    since: datetime = _utc()
+
+
 class MessageIdRow(SQLModel, table=True):
     """Which party each id a case system chose belongs to (services.message_ids).
 

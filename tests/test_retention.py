@@ -65,7 +65,7 @@ class NotingRuns(PartyRuns):
     async def delete(self, workflow_id: str, *, force: bool) -> RunsRemoved:
         running = await self.running(workflow_id)
         if running and not force:
-            return RunsRemoved(running=True)
+            return RunsRemoved(running=True)  # left alone, as PartyRuns.delete leaves it
         if running:
             await self._client.get_workflow_handle(workflow_id).terminate(reason="erased")
         self.deleted.append((workflow_id, force))
@@ -488,3 +488,52 @@ def test_the_retention_report_counts_what_would_go_and_names_nobody(
     assert "parties past the period kept, something live: 1" in report.output
     assert "incident: 1 rows" in report.output
     assert "old-done" not in report.output and "old-open" not in report.output
+
+
+# --- an erasure holds the file: a run started meanwhile waits for it ---------------------------
+
+
+async def test_r3_a_run_started_while_an_erasure_holds_the_file_waits_and_starts_from_none(
+    dev_server_env, dev_parties, store: RecordStore
+):
+    """A message that starts the party's workflow while an erasure holds its file: the run
+    waits to read the file (activities.records: FileOnHold, retried), so it never starts from
+    the file about to go; once the erasure removes the file and its hold, the run starts from
+    no file and the new incident is on a new one. On the dev server: the run's reads are
+    retried as activities, whose back-off would move the time-skipping server's clock on."""
+    party = new_party()
+    now = datetime.now(UTC)
+    erased = incident(party, now - timedelta(days=400))
+    store.apply(
+        EffectBatch(
+            party_id=party.party_id,
+            effects=[
+                PartySaved(party=party, stage=Stage.NONE, at=erased.occurred_at),
+                IncidentRecorded(report=erased, received_at=erased.occurred_at),
+            ],
+        )
+    )
+    store.hold_file(party.party_id, "erase-test-1", now)
+    assert store.file_on_hold(party.party_id)
+    new = incident(party, now - timedelta(hours=1))
+    await dev_parties.send_incident(new)
+    await asyncio.sleep(3)
+    assert [i.incident_id for i in store.incidents(party.party_id)] == [erased.incident_id]  # it waits
+
+    assert store.erase_party_file(party.party_id) == {"incident": 1, "party": 1}
+    assert not store.file_on_hold(party.party_id)
+    status = await wait_for_status(dev_parties, party.party_id, lambda s: s.incident_count >= 1, timeout=90)
+    assert status.incident_count == 1 and status.recent_incident_ids == [new.incident_id]
+    deadline = asyncio.get_running_loop().time() + 30
+    while [i.incident_id for i in store.incidents(party.party_id)] != [new.incident_id]:
+        assert asyncio.get_running_loop().time() < deadline, store.incidents(party.party_id)
+        await asyncio.sleep(0.2)
+
+
+def test_r3_a_refused_erasure_releases_the_file(record_store: RecordStore):
+    at = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    record_store.hold_file("p-1", "erase-1", at)
+    record_store.hold_file("p-1", "erase-1", at)  # again (a retried activity): one hold
+    assert record_store.file_on_hold("p-1") and not record_store.file_on_hold("p-2")
+    record_store.release_file("p-1")
+    assert not record_store.file_on_hold("p-1")

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ErasureRequest,
         PartyCheck,
         PartyFileErasure,
+        PartyFileHold,
         PartyRunsRemoval,
         RemovalRecord,
         RemovalTotals,
@@ -52,8 +53,20 @@ ERASURE_WORKFLOW = "PartyErasure"
 
 
 async def remove_party(party_id: str, *, force: bool) -> ErasureOutcome:
-    """Remove one party's file and workflow runs, unless anything about it is live and not `force`."""
+    """Remove one party's file and workflow runs, unless anything about it is live and not `force`.
+
+    The file is held first: a run of the party's workflow that starts from then on (a message
+    arrived) waits to read the file until it is erased, or the hold released, so no run starts
+    from a file about to go and writes it back (records.retention.hold_file)."""
     workflow_id = workflow_id_for(party_id)
+    hold = PartyFileHold(party_id=party_id, erasure_id=workflow.info().workflow_id, at=workflow.now())
+    await workflow.execute_activity_method(
+        RetentionActivities.hold_party_file,
+        hold,
+        start_to_close_timeout=RECORDS_TIMEOUT,
+        retry_policy=RECORDS_RETRY,
+        summary=f"hold the file of {party_id}",
+    )
     check = await workflow.execute_activity_method(
         RetentionActivities.check_party,
         PartyCheck(party_id=party_id, workflow_id=workflow_id, now=workflow.now()),
@@ -63,6 +76,13 @@ async def remove_party(party_id: str, *, force: bool) -> ErasureOutcome:
     )
     live = check.live + (["its workflow is running"] if check.running else [])
     if live and not force:
+        await workflow.execute_activity_method(
+            RetentionActivities.release_party_file,
+            hold,
+            start_to_close_timeout=RECORDS_TIMEOUT,
+            retry_policy=RECORDS_RETRY,
+            summary=f"release the file of {party_id}",
+        )
         return ErasureOutcome(party_id=party_id, erased=False, live=live)
     runs = await workflow.execute_activity_method(
         RetentionActivities.delete_party_runs,
@@ -71,12 +91,8 @@ async def remove_party(party_id: str, *, force: bool) -> ErasureOutcome:
         retry_policy=TEMPORAL_RETRY,
         summary=f"delete the runs of {workflow_id}",
     )
-    if runs.running:
-        # A message started the party again since the check: it is live now. (One that
-        # arrives between here and the file's removal starts a run that read the file
-        # just before it went; its next writes begin a new file. The window is one
-        # activity long, and a party past its retention seldom writes.)
-        return ErasureOutcome(party_id=party_id, erased=False, live=["its workflow started again meanwhile"])
+    # A run running now (left alone) started after the check, so after the hold: it waits
+    # to read the file, holding nothing of it, and starts from none once it is erased.
     erased = await workflow.execute_activity_method(
         RetentionActivities.erase_party_file,
         PartyFileErasure(party_id=party_id),
