@@ -157,9 +157,9 @@ class EffectBatch(BaseModel):
     effects: list[Effect]
     revision: int | None = Field(
         default=None,
-        description="the party's revision this batch makes (workflows.party: later than any earlier write's): "
-        "a batch older than the file's changes nothing (records.writes); None for a write not made by a "
-        "party's workflow (an import, a tool), applied unfenced",
+        description="the revision of the run that writes this batch (workflows.party: when the run started): "
+        "a batch from an earlier run than the file's latest changes nothing (records.writes); None for a "
+        "write not made by a party's workflow (an import, a tool), applied unfenced",
     )
 
 

@@ -62,9 +62,6 @@ MAX_EFFECTS_PER_WRITE = 500
 # JSON per write: far below the 2 MB a payload may be, whatever the effects carry.
 MAX_WRITE_BYTES = 256 * 1024
 REJECTION_PAYLOAD_CHARS = 10_000
-# A revision is the activation's time in milliseconds * WRITE_SPAN + the run's writes
-# (modulo WRITE_SPAN; a run's writes stay under 51,200, the server's limit on its events).
-WRITE_SPAN = 10**5
 INCIDENT_SIGNAL = "report_incident"
 
 
@@ -115,8 +112,6 @@ class PartyWorkflow:
         # applied by the main loop after one read of the file for all of them.
         self._held: list[tuple[RawValue, IncidentReport]] = []
         self._held_lock = asyncio.Lock()
-        # This run's writes, for the revision each write makes (_revision).
-        self._writes = 0
         # Writes go to the file in the order the rules produced them.
         self._write_lock = asyncio.Lock()
         self._published: tuple | None = None
@@ -598,19 +593,18 @@ class PartyWorkflow:
                 self._letters += letters.letters_due(self._state, batch)
 
     def _revision(self) -> int:
-        """The revision the next write makes: later than every write an earlier attempt of
-        this workflow task made, and every write of earlier runs (records.writes fences on it).
+        """The revision this run's writes make: when the run started, in milliseconds, the same
+        on every attempt of every workflow task of the run (records.writes fences on it), so a
+        batch from an earlier run (a worker paused past continue-as-new) changes nothing once
+        a later run has written.
 
-        Not a count of batches: a workflow task whose local activities wrote may be tried
-        again (a worker paused, a deadline passed, an update it held was aborted), and the
-        new attempt may cut its batches differently (messages not yet in the history come
-        in another order), so its first batch must outrank the old attempt's last. The
-        time the attempt's activation began does (workflow.now(): the server's, later for
-        each attempt, and for each run), with the run's count of writes to order writes
-        within one activation.
+        Not finer: a workflow task whose local activities wrote may be tried again at the same
+        history length and the same activation time (a transient failure; an update it held
+        was aborted), and cut its batches differently; a revision per batch or per activation
+        refused the retry's batches as older and lost incidents (seen here, twice). Within a
+        run, last write wins, as before fencing.
         """
-        self._writes += 1
-        return int(workflow.now().timestamp() * 1000) * WRITE_SPAN + self._writes % WRITE_SPAN
+        return int(workflow.info().start_time.timestamp() * 1000)
 
     async def _make_letters(self) -> None:
         """R10: make each letter due, in order; the activity keeps one per letter id."""
