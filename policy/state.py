@@ -292,9 +292,6 @@ class PartyState(BaseModel):
     last_activity_at: datetime | None = Field(
         default=None, description="when the last incident, ask, warning or restriction was applied"
     )
-    written_revision: int = Field(
-        default=0, description="the revision of the latest write to the party's file (records.writes fences on it)"
-    )
 
     def beyond_window(self, incident_ids: list[str]) -> list[str]:
         """Of `incident_ids`, those only the file can tell about: not carried, while

@@ -128,7 +128,6 @@ class PartyStateLoader(StoreBase):
             stage_change_count=stage_change_count,
             letter_ids=list(letter_ids),
             last_activity_at=max(activity_instants, default=None),
-            written_revision=row.written_revision,
         )
         return carried(state)
 

@@ -589,7 +589,6 @@ class PartyWorkflow:
                 )
                 # Effects added while the write ran stay queued behind this batch.
                 del self._unwritten[: len(batch)]
-                self._state.written_revision = revision
                 self._letters += letters.letters_due(self._state, batch)
 
     def _revision(self) -> int:
