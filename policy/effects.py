@@ -24,6 +24,10 @@ from policy.state import (
 )
 from policy.vocabulary import NoticeKind, Role, Stage
 
+# A run's places in its stream of effects stay below this (a run continues as new
+# long before 4 billion effects), so a step orders by workflow task, then by place.
+STEP_SPAN = 2**32
+
 
 class PartySaved(BaseModel):
     kind: Literal["party"] = "party"
@@ -151,7 +155,16 @@ Effect = Annotated[
 
 
 class EffectBatch(BaseModel):
-    """Input of the write activity: effects in the order the rules produced them."""
+    """Input of the write activity: effects in the order the rules produced them.
+
+    Where a batch's saves stand among the party's writes, so that an older save of
+    a row never overwrites a newer one (records.writes): the run (`revision`), the
+    workflow task that writes (`activation`), and each effect's place in the run's
+    stream of effects (`first` plus its index). A place in the stream is the effect's
+    own, however the stream is cut into batches: a workflow task tried again at the
+    same history length may cut it differently and must still write what the first
+    try wrote (a revision per batch lost incidents that way).
+    """
 
     party_id: str
     effects: list[Effect]
@@ -161,6 +174,22 @@ class EffectBatch(BaseModel):
         "a batch from an earlier run than the file's latest changes nothing (records.writes); None for a "
         "write not made by a party's workflow (an import, a tool), applied unfenced",
     )
+    activation: int = Field(
+        default=0,
+        ge=0,
+        lt=2**31,  # so a step fits a signed 64-bit column
+        description="the history length of the workflow task that writes the batch: a task that follows one "
+        "that timed out has the longer history, so its saves stand over the late worker's",
+    )
+    first: int = Field(
+        default=0,
+        ge=0,
+        description="the place of the batch's first effect in the run's stream of effects (carried ones first)",
+    )
+
+    def step(self, index: int) -> int:
+        """Where the batch's `index`th effect stands in its run: by workflow task, then by place."""
+        return self.activation * STEP_SPAN + self.first + index
 
 
 def write_batch(effects: list[Effect], max_effects: int, max_bytes: int) -> list[Effect]:

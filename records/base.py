@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -49,7 +49,9 @@ class StoreBase:
     def engine(self) -> Engine:
         return self._engine
 
-    def _write(self, connection: Connection, write: Write, rows: list[dict[str, Any]]) -> None:
+    def _write(self, connection: Connection, write: Write, rows: list[dict[str, Any]], fenced: bool = False) -> None:
+        """Write `rows` of one kind in order; `fenced` upserts replace a row only with a later save
+        (records.tables.Fenced: the rows carry their run and step)."""
         statement = self._insert(write.table)
         if write.upsert:
             replaced = {
@@ -57,7 +59,13 @@ class StoreBase:
                 for column in rows[0]
                 if column != write.key and column not in write.kept
             }
-            statement = statement.on_conflict_do_update(index_elements=[write.key], set_=replaced)
+            table, excluded = write.table, statement.excluded
+            later = (
+                tuple_(table.c.fence_run, table.c.fence_step) <= tuple_(excluded.fence_run, excluded.fence_step)
+                if fenced
+                else None
+            )
+            statement = statement.on_conflict_do_update(index_elements=[write.key], set_=replaced, where=later)
         else:
             statement = statement.on_conflict_do_nothing(index_elements=[write.key])
         # A list of rows runs as one executemany, in order: the order gives `seq`.

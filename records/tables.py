@@ -56,7 +56,20 @@ def _json(**kwargs: Any) -> Any:
     return Field(sa_type=JSON, **kwargs)
 
 
-class PartyRow(SQLModel, table=True):
+class Fenced(SQLModel):
+    """The columns of a row saved whole (last write wins) that fence its writes (records.writes).
+
+    `fence_run` is the run of the party's workflow that wrote the row (when it started,
+    in milliseconds) and `fence_step` where in that run's writes the save came
+    (policy.effects.EffectBatch.step): a save that comes before the one the row holds,
+    from a worker whose workflow task had timed out, changes nothing.
+    """
+
+    fence_run: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    fence_step: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+class PartyRow(Fenced, table=True):
     __tablename__ = "party"
 
     party_id: str = Field(primary_key=True)
@@ -85,7 +98,7 @@ class IncidentRow(SQLModel, table=True):
     summary: str = ""
 
 
-class AskRow(SQLModel, table=True):
+class AskRow(Fenced, table=True):
     __tablename__ = "ask"
 
     seq: int | None = Field(default=None, primary_key=True)
@@ -97,7 +110,7 @@ class AskRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
-class EndedCallRow(SQLModel, table=True):
+class EndedCallRow(Fenced, table=True):
     """R4a: a call or meeting ended after an ask; `data` is the whole entry, its ground rules included."""
 
     __tablename__ = "ended_call"
@@ -117,7 +130,7 @@ class EndedCallRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
-class WarningRow(SQLModel, table=True):
+class WarningRow(Fenced, table=True):
     __tablename__ = "warning"
 
     seq: int | None = Field(default=None, primary_key=True)
@@ -132,7 +145,7 @@ class WarningRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
-class RestrictionRow(SQLModel, table=True):
+class RestrictionRow(Fenced, table=True):
     __tablename__ = "restriction"
 
     seq: int | None = Field(default=None, primary_key=True)
@@ -165,7 +178,7 @@ class StageChangeRow(SQLModel, table=True):
     reason: str
 
 
-class TaskRow(SQLModel, table=True):
+class TaskRow(Fenced, table=True):
     """A human task; `data` is the whole `HumanTask`, decisions included."""
 
     __tablename__ = "task"
@@ -234,7 +247,7 @@ class DecisionRow(SQLModel, table=True):
     data: dict[str, Any] = _json()
 
 
-class AdjustmentRow(SQLModel, table=True):
+class AdjustmentRow(Fenced, table=True):
     """R16: a requested reasonable adjustment and what became of it."""
 
     __tablename__ = "adjustment"

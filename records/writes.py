@@ -15,6 +15,7 @@ from policy.effects import (
     AskSaved,
     CaseClosureSaved,
     DecisionRecorded,
+    Effect,
     EffectBatch,
     EndedCallSaved,
     IncidentRecorded,
@@ -94,6 +95,15 @@ class EffectWriter(StoreBase):
         restrictions, tasks and adjustments are saved whole, so the latest
         save of each wins. Applying the same batch twice changes nothing.
 
+        Fenced, for a batch of a party's workflow: a worker whose workflow task
+        timed out (a pause, a partition) may still commit a batch after the
+        party's next worker wrote newer saves; its upserts would put back older
+        ones (a decided task open again). So a batch from an earlier run than
+        the file's latest writes nothing (`_fence`), and within a run each row
+        saved whole keeps the step of its latest save and takes only a later
+        one (records.tables.Fenced). Rows recorded once need no fence: the late
+        batch records again what the newer worker recorded.
+
         Args:
             batch: The effects, in the order the rules produced them.
 
@@ -111,13 +121,10 @@ class EffectWriter(StoreBase):
         return len(batch.effects)
 
     def _fence(self, connection: Connection, batch: EffectBatch) -> bool | None:
-        """Mark the file as written up to the batch's revision, unless it already holds a later one.
+        """Mark the file as written by the batch's run, unless a later run has written it.
 
-        A worker whose workflow task timed out (a pause, a partition) may still
-        commit a batch after the party's next worker wrote that batch again and
-        newer ones: its upserts would put back older saves (a decided task open
-        again). The revision in the party's row, raised only here and only
-        upwards in one statement, lets the older batch change nothing. The same
+        The revision in the party's row, raised only here and only upwards in one
+        statement, lets a batch from an earlier run change nothing. The same
         batch again (a retry after a lost answer) writes what it wrote.
 
         Returns:
@@ -141,82 +148,87 @@ class EffectWriter(StoreBase):
     def _write_batch(self, connection: Connection, batch: EffectBatch) -> None:
         """Write a batch's rows within `connection`'s transaction."""
         rows: dict[Write, dict[str, dict[str, Any]]] = {write: {} for write in _WRITE_ORDER}
-
-        def add(write: Write, row: dict[str, Any]) -> None:
-            pending = rows[write]
-            key = row[write.key]
-            if key not in pending:
-                pending[key] = row
-            elif write.upsert:
-                # Re-assigning keeps the first position (the order entries were
-                # created in) with the latest values.
-                pending[key] = row | {column: pending[key][column] for column in write.kept if column in row}
-
-        for effect in batch.effects:
-            match effect:
-                case PartySaved():
-                    add(_PARTY, _party_row(effect.party, effect.stage, effect.at))
-                case IncidentRecorded():
-                    # The workflow saves the party only when its stage or profile
-                    # changes; its first incident must still find a file to open.
-                    report = effect.report
-                    add(_PARTY_IF_ABSENT, _party_row(report.party, Stage.NONE, effect.received_at))
-                    add(
-                        _INCIDENT,
-                        row_of(IncidentRow, report, party_id=report.party.party_id, received_at=effect.received_at),
-                    )
-                case AskSaved():
-                    add(_ASK, row_of(AskRow, effect.ask, party_id=effect.party_id))
-                case EndedCallSaved():
-                    call = effect.ended_call
-                    agreed_at = call.ground_rules.agreed_at if call.ground_rules else None
-                    add(
-                        _ENDED_CALL,
-                        row_of(
-                            EndedCallRow,
-                            call,
-                            call_key=f"{effect.party_id}:{call.call_id}",
-                            party_id=effect.party_id,
-                            ground_rules_agreed_at=agreed_at,
-                        ),
-                    )
-                case WarningSaved():
-                    add(_WARNING, row_of(WarningRow, effect.warning, party_id=effect.party_id))
-                case RestrictionSaved():
-                    add(_RESTRICTION, row_of(RestrictionRow, effect.restriction, party_id=effect.party_id))
-                case TaskSaved():
-                    add(_TASK, _task_row(effect.party_id, effect.task))
-                case DecisionRecorded():
-                    add(_DECISION, row_of(DecisionRow, effect.decision, party_id=effect.party_id))
-                case AdjustmentSaved():
-                    add(_ADJUSTMENT, row_of(AdjustmentRow, effect.adjustment, party_id=effect.party_id))
-                case NoticeQueued():
-                    add(_NOTICE, row_of(NoticeRow, effect, kind=effect.notice))
-                case StageChanged():
-                    add(_STAGE_CHANGE, row_of(StageChangeRow, effect))
-                case MessageRejected():
-                    add(_REJECTION, rejection_row(effect.party_id, effect.rejection))
-                case CaseClosureSaved():
-                    # A case may be closed before anything else is on the party's file.
-                    party = PartyRef(party_id=effect.party_id)
-                    add(_PARTY_IF_ABSENT, _party_row(party, Stage.NONE, effect.closed_case.recorded_at))
-                    add(
-                        _CLOSED_CASE,
-                        row_of(
-                            ClosedCaseRow,
-                            effect.closed_case,
-                            closure_key=f"{effect.party_id}:{effect.closed_case.case_reference}",
-                            party_id=effect.party_id,
-                        ),
-                    )
-                case Acted():
-                    add(_ACTED, _acted_row(effect))
-                case _:
-                    raise TypeError(f"no record is kept for effect {type(effect).__name__}")
+        fenced = batch.revision is not None
+        for index, effect in enumerate(batch.effects):
+            for write, row in _rows_of(effect):
+                if write.upsert and fenced:
+                    row |= {"fence_run": batch.revision, "fence_step": batch.step(index)}
+                pending = rows[write]
+                key = row[write.key]
+                if key not in pending:
+                    pending[key] = row
+                elif write.upsert:
+                    # Re-assigning keeps the first position (the order entries were
+                    # created in) with the latest values.
+                    pending[key] = row | {column: pending[key][column] for column in write.kept if column in row}
 
         for write in _WRITE_ORDER:
             if rows[write]:
-                self._write(connection, write, list(rows[write].values()))
+                self._write(connection, write, list(rows[write].values()), fenced=fenced)
+
+
+def _rows_of(effect: Effect) -> list[tuple[Write, dict[str, Any]]]:
+    """The rows one effect writes, each with how it is written."""
+    match effect:
+        case PartySaved():
+            return [(_PARTY, _party_row(effect.party, effect.stage, effect.at))]
+        case IncidentRecorded():
+            # The workflow saves the party only when its stage or profile
+            # changes; its first incident must still find a file to open.
+            report = effect.report
+            return [
+                (_PARTY_IF_ABSENT, _party_row(report.party, Stage.NONE, effect.received_at)),
+                (
+                    _INCIDENT,
+                    row_of(IncidentRow, report, party_id=report.party.party_id, received_at=effect.received_at),
+                ),
+            ]
+        case AskSaved():
+            return [(_ASK, row_of(AskRow, effect.ask, party_id=effect.party_id))]
+        case EndedCallSaved():
+            call = effect.ended_call
+            agreed_at = call.ground_rules.agreed_at if call.ground_rules else None
+            row = row_of(
+                EndedCallRow,
+                call,
+                call_key=f"{effect.party_id}:{call.call_id}",
+                party_id=effect.party_id,
+                ground_rules_agreed_at=agreed_at,
+            )
+            return [(_ENDED_CALL, row)]
+        case WarningSaved():
+            return [(_WARNING, row_of(WarningRow, effect.warning, party_id=effect.party_id))]
+        case RestrictionSaved():
+            return [(_RESTRICTION, row_of(RestrictionRow, effect.restriction, party_id=effect.party_id))]
+        case TaskSaved():
+            return [(_TASK, _task_row(effect.party_id, effect.task))]
+        case DecisionRecorded():
+            return [(_DECISION, row_of(DecisionRow, effect.decision, party_id=effect.party_id))]
+        case AdjustmentSaved():
+            return [(_ADJUSTMENT, row_of(AdjustmentRow, effect.adjustment, party_id=effect.party_id))]
+        case NoticeQueued():
+            return [(_NOTICE, row_of(NoticeRow, effect, kind=effect.notice))]
+        case StageChanged():
+            return [(_STAGE_CHANGE, row_of(StageChangeRow, effect))]
+        case MessageRejected():
+            return [(_REJECTION, rejection_row(effect.party_id, effect.rejection))]
+        case CaseClosureSaved():
+            # A case may be closed before anything else is on the party's file.
+            party = PartyRef(party_id=effect.party_id)
+            closure = row_of(
+                ClosedCaseRow,
+                effect.closed_case,
+                closure_key=f"{effect.party_id}:{effect.closed_case.case_reference}",
+                party_id=effect.party_id,
+            )
+            return [
+                (_PARTY_IF_ABSENT, _party_row(party, Stage.NONE, effect.closed_case.recorded_at)),
+                (_CLOSED_CASE, closure),
+            ]
+        case Acted():
+            return [(_ACTED, _acted_row(effect))]
+        case _:
+            raise TypeError(f"no record is kept for effect {type(effect).__name__}")
 
 
 def _acted_row(effect: Acted) -> dict[str, Any]:

@@ -105,6 +105,8 @@ class PartyWorkflow:
         self._input = inp
         self._state: PartyState | None = inp.state
         self._unwritten: list[Effect] = list(inp.unwritten)
+        # The place in this run's stream of effects (carried ones first) of the first unwritten one.
+        self._written = 0
         # R10: letters the written effects call for, made by an activity from the main loop.
         self._letters: list[LetterContent] = list(inp.letters)
         self._woken = False
@@ -580,15 +582,21 @@ class PartyWorkflow:
             while self._unwritten:
                 batch = write_batch(self._unwritten, MAX_EFFECTS_PER_WRITE, MAX_WRITE_BYTES)
                 assert self._state is not None
-                revision = self._revision()
                 await durable_io(
                     RecordActivities.write_effects,
-                    EffectBatch(party_id=self._input.party.party_id, effects=batch, revision=revision),
+                    EffectBatch(
+                        party_id=self._input.party.party_id,
+                        effects=batch,
+                        revision=self._revision(),
+                        activation=workflow.info().get_current_history_length(),
+                        first=self._written,
+                    ),
                     summary="write the party's file",
                     start_to_close=timedelta(seconds=30),
                 )
                 # Effects added while the write ran stay queued behind this batch.
                 del self._unwritten[: len(batch)]
+                self._written += len(batch)
                 self._letters += letters.letters_due(self._state, batch)
 
     def _revision(self) -> int:
@@ -597,11 +605,12 @@ class PartyWorkflow:
         batch from an earlier run (a worker paused past continue-as-new) changes nothing once
         a later run has written.
 
-        Not finer: a workflow task whose local activities wrote may be tried again at the same
-        history length and the same activation time (a transient failure; an update it held
-        was aborted), and cut its batches differently; a revision per batch or per activation
-        refused the retry's batches as older and lost incidents (seen here, twice). Within a
-        run, last write wins, as before fencing.
+        Within a run, each save is fenced by its step (policy.effects.EffectBatch): the
+        workflow task's history length, then the effect's place in the run's stream. Not
+        by batch: a workflow task whose local activities wrote may be tried again at the
+        same history length and activation time (a transient failure; an update it held
+        was aborted), and cut its batches differently; a revision per batch refused the
+        retry's batches as older and lost incidents (seen here, twice).
         """
         return int(workflow.info().start_time.timestamp() * 1000)
 
