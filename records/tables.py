@@ -610,3 +610,89 @@ class RemovalLogRow(SQLModel, table=True):
     held: int = 0
     executions: int = 0
     rows: dict[str, int] = _json(default_factory=dict)
+
+
+class EventRow(SQLModel, table=True):
+    """The outbox (issue 25): one event a case system hears (policy.events), written in the same
+    transaction as the change it reports (records.outbox), so none is invented or lost.
+
+    `position` orders every party's events (the feed's cursor); `party_seq` counts the party's
+    own. `data` keeps the event's free text too: the feed and each subscription leave out what
+    they are not allowed. Part of the party's file (`party_id`), so it goes with the file (R3).
+    """
+
+    __tablename__ = "event"
+    # Events repeat what the file says: they are not activity of their own (R3).
+    __table_args__ = (
+        Index("ix_event_party_seq", "party_id", "party_seq", unique=True),
+        {"info": {"activity": False}},
+    )
+
+    position: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    party_seq: int
+    type: str = Field(index=True)
+    at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class EventClockRow(SQLModel, table=True):
+    """The last event position given (one row): locked by each write that records events, so
+    positions are given, and committed, in order, and the feed's cursor never skips one."""
+
+    __tablename__ = "event_clock"
+
+    clock_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    position: int = Field(default=0, sa_type=BigInteger)
+
+
+class WebhookRow(SQLModel, table=True):
+    """A case system's webhook subscription (services.webhooks): where, which events, which free text.
+
+    The signing secret is kept encrypted (AES-GCM under the key ring's key `secret_key_id`), so a
+    copy of the database does not give it away. Who added and removed it, and when, stay on record.
+    """
+
+    __tablename__ = "webhook"
+
+    webhook_id: str = Field(primary_key=True)
+    url: str
+    secret_key_id: str
+    secret_sealed: bytes = Field(sa_type=LargeBinary)
+    types: list[str] = _json(default_factory=list)
+    text_fields: list[str] = _json(default_factory=list)
+    active: bool = True
+    created_at: datetime = _utc()
+    created_by: str
+    removed_at: datetime | None = _utc(default=None)
+    removed_by: str | None = None
+    # The last event position looked at for it: later events become its deliveries.
+    scanned_position: int = Field(default=0, sa_type=BigInteger)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One event owed to one subscription, and what became of it: pending (with its next
+    attempt), delivered, or failed (its retries ran out; `ubp webhooks replay` sends it again)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "webhook_id", "status", "party_id", "position"),
+        {"info": {"activity": False}},
+    )
+
+    delivery_key: str = Field(primary_key=True)  # "{webhook_id}:{position}"
+    webhook_id: str = Field(index=True)
+    position: int = Field(sa_type=BigInteger)
+    event_id: str
+    party_id: str = Field(index=True)
+    type: str
+    status: str = Field(index=True)
+    attempts: int = 0
+    first_attempt_at: datetime | None = _utc(default=None)
+    next_attempt_at: datetime = _utc()
+    last_attempt_at: datetime | None = _utc(default=None)
+    delivered_at: datetime | None = _utc(default=None)
+    last_status: int | None = None
+    last_error: str | None = None
