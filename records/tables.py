@@ -190,6 +190,37 @@ class TaskRow(SQLModel, table=True):
     cancellation_reason: str | None = None
     cancelled_by_incident_id: str | None = None
     data: dict[str, Any] = _json()
+    # Who works the task now (policy.claims), kept by the records database alone: the
+    # workflow's writes name only the task's own fields, so they leave these as they are.
+    # An open task keeps the file live anyway, so these instants put off no erasure (R3).
+    claimed_by: str | None = Field(default=None, index=True)
+    claimed_at: datetime | None = _utc(default=None)
+    # Who gave it to them, when they did not claim it themselves.
+    assigned_by: str | None = None
+    # A decision being sent (records.task_claims): while it is, nobody may take the task
+    # over, so that an assignment never races a decision.
+    deciding_by: str | None = None
+    deciding_since: datetime | None = _utc(default=None)
+
+
+class TaskClaimEventRow(SQLModel, table=True):
+    """The task's claim log: who claimed, gave back, assigned or reassigned it, and when."""
+
+    __tablename__ = "task_claim_event"
+    # Who works a task is not activity on the party's file: it does not put off R3's
+    # retention; the log goes with the file.
+    __table_args__ = {"info": {"activity": False}}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True)
+    party_id: str = Field(index=True)
+    at: datetime = _utc()
+    change: str
+    # Who acted (the signed-in member of staff), who held the task before, and who after.
+    changed_by: str
+    previous_holder: str | None = None
+    holder: str | None = None
+    reason: str = ""
 
 
 class StaffRow(SQLModel, table=True):
