@@ -71,6 +71,8 @@ class PartyRow(SQLModel, table=True):
 
 class IncidentRow(SQLModel, table=True):
     __tablename__ = "incident"
+    # A timeline page (records.timeline) counts and pages a party's incidents in date order.
+    __table_args__ = (Index("ix_incident_party_occurred", "party_id", "occurred_at", "incident_id"),)
 
     incident_id: str = Field(primary_key=True)
     party_id: str = Field(index=True)
@@ -165,10 +167,21 @@ class StageChangeRow(SQLModel, table=True):
     reason: str
 
 
+_OPEN_TASK = sql_text("status = 'open'")
+
+
 class TaskRow(SQLModel, table=True):
     """A human task; `data` is the whole `HumanTask`, decisions included."""
 
     __tablename__ = "task"
+    # The task list (records.task_list) reads open tasks only, in one of its orders, a page at a
+    # time: partial indexes of the open tasks serve each order, however many closed ones the
+    # file keeps (migration 0016).
+    __table_args__ = (
+        Index("ix_task_open_due", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        Index("ix_task_open_kind_due", "kind", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        Index("ix_task_open_created", "created_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+    )
 
     seq: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(unique=True)
@@ -184,6 +197,8 @@ class TaskRow(SQLModel, table=True):
     # Candidates, joined by the escalation roles once the task escalated.
     deciding_roles: list[str] = _json(default_factory=list)
     excluded_staff: list[str] = _json(default_factory=list)
+    # Past its escalation's due date (R7), for the task list's overdue filter; as in `data`.
+    overdue_since: datetime | None = _utc(default=None)
     # A withdrawn task (status `cancelled`): when, why, and the incident that
     # withdrew it (R12: it moved the end the task was about).
     cancelled_at: datetime | None = _utc(default=None)
@@ -552,6 +567,8 @@ class ActedRow(SQLModel, table=True):
     """
 
     __tablename__ = "acted"
+    # A timeline page reads who acted for its own incidents, and for the rest of the file.
+    __table_args__ = (Index("ix_acted_party_kind", "party_id", "message_kind", "message_id"),)
 
     act_key: str = Field(primary_key=True)
     party_id: str = Field(index=True)
