@@ -58,3 +58,24 @@ if command -v npm >/dev/null; then
 else
   echo "npm not found: the dev identity provider (devstack/oidc) is not installed" >&2
 fi
+# The staff pages' styles: GOV.UK Frontend (npm `govuk-frontend`, pinned in web/frontend's lock
+# to the release govuk-frontend-jinja was made for) compiled by Dart Sass into
+# web/frontend/build/pages.css, which the app serves itself; again only when the lock or the
+# stylesheet changed. Without npm the pages work, unstyled.
+if command -v npm >/dev/null; then
+  pages_stamp=web/frontend/build/.built-$(cat web/frontend/package-lock.json web/frontend/pages.scss | sha256sum | cut -c1-16)
+  if [ ! -f "$pages_stamp" ]; then
+    mkdir -p var
+    if ! { npm ci --prefix web/frontend --no-audit --no-fund \
+        && web/frontend/node_modules/.bin/sass --load-path=web/frontend/node_modules --pkg-importer=node \
+          --style=compressed --no-source-map web/frontend/pages.scss web/frontend/build/pages.css; } > var/npm-pages.log 2>&1; then
+      cat var/npm-pages.log >&2
+      echo "building the pages' styles failed; the log above is in var/npm-pages.log" >&2
+      exit 1
+    fi
+    rm -f web/frontend/build/.built-*
+    touch "$pages_stamp"
+  fi
+else
+  echo "npm not found: the staff pages' styles (web/frontend) are not built, and the pages show unstyled" >&2
+fi
