@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the project with its test dependencies; re-runs
-# pip only when pyproject.toml changed. Needs Python 3.11+ and pip, and the
+# Creates .venv and installs the project with its test dependencies from the lock
+# files; re-runs pip only when they or pyproject.toml changed. Needs Python 3.11+ and pip, and the
 # system libraries below, which it installs from Debian when missing (as root
 # or through sudo).
 set -euo pipefail
@@ -30,11 +30,20 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Every package comes from the lock files (scripts/lock.sh makes them), each checked against
+# its hashes: requirements/main.lock is what the image installs, requirements/dev.lock the
+# same pins plus the test tools. The project itself goes in editable, adding nothing (--no-deps)
+# and built by the locked setuptools (--no-build-isolation), so nothing comes in unhashed.
+stamp=.venv/.installed-$(cat pyproject.toml requirements/main.lock requirements/dev.lock | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   mkdir -p var
   # pip's chatter goes to a log; on failure it is shown whole.
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e ".[test]"; } > var/pip.log 2>&1; then
+  # An egg-info left in the tree by an older build would shadow the installed metadata
+  # (the version `ubp --version` reports) for anything run from here.
+  rm -rf ubp_orchestrator.egg-info
+  if ! { .venv/bin/python -m pip install --require-hashes --no-deps -r requirements/main.lock -r requirements/dev.lock \
+      && .venv/bin/python -m pip install --no-deps --no-build-isolation -e . \
+      && .venv/bin/python -m pip check; } > var/pip.log 2>&1; then
     cat var/pip.log >&2
     echo "installing the project failed; the log above is in var/pip.log" >&2
     exit 1
