@@ -78,3 +78,43 @@ def tasks_decide(
         headers={"Idempotency-Key": decision_id} if decision_id else None,
     )
     echo_json(answer)
+
+
+@app.command("claim")
+def tasks_claim(task_id: str, token_file: TokenFile = None) -> None:
+    """Claim a task: work on it as the signed-in member of staff (only someone who may decide it now);
+    while the claim holds, nobody else may decide it."""
+    echo_json(api("POST", f"/tasks/{segment(task_id)}/claim", token_file=token_file))
+
+
+@app.command("unclaim")
+def tasks_unclaim(task_id: str, token_file: TokenFile = None) -> None:
+    """Give a task back: your own claim, or, as a manager, someone else's."""
+    echo_json(api("DELETE", f"/tasks/{segment(task_id)}/claim", token_file=token_file))
+
+
+@app.command("assign")
+def tasks_assign(
+    task_id: str,
+    to: Annotated[str, typer.Option(help="the colleague who works the task from now (one who may decide it)")],
+    reason: Annotated[str, typer.Option(help="why, for the task's claim log")] = "",
+    token_file: TokenFile = None,
+) -> None:
+    """Assign a task to a colleague who may decide it, as a manager; whoever had it no longer does."""
+    body = {"to": to, "reason": reason}
+    echo_json(api("POST", f"/tasks/{segment(task_id)}/assignment", token_file=token_file, json=body))
+
+
+@app.command("reassign")
+def tasks_reassign(
+    from_staff: Annotated[str, typer.Option("--from", help="whose open tasks move (someone who left, or is away)")],
+    reason: Annotated[str, typer.Option(help="why, for each task's claim log")],
+    to: Annotated[
+        str | None, typer.Option(help="who takes them where they may decide them; default: back to nobody")
+    ] = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Move every open task someone holds, as a manager: to --to where they may decide it, back to nobody
+    otherwise. Prints each task moved and who holds it now."""
+    body = {"from_staff": from_staff, "to": to, "reason": reason}
+    echo_json(api("POST", "/tasks/reassignments", token_file=token_file, json=body))

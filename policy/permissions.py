@@ -61,6 +61,9 @@ class Action(StrEnum):
     RECORD_CORRECTION = "record_correction"
     RECORD_DISPUTE = "record_dispute"
     READ_MARKER_REGISTER = "read_marker_register"
+    CLAIM_TASK = "claim_task"
+    ASSIGN_TASK = "assign_task"
+    REASSIGN_TASKS = "reassign_tasks"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ FILE_READERS = COLLEAGUES | {Role.SPECIALIST_ADVISER}
 # alternates (the Head of Ombudsman Assurance signs the letters); no colleague alone, since an
 # export is the whole file. No role of its own: the policy names none.
 RECORDS_HANDLERS = frozenset({Role.MANAGER, *SENIOR, *ALTERNATES})
+# Who hands out the work on tasks (the task list's assignment): managers and those above
+# them. No rule of the policy names one; the line managers who decide most tasks (R11, R15,
+# R18) and R7's approvers and alternates, who know who is away or has left.
+TASK_ALLOCATORS = frozenset({Role.MANAGER, *SENIOR, *ALTERNATES})
 
 
 def _deciders(kind: TaskKind) -> frozenset[Role]:
@@ -168,6 +175,17 @@ PERMISSIONS: dict[Action, Permission] = {
     ),
     Action.READ_MARKER_REGISTER: Permission(
         RECORDS_HANDLERS, "R11", "managers review the restrictions and stops in force (the ICO's warning markers)"
+    ),
+    Action.CLAIM_TASK: Permission(
+        frozenset({role for kind in TaskKind for role in _deciders(kind)}),
+        "tasks",
+        "whoever may decide a kind of task takes one to work on, or gives it back (policy.claims)",
+    ),
+    Action.ASSIGN_TASK: Permission(
+        TASK_ALLOCATORS, "tasks", "a manager gives a task to a colleague who may decide it, or takes it off its holder"
+    ),
+    Action.REASSIGN_TASKS: Permission(
+        TASK_ALLOCATORS, "tasks", "a manager moves the tasks of someone who left, or is away, to colleagues"
     ),
 }
 

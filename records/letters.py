@@ -5,8 +5,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select, update
 
+from policy.events import EventType, LetterData, letter_event
 from policy.letters import LetterContent, LetterKind
 from policy.vocabulary import LetterFormat, SendingMethod
+from records import outbox
 from records.base import StoreBase, Write
 from records.tables import LetterReadRow, LetterRow
 
@@ -70,7 +72,11 @@ class LetterFile(StoreBase):
             .returning(_LETTER.table.c[_LETTER.key])
         )
         with self._engine.begin() as connection:
-            return connection.execute(statement, row).first() is not None
+            stored = connection.execute(statement, row).first() is not None
+            if stored:
+                made = LetterData.model_validate(row | {"kind": letter.kind, "format": letter.format})
+                outbox.record(connection, self._insert, [letter_event(letter.party_id, EventType.LETTER_MADE, made)])
+            return stored
 
     def letter(self, letter_id: str) -> LetterRow | None:
         with Session(self._engine) as session:
@@ -105,10 +111,14 @@ class LetterFile(StoreBase):
             update(LetterRow)
             .where(col(LetterRow.letter_id) == letter_id, col(LetterRow.sent_at).is_(None))
             .values(sent_at=at, sent_method=method.value)
-            .returning(col(LetterRow.letter_id))
+            .returning(*_INFO_COLUMNS)
         )
         with self._engine.begin() as connection:
-            return connection.execute(statement).first() is not None
+            marked = connection.execute(statement).first()
+            if marked is not None:
+                sent = LetterData.model_validate(marked._asdict())
+                outbox.record(connection, self._insert, [letter_event(marked.party_id, EventType.LETTER_SENT, sent)])
+            return marked is not None
 
     def record_letter_read(self, letter: LetterRow, staff_id: str, part: str, door: str, at: datetime) -> None:
         """Log one download of a letter; the caller serves it only once this is written."""

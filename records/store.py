@@ -2,7 +2,7 @@
 queue, the decode audit log, the contact log, the register of case systems' ids, the import ledger,
 the letters (R10), a party's timeline, the log of reads of a party's file, the operators' figures,
 the board report's counts (R10a), retention and erasure (R3), corrections and disputes (Art. 16),
-and the register of markers in force."""
+and the register of markers in force, and who works each task."""
 
 from records.audit import DecodeAudit
 from records.board import BoardFigures
@@ -18,6 +18,7 @@ from records.notices import NoticeQueue
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.retention import RetentionFile
+from records.task_claims import TaskClaims
 from records.task_list import TaskList
 from records.timeline import PartyFileReader
 
@@ -30,6 +31,7 @@ class RecordStore(
     FileReader,
     PartyFileReader,
     TaskList,
+    TaskClaims,
     NoticeQueue,
     DecodeAudit,
     ContactLog,

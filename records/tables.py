@@ -84,6 +84,8 @@ class PartyRow(Fenced, table=True):
 
 class IncidentRow(SQLModel, table=True):
     __tablename__ = "incident"
+    # A timeline page (records.timeline) counts and pages a party's incidents in date order.
+    __table_args__ = (Index("ix_incident_party_occurred", "party_id", "occurred_at", "incident_id"),)
 
     incident_id: str = Field(primary_key=True)
     party_id: str = Field(index=True)
@@ -178,10 +180,21 @@ class StageChangeRow(SQLModel, table=True):
     reason: str
 
 
+_OPEN_TASK = sql_text("status = 'open'")
+
+
 class TaskRow(Fenced, table=True):
     """A human task; `data` is the whole `HumanTask`, decisions included."""
 
     __tablename__ = "task"
+    # The task list (records.task_list) reads open tasks only, in one of its orders, a page at a
+    # time: partial indexes of the open tasks serve each order, however many closed ones the
+    # file keeps (migration 0016).
+    __table_args__ = (
+        Index("ix_task_open_due", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        Index("ix_task_open_kind_due", "kind", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        Index("ix_task_open_created", "created_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+    )
 
     seq: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(unique=True)
@@ -197,12 +210,45 @@ class TaskRow(Fenced, table=True):
     # Candidates, joined by the escalation roles once the task escalated.
     deciding_roles: list[str] = _json(default_factory=list)
     excluded_staff: list[str] = _json(default_factory=list)
+    # Past its escalation's due date (R7), for the task list's overdue filter; as in `data`.
+    overdue_since: datetime | None = _utc(default=None)
     # A withdrawn task (status `cancelled`): when, why, and the incident that
     # withdrew it (R12: it moved the end the task was about).
     cancelled_at: datetime | None = _utc(default=None)
     cancellation_reason: str | None = None
     cancelled_by_incident_id: str | None = None
     data: dict[str, Any] = _json()
+    # Who works the task now (policy.claims), kept by the records database alone: the
+    # workflow's writes name only the task's own fields, so they leave these as they are.
+    # An open task keeps the file live anyway, so these instants put off no erasure (R3).
+    claimed_by: str | None = Field(default=None, index=True)
+    claimed_at: datetime | None = _utc(default=None)
+    # Who gave it to them, when they did not claim it themselves.
+    assigned_by: str | None = None
+    # A decision being sent (records.task_claims): while it is, nobody may take the task
+    # over, so that an assignment never races a decision.
+    deciding_by: str | None = None
+    deciding_since: datetime | None = _utc(default=None)
+
+
+class TaskClaimEventRow(SQLModel, table=True):
+    """The task's claim log: who claimed, gave back, assigned or reassigned it, and when."""
+
+    __tablename__ = "task_claim_event"
+    # Who works a task is not activity on the party's file: it does not put off R3's
+    # retention; the log goes with the file.
+    __table_args__ = {"info": {"activity": False}}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True)
+    party_id: str = Field(index=True)
+    at: datetime = _utc()
+    change: str
+    # Who acted (the signed-in member of staff), who held the task before, and who after.
+    changed_by: str
+    previous_holder: str | None = None
+    holder: str | None = None
+    reason: str = ""
 
 
 class StaffRow(SQLModel, table=True):
@@ -534,6 +580,8 @@ class ActedRow(SQLModel, table=True):
     """
 
     __tablename__ = "acted"
+    # A timeline page reads who acted for its own incidents, and for the rest of the file.
+    __table_args__ = (Index("ix_acted_party_kind", "party_id", "message_kind", "message_id"),)
 
     act_key: str = Field(primary_key=True)
     party_id: str = Field(index=True)
@@ -623,3 +671,89 @@ class RemovalLogRow(SQLModel, table=True):
     held: int = 0
     executions: int = 0
     rows: dict[str, int] = _json(default_factory=dict)
+
+
+class EventRow(SQLModel, table=True):
+    """The outbox (issue 25): one event a case system hears (policy.events), written in the same
+    transaction as the change it reports (records.outbox), so none is invented or lost.
+
+    `position` orders every party's events (the feed's cursor); `party_seq` counts the party's
+    own. `data` keeps the event's free text too: the feed and each subscription leave out what
+    they are not allowed. Part of the party's file (`party_id`), so it goes with the file (R3).
+    """
+
+    __tablename__ = "event"
+    # Events repeat what the file says: they are not activity of their own (R3).
+    __table_args__ = (
+        Index("ix_event_party_seq", "party_id", "party_seq", unique=True),
+        {"info": {"activity": False}},
+    )
+
+    position: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(unique=True)
+    party_id: str = Field(index=True)
+    party_seq: int
+    type: str = Field(index=True)
+    at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class EventClockRow(SQLModel, table=True):
+    """The last event position given (one row): locked by each write that records events, so
+    positions are given, and committed, in order, and the feed's cursor never skips one."""
+
+    __tablename__ = "event_clock"
+
+    clock_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    position: int = Field(default=0, sa_type=BigInteger)
+
+
+class WebhookRow(SQLModel, table=True):
+    """A case system's webhook subscription (services.webhooks): where, which events, which free text.
+
+    The signing secret is kept encrypted (AES-GCM under the key ring's key `secret_key_id`), so a
+    copy of the database does not give it away. Who added and removed it, and when, stay on record.
+    """
+
+    __tablename__ = "webhook"
+
+    webhook_id: str = Field(primary_key=True)
+    url: str
+    secret_key_id: str
+    secret_sealed: bytes = Field(sa_type=LargeBinary)
+    types: list[str] = _json(default_factory=list)
+    text_fields: list[str] = _json(default_factory=list)
+    active: bool = True
+    created_at: datetime = _utc()
+    created_by: str
+    removed_at: datetime | None = _utc(default=None)
+    removed_by: str | None = None
+    # The last event position looked at for it: later events become its deliveries.
+    scanned_position: int = Field(default=0, sa_type=BigInteger)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One event owed to one subscription, and what became of it: pending (with its next
+    attempt), delivered, or failed (its retries ran out; `ubp webhooks replay` sends it again)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "webhook_id", "status", "party_id", "position"),
+        {"info": {"activity": False}},
+    )
+
+    delivery_key: str = Field(primary_key=True)  # "{webhook_id}:{position}"
+    webhook_id: str = Field(index=True)
+    position: int = Field(sa_type=BigInteger)
+    event_id: str
+    party_id: str = Field(index=True)
+    type: str
+    status: str = Field(index=True)
+    attempts: int = 0
+    first_attempt_at: datetime | None = _utc(default=None)
+    next_attempt_at: datetime = _utc()
+    last_attempt_at: datetime | None = _utc(default=None)
+    delivered_at: datetime | None = _utc(default=None)
+    last_status: int | None = None
+    last_error: str | None = None

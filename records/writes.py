@@ -27,9 +27,11 @@ from policy.effects import (
     TaskSaved,
     WarningSaved,
 )
+from policy.events import events_of
 from policy.messages import PartyRef
 from policy.state import HumanTask
 from policy.vocabulary import Stage
+from records import outbox
 from records.base import StoreBase, Write
 from records.rows import rejection_row, row_of
 from records.tables import (
@@ -114,10 +116,13 @@ class EffectWriter(StoreBase):
             fenced = self._fence(connection, batch)
             if fenced is False:
                 return 0
+            # The events it makes: what it changes, against the file before it (issue 25).
+            prior = outbox.before(connection, batch.effects)
             self._write_batch(connection, batch)
             if fenced is None:
                 # The batch opened the file: the party's row exists only now.
                 self._fence(connection, batch)
+            outbox.record(connection, self._insert, events_of(batch.party_id, prior, batch.effects))
         return len(batch.effects)
 
     def _fence(self, connection: Connection, batch: EffectBatch) -> bool | None:

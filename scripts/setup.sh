@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the project with its test dependencies; re-runs
-# pip only when pyproject.toml changed. Needs Python 3.11+ and pip, and the
+# Creates .venv and installs the project with its test dependencies from the lock
+# files; re-runs pip only when they or pyproject.toml changed. Needs Python 3.11+ and pip, and the
 # system libraries below, which it installs from Debian when missing (as root
 # or through sudo).
 set -euo pipefail
@@ -30,11 +30,20 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Every package comes from the lock files (scripts/lock.sh makes them), each checked against
+# its hashes: requirements/main.lock is what the image installs, requirements/dev.lock the
+# same pins plus the test tools. The project itself goes in editable, adding nothing (--no-deps)
+# and built by the locked setuptools (--no-build-isolation), so nothing comes in unhashed.
+stamp=.venv/.installed-$(cat pyproject.toml requirements/main.lock requirements/dev.lock | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   mkdir -p var
   # pip's chatter goes to a log; on failure it is shown whole.
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e ".[test]"; } > var/pip.log 2>&1; then
+  # An egg-info left in the tree by an older build would shadow the installed metadata
+  # (the version `ubp --version` reports) for anything run from here.
+  rm -rf ubp_orchestrator.egg-info
+  if ! { .venv/bin/python -m pip install --require-hashes --no-deps -r requirements/main.lock -r requirements/dev.lock \
+      && .venv/bin/python -m pip install --no-deps --no-build-isolation -e . \
+      && .venv/bin/python -m pip check; } > var/pip.log 2>&1; then
     cat var/pip.log >&2
     echo "installing the project failed; the log above is in var/pip.log" >&2
     exit 1
@@ -57,4 +66,25 @@ if command -v npm >/dev/null; then
   fi
 else
   echo "npm not found: the dev identity provider (devstack/oidc) is not installed" >&2
+fi
+# The staff pages' styles: GOV.UK Frontend (npm `govuk-frontend`, pinned in web/frontend's lock
+# to the release govuk-frontend-jinja was made for) compiled by Dart Sass into
+# web/frontend/build/pages.css, which the app serves itself; again only when the lock or the
+# stylesheet changed. Without npm the pages work, unstyled.
+if command -v npm >/dev/null; then
+  pages_stamp=web/frontend/build/.built-$(cat web/frontend/package-lock.json web/frontend/pages.scss | sha256sum | cut -c1-16)
+  if [ ! -f "$pages_stamp" ]; then
+    mkdir -p var
+    if ! { npm ci --prefix web/frontend --no-audit --no-fund \
+        && web/frontend/node_modules/.bin/sass --load-path=web/frontend/node_modules --pkg-importer=node \
+          --style=compressed --no-source-map web/frontend/pages.scss web/frontend/build/pages.css; } > var/npm-pages.log 2>&1; then
+      cat var/npm-pages.log >&2
+      echo "building the pages' styles failed; the log above is in var/npm-pages.log" >&2
+      exit 1
+    fi
+    rm -f web/frontend/build/.built-*
+    touch "$pages_stamp"
+  fi
+else
+  echo "npm not found: the staff pages' styles (web/frontend) are not built, and the pages show unstyled" >&2
 fi

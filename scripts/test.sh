@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PG_URL=${UBP_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py tests/test_contact_gate.py tests/test_layout.py tests/test_permission_docs.py)
+PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py tests/test_contact_gate.py tests/test_layout.py tests/test_permission_docs.py tests/test_audit.py)
 IGNORE_PURE=()
 for f in "${PURE[@]}"; do IGNORE_PURE+=(--ignore "$f"); done
 
@@ -28,6 +28,12 @@ run_pytest() {
   return "$rc"
 }
 
+# The locked dependencies against known vulnerabilities (scripts/audit.py says what passes),
+# beside the rest: it mostly waits on the advisory service. Its verdict is read at the end.
+mkdir -p var
+audit_log=var/test-audit.log
+.venv/bin/python scripts/audit.py > "$audit_log" 2>&1 &
+audit_pid=$!
 echo "--- Chromium and axe-core for the browser tests"
 if ! browser_problem=$(bash scripts/browser-setup.sh); then
   export UBP_BROWSER_UNAVAILABLE="$browser_problem"
@@ -64,4 +70,8 @@ if [ -n "$pg_pid" ]; then
   echo "--- with Temporal, records database on PostgreSQL ($PG_URL)"
   cat "$pg_log"
 fi
-[ "$sqlite_rc" -eq 0 ] && [ "$pg_rc" -eq 0 ]
+audit_rc=0
+wait "$audit_pid" || audit_rc=$?
+echo "--- known vulnerabilities in the locked dependencies (pip-audit)"
+cat "$audit_log"
+[ "$sqlite_rc" -eq 0 ] && [ "$pg_rc" -eq 0 ] && [ "$audit_rc" -eq 0 ]

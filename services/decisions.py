@@ -8,6 +8,11 @@ per the staff list. It makes the decision's id when the caller has none,
 and sends it sealed as that person. The workflow then checks the seal, that
 the role may decide this task, conflicts of interest, the outcome and its
 reason; its refusals arrive as `WorkflowUpdateFailedError`.
+
+A decision on an open task that someone else has claimed is refused while their
+claim binds (policy.claims: not once they may no longer decide it, nor once the
+task escalated after the claim). Before it is sent, the decision takes the
+task's row (records.task_claims), so no claim or assignment races it.
 """
 
 import asyncio
@@ -20,18 +25,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from client.door import Acting
 from client.parties import PartyClient
+from policy.claims import claim_binds
 from policy.fields import Door, StaffId
 from policy.messages import TaskDecision
 from policy.permissions import DECIDE_TASK
 from policy.replies import TaskOutcomeReply
 from policy.state import HumanTask
 from policy.tasks import TASK_RULES
-from policy.vocabulary import Role, SupportOption, TaskOutcome
+from policy.vocabulary import Role, SupportOption, TaskOutcome, TaskStatus
 from records.store import RecordStore
 from records.tables import StaffRow, TaskRow
 from services.acting import Principal, authorise
 from services.message_ids import IdKind, claim
-from services.staff import StaffCheckFailed, require_active, require_role
+from services.staff import StaffCheckFailed, colleague, require_active, require_role
 
 
 class DecisionForm(BaseModel):
@@ -64,6 +70,10 @@ class Refused(StrEnum):
     UNKNOWN_TASK = "unknown_task"
     NOT_ALLOWED = "not_allowed"
     INVALID = "invalid"
+    # Someone else works the task (a claim that binds), or another decision on it is being sent.
+    CLAIMED = "claimed"
+    # A claim or an assignment on a task that is no longer open.
+    NOT_OPEN = "not_open"
 
 
 class DecisionRefused(Exception):
@@ -126,7 +136,40 @@ async def decide(
         store, caller=caller, door=door, task_id=task_id, form=form, decision_id=decision_id
     )
     await claim(store, IdKind.DECISION, decision.decision_id, decision.party_id)
-    return await parties.decide_task(decision, by)
+    row = await load_task(store, task_id)
+    if row.status != TaskStatus.OPEN.value:
+        # Nothing can change hands on a closed task: the workflow answers (a duplicate, or why not).
+        return await parties.decide_task(decision, by)
+    await _take_for_decision(store, row, by.actor)
+    try:
+        return await parties.decide_task(decision, by)
+    finally:
+        await asyncio.to_thread(store.end_deciding, task_id, by.actor)
+
+
+async def _take_for_decision(store: RecordStore, row: TaskRow, staff_id: str) -> None:
+    """Take an open task's row for `staff_id`'s decision, unless someone else's claim binds.
+
+    Raises:
+        DecisionRefused: CLAIMED when another's claim binds, or the task changed hands (or
+            another decision on it began) since it was read.
+    """
+    holder = row.claimed_by
+    if holder is not None and holder != staff_id:
+        on_file = await asyncio.to_thread(colleague, store, holder)
+        if claim_binds(task_of(row), on_file, row.claimed_at):
+            raise DecisionRefused(
+                Refused.CLAIMED,
+                f"tasks: task {row.task_id} is claimed by {holder}, so only they may decide it now; ask them to "
+                "give it back, or a manager to assign it to you",
+            )
+    taken = await asyncio.to_thread(store.begin_deciding, row.task_id, staff_id, expected=holder, at=datetime.now(UTC))
+    if not taken:
+        raise DecisionRefused(
+            Refused.CLAIMED,
+            f"tasks: task {row.task_id} changed hands, or another decision on it is being recorded, just now: "
+            "open it again to see who has it",
+        )
 
 
 async def prepare_decision(

@@ -6,6 +6,7 @@ sent, every door checks here that the person is known, active and holds the
 role they claim.
 """
 
+from policy.claims import Colleague
 from policy.vocabulary import Role
 from records.store import RecordStore
 from records.tables import StaffRow
@@ -69,3 +70,15 @@ def staff_for(store: RecordStore, token: str | None) -> StaffRow:
     if not staff.active:
         raise NotSignedIn(f"{staff.staff_id!r} is no longer an active member of staff")
     return staff
+
+
+def colleague(store: RecordStore, staff_id: str) -> Colleague | None:
+    """A member of staff as the claim rules see them (policy.claims); None if not on the staff list."""
+    staff = store.staff(staff_id)
+    return None if staff is None else colleague_of(staff)
+
+
+def colleague_of(staff: StaffRow) -> Colleague:
+    """A staff row as the claim rules see it. A case system's account is never an active
+    colleague: it works no task."""
+    return Colleague(staff_id=staff.staff_id, roles=staff.roles, active=staff.active and staff.kind == "person")

@@ -36,6 +36,7 @@ from policy.vocabulary import (
     TaskStatus,
 )
 from records.store import RecordStore
+from records.task_list import TaskFilter, TaskSort
 from services.staff import StaffCheckFailed, require_role
 from settings import get_settings
 
@@ -298,6 +299,30 @@ def test_open_tasks_by_person(task_list: RecordStore) -> None:
     assert ids(store.open_tasks(person="nobody")) == []
     assert ids(store.open_tasks(person="mgr-1", kind=TaskKind.COLLEAGUE_SUPPORT)) == ["t-support"]
     assert ids(store.open_tasks(person="mgr-1", role=Role.ASSISTANT_DEPUTY_OMBUDSMAN)) == ["t-zt"]
+
+
+def test_the_list_is_filtered_ordered_paged_and_counted_by_the_database(task_list: RecordStore) -> None:
+    """Issue 30: a page and the count of all that match, in each order; overdue as the workflow marked it."""
+    store = task_list
+    overdue = task("t-zt", TaskKind.ZERO_TOLERANCE_REVIEW, [Role.MANAGER], ALTERNATES, ["col-1"], day(9))
+    overdue = overdue.model_copy(update={"escalated_at": day(9), "overdue_since": day(16), "created_at": day(2)})
+    save(store, "P-2", TaskSaved(party_id="P-2", task=overdue))
+    assert ids(store.open_tasks(overdue=True)) == ["t-zt"]
+    assert ids(store.open_tasks(overdue=False)) == ["t-approve", "t-support"]
+    assert ids(store.open_tasks(overdue=True, person="ado-1")) == ["t-zt"]
+    assert ids(store.open_tasks(overdue=True, role=Role.EXECUTIVE_TEAM)) == []
+
+    # Opened on day 0 (t-approve, then t-support, by seq) and day 2 (t-zt).
+    assert ids(store.open_tasks(sort=TaskSort.NEWEST)) == ["t-zt", "t-support", "t-approve"]
+    assert ids(store.open_tasks(sort=TaskSort.OLDEST)) == ["t-approve", "t-support", "t-zt"]
+
+    everyone = TaskFilter()
+    assert store.count_open_tasks(everyone) == 3
+    pages = [store.open_task_page(everyone, limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [(ids(p.tasks), p.total) for p in pages] == [(["t-zt", "t-approve"], 3), (["t-support"], 3), ([], 3)]
+    managers = store.open_task_page(TaskFilter(person="mgr-1"), sort=TaskSort.OLDEST, limit=1, offset=1)
+    assert (ids(managers.tasks), managers.total) == (["t-zt"], 2)
+    assert store.open_task_page(TaskFilter(person="exec-2"), limit=10) == ([], 0)  # inactive: none
 
 
 def test_the_list_follows_the_latest_save(task_list: RecordStore) -> None:

@@ -30,7 +30,18 @@ from web.inbox import routes as inbox
 from web.inbox import security_log, sign_in
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
-from web.routes import codec, contacts, data_protection, ground_rules, letters, ops, parties, retention, tasks
+from web.routes import (
+    codec,
+    contacts,
+    data_protection,
+    ground_rules,
+    letters,
+    ops,
+    parties,
+    retention,
+    task_claims,
+    tasks,
+)
 
 DESCRIPTION = """
 The unacceptable-behaviour policy's front door for case systems that cannot
@@ -114,6 +125,7 @@ def create_app(
     app.include_router(contacts.router)
     app.include_router(letters.router)
     app.include_router(tasks.router)
+    app.include_router(task_claims.router)
     app.include_router(retention.router)
     app.include_router(data_protection.router)
     app.include_router(codec.router)

@@ -87,6 +87,8 @@ REFUSED_STATUS = {
     Refused.UNKNOWN_TASK: status.HTTP_404_NOT_FOUND,
     Refused.NOT_ALLOWED: status.HTTP_403_FORBIDDEN,
     Refused.INVALID: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    Refused.CLAIMED: status.HTTP_409_CONFLICT,
+    Refused.NOT_OPEN: status.HTTP_409_CONFLICT,
 }
 
 

@@ -1,8 +1,13 @@
-"""The managers' inbox: server-rendered pages to see and decide one's tasks.
+"""The staff pages: server-rendered pages to see and decide one's tasks (and, beside this
+module, everything else a member of staff does in the browser).
 
-Plain HTML forms, no scripts. Staff sign in through the body's identity provider
-(web.inbox.sign_in); the session is kept on the server, and every form carries the
-session's CSRF token, so another site cannot post a decision in the manager's name.
+Plain HTML forms, no scripts, on the GOV.UK Design System: GOV.UK Frontend's styles
+(npm `govuk-frontend`, compiled by scripts/setup.sh into web/frontend/build and served from
+here) and its components as Jinja macros (`govuk-frontend-jinja`, the port made for that
+release: the same markup as the Design System's own Nunjucks, kept up by its maintainers).
+Staff sign in through the body's identity provider (web.inbox.sign_in); the session is kept
+on the server, and every form carries the session's CSRF token, so another site cannot post
+a decision in the manager's name.
 Dates are shown in the body's time zone (Europe/London); everything inside stays UTC.
 """
 
@@ -18,6 +23,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -25,7 +31,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError
 
 from policy.fields import Door as Entrance
-from policy.permissions import PERMISSIONS, Action, NotPermitted
+from policy.permissions import PERMISSIONS, Action, NotPermitted, may
 from policy.replies import PartyStatus
 from policy.tasks import TASK_RULES, TASK_TITLES
 from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
@@ -45,11 +51,27 @@ from services.decisions import (
 )
 from web.deps import SESSION_COOKIE, Door, FrontDoor, session_of
 from web.errors import REFUSED_STATUS
+from web.inbox.problems import Problem, from_validation, shown
 
 FLASH_COOKIE = "ubp_inbox_flash"
 
 TEMPLATES = Path(__file__).parent / "templates"
-templates = Jinja2Templates(directory=TEMPLATES)
+# The pages' own templates, and GOV.UK Frontend's macros under the prefix their imports name.
+templates = Jinja2Templates(
+    env=Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")}),
+            ]
+        ),
+        autoescape=True,
+    )
+)
+# GOV.UK Frontend compiled for the pages (web/frontend/pages.scss), by scripts/setup.sh.
+STYLESHEET = Path(__file__).parent.parent / "frontend" / "build" / "pages.css"
+STYLESHEET_PATH = "/inbox/assets/pages.css"
+SERVICE_NAME = "Unacceptable behaviour"
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 
 OUTCOME_LABELS = {
@@ -108,12 +130,37 @@ def _local(settings_timezone: str):
     return local
 
 
+# The pages in the service navigation: (path, text, the action whose permission shows it; None: everyone).
+NAVIGATION: list[tuple[str, str, Action | None]] = [
+    ("/inbox", "Tasks", None),
+    ("/inbox/contact", "A contact: what do I do?", Action.ASK_CONTACT_GATE),
+    ("/inbox/act", "Act on a party", Action.REPORT_INCIDENT),
+    ("/inbox/report", "Board report", Action.READ_BOARD_REPORT),
+    ("/inbox/markers", "Markers", Action.READ_MARKER_REGISTER),
+    ("/inbox/security-log", "Security log", Action.READ_SECURITY_LOG),
+]
+
+
+def navigation(staff: StaffRow | None) -> list[tuple[str, str]]:
+    """The pages `staff` may open, for the service navigation: only what their roles may do."""
+    if staff is None:
+        return []
+    roles = {Role(r) for r in staff.roles}
+    return [(path, text) for path, text, action in NAVIGATION if action is None or may(roles, action)]
+
+
 def _render(request: Request, door: FrontDoor, name: str, code: int = 200, **context: Any) -> HTMLResponse:
     flash = request.cookies.get(FLASH_COOKIE)
     response = templates.TemplateResponse(
         request,
         name,
         {
+            "body_name": door.settings.body_name,
+            "service_name": SERVICE_NAME,
+            "stylesheet": STYLESHEET_PATH,
+            "navigation_links": navigation(context.get("staff")),
+            "errors": [],
+            "field_errors": {},
             "local": _local(door.settings.timezone),
             "label": _label,
             "timezone": door.settings.timezone,
@@ -188,10 +235,16 @@ async def signed_form(request: Request, door: FrontDoor) -> tuple[StaffRow, WebS
     return staff, session, form
 
 
-@router.get("/inbox.css", include_in_schema=False)
+@router.get("/assets/pages.css", include_in_schema=False)
 async def stylesheet() -> Response:
+    if not STYLESHEET.exists():
+        return Response(
+            "/* The pages' styles are not built: bash scripts/setup.sh (needs npm) */",
+            status.HTTP_404_NOT_FOUND,
+            media_type="text/css",
+        )
     # The one response that may be cached: it holds no personal data.
-    return FileResponse(TEMPLATES / "inbox.css", media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+    return FileResponse(STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("", response_class=HTMLResponse)
@@ -242,9 +295,9 @@ async def _task_page(
     session: WebSessionRow,
     task_id: str,
     *,
-    error: str | None = None,
     code: int = 200,
     values: dict[str, Any] | None = None,
+    problems: list[Problem] | None = None,
 ) -> Response:
     try:
         row = await load_task(door.store, task_id)
@@ -281,8 +334,8 @@ async def _task_page(
         kind_label=TASK_TITLES[task.kind],
         decision_id=(values or {}).get("decision_id") or new_decision_id(),
         values=values or {},
-        error=error,
         now=datetime.now(UTC),
+        **shown(problems or [], _DECISION_FIELD_IDS),
     )
 
 
@@ -314,22 +367,32 @@ _VOCABULARY = sorted(
 )
 
 
-# The policy names the API's fields; in the inbox the same answer is a question on the form.
+# The policy names the API's fields; in the inbox the same answer is a question on the form,
+# and the error summary links to it.
 _FORM_HINTS = {
-    "(police_referral true or false)": '(answer "Refer to the police?")',
-    "(support_offered)": '(tick at least one under "Support offered to the colleague")',
+    "(police_referral true or false)": ('(answer "Refer to the police?")', "police_referral"),
+    "(support_offered)": ('(tick at least one under "Support offered to the colleague")', "support_offered"),
 }
+# The police question's radios: the summary links to its first item (the others' first item has the field's name).
+_DECISION_FIELD_IDS = {"police_referral": "police-yes"}
+_DECISION_QUESTIONS = {"outcome": "Choose a decision", "role": "Choose the role you decide in"}
 
 
 def _in_words(refusal: str) -> str:
     """A refusal with the policy's codes in plain words (`lift_stop` -> `lift stop`) and its
     field names as the form's questions."""
-    for field, hint in _FORM_HINTS.items():
+    for field, (hint, _) in _FORM_HINTS.items():
         refusal = refusal.replace(field, hint)
     for code in _VOCABULARY:
         if "_" in code:
             refusal = re.sub(rf"\b{code}\b", code.replace("_", " "), refusal)
     return refusal
+
+
+def _refusal(message: str) -> list[Problem]:
+    """The decision's refusal as the form's problem: on the question it names, if it names one."""
+    field = next((name for api_field, (_, name) in _FORM_HINTS.items() if api_field in message), "")
+    return [Problem(_in_words(message), field)]
 
 
 def _plain(err: ValidationError) -> str:
@@ -352,7 +415,9 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
     try:
         decision = DecisionForm.model_validate({k: v for k, v in values.items() if k != "decision_id"})
     except ValidationError as err:
-        return await again(error=_plain(err), code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return await again(
+            problems=from_validation(err, _DECISION_QUESTIONS), code=status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
     try:
         reply = await decide(
             door.parties,
@@ -364,16 +429,16 @@ async def post_decision(request: Request, task_id: str, door: Door) -> Response:
             decision_id=values["decision_id"] or None,
         )
     except DecisionRefused as err:
-        return await again(error=_in_words(err.message), code=REFUSED_STATUS[err.why])
+        return await again(problems=_refusal(err.message), code=REFUSED_STATUS[err.why])
     except NotPermitted as err:
-        return await again(error=_in_words(str(err)), code=status.HTTP_403_FORBIDDEN)
+        return await again(problems=_refusal(str(err)), code=status.HTTP_403_FORBIDDEN)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)
-        return await again(error=_in_words(message), code=status.HTTP_409_CONFLICT)
+        return await again(problems=_refusal(message), code=status.HTTP_409_CONFLICT)
     except RPCError as err:
         return await again(
-            error=f"The party's workflow cannot be reached just now ({err.message}). Send it again.",
+            problems=[Problem(f"The party's workflow cannot be reached just now ({err.message}). Send it again.")],
             code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     what = "was already recorded" if reply.duplicate else "is recorded"

@@ -10,7 +10,7 @@ from policy.fields import Door as Entrance
 from policy.need_to_know import task_for
 from policy.replies import TaskOutcomeReply
 from policy.vocabulary import Role, TaskKind
-from records.task_list import TaskListing
+from records.task_list import TaskFilter, TaskListing, TaskSort
 from services.decisions import DecisionForm, DecisionRefused, decide
 from web.deps import Caller, Door
 from web.errors import ERRORS, Problem, decision_refused, with_body
@@ -23,7 +23,7 @@ TASKS_PER_PAGE = 100
 MAX_TASKS_PER_PAGE = 500
 
 
-@router.get("", summary="Open tasks, soonest due first, a page at a time")
+@router.get("", summary="Open tasks, soonest due first (or as sorted), a page at a time")
 async def list_tasks(
     request: Request,
     response: Response,
@@ -33,24 +33,31 @@ async def list_tasks(
     kind: Annotated[TaskKind | None, Query()] = None,
     party: Annotated[str | None, Query(description="one party's tasks")] = None,
     due_before: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: only tasks overdue (past their escalation); false: only those not")
+    ] = None,
     mine: Annotated[
         bool, Query(description="only tasks the signed-in member of staff may decide (four eyes included)")
     ] = True,
     limit: Annotated[int, Query(ge=1, le=MAX_TASKS_PER_PAGE, description="tasks on this page")] = TASKS_PER_PAGE,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="tasks skipped before this page")] = 0,
+    sort: Annotated[
+        TaskSort, Query(description="due: soonest first (unplanned last); newest or oldest opened")
+    ] = TaskSort.DUE,
 ) -> list[TaskListing]:
     """The next page, if there is one, is the `Link` header's `rel="next"`; `X-Total-Count`
     says how many tasks match."""
-    person = caller.id if mine else None
-    listed = await run_in_threadpool(
-        door.store.open_tasks, role=role, person=person, kind=kind, party_id=party, due_before=due_before
+    where = TaskFilter(
+        role=role, person=caller.id if mine else None, kind=kind, party_id=party, due_before=due_before, overdue=overdue
     )
-    response.headers["X-Total-Count"] = str(len(listed))
-    if offset + limit < len(listed):
+    # The database filters, orders, pages and counts (records.task_list): a page never reads them all.
+    page = await run_in_threadpool(door.store.open_task_page, where, sort=sort, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(page.total)
+    if offset + limit < page.total:
         after = request.url.include_query_params(offset=offset + limit, limit=limit)
         response.headers["Link"] = f'<{after.path}?{after.query}>; rel="next"'
     # A support task names the colleague; its details only for who needs to know (R18).
-    return [task_for(task, caller.viewer) for task in listed[offset : offset + limit]]
+    return [task_for(task, caller.viewer) for task in page.tasks]
 
 
 @router.post(

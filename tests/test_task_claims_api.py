@@ -1,0 +1,116 @@
+"""Claims on tasks through the HTTP API and `ubp tasks claim|unclaim|assign|reassign` (issue 26),
+with the party's workflow on the time-skipping server: an Executive claims an organisation's
+restriction approval, another is refused a decision on it while the claim holds and sees who
+has it; a manager assigns it to them and they decide it; a manager moves a leaver's tasks.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest_asyncio
+
+from client.parties import PartyClient
+from policy.effects import EffectBatch, TaskSaved
+from policy.state import HumanTask
+from policy.vocabulary import PartyKind, Role, TaskKind, TaskOutcome
+from records.store import RecordStore
+from settings import Settings
+from tests.cli_api import Ubp, ubp_over_api
+from tests.helpers import new_party, planned_task, restriction, warned_party
+
+STAFF = {
+    "exec-1": [Role.EXECUTIVE_TEAM],
+    "exec-2": [Role.EXECUTIVE_TEAM],
+    "exec-3": [Role.EXECUTIVE_TEAM],
+    "mgr-1": [Role.MANAGER],
+    "mgr-2": [Role.MANAGER],
+    "col-1": [Role.COLLEAGUE],
+}
+
+
+@pytest_asyncio.fixture
+async def ubp(parties: PartyClient, store: RecordStore, settings: Settings, monkeypatch) -> AsyncIterator[Ubp]:
+    for staff_id, roles in STAFF.items():
+        store.add_staff(staff_id, staff_id.title(), roles)
+    async with ubp_over_api(parties, store, settings, monkeypatch) as cli:
+        for staff_id in STAFF:
+            cli.token(store, staff_id)
+        yield cli
+
+
+async def test_a_claimed_approval_is_decided_only_by_its_holder_and_a_manager_reassigns_it(
+    ubp: Ubp, store: RecordStore, time_skipping_env, parties: PartyClient
+) -> None:
+    party = new_party(PartyKind.ORGANISATION)
+    repeat, now = await warned_party(time_skipping_env, parties, party)
+    proposal = restriction(party, [repeat], now).model_copy(update={"proposed_by": "exec-3"})
+    await parties.apply_restriction(proposal)
+    task_id = f"approve-{proposal.restriction_id}"
+    await planned_task(store, task_id)
+
+    claimed = await ubp("tasks", "claim", task_id, as_="exec-1")
+    assert claimed.exit_code == 0, claimed.output
+    assert json.loads(claimed.stdout)["claimed_by"] == "exec-1"
+
+    approve = ["tasks", "decide", task_id, "--outcome", TaskOutcome.APPROVE.value]
+    held = await ubp(*approve, as_="exec-2")
+    assert held.exit_code == 1 and "claimed by exec-1" in held.stderr, held.output
+    assert store.decisions(task_id=task_id) == []
+    async with httpx.AsyncClient(base_url=ubp.url, headers={"Authorization": f"Bearer {ubp.tokens['exec-2']}"}) as api:
+        seen = (await api.get(f"/tasks/{task_id}/claim")).json()
+        assert (seen["claimed_by"], seen["binding"]) == ("exec-1", True)
+        # The four-eyes rule holds for claims too: the proposer may not take it.
+        proposer = await api.post(
+            f"/tasks/{task_id}/claim", headers={"Authorization": f"Bearer {ubp.tokens['exec-3']}"}
+        )
+        assert proposer.status_code == 403 and "conflict of interest" in proposer.json()["detail"]
+
+    colleague = await ubp("tasks", "claim", task_id, as_="col-1")
+    assert colleague.exit_code == 1 and "tasks:" in colleague.stderr
+    not_eligible = await ubp("tasks", "assign", task_id, "--to", "mgr-2", as_="mgr-1")
+    assert not_eligible.exit_code == 1 and "mgr-2 may not work task" in not_eligible.stderr
+    assigned = await ubp("tasks", "assign", task_id, "--to", "exec-2", "--reason", "exec-1 is away", as_="mgr-1")
+    assert assigned.exit_code == 0, assigned.output
+
+    decided = await ubp(*approve, as_="exec-2")
+    assert decided.exit_code == 0, decided.output
+    [decision] = store.decisions(task_id=task_id)
+    assert decision.decided_by == "exec-2"
+    too_late = await ubp("tasks", "unclaim", task_id, as_="exec-2")
+    assert too_late.exit_code == 1 and "is done" in too_late.stderr
+    log = [(e.change, e.changed_by, e.holder, e.reason) for e in store.claim_log(task_id)]
+    assert log == [("claimed", "exec-1", "exec-1", ""), ("assigned", "mgr-1", "exec-2", "exec-1 is away")]
+
+
+async def test_a_manager_moves_a_leavers_tasks(ubp: Ubp, store: RecordStore, time_skipping_env) -> None:
+    now = await time_skipping_env.get_current_time()
+    for n in (1, 2):
+        review = HumanTask(
+            task_id=f"review-{n}",
+            kind=TaskKind.RESTRICTION_REVIEW,
+            subject_id=f"res-{n}",
+            created_at=now,
+            summary="Review before the restriction ends",
+            candidate_roles=[Role.MANAGER],
+            due_at=now + timedelta(days=7),
+        )
+        store.apply(EffectBatch(party_id=f"p-{n}", effects=[TaskSaved(party_id=f"p-{n}", task=review)]))
+        claimed = await ubp("tasks", "claim", f"review-{n}", as_="mgr-2")
+        assert claimed.exit_code == 0, claimed.output
+    store.set_staff_active("mgr-2", False)
+
+    refused = await ubp("tasks", "reassign", "--from", "mgr-2", "--to", "mgr-1", "--reason", "left", as_="col-1")
+    assert refused.exit_code == 1 and "not permitted: tasks" in refused.stderr
+    moved = await ubp("tasks", "reassign", "--from", "mgr-2", "--to", "mgr-1", "--reason", "mgr-2 left", as_="exec-1")
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.stdout)["moved"] == [
+        {"task_id": "review-1", "party_id": "p-1", "holder": "mgr-1"},
+        {"task_id": "review-2", "party_id": "p-2", "holder": "mgr-1"},
+    ]
+    assert [(e.changed_by, e.previous_holder, e.holder) for e in store.claim_log("review-2")][-1] == (
+        "exec-1",
+        "mgr-2",
+        "mgr-1",
+    )
