@@ -116,13 +116,15 @@ class EffectWriter(StoreBase):
             fenced = self._fence(connection, batch)
             if fenced is False:
                 return 0
-            # The events it makes: what it changes, against the file before it (issue 25).
-            prior = outbox.before(connection, batch.effects)
+            # The events it makes: what it changes, against the file before it (issue 25);
+            # a save the file already holds a later one of changes nothing.
+            changing = self._not_superseded(connection, batch)
+            prior = outbox.before(connection, changing)
             self._write_batch(connection, batch)
             if fenced is None:
                 # The batch opened the file: the party's row exists only now.
                 self._fence(connection, batch)
-            outbox.record(connection, self._insert, events_of(batch.party_id, prior, batch.effects))
+            outbox.record(connection, self._insert, events_of(batch.party_id, prior, changing))
         return len(batch.effects)
 
     def _fence(self, connection: Connection, batch: EffectBatch) -> bool | None:
@@ -149,6 +151,27 @@ class EffectWriter(StoreBase):
             return True
         exists = connection.execute(select(party.c.party_id).where(party.c.party_id == batch.party_id)).first()
         return None if exists is None else False
+
+    def _not_superseded(self, connection: Connection, batch: EffectBatch) -> list[Effect]:
+        """The batch's effects but the saves that the file holds a later save of (within the run)."""
+        if batch.revision is None:
+            return list(batch.effects)
+        saves: dict[Write, dict[str, list[int]]] = {}
+        for index, effect in enumerate(batch.effects):
+            for write, row in _rows_of(effect):
+                if write.upsert:
+                    saves.setdefault(write, {}).setdefault(row[write.key], []).append(index)
+        superseded: set[int] = set()
+        for write, indexes in saves.items():
+            table = write.table
+            held = connection.execute(
+                select(table.c[write.key], table.c.fence_run, table.c.fence_step).where(
+                    table.c[write.key].in_(list(indexes))
+                )
+            )
+            for key, run, step in held:
+                superseded.update(i for i in indexes[key] if (run, step) > (batch.revision, batch.step(i)))
+        return [effect for index, effect in enumerate(batch.effects) if index not in superseded]
 
     def _write_batch(self, connection: Connection, batch: EffectBatch) -> None:
         """Write a batch's rows within `connection`'s transaction."""

@@ -14,6 +14,7 @@ from policy.effects import Effect, EffectBatch, IncidentRecorded, PartySaved, Ta
 from policy.messages import PartyRef, TaskDecision
 from policy.state import HumanTask
 from policy.vocabulary import PartyKind, RestrictionStatus, Role, Stage, TaskKind, TaskOutcome, TaskStatus
+from records.outbox import EventFeed
 from records.store import RecordStore
 from records.writes import EffectWriter
 from tests.helpers import new_party, restriction, wait_for_status, warned_party
@@ -162,9 +163,14 @@ async def test_a_late_workers_batches_cannot_reopen_a_decided_approval(
         )
     )
     assert reply.stage == Stage.RESTRICTED  # an update answers once its effects are on the file
+    feed = EventFeed(store.engine)
+    events = [e.event_id for e in feed.events_after(0, limit=1000, party_id=party.party_id)]
 
     for batch in while_open:
         store.apply(batch)
+    # Nor does it tell the case systems of a change that did not happen (issue 25).
+    after = feed.events_after(0, limit=1000, party_id=party.party_id)
+    assert [e.event_id for e in after] == events, [(e.type, e.data) for e in after if e.event_id not in events]
     task = store.task(approval.task_id)
     assert task is not None and task.status == TaskStatus.DONE
     party_row = store.party(party.party_id)
