@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from policy.vocabulary import Role
@@ -60,14 +60,33 @@ StaffId = Annotated[str, Field(min_length=1, max_length=100)]
 CaseReference = Annotated[str, Field(min_length=1, max_length=64, description="the case system's case reference")]
 
 
-class Message(BaseModel):
+# The validation context of what a party's workflow carries from one run to the next
+# (workflows.party): written by this release or, after a rollback, a later one.
+CARRIED = {"carried": True}
+
+
+class Closed(BaseModel):
+    """Frozen, and unknown fields are refused (no stray personal data), except in what a
+    workflow carries (validated with the `CARRIED` context): a later release may have added
+    fields, and a rollback must still read its state and unwritten effects, dropping them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_only_when_carried(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and info.context is not None and info.context.get("carried"):
+            known = set(cls.model_fields) | {field.alias for field in cls.model_fields.values() if field.alias}
+            return {key: value for key, value in data.items() if key in known}
+        return data
+
+
+class Message(Closed):
     """A message from outside: frozen, and unknown fields are refused (no stray personal data).
 
     Its booleans and counts are strict (`StrictBool`, `StrictInt`): `0` is not `false`,
     nor `"5"` five, as the contract's JSON Schema says.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Door(StrEnum):
@@ -80,10 +99,8 @@ class Door(StrEnum):
     LOCAL = "local"
 
 
-class Authority(BaseModel):
+class Authority(Closed):
     """Who acted on a party's file, as the door authenticated them, and the door's signature."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     actor: StaffId = Field(description="the member of staff who acted, or the case system acting for itself")
     role: Role = Field(description="the role they acted in")

@@ -1,12 +1,14 @@
 """The records database's schema: Alembic migrations (`records/migrations/`) and
 the check that a database is at the code's revision.
 
-`ubp db upgrade` runs `upgrade_schema`. The worker, the API and the CLI run
+`ubp db upgrade` runs `upgrade_schema`, and `ubp db downgrade` (a rollback)
+`downgrade_schema`. The worker, the API and the CLI run
 `require_current_schema` before they touch a database, and refuse one that
 is behind (or ahead of) the code, naming the command that fixes it; only the
 dev stack (`ubp dev`) upgrades its own database by itself.
 """
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,12 +55,23 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     A new database gets every table; one made before migrations keeps its
     tables and rows (see the initial revision).
     """
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade_schema(engine: Engine, revision: str) -> None:
+    """Take the database back down to `revision`, in one transaction: a rollback to an
+    earlier release, run with this (the later) release's code, which knows the way down.
+    What the later revisions added is dropped with them."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     with engine.connect() as connection:
         driver: Any = connection.connection.driver_connection
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             # pysqlite commits before each DDL statement by itself: take the
-            # transaction over, so a failed upgrade leaves SQLite as it found it.
+            # transaction over, so a failed migration leaves SQLite as it found it.
             driver.isolation_level = None
         try:
             with connection.begin():
@@ -66,7 +79,7 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
                     connection.exec_driver_sql("BEGIN")
                 config = alembic_config()
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                step(config, revision)
         finally:
             if sqlite:
                 driver.isolation_level = ""  # pysqlite's own default

@@ -15,6 +15,7 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -37,14 +38,17 @@ pytest_plugins = ["tests.records_fixtures", "tests.browser"]
 TEST_SCHEMA_PREFIX = "ubp_test"
 
 SUGGEST_CAN_AT = 200
+# Stored histories, a folder per release (tests/test_replay.py); UBP_RECORD_HISTORIES names
+# the release being cut, whose folder the tests then write.
 HISTORIES = Path(__file__).parent / "histories"
+RECORDING = os.environ.get("UBP_RECORD_HISTORIES", "")
 
 
 @pytest.fixture(scope="session")
 def key_ring() -> KeyRing:
     """The tests' keys: var/encryption-keys.json (made on first use, then reused, as `ubp dev` does),
     or the replay fixtures' key while histories are recorded."""
-    if os.environ.get("UBP_RECORD_HISTORIES"):
+    if RECORDING:
         return read_key_file(REPLAY_KEYS)
     return dev_key_ring(Settings())
 
@@ -53,7 +57,7 @@ def key_ring() -> KeyRing:
 def door_key_file() -> Path:
     """The tests' door keys (policy.authority): var/door-keys.json (made on first use, as
     `ubp dev` does), or the replay fixtures' while histories are recorded."""
-    if os.environ.get("UBP_RECORD_HISTORIES"):
+    if RECORDING:
         return REPLAY_DOOR_KEYS
     settings = Settings()
     dev_door_keys(settings)
@@ -177,8 +181,7 @@ class TrackingPartyClient(PartyClient):
             for m, run_id in enumerate((run_ids or {}).get(party_id, [None])):
                 handle = self.client.get_workflow_handle(workflow_id_for(party_id), run_id=run_id)
                 history = await handle.fetch_history()
-                path = HISTORIES / f"{test_name}-{n}-{m}.json"
-                path.write_text(history.to_json())
+                _keep(history, f"{test_name}-{n}-{m}")
 
 
 @pytest_asyncio.fixture
@@ -190,7 +193,7 @@ async def parties(time_skipping_env, settings, door_keys, request) -> AsyncItera
     async with build_worker(time_skipping_env.client, settings):
         yield client
         await client.terminate_all()
-    if os.environ.get("UBP_RECORD_HISTORIES"):
+    if RECORDING:
         await client.save_histories(request.node.name)
 
 
@@ -201,7 +204,7 @@ async def dev_parties(dev_server_env, settings, door_keys, request) -> AsyncIter
     async with build_worker(dev_server_env.client, settings):
         yield client
         await client.terminate_all()
-    if os.environ.get("UBP_RECORD_HISTORIES"):
+    if RECORDING:
         run_ids = {}
         for party_id in client.party_ids:
             query = f"WorkflowId = '{workflow_id_for(party_id)}'"
@@ -209,3 +212,33 @@ async def dev_parties(dev_server_env, settings, door_keys, request) -> AsyncIter
             # The first run ends in continue-as-new: enough to prove replay across it.
             run_ids[party_id] = [w.run_id for w in sorted(runs, key=lambda w: w.start_time)][:2]
         await client.save_histories(request.node.name, run_ids)
+
+
+def _keep(history: WorkflowHistory, name: str) -> None:
+    folder = HISTORIES / RECORDING
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(history.to_json())
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _record_other_workflows(request, monkeypatch) -> AsyncIterator[None]:
+    """While histories are recorded, every other workflow a test starts (notices, digests,
+    retention, erasure, webhook deliveries) is kept too, so each type is replayed."""
+    if not RECORDING:
+        yield
+        return
+    started: list[WorkflowHandle] = []
+    start_workflow = Client.start_workflow
+
+    async def recording(self: Client, *args, **kwargs) -> WorkflowHandle:
+        handle = await start_workflow(self, *args, **kwargs)
+        started.append(handle)
+        return handle
+
+    monkeypatch.setattr(Client, "start_workflow", recording)
+    yield
+    for n, handle in enumerate(started):
+        history = await handle.fetch_history()
+        kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+        if kind != "PartyWorkflow":  # kept with all their runs by save_histories
+            _keep(history, f"{request.node.name}-{kind}-{n}")

@@ -1,20 +1,18 @@
-"""Replay safety: stored histories of representative parties replay with the
-current workflow code; an incompatible change is caught; the same change
-behind workflow.patched() passes.
+"""Replay safety: stored histories of every workflow type replay with the current
+workflow code; an incompatible change is caught; the same change behind
+workflow.patched() passes.
 
-The histories under tests/histories/ cover every stage, every task kind,
-rejected signals and continue-as-new. Until the first release is tagged they
-may be regenerated (`UBP_RECORD_HISTORIES=1 bash scripts/test.sh -k "lifecycle
-or approvals or bad_input or dev_server"`); after it, never: add new ones
-beside them instead.
+Histories are kept per release, in tests/histories/RELEASE/, recorded when the
+release was cut (`UBP_RECORD_HISTORIES=v1.2.0 pytest -k "lifecycle or approvals or
+bad_input or dev_server or mail or retention or webhooks"`) and never regenerated:
+every later release must replay them all. They cover every stage, every task kind,
+rejected signals, continue-as-new, and each workflow the worker runs.
 
 Every history is written under the replay fixtures' keys: payloads encrypted
 with tests/replay-keys.json, messages sealed with tests/replay-door-keys.json.
-They replay as the worker runs them: its converter (payloads it decrypted are
-marked, so unencrypted messages are refused), its sandbox runner, and the
-door's public keys trusted. Histories from before messages were sealed were
-dropped: their messages carry no seal, and the workflow now refuses those
-(no release had been tagged).
+They replay as the worker runs them: its workflows, its converter (payloads it
+decrypted are marked, so unencrypted messages are refused), its sandbox runner,
+and the door's public keys trusted.
 """
 
 from datetime import timedelta
@@ -37,21 +35,30 @@ with workflow.unsafe.imports_passed_through():
     from client.keys import read_key_file
     from policy.replies import PartyStatus
     from tests.helpers import REPLAY_DOOR_KEYS, REPLAY_KEYS
-    from worker import WORKFLOW_RUNNER
+    from tests.releases import releases as releases_so_far
+    from worker import WORKFLOW_RUNNER, WORKFLOWS
     from workflows.party import PartyWorkflow
     from workflows.trust import trust
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
+
 
 
 def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-async def _replay(workflow_class: type, path: Path) -> None:
+def _kind(path: Path) -> str:
+    return _history(path).events[0].workflow_execution_started_event_attributes.workflow_type.name
+
+
+PARTY_HISTORIES = [p for p in HISTORIES if _kind(p) == "PartyWorkflow"]
+
+
+async def _replay(workflows: list[type], path: Path) -> None:
     converter = data_converter(read_key_file(REPLAY_KEYS), DEFAULT_NAMESPACE, worker=True)
     trust(DoorKeys.from_json(REPLAY_DOOR_KEYS.read_text(), str(REPLAY_DOOR_KEYS)).verifier())
-    replayer = Replayer(workflows=[workflow_class], data_converter=converter, workflow_runner=WORKFLOW_RUNNER)
+    replayer = Replayer(workflows=workflows, data_converter=converter, workflow_runner=WORKFLOW_RUNNER)
     await replayer.replay_workflow(_history(path))
 
 
@@ -76,9 +83,15 @@ class PartyWorkflowWithPatchedPause(PartyWorkflow):
         return await super().run(raw)
 
 
-def test_histories_are_stored():
-    assert len(HISTORIES) >= 10
-    assert any("continue_as_new" in p.name for p in HISTORIES)
+def test_histories_are_stored_for_every_release_and_every_workflow_the_worker_runs():
+    releases = list(releases_so_far())
+    assert {p.parent.name for p in HISTORIES} == set(releases), "a folder of histories per release"
+    for release in releases:
+        kept = [p for p in HISTORIES if p.parent.name == release]
+        assert any("continue_as_new" in p.name for p in kept), release
+    # Each workflow type of the latest release; a type added since has none until the next.
+    latest = {_kind(p) for p in HISTORIES if p.parent.name == releases[-1]}
+    assert latest >= {"PartyWorkflow", "NoticeDispatchWorkflow", "DailyDigestWorkflow"}, latest
 
 
 def test_every_stored_history_was_written_encrypted():
@@ -86,16 +99,16 @@ def test_every_stored_history_was_written_encrypted():
     assert not plain, f"written without encryption, so its messages would now be refused: {sorted(plain)}"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_stored_history_replays_with_current_code(path: Path):
-    await _replay(PartyWorkflow, path)
+    await _replay(WORKFLOWS, path)
 
 
 async def test_incompatible_change_is_caught():
     with pytest.raises(NondeterminismError):
-        await _replay(PartyWorkflowWithExtraPause, HISTORIES[0])
+        await _replay([PartyWorkflowWithExtraPause], PARTY_HISTORIES[0])
 
 
-@pytest.mark.parametrize("path", HISTORIES[:3], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PARTY_HISTORIES[:3], ids=lambda p: p.stem)
 async def test_same_change_behind_patched_replays(path: Path):
-    await _replay(PartyWorkflowWithPatchedPause, path)
+    await _replay([PartyWorkflowWithPatchedPause], path)

@@ -7,12 +7,14 @@ stops as `python -m worker` does).
 """
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from client.connection import connect
 from settings import Settings
+from tests.releases import Release
 from worker import build_worker, run_until_stopped
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,17 +29,29 @@ async def main(address: str, database_url: str, task_queue: str) -> None:
     await run_until_stopped(worker)
 
 
-def start(address: str, database_url: str, task_queue: str, log: Path, *, netns: str | None = None) -> subprocess.Popen:
+def start(
+    address: str,
+    database_url: str,
+    task_queue: str,
+    log: Path,
+    *,
+    netns: str | None = None,
+    release: Release | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     """Start the worker process and wait until it polls; its output goes to `log`.
     With `netns`, it runs in that network namespace (`ip netns exec`, which execs it: the
-    process is the worker's own)."""
+    process is the worker's own). With `release`, it is that release's worker, run from its
+    own tree and environment (tests.releases); `env` adds to the environment."""
     in_netns = ["ip", "netns", "exec", netns] if netns else []
+    python, root = (release.python, release.tree) if release else (Path(sys.executable), PROJECT_ROOT)
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [*in_netns, sys.executable, "-m", "tests.worker_process", address, database_url, task_queue],
-            cwd=PROJECT_ROOT,
+            [*in_netns, str(python), "-m", "tests.worker_process", address, database_url, task_queue],
+            cwd=root,
             stdout=subprocess.PIPE,
             stderr=out,
+            env={**os.environ, **(env or {})},
         )
     assert process.stdout is not None
     line = process.stdout.readline()

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import authority, carried, contacts, decisions, letters, rules, tasks
     from policy.contacts import GateView
     from policy.effects import Effect, EffectBatch, write_batch
+    from policy.fields import CARRIED
     from policy.letters import LetterContent
     from policy.messages import (
         AdjustmentDecision,
@@ -702,7 +703,8 @@ def _start_input(raw: RawValue) -> tuple[PartyWorkflowInput, str | None]:
     refusal = authority.payload_refusal(raw.payload.metadata)
     if refusal is None:
         try:
-            inp = workflow.payload_converter().from_payload(raw.payload, PartyWorkflowInput)
+            # A continued run's input may come from a later release (a rollback): what it added is dropped.
+            inp = PartyWorkflowInput.model_validate_json(raw.payload.data, context=CARRIED)
         except (ValueError, TypeError) as err:
             refusal = f"not a valid start: {invalid(err)}"
         else:
