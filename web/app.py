@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from client.keys import KeyRing
 from client.parties import PartyClient
 from records.store import RecordStore
-from settings import Settings
+from settings import Settings, release
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
@@ -100,7 +100,7 @@ def create_app(
     """
     app = FastAPI(
         title="Unacceptable-behaviour policy orchestrator",
-        version="0.1.0",
+        version=release(),
         description=DESCRIPTION,
         # The docs page loads Swagger UI from a CDN: only where the settings turn it on (never in production).
         docs_url="/docs" if settings.api_docs else None,
