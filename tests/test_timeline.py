@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from policy.effects import Acted, DecisionRecorded, EffectBatch, TaskSaved
+from policy.effects import Acted, DecisionRecorded, Effect, EffectBatch, IncidentRecorded, TaskSaved
 from policy.fields import Authority, Door
 from policy.letters import LetterDate, LetterKind
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask, Rejection, RestrictionEntry, WarningEntry
@@ -31,8 +31,9 @@ from policy.vocabulary import (
     WarningStatus,
 )
 from records.store import RecordStore
-from tests.party_file import SUMMARY, write_long_file, write_party_file
-from tests.policy_builders import PARTY_ID, utc
+from settings import Settings
+from tests.party_file import SUMMARY, T0, write_long_file, write_party_file
+from tests.policy_builders import PARTY_ID, incident, utc
 from tests.test_api import Api, _sign_in, offline  # noqa: F401 - `offline` is a fixture
 
 T = utc(2027, 1, 4, 10)
@@ -300,6 +301,44 @@ async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline:
     assert nobody.status_code == 404 and "No party nobody is on file." in nobody.text
     wrong = await offline.client.get("/inbox/letters/letter%3Awarning%3Aw1.docx")
     assert wrong.status_code == 404 and "letters are .pdf or .html" in wrong.text
+
+
+def test_r10_each_page_read_from_the_database_is_that_page_of_the_whole_timeline(
+    store: RecordStore,
+    settings: Settings,
+) -> None:
+    """Issue 30: a page reads its own incidents only; pages of any size, end to end, are the whole
+    timeline, even with incidents at the very instants of other entries (an incident comes first)."""
+    write_party_file(store, settings)
+    file = store.party_file(PARTY_ID)
+    assert file is not None
+    instants = sorted({e.at for e in timeline(file, settings.timezone, MANAGER)})
+    # Two incidents at each instant already on file, and one an hour after it.
+    times = [at for at in instants for at in (at, at, at + timedelta(hours=1))]
+    reports = [incident(f"x-{n:03d}", at) for n, at in enumerate(times)]
+    seal = Authority(
+        actor="staff-1", role=Role.COLLEAGUE, door=Door.API, sealed_at=T0, key_id="door-1", signature="c2Vh"
+    )
+    effects: list[Effect] = [IncidentRecorded(report=r, received_at=r.occurred_at) for r in reports]
+    effects += [
+        Acted(party_id=PARTY_ID, message_kind="incident", message_id=r.incident_id, authority=seal, at=r.occurred_at)
+        for r in reports[::2]
+    ]
+    store.apply(EffectBatch(party_id=PARTY_ID, effects=effects))
+    file = store.party_file(PARTY_ID)
+    assert file is not None
+    whole = timeline(file, settings.timezone, MANAGER)
+    assert len(whole) > len(reports) + len(instants)
+    for size in (1, 7, 50):
+        pages = [
+            store.timeline_page(PARTY_ID, settings.timezone, MANAGER, start, size)
+            for start in range(0, len(whole), size)
+        ]
+        assert all(p is not None and p.total == len(whole) and p.incidents == len(file.incidents) for p in pages)
+        assert [e for p in pages if p is not None for e in p.entries] == whole, size
+    past = store.timeline_page(PARTY_ID, settings.timezone, MANAGER, len(whole), 50)
+    assert past is not None and past.entries == []
+    assert store.timeline_page("nobody", settings.timezone, MANAGER, 0, 50) is None
 
 
 async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: Api, store, settings):  # noqa: F811
