@@ -13,6 +13,7 @@ import httpx
 import pytest_asyncio
 
 from client.parties import PartyClient
+from policy.claims import ClaimChange
 from policy.effects import EffectBatch, TaskSaved
 from policy.state import HumanTask
 from policy.vocabulary import PartyKind, Role, TaskKind, TaskOutcome
@@ -155,3 +156,42 @@ async def test_the_pages_forms_without_the_sessions_csrf_token_change_nothing(
         assert claimed.status_code == 303 and store.task("review-csrf").claimed_by == "mgr-1"
         given_back = await client.post("/inbox/tasks/review-csrf/unclaim", data={})
         assert given_back.status_code == 403 and store.task("review-csrf").claimed_by == "mgr-1"
+
+
+async def test_the_task_list_filters_and_pages_what_the_records_database_holds(
+    store: RecordStore, settings: Settings, key_ring
+) -> None:
+    for staff_id, roles in STAFF.items():
+        store.add_staff(staff_id, staff_id.title(), roles)
+    now = datetime.now(UTC)
+    reviews = [
+        TaskSaved(
+            party_id=f"p-list-{n % 3}",
+            task=HumanTask(
+                task_id=f"review-list-{n:02}",
+                kind=TaskKind.RESTRICTION_REVIEW,
+                subject_id=f"res-{n}",
+                created_at=now,
+                summary="Review before the restriction ends",
+                candidate_roles=[Role.MANAGER],
+                due_at=now + timedelta(days=n, hours=1),
+            ),
+        )
+        for n in range(55)
+    ]
+    store.apply(EffectBatch(party_id="p-list-0", effects=reviews))
+    store.change_holder("review-list-00", expected=None, holder="mgr-2", change=ClaimChange.CLAIMED, by="mgr-2", at=now)
+    app = create_app(cast(PartyClient, UnreachableTemporal()), store, settings, key_ring=key_ring)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as client:
+        sign_in(client, store, "mgr-1")
+        first = await client.get("/inbox")
+        assert "55 open tasks, page 1 of 2" in first.text and 'href="/inbox?page=2"' in first.text
+        assert first.text.count('name="back"') == 49, "a Claim button on each task nobody works"
+        second = await client.get("/inbox?page=2")
+        assert "review-list-54" in second.text and "review-list-00" not in second.text
+        held = await client.get("/inbox?holder=someone&scope=all")
+        assert "1 open task." in held.text and "Mgr-2" in held.text
+        soon = await client.get("/inbox?due=week&party=p-list-1")
+        assert "2 open tasks." in soon.text  # due within 7 days, this party's: 1 and 4
+        wrong = await client.get("/inbox?page=0&sort=sideways")
+        assert wrong.status_code == 422 and "Choose an order from the list" in wrong.text

@@ -60,10 +60,9 @@ class Filters:
     def query(self, **changed: Any) -> str:
         """The query string of these filters, with `changed` (a sort, a page)."""
         values = {**self.__dict__, **changed}
-        kept = {k: ("yes" if v is True else v) for k, v in values.items() if v not in ("", False, None)}
-        if kept.get("page") == 1:
-            del kept["page"]
-        return urlencode(kept)
+        # What is as when nothing is chosen stays out: the shortest link to the same list.
+        default = Filters().__dict__
+        return urlencode({k: ("yes" if v is True else v) for k, v in values.items() if v != default[k]})
 
 
 def _filters(request: Request) -> tuple[Filters, list[Problem]]:
@@ -165,6 +164,7 @@ async def task_list(request: Request, door: Door) -> Response:
         sort_choices={s.value: text for s, text in SORTS.items()},
         scope_choices=SCOPES,
         here=f"/inbox?{filters.query()}" if filters.query() else "/inbox",
+        page_href=lambda n: f"/inbox?{filters.query(page=n)}",
         undeliverable=undeliverable,
         without_email=without_email,
         now=now,
