@@ -45,7 +45,7 @@ if [ ! -f "$stamp" ]; then
       && .venv/bin/python -m pip install --no-deps --no-build-isolation -e . \
       && .venv/bin/python -m pip check; } > var/pip.log 2>&1; then
     cat var/pip.log >&2
-    echo "installing the project failed; the log above is in var/pip.log" >&2
+    echo "installing the project failed; the log above is in var/pip.log (a dependency added to pyproject.toml? bash scripts/lock.sh puts it in the locks)" >&2
     exit 1
   fi
   rm -f .venv/.installed-*
