@@ -152,3 +152,32 @@ async def test_a_manager_moves_a_leavers_tasks(
     assert "Reassigned to manager-1 (from manager-2)" in await log.inner_text()
     await assert_accessible(page)
     await screenshot(page, "task-reassigned")
+
+
+async def test_a_party_is_found_by_id_and_its_page_says_what_is_in_force(
+    pages: tuple[Page, Page], inbox: Inbox, zero_tolerance_party: ZeroToleranceParty
+) -> None:
+    party = zero_tolerance_party
+    page, _ = pages
+    await inbox.sign_in(page, "manager-1", "/inbox/parties")
+    await page.goto(f"{inbox.url}/inbox/parties?stage=nowhere")
+    assert "Choose a stage from the list" in await page.get_by_role("alert").inner_text()
+    await assert_accessible(page)
+    await screenshot(page, "parties-filter-error")
+
+    await page.goto(f"{inbox.url}/inbox/parties")
+    await page.get_by_label("Party id").fill(party.party_id)
+    await page.get_by_label("Direct contact stopped (zero tolerance, R15)").check()
+    await page.get_by_role("button", name="Find parties").click()
+    found = page.get_by_role("row").filter(has_text=party.party_id)
+    assert "Zero tolerance" in await found.inner_text()
+    assert "1 party" in await page.get_by_role("status").inner_text()
+    await assert_accessible(page)
+    await screenshot(page, "parties-found")
+    await found.get_by_role("link", name=party.party_id).click()
+    await page.get_by_role("heading", name=party.party_id, level=1).wait_for()
+    banner = page.get_by_role("region", name="In force now")
+    assert "Direct contact is stopped (zero tolerance) (R15)" in await banner.inner_text()
+    assert await page.locator("#actions").get_by_role("link").count() > 0
+    await assert_accessible(page)
+    await screenshot(page, "party-page")

@@ -25,6 +25,7 @@ from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
 from web.inbox import data_protection as data_protection_pages
+from web.inbox import parties as party_pages
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.inbox import security_log, sign_in
@@ -133,6 +134,7 @@ def create_app(
     app.include_router(sign_in.router)
     app.include_router(inbox.router)
     app.include_router(inbox_task_list.router)
+    app.include_router(party_pages.router)
     app.include_router(board_report.router)
     app.include_router(security_log.router)
     app.include_router(data_protection_pages.router)

@@ -134,6 +134,7 @@ def _local(settings_timezone: str):
 # The pages in the service navigation: (path, text, the action whose permission shows it; None: everyone).
 NAVIGATION: list[tuple[str, str, Action | None]] = [
     ("/inbox", "Tasks", None),
+    ("/inbox/parties", "Parties", Action.READ_STATUS),
     ("/inbox/reassign", "Reassign tasks", Action.REASSIGN_TASKS),
     ("/inbox/contact", "A contact: what do I do?", Action.ASK_CONTACT_GATE),
     ("/inbox/act", "Act on a party", Action.REPORT_INCIDENT),
