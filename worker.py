@@ -2,6 +2,7 @@
 retention sweep and erasure requests, and their activities, on one task queue."""
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -19,10 +20,12 @@ from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.retention import PartyRuns, RetentionActivities
 from activities.tasks import TaskActivities
+from activities.webhooks import WebhookActivities
 from client.connection import connect, key_ring_of, metrics_runtime, worker_client
 from client.door import load_verifier
 from client.keys import KeyRing
 from client.liveness import keep_heartbeat
+from client.sealed import unseal
 from records.db import make_engine
 from records.schema import SchemaNotCurrent, require_current_schema
 from records.store import RecordStore
@@ -31,6 +34,7 @@ from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
 from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 from workflows.trust import trust
+from workflows.webhooks import WebhookDeliveryWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,7 @@ def build_worker(
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
+    webhooks = WebhookActivities(store, functools.partial(unseal, key_ring_of(client)))
     retention = RetentionActivities(
         store, party_runs or PartyRuns(client), retention_years=settings.retention_years, timezone=settings.timezone
     )
@@ -102,6 +107,7 @@ def build_worker(
             DailyDigestWorkflow,
             RetentionSweepWorkflow,
             PartyErasureWorkflow,
+            WebhookDeliveryWorkflow,
         ],
         activities=[
             records.write_effects,
@@ -123,6 +129,7 @@ def build_worker(
             retention.erase_party_file,
             retention.removal_recorded,
             retention.record_removal,
+            webhooks.deliver_round,
         ],
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),

@@ -322,15 +322,15 @@ def events_of(party_id: str, before: Before, effects: list[Effect]) -> list[Chan
             case StageChanged():
                 if effect.change_id not in before.stage_changes:
                     before.stage_changes.add(effect.change_id)
-                    data = StageData.model_validate(effect, from_attributes=True)
-                    changes.append(_change(party_id, EventType.STAGE_CHANGED, effect.at, data, effect.change_id))
+                    stage = StageData.model_validate(effect, from_attributes=True)
+                    changes.append(_change(party_id, EventType.STAGE_CHANGED, effect.at, stage, effect.change_id))
             case CaseClosureSaved():
                 c = effect.closed_case
                 key = closure_key(party_id, c.case_reference)
                 if key not in before.closed_cases:
                     before.closed_cases.add(key)
-                    data = CaseClosedData.model_validate(c, from_attributes=True)
-                    changes.append(_change(party_id, EventType.CASE_CLOSED, c.closed_at, data, key))
+                    closed = CaseClosedData.model_validate(c, from_attributes=True)
+                    changes.append(_change(party_id, EventType.CASE_CLOSED, c.closed_at, closed, key))
             case WarningSaved():
                 w = effect.warning
                 changes += _warning(party_id, before.warnings.get(w.warning_id), w)

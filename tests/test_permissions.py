@@ -308,7 +308,7 @@ def test_every_action_is_in_the_table_and_every_role_may_do_something():
         assert any(role in p.roles for p in PERMISSIONS.values()), role
     # Operations runs the system and decides nothing about a party.
     operations = [a for a, p in PERMISSIONS.items() if Role.OPERATIONS in p.roles]
-    assert operations == [Action.DECODE_PAYLOADS, Action.READ_SECURITY_LOG]
+    assert operations == [Action.DECODE_PAYLOADS, Action.READ_SECURITY_LOG, Action.MANAGE_WEBHOOKS]
 
 
 # --- the two demonstrations -----------------------------------------------------------

@@ -36,6 +36,7 @@ from web.routes import (
     codec,
     contacts,
     data_protection,
+    events,
     ground_rules,
     letters,
     ops,
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(data_protection_pages.router)
     app.include_router(party_timeline.router)
     app.include_router(ops.router)
+    app.include_router(events.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())
     # A sign-in in progress (state, nonce, PKCE verifier, the form's CSRF token), signed,
