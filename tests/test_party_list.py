@@ -1,5 +1,5 @@
 """The parties list (issue 26): search by id, and the filters by what is in force or coming due,
-counted and paged in SQL, on SQLite and PostgreSQL."""
+counted and paged in SQL, on SQLite and PostgreSQL (each in its pass)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -69,13 +69,11 @@ def ids(store: RecordStore, **where) -> list[str]:
     return [p.party_id for p in page.parties]
 
 
-def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(record_store: RecordStore) -> None:
-    party(record_store, "p-none", Stage.NONE)
+def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(store: RecordStore) -> None:
+    party(store, "p-none", Stage.NONE)
+    party(store, "p-warned", Stage.WARNED, WarningSaved(party_id="p-warned", warning=warning(timedelta(days=10))))
     party(
-        record_store, "p-warned", Stage.WARNED, WarningSaved(party_id="p-warned", warning=warning(timedelta(days=10)))
-    )
-    party(
-        record_store,
+        store,
         "p-warned-long",
         Stage.WARNED,
         WarningSaved(party_id="p-warned-long", warning=warning(timedelta(days=100))),
@@ -89,7 +87,7 @@ def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(record_st
         candidate_roles=[Role.MANAGER],
     )
     party(
-        record_store,
+        store,
         "p-restricted",
         Stage.RESTRICTED,
         RestrictionSaved(
@@ -99,7 +97,7 @@ def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(record_st
         TaskSaved(party_id="p-restricted", task=review),
     )
     party(
-        record_store,
+        store,
         "p_stop",
         Stage.ZERO_TOLERANCE,
         RestrictionSaved(
@@ -108,7 +106,7 @@ def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(record_st
         ),
     )
     party(
-        record_store,
+        store,
         "p-expired",
         Stage.RECURRENCE_WINDOW,
         RestrictionSaved(
@@ -117,23 +115,23 @@ def test_parties_are_found_by_id_and_by_what_is_in_force_or_coming_due(record_st
         ),
     )
 
-    assert ids(record_store) == ["p-expired", "p-none", "p-restricted", "p-warned", "p-warned-long", "p_stop"]
-    assert ids(record_store, id_starts="p-warned") == ["p-warned", "p-warned-long"]
+    assert ids(store) == ["p-expired", "p-none", "p-restricted", "p-warned", "p-warned-long", "p_stop"]
+    assert ids(store, id_starts="p-warned") == ["p-warned", "p-warned-long"]
     # An underscore in what is searched for is itself, not any one character.
-    assert ids(record_store, id_starts="p_") == ["p_stop"]
-    assert ids(record_store, stage=Stage.WARNED) == ["p-warned", "p-warned-long"]
-    assert ids(record_store, restricted=True) == ["p-restricted", "p_stop"]
-    assert ids(record_store, zero_tolerance=True) == ["p_stop"]
-    assert ids(record_store, review_due=True) == ["p-restricted"]
-    assert ids(record_store, warning_lapsing=True) == ["p-warned"]
-    assert ids(record_store, restricted=True, review_due=True) == ["p-restricted"]
+    assert ids(store, id_starts="p_") == ["p_stop"]
+    assert ids(store, stage=Stage.WARNED) == ["p-warned", "p-warned-long"]
+    assert ids(store, restricted=True) == ["p-restricted", "p_stop"]
+    assert ids(store, zero_tolerance=True) == ["p_stop"]
+    assert ids(store, review_due=True) == ["p-restricted"]
+    assert ids(store, warning_lapsing=True) == ["p-warned"]
+    assert ids(store, restricted=True, review_due=True) == ["p-restricted"]
 
-    [line] = record_store.party_page(PartyFilter(now=NOW, id_starts="p-restricted"), limit=5).parties
+    [line] = store.party_page(PartyFilter(now=NOW, id_starts="p-restricted"), limit=5).parties
     assert (line.stage, line.restrictions_in_force, line.restricted_until, line.open_tasks) == (
         Stage.RESTRICTED,
         1,
         NOW + timedelta(days=170),
         1,
     )
-    second = record_store.party_page(PartyFilter(now=NOW), limit=2, offset=2)
+    second = store.party_page(PartyFilter(now=NOW), limit=2, offset=2)
     assert (second.total, [p.party_id for p in second.parties]) == (6, ["p-restricted", "p-warned"])
