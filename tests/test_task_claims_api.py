@@ -115,6 +115,8 @@ async def test_a_manager_moves_a_leavers_tasks(ubp: Ubp, store: RecordStore, tim
         {"task_id": "review-1", "party_id": "p-1", "holder": "mgr-1"},
         {"task_id": "review-2", "party_id": "p-2", "holder": "mgr-1"},
     ]
+    listed = await ubp("tasks", "list", "--kind", "restriction_review")
+    assert listed.exit_code == 0 and listed.stdout.count("CLAIMED-BY mgr-1") == 2, listed.output
     assert [(e.changed_by, e.previous_holder, e.holder) for e in store.claim_log("review-2")][-1] == (
         "exec-1",
         "mgr-2",
