@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PG_URL=${UBP_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py tests/test_contact_gate.py tests/test_layout.py tests/test_permission_docs.py tests/test_audit.py)
+PURE=(tests/test_policy_rules.py tests/test_policy_properties.py tests/test_dates.py tests/test_contact_gate.py tests/test_layout.py tests/test_permission_docs.py tests/test_claims_rules.py tests/test_audit.py)
 IGNORE_PURE=()
 for f in "${PURE[@]}"; do IGNORE_PURE+=(--ignore "$f"); done
 # The production image (built with Podman, then started) runs in a process of its own beside the passes.
