@@ -23,6 +23,7 @@ from tests.browser import Browser, Inbox, Page, assert_accessible, browser_marks
 
 if TYPE_CHECKING:
     from playwright.async_api import Request
+from policy.messages import PartyRef
 from tests.helpers import ask, incident, new_party, restriction, warning
 
 pytestmark = browser_marks()
@@ -139,6 +140,13 @@ async def _report_incident(page: Page, inbox: Inbox, party_id: str, *, code: str
     return said.split("Incident ", 1)[1].split(" ", 1)[0]
 
 
+async def _repeat(inbox: Inbox, party_id: str) -> str:
+    """Another incident on the party's file, as a case system would report it."""
+    again = incident(PartyRef(party_id=party_id), datetime.now(UTC) - timedelta(milliseconds=200))
+    await inbox.parties.report_incident(again)
+    return again.incident_id
+
+
 async def test_a_colleague_reports_asks_warns_and_proposes_a_restriction_with_parameters(colleague, inbox):
     page, _ = colleague
     party_id = new_party().party_id
@@ -188,7 +196,8 @@ async def test_a_colleague_reports_asks_warns_and_proposes_a_restriction_with_pa
     await send(page, "Record the ask")
     assert "is on the party's file" in await flash(page)
 
-    second = await _report_incident(page, inbox, party_id)
+    # The behaviour goes on (reported through the same service, to keep the test short).
+    second = await _repeat(inbox, party_id)
     await page.goto(f"{inbox.url}/inbox/parties/{party_id}/warning")
     assert await page.locator(f'input[name="incident_ids"][value="{second}"]').count() == 1
     await tick(page, f'input[name="incident_ids"][value="{second}"]')
@@ -197,7 +206,7 @@ async def test_a_colleague_reports_asks_warns_and_proposes_a_restriction_with_pa
     await send(page, "Give the warning")
     assert "The warning" in await flash(page) and "letter is being written" in await flash(page)
 
-    third = await _report_incident(page, inbox, party_id)
+    third = await _repeat(inbox, party_id)
     await page.goto(f"{inbox.url}/inbox/parties/{party_id}/restriction")
     await tick(page, f'input[name="incident_ids"][value="{third}"]')
     # Contact by email only, at most 2 a week, through the named contact manager-1.
@@ -246,7 +255,11 @@ async def _restricted_party(inbox: Inbox) -> str:
     return party.party_id
 
 
-async def test_a_restricted_partys_phone_call_is_checked_and_reported_as_a_possible_breach(colleague, inbox):
+async def test_a_restricted_partys_call_is_reported_as_a_possible_breach_and_a_colleague_is_refused_a_decision(
+    colleague, chromium, inbox
+):
+    """The contact screen, then R16: a colleague records an adjustment and asks a specialist, is
+    refused deciding it (the rule in plain words), and a manager decides it; a case closed (R17)."""
     page, _ = colleague
     party_id = await _restricted_party(inbox)
     await page.goto(f"{inbox.url}/inbox/contact")
@@ -277,13 +290,8 @@ async def test_a_restricted_partys_phone_call_is_checked_and_reported_as_a_possi
     assert "is on the party's file" in said and "restriction in force was extended (R12)" in said, said
     await checked(page, "staff-contact-reported-as-incident")
 
-
-async def test_a_colleague_records_an_adjustment_is_refused_deciding_it_and_a_manager_decides(
-    colleague, chromium, inbox
-):
-    page, _ = colleague
-    party = new_party()
-    await inbox.parties.report_incident(incident(party, datetime.now(UTC) - timedelta(hours=2)))
+    # The party asks for an adjustment: recorded and asked about; deciding it is refused to a colleague.
+    party = PartyRef(party_id=party_id)
     adjustments = f"{inbox.url}/inbox/parties/{party.party_id}/adjustments"
     await page.goto(adjustments)
     await type_into(page, "#description", "Letters in large print, and calls before noon.")
@@ -347,13 +355,11 @@ async def test_every_page_reflows_at_320_px_and_200_percent_zoom(chromium, inbox
             f"/inbox/tasks/{zero_tolerance_party.review_task_id}",
             f"/inbox/parties/{party_id}",
             "/inbox/act?party_id=" + party_id,
-            "/inbox/act?party_id=not%20an%20id",
             f"/inbox/parties/{party_id}/incident",
             f"/inbox/parties/{party_id}/restriction",
             f"/inbox/parties/{party_id}/adjustments",
             "/inbox/contact",
             "/inbox/report",
-            "/inbox/markers",
             "/inbox/accessibility",
         ]
         for width in (320, 640):
@@ -362,7 +368,8 @@ async def test_every_page_reflows_at_320_px_and_200_percent_zoom(chromium, inbox
                 await page.goto(f"{inbox.url}{path}")
                 wide = await page.evaluate("document.documentElement.scrollWidth")
                 assert wide <= width, f"{path} at {width} px is {wide} px wide"
-                await assert_accessible(page)
+                if width == 320:  # at the widths of the other tests too
+                    await assert_accessible(page)
             await screenshot(page, f"staff-accessibility-statement-{width}px")
             # An error state, at this width too.
             await page.goto(f"{inbox.url}/inbox/parties/{party_id}/ask")
