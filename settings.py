@@ -12,6 +12,7 @@ settings below override its address and namespace, for the dev stack and
 the tests.
 """
 
+import importlib.metadata
 import ipaddress
 import json
 from datetime import time
@@ -122,6 +123,9 @@ class Settings(BaseSettings):
     # Periodic work, as Temporal Schedules (`ubp schedules apply`).
     notice_dispatch_seconds: float = Field(default=60, gt=0, description="how often queued notices are sent")
     notice_batch: int = Field(default=100, ge=1, description="notices one dispatch run sends at most, all at once")
+    webhook_poll_seconds: float = Field(
+        default=5, gt=0, description="how often each webhook's delivery looks for new events: the latency when idle"
+    )
     digest_time: time = Field(default=time(8, 30), description="when the daily digest goes, local time (UBP_TIMEZONE)")
     # A mail is retried with back-off while the server is down: 30 s, 1 min,
     # 2 min ... then every 10 minutes, 20 attempts in all (about 2 h 45 min),
@@ -145,6 +149,11 @@ class Settings(BaseSettings):
         default=None,
         description="host:port where the worker serves its Prometheus metrics (/metrics), e.g. 0.0.0.0:9000;"
         " unset: none",
+    )
+    worker_heartbeat_file: Path | None = Field(
+        default=None,
+        description="a file the worker touches while Temporal sees it polling (client.liveness); its health check"
+        " (`python -m client.liveness FILE`) fails when the file goes stale. Unset: none",
     )
     # R3: the body's retention period. Unset, nothing is ever removed and the
     # retention sweep is not scheduled.
@@ -357,3 +366,13 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@lru_cache
+def release() -> str:
+    """The release this code is: the installed package's version (pyproject.toml's), which
+    `ubp --version`, `/readyz` and the worker's start log say, so that operators know which runs."""
+    try:
+        return importlib.metadata.version("ubp-orchestrator")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (the project is not installed: bash scripts/setup.sh)"

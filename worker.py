@@ -2,6 +2,7 @@
 retention sweep and erasure requests, and their activities, on one task queue."""
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -19,18 +20,21 @@ from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.retention import PartyRuns, RetentionActivities
 from activities.tasks import TaskActivities
+from activities.webhooks import WebhookActivities
 from client.connection import connect, key_ring_of, metrics_runtime, worker_client
 from client.door import load_verifier
 from client.keys import KeyRing
-from client.schedules import apply_schedules
+from client.liveness import keep_heartbeat
+from client.sealed import unseal
 from records.db import make_engine
 from records.schema import SchemaNotCurrent, require_current_schema
 from records.store import RecordStore
-from settings import Settings, get_settings
+from settings import Settings, get_settings, release
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 from workflows.party import PartyWorkflow
 from workflows.retention import PartyErasureWorkflow, RetentionSweepWorkflow
 from workflows.trust import trust
+from workflows.webhooks import WebhookDeliveryWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,7 @@ def build_worker(
     mailer = Mailer(settings.mail)
     notices = NoticeActivities(store, mailer, settings.inbox_url, settings.timezone)
     digest = DigestActivities(store, mailer, settings.inbox_url, settings.timezone)
+    webhooks = WebhookActivities(store, functools.partial(unseal, key_ring_of(client)))
     retention = RetentionActivities(
         store, party_runs or PartyRuns(client), retention_years=settings.retention_years, timezone=settings.timezone
     )
@@ -102,6 +107,7 @@ def build_worker(
             DailyDigestWorkflow,
             RetentionSweepWorkflow,
             PartyErasureWorkflow,
+            WebhookDeliveryWorkflow,
         ],
         activities=[
             records.write_effects,
@@ -123,6 +129,7 @@ def build_worker(
             retention.erase_party_file,
             retention.removal_recorded,
             retention.record_removal,
+            webhooks.deliver_round,
         ],
         # Record writes and SMTP are blocking calls.
         activity_executor=ThreadPoolExecutor(max_workers=16),
@@ -160,18 +167,6 @@ async def run_until_stopped(worker: Worker) -> None:
     log.info("stopped")
 
 
-async def scheduled_worker(client: Client, settings: Settings) -> Worker:
-    """The worker, once the periodic work's Temporal Schedules are in place.
-
-    Every worker that starts creates the schedules or brings them up to its
-    settings (`client.schedules.apply_schedules`), so there is nothing else
-    to run, and no second copy however many workers start.
-    """
-    for schedule_id, what in (await apply_schedules(client, settings)).items():
-        log.info("schedule %s %s", schedule_id, what)
-    return build_worker(client, settings)
-
-
 async def connect_worker(settings: Settings, *, key_ring: KeyRing | None = None) -> Client:
     """The worker's client: its runtime serves the SDK's metrics (and the activities')
     at UBP_WORKER_METRICS_ADDRESS, when that is set; `key_ring` as `connect` takes it."""
@@ -183,17 +178,28 @@ async def connect_worker(settings: Settings, *, key_ring: KeyRing | None = None)
 
 
 async def main() -> None:
+    """The worker as deployed. It does not touch the Schedules: a deploy applies them once
+    (`ubp schedules apply`, docker-compose.yml's `schedules` job), so that an old worker
+    still running in a rolling deploy cannot put its settings back."""
     settings = get_settings()
     client = await connect_worker(settings)
-    worker = await scheduled_worker(client, settings)
+    worker = build_worker(client, settings)
     log.info(
-        "worker polling task queue %s at %s (namespace %s), payloads encrypted with key %s",
+        "ubp %s: worker polling task queue %s at %s (namespace %s), payloads encrypted with key %s",
+        release(),
         settings.task_queue,
         client.service_client.config.target_host,
         client.namespace,
         key_ring_of(client).active_id,
     )
-    await run_until_stopped(worker)
+    heartbeat = None
+    if settings.worker_heartbeat_file:
+        heartbeat = asyncio.create_task(keep_heartbeat(client, settings.task_queue, settings.worker_heartbeat_file))
+    try:
+        await run_until_stopped(worker)
+    finally:
+        if heartbeat:
+            heartbeat.cancel()
 
 
 if __name__ == "__main__":

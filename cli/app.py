@@ -28,6 +28,7 @@ from cli import (
     security_log,
     staff,
     tasks,
+    webhooks,
 )
 
 app = typer.Typer(help="Unacceptable-behaviour policy orchestrator", no_args_is_help=True)
@@ -51,3 +52,4 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(retention.party_app, name="party")
 app.add_typer(report.app)
 app.add_typer(data_protection.app)
+app.add_typer(webhooks.app, name="webhooks")

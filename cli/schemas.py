@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from policy.contacts import ContactAnswer, GateView
 from policy.corrections import CorrectionForm
+from policy.events import DATA_OF, typed_event
 from policy.imports import ImportLine
 from policy.markers import MarkerRow
 from policy.messages import (
@@ -39,6 +40,7 @@ from services.corrections import CorrectionAdded
 from services.decisions import DecisionForm
 from services.imports import LineReport
 from services.letters import LetterSent, LetterSentForm
+from services.webhooks import EventPage, WebhookCreated, WebhookForm
 from settings import PROJECT_ROOT
 
 SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas"
@@ -63,6 +65,7 @@ MESSAGES: dict[str, Any] = {
     "LetterSentForm": LetterSentForm,
     "ImportLine": ImportLine,
     "CorrectionForm": CorrectionForm,
+    "WebhookForm": WebhookForm,
 }
 # What it gets back.
 ANSWERS: dict[str, Any] = {
@@ -80,7 +83,11 @@ ANSWERS: dict[str, Any] = {
     "CorrectionAdded": CorrectionAdded,
     "MarkerRow": MarkerRow,
     "SubjectAccessExport": SubjectAccessExport,
+    "EventPage": EventPage,
+    "WebhookCreated": WebhookCreated,
 }
+# The events a case system hears (issue 25), one per type: each webhook's body, and each event of the feed.
+EVENTS: dict[str, Any] = {f"event-{t.value}": typed_event(t) for t in DATA_OF}
 
 
 def _schema(name: str, model: Any, mode: Literal["validation", "serialization"]) -> dict[str, Any]:
@@ -93,6 +100,7 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema, for every message and answer."""
     documents = {f"{n}.json": _schema(n, m, "validation") for n, m in MESSAGES.items()}
     documents |= {f"{n}.json": _schema(n, m, "serialization") for n, m in ANSWERS.items()}
+    documents |= {f"{n}.json": _schema(n, m, "serialization") for n, m in EVENTS.items()}
     return documents
 
 

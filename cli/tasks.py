@@ -27,6 +27,7 @@ def tasks_list(
     before = instant(due_before, "--due-before") if due_before else None
     with records() as store:
         listed = store.open_tasks(role=role, person=person, kind=kind, party_id=party, due_before=before)
+        holders = store.holders([t.task_id for t in listed])
     if as_json:
         typer.echo(json.dumps([t.model_dump(mode="json") for t in listed], indent=2))
         return
@@ -34,6 +35,7 @@ def tasks_list(
         due = t.due_at.isoformat() if t.due_at else "unplanned"
         flags = " ESCALATED" if t.escalated_at else ""
         flags += " OVERDUE" if t.overdue_since else ""
+        flags += f" CLAIMED-BY {holders[t.task_id]}" if t.task_id in holders else ""
         roles = ",".join(r.value for r in t.deciding_roles())
         typer.echo(f"{t.task_id}\t{t.party_id}\t{t.kind.value}\tdue {due}{flags}\t[{roles}]\t{t.summary}")
 

@@ -16,9 +16,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from policy.effects import (
     AdjustmentSaved,
@@ -322,15 +322,15 @@ def events_of(party_id: str, before: Before, effects: list[Effect]) -> list[Chan
             case StageChanged():
                 if effect.change_id not in before.stage_changes:
                     before.stage_changes.add(effect.change_id)
-                    data = StageData.model_validate(effect, from_attributes=True)
-                    changes.append(_change(party_id, EventType.STAGE_CHANGED, effect.at, data, effect.change_id))
+                    stage = StageData.model_validate(effect, from_attributes=True)
+                    changes.append(_change(party_id, EventType.STAGE_CHANGED, effect.at, stage, effect.change_id))
             case CaseClosureSaved():
                 c = effect.closed_case
                 key = closure_key(party_id, c.case_reference)
                 if key not in before.closed_cases:
                     before.closed_cases.add(key)
-                    data = CaseClosedData.model_validate(c, from_attributes=True)
-                    changes.append(_change(party_id, EventType.CASE_CLOSED, c.closed_at, data, key))
+                    closed = CaseClosedData.model_validate(c, from_attributes=True)
+                    changes.append(_change(party_id, EventType.CASE_CLOSED, c.closed_at, closed, key))
             case WarningSaved():
                 w = effect.warning
                 changes += _warning(party_id, before.warnings.get(w.warning_id), w)
@@ -471,4 +471,16 @@ def letter_event(party_id: str, event_type: EventType, data: LetterData) -> Chan
         party_id=party_id,
         at=at,
         data=data.model_dump(mode="json"),
+    )
+
+
+def typed_event(event_type: EventType) -> type[BaseModel]:
+    """The event of one type with its data's own model: its JSON Schema (docs/schemas/event-TYPE.json)."""
+    name = "Event_" + event_type.value.replace(".", "_")
+    return create_model(
+        name,
+        __base__=Event,
+        __doc__=f"The event `{event_type.value}`: {Event.__doc__}",
+        type=(Literal[event_type.value], Field(description="the event's type")),  # type: ignore[arg-type]
+        data=(DATA_OF[event_type], Field(description=f"what `{event_type.value}` says; free text only if allowed")),
     )

@@ -61,6 +61,8 @@ class Action(StrEnum):
     RECORD_CORRECTION = "record_correction"
     RECORD_DISPUTE = "record_dispute"
     READ_MARKER_REGISTER = "read_marker_register"
+    READ_EVENTS = "read_events"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     CLAIM_TASK = "claim_task"
     ASSIGN_TASK = "assign_task"
     REASSIGN_TASKS = "reassign_tasks"
@@ -175,6 +177,14 @@ PERMISSIONS: dict[Action, Permission] = {
     ),
     Action.READ_MARKER_REGISTER: Permission(
         RECORDS_HANDLERS, "R11", "managers review the restrictions and stops in force (the ICO's warning markers)"
+    ),
+    Action.READ_EVENTS: Permission(
+        frozenset({Role.CASE_SYSTEM}), "R3", "the case system hears what changed on the parties' files (the feed)"
+    ),
+    Action.MANAGE_WEBHOOKS: Permission(
+        frozenset({Role.OPERATIONS}),
+        "operations",
+        "the staff who run the system add and remove the case systems' webhooks, and replay their deliveries",
     ),
     Action.CLAIM_TASK: Permission(
         frozenset({role for kind in TaskKind for role in _deciders(kind)}),

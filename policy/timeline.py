@@ -223,7 +223,12 @@ def timeline(file: PartyFile, timezone: str, viewer: Viewer) -> list[TimelineEnt
         then in the order the file holds them.
     """
     entries = list(_entries(file, _Words(timezone, file.acted), viewer))
-    return sorted(entries, key=lambda e: (e.at, _RANK[e.kind]))  # stable: the file's order breaks ties
+    return sorted(entries, key=entry_order)  # stable: the file's order breaks ties
+
+
+def entry_order(entry: TimelineEntry) -> tuple[datetime, int]:
+    """Where an entry goes in the timeline: by instant, then by `EntryKind` (incidents first)."""
+    return entry.at, _RANK[entry.kind]
 
 
 class _Words:

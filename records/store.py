@@ -2,7 +2,7 @@
 queue, the decode audit log, the contact log, the register of case systems' ids, the import ledger,
 the letters (R10), a party's timeline, the log of reads of a party's file, the operators' figures,
 the board report's counts (R10a), retention and erasure (R3), corrections and disputes (Art. 16),
-and the register of markers in force, and who works each task."""
+and the register of markers in force, who works each task, and the parties list."""
 
 from records.audit import DecodeAudit
 from records.board import BoardFigures
@@ -15,6 +15,7 @@ from records.letters import LetterFile
 from records.markers import MarkerRegister
 from records.message_ids import MessageIdRegister
 from records.notices import NoticeQueue
+from records.party_list import PartyList
 from records.party_state import PartyStateLoader
 from records.reads import FileReader
 from records.retention import RetentionFile
@@ -32,6 +33,7 @@ class RecordStore(
     PartyFileReader,
     TaskList,
     TaskClaims,
+    PartyList,
     NoticeQueue,
     DecodeAudit,
     ContactLog,

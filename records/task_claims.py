@@ -14,7 +14,7 @@ workflow: the records database orders them against decisions by itself.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 
 from policy.claims import ClaimChange
@@ -118,6 +118,27 @@ class TaskClaims(StoreBase):
         return self._rows(
             select(TaskClaimEventRow).where(TaskClaimEventRow.task_id == task_id).order_by(col(TaskClaimEventRow.seq))
         )
+
+    def holders(self, task_ids: list[str]) -> dict[str, str]:
+        """Who works each of these tasks, for those someone works (a page of the task list)."""
+        if not task_ids:
+            return {}
+        found = self._rows(
+            select(TaskRow.task_id, TaskRow.claimed_by).where(
+                col(TaskRow.task_id).in_(task_ids), col(TaskRow.claimed_by).is_not(None)
+            )
+        )
+        return dict(found)
+
+    def holding(self) -> dict[str, int]:
+        """Who works open tasks now, and how many each: whose tasks a manager may move."""
+        found = self._rows(
+            select(TaskRow.claimed_by, func.count())
+            .where(TaskRow.status == TaskStatus.OPEN.value, col(TaskRow.claimed_by).is_not(None))
+            .group_by(col(TaskRow.claimed_by))
+            .order_by(col(TaskRow.claimed_by))
+        )
+        return dict(found)
 
     def tasks_held_by(self, staff_id: str) -> list[TaskRow]:
         """The open tasks `staff_id` holds, oldest first: a leaver's, to reassign."""

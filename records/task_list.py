@@ -51,6 +51,8 @@ class TaskFilter:
         due_before: Only tasks due before this instant (planned tasks only).
         overdue: True: only tasks overdue (past their escalation's due date,
             `HumanTask.overdue_since`); False: only those not overdue.
+        claimed_by: Only tasks this member of staff holds (records.task_claims).
+        claimed: True: only tasks someone holds; False: only those nobody holds.
     """
 
     role: Role | None = None
@@ -59,6 +61,8 @@ class TaskFilter:
     party_id: str | None = None
     due_before: datetime | None = None
     overdue: bool | None = None
+    claimed_by: str | None = None
+    claimed: bool | None = None
 
 
 class TaskPage(NamedTuple):
@@ -69,7 +73,7 @@ class TaskPage(NamedTuple):
 
 
 class TaskList(StaffDirectory):
-    """Open tasks, filtered by role, person (four eyes included), kind, party, due date and overdue."""
+    """Open tasks, filtered by role, person (four eyes included), kind, party, due date, overdue and holder."""
 
     def task_listing(self, task_id: str) -> TaskListing | None:
         """One task in any status, as the workflow last saved it, with its party id; None if unknown."""
@@ -135,6 +139,11 @@ class TaskList(StaffDirectory):
         if where.overdue is not None:
             overdue_since = col(TaskRow.overdue_since)
             conditions.append(overdue_since.is_not(None) if where.overdue else overdue_since.is_(None))
+        if where.claimed_by is not None:
+            conditions.append(col(TaskRow.claimed_by) == where.claimed_by)
+        if where.claimed is not None:
+            holder = col(TaskRow.claimed_by)
+            conditions.append(holder.is_not(None) if where.claimed else holder.is_(None))
         if where.role is not None:
             conditions.append(self._holds(TaskRow.deciding_roles, Role(where.role).value))
         if where.person is not None:

@@ -13,3 +13,5 @@ cd "$(dirname "$0")/.."
 compile=(.venv/bin/uv pip compile --quiet --python-version 3.11 --universal --generate-hashes --no-header)
 "${compile[@]}" "$@" pyproject.toml requirements/build.in -o requirements/main.lock
 "${compile[@]}" "$@" pyproject.toml requirements/build.in --extra test -c requirements/main.lock -o requirements/dev.lock
+# The generated-client test's generator, in a venv of its own (scripts/setup.sh).
+"${compile[@]}" "$@" requirements/openapi-client.in -o requirements/openapi-client.lock

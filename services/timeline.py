@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from policy.fields import Door
 from policy.permissions import Action
-from policy.timeline import PartyFile, TimelineEntry, Viewer, timeline
+from policy.timeline import PartyFile, TimelineEntry, Viewer
 from records.store import RecordStore
 from services.acting import Principal, permit
 from services.file_reads import log_read
@@ -19,7 +19,8 @@ ENTRIES_PER_PAGE = 200
 
 @dataclass(frozen=True)
 class PartyTimeline:
-    file: PartyFile
+    file: PartyFile  # without its incidents: `incidents` counts them, and this page's are among `entries`
+    incidents: int
     entries: list[TimelineEntry]  # this page's, oldest first
     page: int  # from 1
     pages: int  # at least 1, even for an empty file
@@ -43,20 +44,23 @@ def party_timeline(
         NoSuchPage: If `page` is below 1 or past the last page.
     """
     permit(reader, Action.READ_TIMELINE)
-    file = store.party_file(party_id)
-    if file is None:
+    start = (page - 1) * ENTRIES_PER_PAGE
+    # The database reads this page's incidents only (records.timeline): a file at the bounds holds 10,000.
+    found = store.timeline_page(
+        party_id, timezone, Viewer(staff_id=reader.id, roles=reader.roles), max(start, 0), ENTRIES_PER_PAGE
+    )
+    if found is None:
         return None
-    entries = timeline(file, timezone, Viewer(staff_id=reader.id, roles=reader.roles))
-    pages = max(1, -(-len(entries) // ENTRIES_PER_PAGE))
+    pages = max(1, -(-found.total // ENTRIES_PER_PAGE))
     if not 1 <= page <= pages:
         raise NoSuchPage(f"No such page: the timeline of party {party_id} has pages 1 to {pages}.")
     log_read(store, reader, party_id, f"timeline page {page}", door)
-    start = (page - 1) * ENTRIES_PER_PAGE
     return PartyTimeline(
-        file=file,
-        entries=entries[start : start + ENTRIES_PER_PAGE],
+        file=found.file,
+        incidents=found.incidents,
+        entries=found.entries,
         page=page,
         pages=pages,
         first=start + 1,
-        total=len(entries),
+        total=found.total,
     )

@@ -18,6 +18,7 @@ from client.connection import connect_config
 from client.door import dev_door_keys
 from client.keys import dev_key_ring
 from client.parties import PartyClient
+from client.schedules import apply_schedules
 from devstack import demo
 from devstack.identity import PASSWORD, Account, DevIdentityProvider
 from devstack.mail import MailCatcher
@@ -27,7 +28,7 @@ from records.schema import upgrade_schema
 from records.store import RecordStore
 from settings import DATA_DIR, Settings, is_loopback
 from web.app import api_server
-from worker import connect_worker, scheduled_worker
+from worker import build_worker, connect_worker
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,10 @@ async def run_dev_stack(settings: Settings, *, seed_demo: bool = False) -> None:
         upgrade_schema(engine)
         store = RecordStore(engine)
         parties = PartyClient.of(client, settings, door_keys)
-        async with await scheduled_worker(client, settings):
+        # In production a deploy job applies the schedules (docker-compose.yml); here the dev stack does.
+        for schedule_id, what in (await apply_schedules(client, settings)).items():
+            log.info("schedule %s %s", schedule_id, what)
+        async with build_worker(client, settings):
             if seed_demo:
                 # The demo's history is made up here, as its staff: sealed as each one it names.
                 seeding = PartyClient.of(client, settings, door_keys, acts_as_named=True)

@@ -14,12 +14,27 @@ from client.connection import connect
 from client.door import load_door_keys
 from client.parties import PartyClient
 from devstack import demo
-from settings import get_settings
+from settings import get_settings, release
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 app = typer.Typer(help=cli_app.info.help, no_args_is_help=True)
 app.add_typer(cli_app)
+
+
+def _print_release(asked: bool) -> None:
+    if asked:
+        typer.echo(f"ubp {release()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_release, is_eager=True, help="say which release this is")
+    ] = False,
+) -> None:
+    """Unacceptable-behaviour policy orchestrator."""
 
 
 @app.command()

@@ -31,7 +31,7 @@ from tests.helpers import incident, new_party, planned_task
 from web.app import api_server
 
 try:
-    from playwright.async_api import Browser, Page, Response, async_playwright
+    from playwright.async_api import Browser, Locator, Page, Response, async_playwright
 except ImportError:  # the test extra is not installed
     async_playwright = None  # type: ignore[assignment]  # None marks the tests to skip, saying why
 
@@ -111,6 +111,9 @@ INBOX_STAFF = {
     "manager-1": ("Morgan Manager", [Role.MANAGER]),
     "exec-1": ("Edie Executive", [Role.EXECUTIVE_TEAM]),
     "colleague-9": ("Casey Colleague", [Role.COLLEAGUE]),
+    # A second Executive and a second manager: one works a task, the other sees who has it.
+    "exec-2": ("Eli Executive", [Role.EXECUTIVE_TEAM]),
+    "manager-2": ("Max Manager", [Role.MANAGER]),
 }
 
 

@@ -266,12 +266,14 @@ async def test_inbox_lists_a_task_and_shows_its_decision_form(time_skipping_env,
     assert party_id in html and "Support for a colleague (R18)" in html
     local_due = row.due_at.astimezone(ZoneInfo(settings.timezone))
     assert f"{local_due.day} {local_due:%b %Y, %H:%M %Z}" in html
-    assert "<dt>Stage</dt><dd>none</dd>" in html and "<dt>Incidents on file</dt><dd>1</dd>" in html
+    assert re.search(r"Stage</dt>\s*<dd[^>]*>none</dd>", html) and re.search(
+        r"Incidents on file</dt>\s*<dd[^>]*>1</dd>", html
+    )
     # The outcomes of a colleague-support task, and the support options it needs.
     assert 'value="support_recorded"' in html and 'value="recuse"' in html and 'value="approve"' not in html
-    assert 'name="support_offered" value="employee_assistance_programme"' in html
+    assert re.search(r'name="support_offered" type="checkbox" value="employee_assistance_programme"', html)
     assert "police_referral" not in html
-    assert 'for="reason">Reason</label>' in html and 'id="reason" name="reason"' in html
+    assert re.search(r'for="reason">\s*Reason\s*</label>', html) and 'id="reason" name="reason"' in html
 
 
 async def test_inbox_decision_form_records_the_decision(time_skipping_env, api, store):
@@ -295,14 +297,14 @@ async def test_inbox_decision_form_records_the_decision(time_skipping_env, api, 
     assert forged.status_code == 403
     refused = await api.client.post(f"/inbox/tasks/{task_id}/decision", data=form)
     assert refused.status_code == 409
-    assert "<strong>Not recorded.</strong> R15: record the police-referral decision" in refused.text
-    assert 'value="confirm_stop" required checked' in refused.text  # what they chose is kept
+    assert "Not recorded" in refused.text and "R15: record the police-referral decision" in refused.text
+    assert re.search(r'value="confirm_stop"\s*checked', refused.text)  # what they chose is kept
 
     done = await api.client.post(f"/inbox/tasks/{task_id}/decision", data=form | {"police_referral": "no"})
     assert done.status_code == 303 and done.headers["location"] == "/inbox"
     inbox = await api.client.get("/inbox")
     assert f"Your decision on task {task_id} is recorded: direct contact stays stopped." in inbox.text
-    assert task_id not in inbox.text.split("</div>", 1)[1]
+    assert f'href="/inbox/tasks/{task_id}"' not in inbox.text
     [recorded] = store.decisions(task_id=task_id)
     assert (recorded.decided_by, recorded.outcome) == ("manager-1", "confirm_stop")
     assert recorded.data["police_referral"] is False

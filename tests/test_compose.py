@@ -44,9 +44,24 @@ SAMPLE_ENVIRONMENT = {
     "TEMPORAL_UI_OIDC_CLIENT_ID": "ui-client-id",
     "TEMPORAL_UI_OIDC_CLIENT_SECRET": "ui-client-secret",
     "TEMPORAL_UI_PUBLIC_URL": "https://temporal-ui.example.org",
+    "TEMPORAL_TLS_DIR": "./temporal-tls",
 }
-# Set in the compose file but not a Settings field of its own: none.
-READ_ELSEWHERE: set[str] = set()
+# Set in the compose file but not a Settings field of its own: Temporal's client TLS,
+# which its environment configuration reads (client.connection, temporalio.envconfig).
+READ_ELSEWHERE = {
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+    "TEMPORAL_TLS_SERVER_NAME",
+    "TEMPORAL_TLS_CLIENT_CERT_PATH",
+    "TEMPORAL_TLS_CLIENT_KEY_PATH",
+}
+# Every client of Temporal's frontend, and the certificate each presents.
+TEMPORAL_CLIENTS = {
+    "worker": "temporal-worker",
+    "api": "temporal-api",
+    "schedules": "temporal-admin",
+    "temporal-namespace": "temporal-admin",
+    "temporal-ui": "temporal-ui",
+}
 # Settings whose defaults suit only a developer's machine: production must set them.
 MUST_SET = {
     "worker": {
@@ -76,7 +91,7 @@ MUST_SET = {
         "UBP_SESSION_SECRET",
     },
 }
-JOBS = {"temporal-schema", "temporal-namespace", "records-migrate"}
+JOBS = {"temporal-schema", "temporal-namespace", "records-migrate", "schedules"}
 
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
 
@@ -130,7 +145,8 @@ def dev_server_versions() -> tuple[str, str]:
 
 def test_no_auto_setup_and_every_image_pinned_to_todays_release() -> None:
     """temporalio/auto-setup is gone; the server, admin-tools and UI are the versions the
-    dev server ships, PostgreSQL a minor version, the project's image the project's version."""
+    dev server ships, PostgreSQL a minor version, Prometheus a release, the project's image
+    the project's version."""
     server, ui = dev_server_versions()
     expected = {
         "temporalio/server": server,
@@ -146,6 +162,8 @@ def test_no_auto_setup_and_every_image_pinned_to_todays_release() -> None:
             assert tag == expected[repository], f"{name}: {image}, the dev server ships {expected[repository]}"
         elif repository == "postgres":
             assert re.fullmatch(r"\d+\.\d+", tag), f"{name}: pin a minor version, not {tag!r}"
+        elif repository == "prom/prometheus":
+            assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), f"{name}: pin a release, not {tag!r}"
         else:
             assert repository == "ubp-orchestrator" and "build" in service, name
             assert tag == version, f"{name}: {image} is not the project's version {version}"
@@ -178,6 +196,9 @@ def test_start_order_waits_on_health_and_on_jobs_finishing() -> None:
     assert depends_on("temporal") == {"temporal-schema": "service_completed_successfully"}
     assert depends_on("temporal-namespace") == {"temporal": "service_healthy"}
     assert depends_on("records-migrate") == {"records-db": "service_healthy"}
+    # The schedules are applied once per deploy, before the new workers start.
+    assert depends_on("schedules") == {"temporal-namespace": "service_completed_successfully"}
+    assert "schedules" in upstream("worker")
     for door in ("worker", "api"):
         assert upstream(door) >= {"temporal-db", "temporal-schema", "temporal", "temporal-namespace"}
         assert upstream(door) >= {"records-db", "records-migrate"}
@@ -190,7 +211,8 @@ def test_secrets_and_the_bodys_choices_come_from_the_environment_or_nothing_star
     for name, service in SERVICES.items():
         for key, value in (service.get("environment") or {}).items():
             if re.search(r"PASSWORD|PWD|KEYS?$", key):
-                assert str(value).startswith("${"), f"{name}.{key} is written in the file"
+                # From the environment, or a secret's file (never the secret itself).
+                assert str(value).startswith(("${", "/run/secrets/")), f"{name}.{key} is written in the file"
     required = required_variables()
     assert set(required) == set(SAMPLE_ENVIRONMENT)
     assert "ubp keys generate" in required["UBP_ENCRYPTION_KEY_FILE"]
@@ -234,8 +256,8 @@ def test_the_worker_and_the_api_get_every_setting_they_need_and_it_parses(
     check = " ".join(SERVICES[service]["healthcheck"]["test"])
     if service == "worker":
         assert settings.retention_years == 6
-        port = settings.worker_metrics_address.rpartition(":")[2] if settings.worker_metrics_address else None
-        assert f"127.0.0.1:{port}/metrics" in check
+        # Not the metrics endpoint: it answers from a worker that does no work (bench finding 2).
+        assert check.startswith(f"CMD python -m client.liveness {settings.worker_heartbeat_file} --max-age")
     else:
         assert settings.api_host == "0.0.0.0"
         assert f"127.0.0.1:{settings.api_port}/readyz" in check
@@ -298,8 +320,8 @@ def test_only_the_api_holds_the_doors_signing_key_and_the_worker_only_its_public
     gets it. The worker checks seals with the public keys, and can make none."""
     holders = {name for name in SERVICES if "ubp-door-keys" in _secrets(name) or _mentions(name, "ubp-door-keys")}
     assert holders == {"api"}
-    assert _secrets("api") == {"ubp-encryption-keys", "ubp-door-keys"}
-    assert _secrets("worker") == {"ubp-encryption-keys", "ubp-door-public-keys"}
+    assert {s for s in _secrets("api") if s.startswith("ubp-")} == {"ubp-encryption-keys", "ubp-door-keys"}
+    assert {s for s in _secrets("worker") if s.startswith("ubp-")} == {"ubp-encryption-keys", "ubp-door-public-keys"}
     assert not _secrets("records-migrate")
     api, worker = SERVICES["api"]["environment"], SERVICES["worker"]["environment"]
     assert api["UBP_DOOR_KEY_FILE"] == "/run/secrets/ubp-door-keys"
@@ -312,3 +334,61 @@ def test_only_the_api_holds_the_doors_signing_key_and_the_worker_only_its_public
     # Each secret comes from its own file on the host.
     files = {name: render(secret["file"]) for name, secret in COMPOSE["secrets"].items()}
     assert len(set(files.values())) == len(files), files
+
+
+def test_the_history_shards_are_fixed_for_the_clusters_life_and_documented() -> None:
+    """The shard count is written into Temporal's database on the first start and can never
+    change: it is set in the file (not a variable someone could change later), at the
+    production size, and docs/operations.md says what it allows."""
+    shards = SERVICES["temporal"]["environment"]["NUM_HISTORY_SHARDS"]
+    assert shards == "512"
+    assert "### History shards" in OPERATIONS and "512" in OPERATIONS
+
+
+def test_the_frontend_wants_a_client_certificate_and_each_client_has_its_own() -> None:
+    """TLS on Temporal's frontend with client certificates from one CA (mTLS); each kind
+    of client presents its own, so one can be revoked without the others."""
+    server = SERVICES["temporal"]["environment"]
+    assert server["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    assert server["TEMPORAL_TLS_CLIENT1_CA_CERT"] == server["TEMPORAL_TLS_SERVER_CA_CERT"] == "/run/secrets/temporal-ca"
+    assert _secrets("temporal") == {"temporal-ca", "temporal-server-cert", "temporal-server-key"}
+    for client, certificate in TEMPORAL_CLIENTS.items():
+        environment = {**COMPOSE["x-ubp-environment"], **SERVICES[client]["environment"]}
+        assert {"temporal-ca", f"{certificate}-cert", f"{certificate}-key"} <= _secrets(client), client
+        if client == "temporal-ui":
+            paths = (environment["TEMPORAL_TLS_CERT"], environment["TEMPORAL_TLS_KEY"], environment["TEMPORAL_TLS_CA"])
+        else:
+            paths = (
+                environment["TEMPORAL_TLS_CLIENT_CERT_PATH"],
+                environment["TEMPORAL_TLS_CLIENT_KEY_PATH"],
+                environment["TEMPORAL_TLS_SERVER_CA_CERT_PATH"],
+            )
+        expected = (f"/run/secrets/{certificate}-cert", f"/run/secrets/{certificate}-key", "/run/secrets/temporal-ca")
+        assert paths == expected, client
+    # Nothing else talks to the frontend, and no client holds the server's key.
+    holders = {name for name in SERVICES if _secrets(name) & {"temporal-server-key"}}
+    assert holders == {"temporal"}
+    assert "## TLS to Temporal" in OPERATIONS
+
+
+def test_prometheus_scrapes_the_server_the_worker_and_the_api() -> None:
+    scraped = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scraped["scrape_configs"]}
+    server_port = SERVICES["temporal"]["environment"]["PROMETHEUS_ENDPOINT"].rpartition(":")[2]
+    worker_port = SERVICES["worker"]["environment"]["UBP_WORKER_METRICS_ADDRESS"].rpartition(":")[2]
+    api_port = SERVICES["api"]["environment"]["UBP_API_PORT"]
+    assert targets == {
+        "temporal-server": [f"temporal:{server_port}"],
+        "ubp-worker": [f"worker:{worker_port}"],
+        "ubp-api": [f"api:{api_port}"],
+    }
+    assert "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in SERVICES["prometheus"]["volumes"]
+
+
+def test_the_schedules_are_a_deploy_job_that_holds_the_key_ring() -> None:
+    job = SERVICES["schedules"]
+    assert job["command"] == ["ubp", "schedules", "apply"]
+    assert job["environment"]["UBP_ENCRYPTION_KEY_FILE"] == "/run/secrets/ubp-encryption-keys"
+    assert "ubp-encryption-keys" in _secrets("schedules")
+    # Its settings are the ones the worker and the API share (time zone, retention).
+    assert job["environment"]["UBP_TIMEZONE"] == SERVICES["worker"]["environment"]["UBP_TIMEZONE"]

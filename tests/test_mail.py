@@ -27,7 +27,7 @@ from activities.mail import MAIL_REFUSED, MAIL_SERVER_UNAVAILABLE, Mailer
 from activities.notices import NoticeActivities
 from activities.tasks import bank_holidays
 from client.parties import PartyClient
-from client.schedules import DAILY_DIGEST, NOTICE_DISPATCH, digest_input, dispatch_input
+from client.schedules import DAILY_DIGEST, NOTICE_DISPATCH, apply_schedules, digest_input, dispatch_input
 from devstack.mail import CaughtMail, MailCatcher
 from devstack.server import free_port
 from policy.dates import written_day, written_time
@@ -42,7 +42,7 @@ from settings import Settings
 from tests.helpers import LONDON, new_party, restriction, warned_party
 from tests.sessions import sign_in
 from web.app import create_app
-from worker import build_worker, scheduled_worker
+from worker import build_worker
 from workflows.mail import DailyDigestWorkflow, NoticeDispatchWorkflow
 
 PUBLIC_URL = "https://ubp.example.org"
@@ -428,20 +428,21 @@ async def test_retries_that_run_out_leave_the_notice_undeliverable_for_managers_
 
 
 @pytest.mark.devserver
-async def test_the_schedules_exist_once_after_workers_start_and_a_pause_survives_a_restart(
+async def test_the_schedules_exist_once_after_two_deploys_and_a_pause_survives_a_redeploy(
     dev_server_env, staff: RecordStore, catcher: MailCatcher, settings: Settings
 ):
-    """Two worker starts, one copy of each schedule; the dispatch schedule, triggered, mails a notice."""
+    """The deploy job (`ubp schedules apply`) twice, one copy of each schedule, an operator's pause
+    kept; the dispatch schedule, triggered, mails a notice through the worker."""
     client = dev_server_env.client
     catcher.start()
     try:
-        async with await scheduled_worker(client, settings):
-            pass
+        await apply_schedules(client, settings)
         dispatch_schedule = client.get_schedule_handle(NOTICE_DISPATCH)
         await dispatch_schedule.pause(note="paused by an operator")
         now = datetime.now(LONDON)
         queue(staff, "P-4", task_entry("t-scheduled", now, now + timedelta(days=1)), NoticeKind.TASK_OPENED, now)
-        async with await scheduled_worker(client, settings):
+        await apply_schedules(client, settings)
+        async with build_worker(client, settings):
             ours = {NOTICE_DISPATCH, DAILY_DIGEST}
             found: list[str] = []
             for _ in range(100):  # the schedule list is eventually consistent

@@ -2,6 +2,7 @@
 product's gauges, scraped over HTTP as Prometheus would; and `/readyz`."""
 
 import asyncio
+import importlib.metadata
 import socket
 import urllib.request
 import uuid
@@ -30,7 +31,7 @@ from policy.vocabulary import (
     TaskStatus,
 )
 from records.store import RecordStore
-from settings import Settings
+from settings import Settings, release
 from tests.conftest import TrackingPartyClient
 from tests.helpers import incident, new_party, wait_for_status
 from web.app import create_app
@@ -260,7 +261,8 @@ async def test_readyz_says_whether_temporal_and_the_records_database_answer(
 
     answer = await http.get("/readyz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ready", "temporal": "ok", "records": "ok"}
+    assert answer.json() == {"status": "ready", "temporal": "ok", "records": "ok", "release": release()}
+    assert release() == importlib.metadata.version("ubp-orchestrator")
 
     engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'records.db'}")
     app = create_app(cast(PartyClient, UnreachableTemporal()), RecordStore(engine), settings)

@@ -247,6 +247,14 @@ async def _security_log_page(door: Door, who: str, party_id: str) -> httpx.Respo
     return await _inbox_page(door, who, "/inbox/security-log")
 
 
+async def _events(door: Door, who: str, party_id: str) -> httpx.Response:
+    return await door.client.get("/events", params={"party": party_id}, headers=door.auth(who))
+
+
+async def _webhooks(door: Door, who: str, party_id: str) -> httpx.Response:
+    return await door.client.get("/webhooks", headers=door.auth(who))
+
+
 # Each action the API (or the inbox, for the board report) offers, as one call.
 THROUGH_THE_DOOR: dict[Action, Call] = {
     Action.REPORT_INCIDENT: _report,
@@ -268,6 +276,8 @@ THROUGH_THE_DOOR: dict[Action, Call] = {
     Action.DECODE_PAYLOADS: _decode,
     Action.READ_BOARD_REPORT: _report_page,
     Action.READ_SECURITY_LOG: _security_log_page,
+    Action.READ_EVENTS: _events,
+    Action.MANAGE_WEBHOOKS: _webhooks,
 }
 ROWS = [(action, role) for action in THROUGH_THE_DOOR for role in Role]
 ERASURE: dict[Action, Call] = {Action.ERASE_PARTY: _erase, Action.FORCE_ERASURE: _force_erasure}
@@ -308,7 +318,7 @@ def test_every_action_is_in_the_table_and_every_role_may_do_something():
         assert any(role in p.roles for p in PERMISSIONS.values()), role
     # Operations runs the system and decides nothing about a party.
     operations = [a for a, p in PERMISSIONS.items() if Role.OPERATIONS in p.roles]
-    assert operations == [Action.DECODE_PAYLOADS, Action.READ_SECURITY_LOG]
+    assert operations == [Action.DECODE_PAYLOADS, Action.READ_SECURITY_LOG, Action.MANAGE_WEBHOOKS]
 
 
 # --- the two demonstrations -----------------------------------------------------------

@@ -11,6 +11,7 @@ from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities.tasks import TaskActivities
+from policy.claims import ClaimChange
 from policy.effects import (
     AdjustmentSaved,
     DecisionRecorded,
@@ -323,6 +324,13 @@ def test_the_list_is_filtered_ordered_paged_and_counted_by_the_database(task_lis
     managers = store.open_task_page(TaskFilter(person="mgr-1"), sort=TaskSort.OLDEST, limit=1, offset=1)
     assert (ids(managers.tasks), managers.total) == (["t-zt"], 2)
     assert store.open_task_page(TaskFilter(person="exec-2"), limit=10) == ([], 0)  # inactive: none
+
+    assert store.change_holder(
+        "t-support", expected=None, holder="mgr-1", change=ClaimChange.CLAIMED, by="mgr-1", at=day(1)
+    )
+    assert ids(store.open_task_page(TaskFilter(claimed_by="mgr-1"), limit=10).tasks) == ["t-support"]
+    assert ids(store.open_task_page(TaskFilter(claimed=True), limit=10).tasks) == ["t-support"]
+    assert ids(store.open_task_page(TaskFilter(claimed=False), limit=10).tasks) == ["t-zt", "t-approve"]
 
 
 def test_the_list_follows_the_latest_save(task_list: RecordStore) -> None:

@@ -1,7 +1,7 @@
 """Claims on tasks (issue 26): claim, give back, assign, reassign a leaver's tasks, the claim
 log, and a decision that neither races an assignment nor overrides someone else's claim.
 
-The services layer over a real records database (SQLite, and PostgreSQL when reachable); the
+The services layer over a real records database (SQLite, and PostgreSQL in its pass); the
 party's workflow is stood in for where a decision is sent, to act while the decision is in flight.
 """
 
@@ -48,10 +48,11 @@ STAFF = {
 
 
 @pytest.fixture
-def store(record_store: RecordStore) -> RecordStore:
+def store(store: RecordStore) -> RecordStore:
+    """The pass's records database (SQLite, or PostgreSQL in the PostgreSQL pass), with the staff."""
     for staff_id, roles in STAFF.items():
-        record_store.add_staff(staff_id, staff_id.title(), roles)
-    return record_store
+        store.add_staff(staff_id, staff_id.title(), roles)
+    return store
 
 
 def person(store: RecordStore, staff_id: str) -> Principal:

@@ -6,19 +6,25 @@ has it; a manager assigns it to them and they decide it; a manager moves a leave
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import httpx
 import pytest_asyncio
 
 from client.parties import PartyClient
+from policy.claims import ClaimChange
 from policy.effects import EffectBatch, TaskSaved
 from policy.state import HumanTask
 from policy.vocabulary import PartyKind, Role, TaskKind, TaskOutcome
+from records.security_log import SecurityEvent
 from records.store import RecordStore
 from settings import Settings
 from tests.cli_api import Ubp, ubp_over_api
 from tests.helpers import new_party, planned_task, restriction, warned_party
+from tests.sessions import sign_in
+from tests.test_api import UnreachableTemporal
+from web.app import create_app
 
 STAFF = {
     "exec-1": [Role.EXECUTIVE_TEAM],
@@ -109,8 +115,85 @@ async def test_a_manager_moves_a_leavers_tasks(ubp: Ubp, store: RecordStore, tim
         {"task_id": "review-1", "party_id": "p-1", "holder": "mgr-1"},
         {"task_id": "review-2", "party_id": "p-2", "holder": "mgr-1"},
     ]
+    listed = await ubp("tasks", "list", "--kind", "restriction_review")
+    assert listed.exit_code == 0 and listed.stdout.count("CLAIMED-BY mgr-1") == 2, listed.output
     assert [(e.changed_by, e.previous_holder, e.holder) for e in store.claim_log("review-2")][-1] == (
         "exec-1",
         "mgr-2",
         "mgr-1",
     )
+
+
+async def test_the_pages_forms_without_the_sessions_csrf_token_change_nothing(
+    store: RecordStore, settings: Settings, key_ring
+) -> None:
+    """Claim, give back, assign and reassign from the pages carry the session's CSRF token
+    (the inbox's one mechanism, web.inbox.routes.signed_form): without it, refused and logged."""
+    for staff_id, roles in STAFF.items():
+        store.add_staff(staff_id, staff_id.title(), roles)
+    review = HumanTask(
+        task_id="review-csrf",
+        kind=TaskKind.RESTRICTION_REVIEW,
+        subject_id="res-csrf",
+        created_at=datetime.now(UTC),
+        summary="Review before the restriction ends",
+        candidate_roles=[Role.MANAGER],
+    )
+    store.apply(EffectBatch(party_id="p-csrf", effects=[TaskSaved(party_id="p-csrf", task=review)]))
+    app = create_app(cast(PartyClient, UnreachableTemporal()), store, settings, key_ring=key_ring)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        token = sign_in(client, store, "mgr-1")
+        forms = {
+            "/inbox/tasks/review-csrf/claim": {},
+            "/inbox/tasks/review-csrf/assignment": {"to": "mgr-2"},
+            "/inbox/reassign": {"from_staff": "mgr-2", "to": "mgr-1", "reason": "left"},
+        }
+        for path, form in forms.items():
+            refused = await client.post(path, data={**form, "form_key": "forged"})
+            assert refused.status_code == 403 and "did not come from your inbox" in refused.text, path
+        assert store.task("review-csrf").claimed_by is None and store.claim_log("review-csrf") == []
+        assert len(store.security_events(kind=SecurityEvent.CSRF_REFUSED)) == 3
+        claimed = await client.post("/inbox/tasks/review-csrf/claim", data={"form_key": token})
+        assert claimed.status_code == 303 and store.task("review-csrf").claimed_by == "mgr-1"
+        given_back = await client.post("/inbox/tasks/review-csrf/unclaim", data={})
+        assert given_back.status_code == 403 and store.task("review-csrf").claimed_by == "mgr-1"
+
+
+async def test_the_task_list_filters_and_pages_what_the_records_database_holds(
+    store: RecordStore, settings: Settings, key_ring
+) -> None:
+    for staff_id, roles in STAFF.items():
+        store.add_staff(staff_id, staff_id.title(), roles)
+    now = datetime.now(UTC)
+    reviews = [
+        TaskSaved(
+            party_id=f"p-list-{n % 3}",
+            task=HumanTask(
+                task_id=f"review-list-{n:02}",
+                kind=TaskKind.RESTRICTION_REVIEW,
+                subject_id=f"res-{n}",
+                created_at=now,
+                summary="Review before the restriction ends",
+                candidate_roles=[Role.MANAGER],
+                due_at=now + timedelta(days=n, hours=1),
+            ),
+        )
+        for n in range(55)
+    ]
+    store.apply(EffectBatch(party_id="p-list-0", effects=reviews))
+    store.change_holder("review-list-00", expected=None, holder="mgr-2", change=ClaimChange.CLAIMED, by="mgr-2", at=now)
+    app = create_app(cast(PartyClient, UnreachableTemporal()), store, settings, key_ring=key_ring)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as client:
+        sign_in(client, store, "mgr-1")
+        first = await client.get("/inbox")
+        assert "55 open tasks, page 1 of 2" in first.text and 'href="/inbox?page=2"' in first.text
+        assert first.text.count('name="back"') == 49, "a Claim button on each task nobody works"
+        second = await client.get("/inbox?page=2")
+        assert "review-list-54" in second.text and "review-list-00" not in second.text
+        held = await client.get("/inbox?holder=someone&scope=all")
+        assert "1 open task." in held.text and "Mgr-2" in held.text
+        soon = await client.get("/inbox?due=week&party=p-list-1")
+        assert "2 open tasks." in soon.text  # due within 7 days, this party's: 1 and 4
+        wrong = await client.get("/inbox?page=0&sort=sideways")
+        assert wrong.status_code == 422 and "Choose an order from the list" in wrong.text

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from policy.effects import Acted, DecisionRecorded, EffectBatch, TaskSaved
+from policy.effects import Acted, DecisionRecorded, Effect, EffectBatch, IncidentRecorded, TaskSaved
 from policy.fields import Authority, Door
 from policy.letters import LetterDate, LetterKind
 from policy.state import AdjustmentEntry, DecisionEntry, HumanTask, Rejection, RestrictionEntry, WarningEntry
@@ -31,8 +31,9 @@ from policy.vocabulary import (
     WarningStatus,
 )
 from records.store import RecordStore
-from tests.party_file import SUMMARY, write_long_file, write_party_file
-from tests.policy_builders import PARTY_ID, utc
+from settings import Settings
+from tests.party_file import SUMMARY, T0, write_long_file, write_party_file
+from tests.policy_builders import PARTY_ID, incident, utc
 from tests.test_api import Api, _sign_in, offline  # noqa: F401 - `offline` is a fixture
 
 T = utc(2027, 1, 4, 10)
@@ -248,29 +249,30 @@ async def test_r10_the_inbox_shows_a_partys_timeline_with_its_letters(offline: A
     # Reachable from the task list and from every task page.
     inbox = (await offline.client.get("/inbox")).text
     assert (
-        '<a href="/inbox/parties/party-1">Timeline<span class="visually-hidden"> for party party-1</span></a>' in inbox
+        'href="/inbox/parties/party-1">Timeline<span class="govuk-visually-hidden"> for party party-1</span></a>'
+        in inbox
     )
     task = (await offline.client.get("/inbox/tasks/support-i1")).text
-    link = re.search(r'<a href="/inbox/parties/party-1">([^<]*timeline[^<]*)</a>', task)
+    link = re.search(r'<a class="govuk-link" href="/inbox/parties/party-1">([^<]*timeline[^<]*)</a>', task)
     assert link, "the task page links to the party's timeline"
 
     page = await offline.client.get("/inbox/parties/party-1")
     assert page.status_code == 200, page.text
     html = page.text
-    assert "<h1>Timeline for party party-1</h1>" in html
-    assert "<title>Timeline for party party-1 · Unacceptable-behaviour policy</title>" in html
+    assert '<h1 class="govuk-heading-l app-wrap">Timeline for party party-1</h1>' in html
+    assert "<title>Timeline for party party-1 · Unacceptable behaviour · The Ombudsman</title>" in html
     assert html.count("<strong>Incident: aggressive or abusive behaviour</strong>") == 4 and SUMMARY in html
-    assert "<strong>Restriction put in force</strong> <small>(r1)</small>" in html
-    assert "<dt>Measures</dt>\n          <dd>Single named contact</dd>" in html
+    assert '<strong>Restriction put in force</strong> <span class="govuk-body-s">(r1)</span>' in html
+    assert re.search(r"Measures</dt>\s*<dd[^>]*>Single named contact</dd>", html)
     assert "<strong>Restriction&#39;s end moved by a repeat (R12): restriction r1</strong>" in html
     assert '<time datetime="2026-03-13T10:00:00+00:00">Fri 13 Mar 2026, 10:00 GMT</time>' in html
-    assert '<caption class="visually-hidden">The party\'s file, oldest first</caption>' in html
+    assert "The party's file, oldest first</caption>" in html
     # In date order: the incidents, the warning, then the restriction and its letter.
     order = [html.index(text) for text in ("(i1)", "(w1)", "(i3)", "(r1)", "letter%3Arestriction%3Ar1.pdf", "(i4)")]
     assert order == sorted(order)
 
-    pdf_links = re.findall(r'<a href="(/inbox/letters/[^"]+\.pdf)">Download letter \(PDF\)', html)
-    html_links = re.findall(r'<a href="(/inbox/letters/[^"]+\.html)">Download letter \(HTML\)', html)
+    pdf_links = re.findall(r'<a class="govuk-link" href="(/inbox/letters/[^"]+\.pdf)">Download letter \(PDF\)', html)
+    html_links = re.findall(r'<a class="govuk-link" href="(/inbox/letters/[^"]+\.html)">Download letter \(HTML\)', html)
     letter_id = on_file.letter_ids[LetterKind.END_MOVED]
     assert pdf_links == [f"/inbox/letters/{quote(i, safe='')}.pdf" for i in on_file.letter_ids.values()]
     assert len(html_links) == 4
@@ -302,6 +304,44 @@ async def test_r10_the_timeline_and_its_letters_are_for_staff_signed_in(offline:
     assert wrong.status_code == 404 and "letters are .pdf or .html" in wrong.text
 
 
+def test_r10_each_page_read_from_the_database_is_that_page_of_the_whole_timeline(
+    store: RecordStore,
+    settings: Settings,
+) -> None:
+    """Issue 30: a page reads its own incidents only; pages of any size, end to end, are the whole
+    timeline, even with incidents at the very instants of other entries (an incident comes first)."""
+    write_party_file(store, settings)
+    file = store.party_file(PARTY_ID)
+    assert file is not None
+    instants = sorted({e.at for e in timeline(file, settings.timezone, MANAGER)})
+    # Two incidents at each instant already on file, and one an hour after it.
+    times = [at for at in instants for at in (at, at, at + timedelta(hours=1))]
+    reports = [incident(f"x-{n:03d}", at) for n, at in enumerate(times)]
+    seal = Authority(
+        actor="staff-1", role=Role.COLLEAGUE, door=Door.API, sealed_at=T0, key_id="door-1", signature="c2Vh"
+    )
+    effects: list[Effect] = [IncidentRecorded(report=r, received_at=r.occurred_at) for r in reports]
+    effects += [
+        Acted(party_id=PARTY_ID, message_kind="incident", message_id=r.incident_id, authority=seal, at=r.occurred_at)
+        for r in reports[::2]
+    ]
+    store.apply(EffectBatch(party_id=PARTY_ID, effects=effects))
+    file = store.party_file(PARTY_ID)
+    assert file is not None
+    whole = timeline(file, settings.timezone, MANAGER)
+    assert len(whole) > len(reports) + len(instants)
+    for size in (1, 7, 50):
+        pages = [
+            store.timeline_page(PARTY_ID, settings.timezone, MANAGER, start, size)
+            for start in range(0, len(whole), size)
+        ]
+        assert all(p is not None and p.total == len(whole) and p.incidents == len(file.incidents) for p in pages)
+        assert [e for p in pages if p is not None for e in p.entries] == whole, size
+    past = store.timeline_page(PARTY_ID, settings.timezone, MANAGER, len(whole), 50)
+    assert past is not None and past.entries == []
+    assert store.timeline_page("nobody", settings.timezone, MANAGER, 0, 50) is None
+
+
 async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: Api, store, settings):  # noqa: F811
     """A file at the policy's bounds (thousands of entries) is paged, 200 entries a page."""
     write_long_file(store, "long-1", 450)
@@ -313,14 +353,14 @@ async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: A
 
     first = (await offline.client.get("/inbox/parties/long-1")).text
     assert f"Entries 1 to 200 of {total}." in first and "Page 1 of 3" in first
-    assert "<title>Timeline for party long-1 (page 1 of 3) · Unacceptable-behaviour policy</title>" in first
+    assert "<title>Timeline for party long-1 (page 1 of 3) · Unacceptable behaviour · The Ombudsman</title>" in first
     assert "(long-000)" in first and "(long-199)" in first and "(long-200)" not in first
-    assert '<a href="?page=2" rel="next">' in first and 'rel="prev"' not in first
-    assert first.count('<nav class="pages" aria-label="Timeline pages') == 2
+    assert 'href="?page=2" rel="next">' in first and 'rel="prev"' not in first
+    assert first.count('aria-label="Timeline pages') == 2
 
     last = (await offline.client.get("/inbox/parties/long-1?page=3")).text
     assert f"Entries 401 to {total} of {total}." in last and "(long-449)" in last and "(long-399)" not in last
-    assert '<a href="?page=2" rel="prev">' in last and 'rel="next"' not in last
+    assert 'href="?page=2" rel="prev">' in last and 'rel="next"' not in last
 
     for page in ("4", "0", "two"):
         missing = await offline.client.get(f"/inbox/parties/long-1?page={page}")
@@ -332,7 +372,7 @@ async def test_r10_a_long_file_is_shown_a_page_at_a_time_oldest_first(offline: A
 
     write_party_file(store, settings)
     short = (await offline.client.get("/inbox/parties/party-1")).text
-    assert "Page 1 of" not in short and "<nav" not in short
+    assert "Page 1 of" not in short and 'aria-label="Timeline pages' not in short
 
 
 SUPPORT_REASON = "Talked it through and agreed time off for counselling"
@@ -390,8 +430,8 @@ async def test_r18_the_inbox_shows_a_colleagues_support_only_to_those_who_need_t
     )
     assert SUPPORT_REASON not in other and "employee assistance programme" not in other
     # Who acted, as the door authenticated them.
-    assert "manager-1 (manager)<br><small>in the inbox</small>" in other
-    assert "staff-1 (colleague)<br><small>carried by case-system, through the API</small>" in other
+    assert 'manager-1 (manager)<br><span class="govuk-body-s">in the inbox</span>' in other
+    assert 'staff-1 (colleague)<br><span class="govuk-body-s">carried by case-system, through the API</span>' in other
 
     for reader in ("manager-1", "staff-1"):
         await _sign_in(offline, reader)
@@ -416,7 +456,7 @@ async def test_r3_the_timeline_and_letters_are_refused_to_roles_that_may_not_rea
     offline.tokens["ops-1"] = store.issue_token("ops-1")
     await _sign_in(offline, "ops-1")
     timeline_page = await offline.client.get("/inbox/parties/party-1")
-    assert timeline_page.status_code == 403 and "<h1>Not permitted</h1>" in timeline_page.text
+    assert timeline_page.status_code == 403 and ">Not permitted</h1>" in timeline_page.text
     assert "R3: ops-1 may not read timeline" in timeline_page.text and SUMMARY not in timeline_page.text
     letter = await offline.client.get("/inbox/letters/letter%3Awarning%3Aw1.pdf")
     assert letter.status_code == 403 and "R10: ops-1 may not read letters" in letter.text

@@ -20,20 +20,23 @@ from starlette.middleware.sessions import SessionMiddleware
 from client.keys import KeyRing
 from client.parties import PartyClient
 from records.store import RecordStore
-from settings import Settings
+from settings import Settings, release
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
 from web.inbox import data_protection as data_protection_pages
+from web.inbox import parties as party_pages
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
 from web.inbox import security_log, sign_in
+from web.inbox import task_list as inbox_task_list
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
 from web.routes import (
     codec,
     contacts,
     data_protection,
+    events,
     ground_rules,
     letters,
     ops,
@@ -99,7 +102,7 @@ def create_app(
     """
     app = FastAPI(
         title="Unacceptable-behaviour policy orchestrator",
-        version="0.1.0",
+        version=release(),
         description=DESCRIPTION,
         # The docs page loads Swagger UI from a CDN: only where the settings turn it on (never in production).
         docs_url="/docs" if settings.api_docs else None,
@@ -131,11 +134,14 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(sign_in.router)
     app.include_router(inbox.router)
+    app.include_router(inbox_task_list.router)
+    app.include_router(party_pages.router)
     app.include_router(board_report.router)
     app.include_router(security_log.router)
     app.include_router(data_protection_pages.router)
     app.include_router(party_timeline.router)
     app.include_router(ops.router)
+    app.include_router(events.router)
     add_error_handlers(app)
     codec.add_codec_cors(app, settings.ui_origins())
     # A sign-in in progress (state, nonce, PKCE verifier, the form's CSRF token), signed,

@@ -26,6 +26,7 @@ from services.markers import as_csv, marker_register
 from services.subject_access import ExportFormat, NoFile, subject_access, subject_access_summary
 from web.deps import Door
 from web.downloads import download_response
+from web.inbox.problems import Problem, shown
 from web.inbox.routes import _plain, _redirect, _render, _SignInNeeded, _staff, form_key, signed_form
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -96,8 +97,8 @@ def _corrections_page(
         form_key=form_key(session),
         party_id=party_id,
         values=form,
-        error=error,
         record_kinds=list(RecordKind),
+        **shown([Problem(error)] if error else []),
     )
 
 

@@ -20,6 +20,7 @@ from reports.board import build_report
 from reports.render import report_body
 from services.acting import Principal, permit
 from web.deps import Door, FrontDoor
+from web.inbox.problems import Problem, shown
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -73,6 +74,7 @@ async def board_report_page(request: Request, door: Door) -> Response:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             values=values,
             error=_problem(err),
+            **shown([Problem(_problem(err), "from")]),
             **page,
         )
     # Counting and drawing take a moment: off the event loop.

@@ -34,9 +34,9 @@ from policy.fields import Door as Entrance
 from policy.permissions import PERMISSIONS, Action, NotPermitted, may
 from policy.replies import PartyStatus
 from policy.tasks import TASK_RULES, TASK_TITLES
-from policy.vocabulary import NoticeStatus, Role, SupportOption, TaskKind, TaskOutcome, in_words
+from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome, in_words
 from records.security_log import SecurityEvent
-from records.tables import NoticeRow, StaffRow, WebSessionRow
+from records.tables import StaffRow, WebSessionRow
 from services.acting import Principal
 from services.contacts import party_status
 from services.decisions import (
@@ -51,6 +51,7 @@ from services.decisions import (
 )
 from web.deps import SESSION_COOKIE, Door, FrontDoor, session_of
 from web.errors import REFUSED_STATUS
+from web.inbox.claims_view import claim_context
 from web.inbox.problems import Problem, from_validation, shown
 
 FLASH_COOKIE = "ubp_inbox_flash"
@@ -133,6 +134,8 @@ def _local(settings_timezone: str):
 # The pages in the service navigation: (path, text, the action whose permission shows it; None: everyone).
 NAVIGATION: list[tuple[str, str, Action | None]] = [
     ("/inbox", "Tasks", None),
+    ("/inbox/parties", "Parties", Action.READ_STATUS),
+    ("/inbox/reassign", "Reassign tasks", Action.REASSIGN_TASKS),
     ("/inbox/contact", "A contact: what do I do?", Action.ASK_CONTACT_GATE),
     ("/inbox/act", "Act on a party", Action.REPORT_INCIDENT),
     ("/inbox/report", "Board report", Action.READ_BOARD_REPORT),
@@ -247,35 +250,6 @@ async def stylesheet() -> Response:
     return FileResponse(STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
-@router.get("", response_class=HTMLResponse)
-async def task_list(request: Request, door: Door) -> Response:
-    try:
-        staff, session = await _staff(request, door)
-    except _SignInNeeded as needed:
-        return needed.response
-    tasks = await run_in_threadpool(door.store.open_tasks, person=staff.staff_id)
-    undeliverable, without_email = await run_in_threadpool(_mail_problems, door, staff)
-    return _render(
-        request,
-        door,
-        "inbox.html",
-        staff=staff,
-        form_key=form_key(session),
-        tasks=tasks,
-        kind_labels=TASK_TITLES,
-        undeliverable=undeliverable,
-        without_email=without_email,
-        now=datetime.now(UTC),
-    )
-
-
-def _mail_problems(door: FrontDoor, staff: StaffRow) -> tuple[list[NoticeRow], list[StaffRow]]:
-    """For managers: notices nobody could be mailed, and staff who get no notices for want of an address."""
-    if Role.MANAGER.value not in staff.roles:
-        return [], []
-    return door.store.notices(status=NoticeStatus.UNDELIVERABLE), door.store.staff_without_email()
-
-
 async def _party_status(door: FrontDoor, staff: StaffRow, party_id: str) -> tuple[PartyStatus | None, str | None]:
     """The party's status for the summary, or why it cannot be shown: the page
     still shows the task from the records database. Read as every door reads it:
@@ -313,6 +287,7 @@ async def _task_page(
         )
     task = task_of(row)
     party, party_problem = await _party_status(door, staff, row.party_id)
+    claim = await claim_context(door.store, staff, row)
     roles = roles_to_decide(staff, task)
     rule = TASK_RULES[task.kind]
     return _render(
@@ -335,6 +310,7 @@ async def _task_page(
         decision_id=(values or {}).get("decision_id") or new_decision_id(),
         values=values or {},
         now=datetime.now(UTC),
+        **claim,
         **shown(problems or [], _DECISION_FIELD_IDS),
     )
 

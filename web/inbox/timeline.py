@@ -21,6 +21,7 @@ from services.letters import LetterNotFound, LetterPart, letter_document
 from services.timeline import NoSuchPage, party_timeline
 from web.deps import Door
 from web.downloads import download_response
+from web.inbox.acting import party_actions
 from web.inbox.routes import _render, _SignInNeeded, _staff, form_key
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -51,7 +52,8 @@ async def timeline_page(request: Request, party_id: str, door: Door, page: str =
     if found is None:
         message = f"No party {party_id} is on file."
         return _render(request, door, "message.html", status.HTTP_404_NOT_FOUND, message=message, **context)
-    return _render(request, door, "timeline.html", found=found, file=found.file, **context)
+    actions = party_actions(staff, party_id)
+    return _render(request, door, "timeline.html", found=found, file=found.file, actions=actions, **context)
 
 
 @router.get("/letters/{letter_id}.{part}")

@@ -6,6 +6,7 @@ from policy.contacts import ContactAnswer
 from policy.messages import CaseClosure, InboundContact
 from policy.permissions import Action
 from policy.replies import CaseClosureOutcome
+from services import party_acts
 from services.contacts import answer_contact
 from web.bodies import CaseClosureBody, InboundContactBody, message_from
 from web.deps import Caller, Door, PartyId
@@ -52,4 +53,4 @@ async def record_case_closure(
     case again changes nothing (`duplicate: true`). Starts the party's workflow if needed."""
     by = await door.authorise(caller, Action.CLOSE_CASE, body.closed_by)
     closure = message_from(CaseClosure, body, path={"party_id": party_id}, actor=by.actor)
-    return await door.parties.record_case_closure(closure, by)
+    return await party_acts.close_case(door.parties, closure, by)

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from settings import release
 from web.deps import Door
 
 router = APIRouter(tags=["ops"])
@@ -29,7 +30,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Temporal or the records database does not answer; the body says which"}},
 )
 async def readyz(door: Door) -> JSONResponse:
-    """`{"status": "ready", "temporal": "ok", "records": "ok"}`, or 503 naming what does not answer."""
+    """`{"status": "ready", "temporal": "ok", "records": "ok", "release": "1.0.0"}`, or 503 naming what
+    does not answer; the release says which code answers (during a rolling deploy, which API did)."""
 
     async def records() -> None:
         await run_in_threadpool(door.store.ping)
@@ -40,7 +42,7 @@ async def readyz(door: Door) -> JSONResponse:
     }
     ready = all(answer == "ok" for answer in checks.values())
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", **checks},
+        {"status": "ready" if ready else "not ready", **checks, "release": release()},
         status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE,
     )
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from policy.fields import MESSAGE_ID_PATTERN
@@ -20,12 +19,9 @@ from policy.messages import (
     RestrictionRequest,
     WarningIssue,
 )
-from policy.need_to_know import status_for
 from policy.permissions import Action
 from policy.replies import CommandOutcome, IncidentOutcome, PartyStatus
-from services import contacts
-from services.acting import require_staff_named
-from services.message_ids import IdKind, claim
+from services import contacts, party_acts
 from web.bodies import (
     AdjustmentDecisionBody,
     AdjustmentRequestBody,
@@ -92,11 +88,9 @@ async def report_incident(
         # first, so that a storm costs the records database nothing.
         door.party_signals.check(party_id, "incidents sent without waiting to this party")
     report = message_from(IncidentReport, body, path={}, id_field="incident_id", key=idempotency_key, actor=by.actor)
-    await run_in_threadpool(require_staff_named, door.store, report.experienced_by, "experienced_by")
-    await claim(door.store, IdKind.INCIDENT, report.incident_id, party_id)
-    if wait:
-        return await door.parties.report_incident(report, by)
-    await door.parties.send_incident(report, by)
+    outcome = await party_acts.report_incident(door.parties, door.store, report, by, wait=wait)
+    if outcome is not None:
+        return outcome
     accepted = Accepted(incident_id=report.incident_id, party_id=party_id)
     return JSONResponse(accepted.model_dump(), status_code=status.HTTP_202_ACCEPTED)
 
@@ -109,8 +103,7 @@ async def record_ask(
     ask = message_from(
         AskRecord, body, path={"party_id": party_id}, id_field="ask_id", key=idempotency_key, actor=by.actor
     )
-    await claim(door.store, IdKind.ASK, ask.ask_id, party_id)
-    return await door.parties.record_ask(ask, by)
+    return await party_acts.record_ask(door.parties, door.store, ask, by)
 
 
 @router.post("/{party_id}/warnings", responses=with_body(PATH_PARTY, KEY_ID), summary="Issue a warning (R5, R10)")
@@ -121,8 +114,7 @@ async def issue_warning(
     warning = message_from(
         WarningIssue, body, path={"party_id": party_id}, id_field="warning_id", key=idempotency_key, actor=by.actor
     )
-    await claim(door.store, IdKind.WARNING, warning.warning_id, party_id)
-    return await door.parties.issue_warning(warning, by)
+    return await party_acts.issue_warning(door.parties, door.store, warning, by)
 
 
 @router.post(
@@ -145,8 +137,7 @@ async def apply_restriction(
 ) -> CommandOutcome:
     """Grounds are found by the policy; without them the request is refused (409, R14).
     One that needs approval (R7, R9) answers `awaiting_approval` and opens a task."""
-    action = Action.STEP_UP if body.replaces_restriction_id else Action.PROPOSE_RESTRICTION
-    by = await door.authorise(caller, action, body.proposed_by)
+    by = await door.authorise(caller, party_acts.restriction_action(body), body.proposed_by)
     request = message_from(
         RestrictionRequest,
         body,
@@ -155,8 +146,7 @@ async def apply_restriction(
         key=idempotency_key,
         actor=by.actor,
     )
-    await claim(door.store, IdKind.RESTRICTION, request.restriction_id, party_id)
-    return await door.parties.apply_restriction(request, by)
+    return await party_acts.apply_restriction(door.parties, door.store, request, by)
 
 
 @router.post(
@@ -180,9 +170,8 @@ async def request_adjustment(
         key=idempotency_key,
         actor=by.actor,
     )
-    await claim(door.store, IdKind.ADJUSTMENT, request.adjustment_id, party_id)
     # Its answer is the party's status: shown as every read of it is (R16, R18).
-    return status_for(await door.parties.request_adjustment(request, by), caller.viewer)
+    return await party_acts.request_adjustment(door.parties, door.store, request, by, caller.viewer)
 
 
 @router.post(
@@ -202,7 +191,7 @@ async def seek_advice(
     path = {"party_id": party_id, "adjustment_id": adjustment_id}
     request = message_from(AdviceRequest, body, path=path, actor=by.actor)
     # Its answer is the party's status: shown as every read of it is (R16, R18).
-    return status_for(await door.parties.seek_advice(request, by), caller.viewer)
+    return await party_acts.seek_advice(door.parties, request, by, caller.viewer)
 
 
 @router.post(
@@ -223,7 +212,7 @@ async def decide_adjustment(
     path = {"party_id": party_id, "adjustment_id": adjustment_id}
     decision = message_from(AdjustmentDecision, body, path=path, actor=by.actor)
     # Its answer is the party's status: shown as every read of it is (R16, R18).
-    return status_for(await door.parties.decide_adjustment(decision, by), caller.viewer)
+    return await party_acts.decide_adjustment(door.parties, decision, by, caller.viewer)
 
 
 @router.get(
