@@ -60,6 +60,17 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 
+# Every workflow the worker runs; the replay test replays each release's histories with them.
+WORKFLOWS: list[type] = [
+    PartyWorkflow,
+    NoticeDispatchWorkflow,
+    DailyDigestWorkflow,
+    RetentionSweepWorkflow,
+    PartyErasureWorkflow,
+    WebhookDeliveryWorkflow,
+]
+
+
 def build_worker(
     client: Client, settings: Settings, *, task_queue: str | None = None, party_runs: PartyRuns | None = None
 ) -> Worker:
@@ -101,14 +112,7 @@ def build_worker(
     return Worker(
         worker_client(client),
         task_queue=task_queue or settings.task_queue,
-        workflows=[
-            PartyWorkflow,
-            NoticeDispatchWorkflow,
-            DailyDigestWorkflow,
-            RetentionSweepWorkflow,
-            PartyErasureWorkflow,
-            WebhookDeliveryWorkflow,
-        ],
+        workflows=WORKFLOWS,
         activities=[
             records.write_effects,
             records.load_party_state,

@@ -43,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 
-
 def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
