@@ -49,9 +49,9 @@ def releases() -> dict[str, str]:
     return json.loads(RELEASES_FILE.read_text())
 
 
-def previous_release() -> str:
-    """The latest release's tag."""
-    return list(releases())[-1]
+def previous_release() -> str | None:
+    """The latest release's tag; None before the first."""
+    return next(reversed(releases()), None)
 
 
 def _git(*args: str, cwd: Path = PROJECT_ROOT) -> bytes:

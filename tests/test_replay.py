@@ -82,15 +82,18 @@ class PartyWorkflowWithPatchedPause(PartyWorkflow):
         return await super().run(raw)
 
 
-def test_histories_are_stored_for_every_release_and_every_workflow_the_worker_runs():
+def test_histories_are_stored_for_every_release():
     releases = list(releases_so_far())
-    assert {p.parent.name for p in HISTORIES} == set(releases), "a folder of histories per release"
-    for release in releases:
-        kept = [p for p in HISTORIES if p.parent.name == release]
-        assert any("continue_as_new" in p.name for p in kept), release
-    # Each workflow type of the latest release; a type added since has none until the next.
-    latest = {_kind(p) for p in HISTORIES if p.parent.name == releases[-1]}
-    assert latest >= {"PartyWorkflow", "NoticeDispatchWorkflow", "DailyDigestWorkflow"}, latest
+    folders = sorted({p.parent.name for p in HISTORIES})
+    assert set(releases) <= set(folders), "a folder of histories per release"
+    for folder in folders:
+        kept = [p for p in HISTORIES if p.parent.name == folder]
+        assert any("continue_as_new" in p.name for p in kept), folder
+    if releases:
+        # The latest release kept histories of the worker's workflows (a type added since has
+        # none until the next release: it cannot be running anywhere yet).
+        kinds = {_kind(p) for p in HISTORIES if p.parent.name == releases[-1]}
+        assert kinds >= {"PartyWorkflow", "NoticeDispatchWorkflow", "DailyDigestWorkflow"}, kinds
 
 
 def test_every_stored_history_was_written_encrypted():
