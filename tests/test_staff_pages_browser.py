@@ -274,7 +274,7 @@ async def test_a_restricted_partys_call_is_reported_as_a_possible_breach_and_a_c
     answer = await page.locator("#answer").inner_text()
     assert "Reply only to say how the party may contact us" in answer, answer
     main = await page.locator("main").inner_text()
-    assert "This may be a breach of a restriction in force (R12)" in main
+    assert "This may be a breach of a restriction in force: R12: contact against single contact channel" in main
     assert "Contact only with your named caseworker, by email." in main  # the arrangements in force
     await checked(page, "staff-contact-answer")
 

@@ -197,7 +197,10 @@ def _refusal_text(err: NotPermitted) -> str:
     return f"You may not do this. Rule {err.rule}: {in_words(str(err).split(': ', 1)[-1])}."
 
 
-def refused(request: Request, door: FrontDoor, staff: StaffRow, session: WebSessionRow, title: str, err: NotPermitted):
+def refused(
+    request: Request, door: FrontDoor, staff: StaffRow, session: WebSessionRow, title: str, err: NotPermitted
+) -> Response:
+    """The page a person gets for a form their roles may not use (403): which rule refused it, and why."""
     return _render(
         request,
         door,
@@ -553,7 +556,10 @@ def _form_routes(act: Act) -> None:
             staff, session = await _staff(request, door)
         except _SignInNeeded as needed:
             return needed.response
-        return await _page(request, door, staff, session, party_id, act, values=dict(request.query_params))
+        # A link may fill the form in (the contact screen's does), but never its message's id:
+        # sent with the id of a message on file, the form would be taken as that message again.
+        prefilled = {k: v for k, v in request.query_params.items() if k != "message_id"}
+        return await _page(request, door, staff, session, party_id, act, values=prefilled)
 
     async def send(request: Request, party_id: PartyId, door: Door) -> Response:
         return await _submit(request, door, party_id, act)

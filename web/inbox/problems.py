@@ -5,6 +5,7 @@ A problem is the API's own message (a validation error of the same model, or the
 refusal naming its rule), put in the form's words: a page never checks input a second way.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,14 +59,18 @@ def from_validation(err: ValidationError, questions: Mapping[str, str] | None = 
         err: What pydantic found.
         questions: A field to what to say when it is missing or wrong (the form's question, as
             the Design System asks: "Choose ...", "Enter ..."); otherwise the model's message.
+            A check across fields (a model validator) has no field of its own: its message is
+            put on the question it starts by naming, in the model's words.
     """
     questions = questions or {}
     problems = []
     for e in err.errors():
         field = field_of(tuple(e["loc"]))
         message = str(e["msg"]).removeprefix("Value error, ")
-        # A problem of the whole model (a model validator) has no field of its own.
-        named = f"{in_words(field.replace('-', ' ')).capitalize()}: {message}" if field else message
-        text = questions.get(field) or named
+        if not field:
+            leading = re.match(r"(\w+)[ :]", message)
+            problems.append(Problem(message, leading.group(1) if leading and leading.group(1) in questions else ""))
+            continue
+        text = questions.get(field) or f"{in_words(field.replace('-', ' ')).capitalize()}: {message}"
         problems.append(Problem(text, field))
     return problems
