@@ -96,6 +96,12 @@ async def test_an_executive_claims_and_decides_an_approval_while_another_sees_wh
     assert "only they may decide it" in await theirs.locator("main").inner_text()
     await assert_accessible(theirs)
     await screenshot(theirs, "task-held-by-another")
+    # An Executive may hand tasks out too (assign_task): choosing nobody is named, nothing changes.
+    await theirs.get_by_role("button", name="Assign the task").click()
+    assert "Choose who is to work on the task" in await theirs.get_by_role("alert").inner_text()
+    assert inbox.store.task(task_id).claimed_by == "exec-1"
+    await assert_accessible(theirs)
+    await screenshot(theirs, "task-assign-error")
     await theirs.goto(f"{inbox.url}/inbox")
     assert "Edie Executive" in await theirs.get_by_role("row").filter(has_text=task_id).inner_text()
 
