@@ -33,12 +33,19 @@ pytestmark = browser_marks()
 
 
 class Origins:
-    """Every sub-resource a page of the inbox asked for: all from the inbox's own origin."""
+    """Every sub-resource a page of the inbox asked for: all from the inbox's own origin; and
+    nothing the pages' Content-Security-Policy refused (no script, no inline style)."""
 
     def __init__(self, page: Page, own: str) -> None:
         self.own = own
         self.foreign: list[str] = []
+        self.refused: list[str] = []
         page.on("request", self._seen)
+        page.on("console", lambda message: self._said(message.text, page.url))
+
+    def _said(self, text: str, url: str) -> None:
+        if "Content Security Policy" in text and url.startswith(self.own):
+            self.refused.append(f"{url}: {text}")
 
     def _seen(self, request: "Request") -> None:
         frame_url = request.frame.url if request.frame else ""
@@ -49,6 +56,7 @@ class Origins:
 
     def check(self) -> None:
         assert not self.foreign, f"loaded from another origin: {self.foreign}"
+        assert not self.refused, f"refused by the pages' CSP: {self.refused}"
 
 
 @pytest_asyncio.fixture
