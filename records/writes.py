@@ -106,14 +106,18 @@ class EffectWriter(StoreBase):
             fenced = self._fence(connection, batch)
             if fenced is False:
                 return 0
-            # The events it makes: what it changes, against the file before it (issue 25).
-            prior = outbox.before(connection, batch.effects)
-            self._write_batch(connection, batch)
+            self._write_with_events(connection, batch)
             if fenced is None:
                 # The batch opened the file: the party's row exists only now.
                 self._fence(connection, batch)
-            outbox.record(connection, self._insert, events_of(batch.party_id, prior, batch.effects))
         return len(batch.effects)
+
+    def _write_with_events(self, connection: Connection, batch: EffectBatch) -> None:
+        """Write a batch's rows, and the events it makes (issue 25): what it changes, against
+        the file before it, within `connection`'s transaction."""
+        prior = outbox.before(connection, batch.effects)
+        self._write_batch(connection, batch)
+        outbox.record(connection, self._insert, events_of(batch.party_id, prior, batch.effects))
 
     def _fence(self, connection: Connection, batch: EffectBatch) -> bool | None:
         """Mark the file as written up to the batch's revision, unless it already holds a later one.
