@@ -189,7 +189,9 @@ async def test_a_manager_moves_a_leavers_tasks_and_finds_their_party(
     await page.get_by_role("heading", name=party.party_id, level=1).wait_for()
     banner = page.get_by_role("region", name="In force now")
     assert "Direct contact is stopped (zero tolerance) (R15)" in await banner.inner_text()
-    assert await page.locator("#actions").get_by_role("link").count() > 0
+    actions = page.locator("#actions")
+    assert await actions.get_by_role("link", name="A contact from this party: what do I do?").count() == 1
+    assert await actions.get_by_role("link", name="Report an incident").count() == 1
     await assert_accessible(page)
     await screenshot(page, "party-page")
     await assert_reflows(page, "party-page-320px")
