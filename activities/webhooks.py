@@ -39,18 +39,15 @@ class WebhookActivities:
         store: The records database.
         unseal: Opens a subscription's sealed secret (its key id, sealed bytes and id): the worker
             gives `client.sealed.unseal` with its key ring.
-        transport: Another HTTP transport than the network (tests).
     """
 
     def __init__(
         self,
         store: RecordStore,
         unseal: Callable[[str, bytes, str], str],
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._book = WebhookBook(store.engine)
         self._unseal = unseal
-        self._transport = transport
 
     @activity.defn
     def deliver_round(self, work: DeliveryRound) -> RoundReport:
@@ -66,9 +63,9 @@ class WebhookActivities:
         # with the same library, or the specification, and the two cannot drift apart.
         signer = Webhook(self._unseal(webhook.secret_key_id, webhook.secret_sealed, webhook.webhook_id))
         report = RoundReport(active=True)
-        heads, report.next_due_at = self._book.due_heads(work.webhook_id, work.now, work.max_requests)
+        heads, _ = self._book.due_heads(work.webhook_id, work.now, work.max_requests)
         requests = 0
-        with httpx.Client(timeout=REQUEST_TIMEOUT, transport=self._transport, follow_redirects=False) as http:
+        with httpx.Client(timeout=REQUEST_TIMEOUT, follow_redirects=False) as http:
             for head in heads:
                 delivery: DeliveryRow | None = head
                 while delivery is not None and requests < work.max_requests:
@@ -77,14 +74,17 @@ class WebhookActivities:
                     status = self._attempt(http, signer, webhook, delivery, work.now)
                     if status == DeliveryStatus.DELIVERED:
                         report.delivered += 1
-                        delivery = self._book.next_pending(work.webhook_id, delivery.party_id)
+                        following = self._book.next_pending(work.webhook_id, delivery.party_id)
+                        delivery = following if following and following.next_attempt_at <= work.now else None
                     else:
                         report.failed += status == DeliveryStatus.FAILED
                         report.retrying += status == DeliveryStatus.PENDING
                         delivery = None
                 if requests >= work.max_requests:
-                    report.more = True
                     break
+        # After this round's attempts: what is due at once (a round cut short), and the next retry.
+        due, report.next_due_at = self._book.due_heads(work.webhook_id, work.now, 1)
+        report.more = bool(due)
         return report
 
     def _attempt(

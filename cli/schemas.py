@@ -40,6 +40,7 @@ from services.corrections import CorrectionAdded
 from services.decisions import DecisionForm
 from services.imports import LineReport
 from services.letters import LetterSent, LetterSentForm
+from services.task_claims import Assignment, Reassignment, TaskClaim
 from services.webhooks import EventPage, WebhookCreated, WebhookForm
 from settings import PROJECT_ROOT
 
@@ -66,6 +67,8 @@ MESSAGES: dict[str, Any] = {
     "ImportLine": ImportLine,
     "CorrectionForm": CorrectionForm,
     "WebhookForm": WebhookForm,
+    "Assignment": Assignment,
+    "Reassignment": Reassignment,
 }
 # What it gets back.
 ANSWERS: dict[str, Any] = {
@@ -85,6 +88,7 @@ ANSWERS: dict[str, Any] = {
     "SubjectAccessExport": SubjectAccessExport,
     "EventPage": EventPage,
     "WebhookCreated": WebhookCreated,
+    "TaskClaim": TaskClaim,
 }
 # The events a case system hears (issue 25), one per type: each webhook's body, and each event of the feed.
 EVENTS: dict[str, Any] = {f"event-{t.value}": typed_event(t) for t in DATA_OF}

@@ -296,6 +296,8 @@ def events_of(party_id: str, before: Before, effects: list[Effect]) -> list[Chan
     """The events a write of `effects` makes, given what the file held before: one per change,
     in the order the rules made them. Effects that change nothing on file make none."""
     changes: list[Change] = []
+    # When each incident of the write happened: a warning held open says when its repeat was (R5a).
+    occurred = {e.report.incident_id: e.report.occurred_at for e in effects if isinstance(e, IncidentRecorded)}
     for effect in effects:
         match effect:
             case IncidentRecorded():
@@ -333,7 +335,7 @@ def events_of(party_id: str, before: Before, effects: list[Effect]) -> list[Chan
                     changes.append(_change(party_id, EventType.CASE_CLOSED, c.closed_at, closed, key))
             case WarningSaved():
                 w = effect.warning
-                changes += _warning(party_id, before.warnings.get(w.warning_id), w)
+                changes += _warning(party_id, before.warnings.get(w.warning_id), w, occurred)
                 before.warnings[w.warning_id] = w
             case RestrictionSaved():
                 r = effect.restriction
@@ -360,7 +362,7 @@ def _change(party_id: str, event_type: EventType, at: datetime, data: BaseModel,
     )
 
 
-def _warning(party_id: str, old: WarningEntry | None, new: WarningEntry) -> list[Change]:
+def _warning(party_id: str, old: WarningEntry | None, new: WarningEntry, occurred: dict[str, datetime]) -> list[Change]:
     data = WarningData.model_validate(new, from_attributes=True)
     wid = new.warning_id
     if old is None:
@@ -371,7 +373,9 @@ def _warning(party_id: str, old: WarningEntry | None, new: WarningEntry) -> list
     if new.status == WarningStatus.LIVE and new.expires_at != old.expires_at:
         data.previous_expires_at = old.expires_at
         data.held_open_by_incident_id = new.extended_by_incident_id
-        at = new.expires_at
+        repeat = new.extended_by_incident_id
+        # The repeat is written with the warning it holds open; if not (a split write), the warning's date.
+        at = occurred.get(repeat, new.communicated_at) if repeat else new.communicated_at
         return [_change(party_id, EventType.WARNING_HELD_OPEN, at, data, wid, new.expires_at.isoformat())]
     return []
 

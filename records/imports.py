@@ -44,7 +44,7 @@ class ImportLedger(EffectWriter):
             )
             if connection.execute(statement, row).first() is None:
                 return False
-            self._write_batch(connection, batch)
+            self._write_with_events(connection, batch)
         return True
 
     def mark_workflow_started(self, party_id: str, at: datetime) -> None:

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = [ROOT / "requirements" / "main.lock", ROOT / "requirements" / "dev.lock"]
 IGNORE_FILE = ROOT / "requirements" / "audit-ignore.txt"
+UNCHECKED_REQUIRED = "UBP_AUDIT_REQUIRED is set: a release is not cut unchecked"
+UNCHECKED_PASSING = "passing anyway (the test command's verdict is on the code); a release sets UBP_AUDIT_REQUIRED=1"
 
 
 def read_ignored(path: Path) -> dict[str, str]:
@@ -83,16 +85,29 @@ def judge(report: dict, ignored: dict[str, str], *, required: bool) -> tuple[int
             f"which were NOT checked ({first}; ...): {', '.join(unchecked)}"
         )
         if required:
-            lines.append("UBP_AUDIT_REQUIRED is set: a release is not cut unchecked")
+            lines.append(UNCHECKED_REQUIRED)
             return 2, lines
-        lines.append("passing anyway (the test command's verdict is on the code); a release sets UBP_AUDIT_REQUIRED=1")
+        lines.append(UNCHECKED_PASSING)
         return 0, lines
     lines.append(f"no known vulnerabilities in the {checked} locked packages")
     return 0, lines
 
 
+class Unreachable(Exception):
+    """pip-audit could not reach the advisory service at all."""
+
+
+# What requests says when no connection could be made (pip-audit does not catch it).
+NO_CONNECTION = ("requests.exceptions.ConnectionError", "requests.exceptions.ProxyError", "requests.exceptions.Timeout")
+
+
 def run_pip_audit() -> dict:
-    """pip-audit's JSON report on the locks: pinned and hashed, so nothing is resolved or installed."""
+    """pip-audit's JSON report on the locks: pinned and hashed, so nothing is resolved or installed.
+
+    Raises:
+        Unreachable: No connection to the advisory service could be made.
+        RuntimeError: pip-audit failed otherwise.
+    """
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "report.json"
         args = [sys.executable, "-m", "pip_audit", "--require-hashes", "--disable-pip", "--progress-spinner", "off"]
@@ -101,6 +116,9 @@ def run_pip_audit() -> dict:
         done = subprocess.run([*args, "--aliases", "on", "-f", "json", "-o", str(out)], capture_output=True, text=True)
         # pip-audit exits 1 when it finds a vulnerability (the report says which); without a report it failed.
         if not out.exists():
+            last = done.stderr.strip().splitlines()[-1:] or [""]
+            if last[0].startswith(NO_CONNECTION):
+                raise Unreachable(last[0][:500])
             raise RuntimeError(f"pip-audit failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
         return json.loads(out.read_text())
 
@@ -115,8 +133,14 @@ def main() -> int:
     except ValueError as err:
         print(err)
         return 1
-    report = json.loads(options.report.read_text()) if options.report else run_pip_audit()
-    code, lines = judge(report, ignored, required=bool(os.environ.get("UBP_AUDIT_REQUIRED")))
+    required = bool(os.environ.get("UBP_AUDIT_REQUIRED"))
+    try:
+        report = json.loads(options.report.read_text()) if options.report else run_pip_audit()
+    except Unreachable as err:
+        print(f"pip-audit reached no advisory service, so NOTHING was checked: {err}")
+        print(UNCHECKED_REQUIRED if required else UNCHECKED_PASSING)
+        return 2 if required else 0
+    code, lines = judge(report, ignored, required=required)
     print("\n".join(lines))
     return code
 

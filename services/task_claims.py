@@ -12,12 +12,13 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from policy.claims import ClaimChange, claim_binds, may_work, why_not_binding
-from policy.fields import Door
+from policy.fields import Door, StaffId
 from policy.permissions import Action
 from policy.state import HumanTask
+from policy.vocabulary import TaskStatus
 from records.store import RecordStore
 from records.tables import TaskRow
 from services.acting import Principal, authorise
@@ -52,6 +53,28 @@ class TaskClaim(BaseModel):
     binding: bool = Field(description="whether only the holder may decide it now (policy.claims)")
     not_binding_because: str | None = Field(description="why a claim on file no longer holds back a decision")
     log: list[ClaimLogEntry]
+
+
+class Assignment(BaseModel):
+    """Give a task to a colleague who may decide it now; who assigns is the signed-in manager."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: StaffId = Field(description="the colleague who works the task from now")
+    reason: str = Field(default="", max_length=1000, description="why, for the claim log")
+
+
+class Reassignment(BaseModel):
+    """Move every open task someone holds (they left, or are away); who moves them is the signed-in manager."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_staff: StaffId = Field(description="whose tasks move")
+    to: StaffId | None = Field(
+        default=None,
+        description="who takes them, where they may decide them; the others (or all, if null) go back to nobody",
+    )
+    reason: str = Field(min_length=1, max_length=1000, description="why, for each task's claim log")
 
 
 @dataclass(frozen=True)
@@ -198,7 +221,7 @@ async def _task(store: RecordStore, task_id: str) -> TaskRow:
 
 
 def _require_open(row: TaskRow) -> None:
-    if row.status != "open":
+    if row.status != TaskStatus.OPEN.value:
         raise ClaimRefused(Refused.NOT_OPEN, f"tasks: task {row.task_id} is {row.status}: nobody works it any more")
 
 

@@ -428,7 +428,8 @@ def test_erasing_a_file_removes_its_rows_in_every_table_and_nobody_elses(store: 
     old_file(store, "b", OLD, open_task=True)
     store.add_staff("manager-1", "Morgan Manager", [Role.MANAGER])
     removed = store.erase_party_file("a")
-    assert removed == {"party": 1, "incident": 1, "task": 1, "notice": 1}
+    # Its events (issue 25: the incident recorded, the task opened) go with it.
+    assert removed == {"party": 1, "incident": 1, "task": 1, "notice": 1, "event": 2}
     assert store.party_rows(["a"]) == {} and store.party_rows(["b"]) == removed
     assert store.erase_party_file("a") == {}
     assert store.staff("manager-1") is not None
@@ -468,7 +469,7 @@ def test_the_retention_report_counts_what_would_go_and_names_nobody(
     old_file(store, "old-open", OLD, open_task=True)
     old_file(store, "recent", datetime.now(UTC) - timedelta(days=10))
     found = retention_report(store, settings.model_copy(update={"retention_years": 6}), datetime.now(UTC))
-    assert (found.parties, found.held, found.rows) == (1, 1, {"party": 1, "incident": 1})
+    assert (found.parties, found.held, found.rows) == (1, 1, {"party": 1, "incident": 1, "event": 1})
     with pytest.raises(ValueError, match="UBP_RETENTION_YEARS is not set"):
         retention_report(store, settings, datetime.now(UTC))
 
@@ -520,7 +521,7 @@ async def test_r3_a_run_started_while_an_erasure_holds_the_file_waits_and_starts
     await asyncio.sleep(3)
     assert [i.incident_id for i in store.incidents(party.party_id)] == [erased.incident_id]  # it waits
 
-    assert store.erase_party_file(party.party_id) == {"incident": 1, "party": 1}
+    assert store.erase_party_file(party.party_id) == {"incident": 1, "party": 1, "event": 1}
     assert not store.file_on_hold(party.party_id)
     status = await wait_for_status(dev_parties, party.party_id, lambda s: s.incident_count >= 1, timeout=90)
     assert status.incident_count == 1 and status.recent_incident_ids == [new.incident_id]

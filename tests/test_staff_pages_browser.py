@@ -18,24 +18,34 @@ from urllib.parse import urlsplit
 import pytest_asyncio
 
 from policy.measures import ChannelTerms
-from policy.vocabulary import ContactChannel, Measure
+from policy.vocabulary import ContactChannel, Measure, Role
+from services.signing_in import SignInRules
+from settings import Settings
 from tests.browser import Browser, Inbox, Page, assert_accessible, browser_marks, screenshot
 
 if TYPE_CHECKING:
     from playwright.async_api import Request
 from policy.messages import PartyRef
 from tests.helpers import ask, incident, new_party, restriction, warning
+from web.deps import SESSION_COOKIE
 
 pytestmark = browser_marks()
 
 
 class Origins:
-    """Every sub-resource a page of the inbox asked for: all from the inbox's own origin."""
+    """Every sub-resource a page of the inbox asked for: all from the inbox's own origin; and
+    nothing the pages' Content-Security-Policy refused (no script, no inline style)."""
 
     def __init__(self, page: Page, own: str) -> None:
         self.own = own
         self.foreign: list[str] = []
+        self.refused: list[str] = []
         page.on("request", self._seen)
+        page.on("console", lambda message: self._said(message.text, page.url))
+
+    def _said(self, text: str, url: str) -> None:
+        if "Content Security Policy" in text and url.startswith(self.own):
+            self.refused.append(f"{url}: {text}")
 
     def _seen(self, request: "Request") -> None:
         frame_url = request.frame.url if request.frame else ""
@@ -46,6 +56,7 @@ class Origins:
 
     def check(self) -> None:
         assert not self.foreign, f"loaded from another origin: {self.foreign}"
+        assert not self.refused, f"refused by the pages' CSP: {self.refused}"
 
 
 @pytest_asyncio.fixture
@@ -378,6 +389,17 @@ async def test_every_page_reflows_at_320_px_and_200_percent_zoom(chromium, inbox
             assert await page.evaluate("document.documentElement.scrollWidth") <= width
             await assert_accessible(page)
             await screenshot(page, f"staff-ask-errors-{width}px")
+        # The security log is operations staff's: a session of theirs, as signing in would open it.
+        inbox.store.add_staff("ops-1", "Oakley Operations", [Role.OPERATIONS])
+        session_id, _ = inbox.store.open_session("ops-1", [Role.OPERATIONS.value], SignInRules.of(Settings()).timeouts)
+        await context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": session_id, "domain": "127.0.0.1", "path": "/", "secure": True}]
+        )
+        await page.set_viewport_size({"width": 320, "height": 800})
+        await page.goto(f"{inbox.url}/inbox/security-log")
+        await page.get_by_role("heading", name="Security log", level=1).wait_for()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+        await checked(page, "staff-security-log-320px")
         # The styles are the app's own, without the GOV.UK brand's typeface.
         font = await page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
         assert "arial" in font.lower() and "GDS Transport" not in font, font

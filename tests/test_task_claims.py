@@ -184,6 +184,9 @@ async def test_a_leavers_tasks_move_to_a_colleague_where_they_may_decide_them(st
         "mgr-2 left",
     )
     assert store.task("r-3").claimed_by == "mgr-2"
+    # The claim log is part of the party's file: it goes with it (R3).
+    store.erase_party_file("p-a")
+    assert store.claim_log("r-1") == [] and store.claim_log("r-2") != []
     assert (
         await reassign_tasks(store, caller=person(store, "exec-1"), door=Door.API, leaver="mgr-2", to=None, reason="x")
         == []

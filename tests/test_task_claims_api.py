@@ -36,6 +36,19 @@ STAFF = {
 }
 
 
+def review_task(task_id: str, created_at: datetime, due_at: datetime | None = None) -> HumanTask:
+    """A manager's review before a restriction ends, as the workflow saves it."""
+    return HumanTask(
+        task_id=task_id,
+        kind=TaskKind.RESTRICTION_REVIEW,
+        subject_id=f"res-{task_id}",
+        created_at=created_at,
+        summary="Review before the restriction ends",
+        candidate_roles=[Role.MANAGER],
+        due_at=due_at,
+    )
+
+
 @pytest_asyncio.fixture
 async def ubp(parties: PartyClient, store: RecordStore, settings: Settings, monkeypatch) -> AsyncIterator[Ubp]:
     for staff_id, roles in STAFF.items():
@@ -93,15 +106,7 @@ async def test_a_claimed_approval_is_decided_only_by_its_holder_and_a_manager_re
 async def test_a_manager_moves_a_leavers_tasks(ubp: Ubp, store: RecordStore, time_skipping_env) -> None:
     now = await time_skipping_env.get_current_time()
     for n in (1, 2):
-        review = HumanTask(
-            task_id=f"review-{n}",
-            kind=TaskKind.RESTRICTION_REVIEW,
-            subject_id=f"res-{n}",
-            created_at=now,
-            summary="Review before the restriction ends",
-            candidate_roles=[Role.MANAGER],
-            due_at=now + timedelta(days=7),
-        )
+        review = review_task(f"review-{n}", now, now + timedelta(days=7))
         store.apply(EffectBatch(party_id=f"p-{n}", effects=[TaskSaved(party_id=f"p-{n}", task=review)]))
         claimed = await ubp("tasks", "claim", f"review-{n}", as_="mgr-2")
         assert claimed.exit_code == 0, claimed.output
@@ -131,14 +136,7 @@ async def test_the_pages_forms_without_the_sessions_csrf_token_change_nothing(
     (the inbox's one mechanism, web.inbox.routes.signed_form): without it, refused and logged."""
     for staff_id, roles in STAFF.items():
         store.add_staff(staff_id, staff_id.title(), roles)
-    review = HumanTask(
-        task_id="review-csrf",
-        kind=TaskKind.RESTRICTION_REVIEW,
-        subject_id="res-csrf",
-        created_at=datetime.now(UTC),
-        summary="Review before the restriction ends",
-        candidate_roles=[Role.MANAGER],
-    )
+    review = review_task("review-csrf", datetime.now(UTC))
     store.apply(EffectBatch(party_id="p-csrf", effects=[TaskSaved(party_id="p-csrf", task=review)]))
     app = create_app(cast(PartyClient, UnreachableTemporal()), store, settings, key_ring=key_ring)
     transport = httpx.ASGITransport(app=app)
@@ -169,15 +167,7 @@ async def test_the_task_list_filters_and_pages_what_the_records_database_holds(
     reviews = [
         TaskSaved(
             party_id=f"p-list-{n % 3}",
-            task=HumanTask(
-                task_id=f"review-list-{n:02}",
-                kind=TaskKind.RESTRICTION_REVIEW,
-                subject_id=f"res-{n}",
-                created_at=now,
-                summary="Review before the restriction ends",
-                candidate_roles=[Role.MANAGER],
-                due_at=now + timedelta(days=n, hours=1),
-            ),
+            task=review_task(f"review-list-{n:02}", now, now + timedelta(days=n, hours=1)),
         )
         for n in range(55)
     ]

@@ -96,6 +96,12 @@ async def test_an_executive_claims_and_decides_an_approval_while_another_sees_wh
     assert "only they may decide it" in await theirs.locator("main").inner_text()
     await assert_accessible(theirs)
     await screenshot(theirs, "task-held-by-another")
+    # An Executive may hand tasks out too (assign_task): choosing nobody is named, nothing changes.
+    await theirs.get_by_role("button", name="Assign the task").click()
+    assert "Choose who is to work on the task" in await theirs.get_by_role("alert").inner_text()
+    assert inbox.store.task(task_id).claimed_by == "exec-1"
+    await assert_accessible(theirs)
+    await screenshot(theirs, "task-assign-error")
     await theirs.goto(f"{inbox.url}/inbox")
     assert "Edie Executive" in await theirs.get_by_role("row").filter(has_text=task_id).inner_text()
 
@@ -183,7 +189,9 @@ async def test_a_manager_moves_a_leavers_tasks_and_finds_their_party(
     await page.get_by_role("heading", name=party.party_id, level=1).wait_for()
     banner = page.get_by_role("region", name="In force now")
     assert "Direct contact is stopped (zero tolerance) (R15)" in await banner.inner_text()
-    assert await page.locator("#actions").get_by_role("link").count() > 0
+    actions = page.locator("#actions")
+    assert await actions.get_by_role("link", name="A contact from this party: what do I do?").count() == 1
+    assert await actions.get_by_role("link", name="Report an incident").count() == 1
     await assert_accessible(page)
     await screenshot(page, "party-page")
     await assert_reflows(page, "party-page-320px")

@@ -18,10 +18,11 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from policy.fields import Door as Entrance
-from policy.permissions import Action, NotPermitted
+from policy.permissions import Action, NotPermitted, may
 from policy.replies import PartyStatus
-from policy.vocabulary import Measure, RestrictionGrounds, RestrictionStatus, Stage, WarningStatus, in_words
+from policy.vocabulary import Measure, RestrictionGrounds, RestrictionStatus, Role, Stage, WarningStatus, in_words
 from records.party_list import WARNING_LAPSING_SOON, PartyFilter
+from records.tables import StaffRow
 from services.acting import Principal, permit
 from services.contacts import party_status
 from web.deps import Door, FrontDoor
@@ -69,6 +70,13 @@ def in_force(found: PartyStatus, now: datetime) -> list[InForce]:
         if rules is not None:
             lines.append(InForce(f"Ground rules for calls and meetings: {rules.text}", rules.until, "R4a"))
     return lines
+
+
+def _contact_screen(staff: StaffRow, party_id: str) -> list[tuple[str, str]]:
+    """The contact screen for this party, for those who take contacts (R8)."""
+    if not may({Role(r) for r in staff.roles}, Action.ASK_CONTACT_GATE):
+        return []
+    return [(f"/inbox/contact?{urlencode({'party_id': party_id})}", "A contact from this party: what do I do?")]
 
 
 def _not_permitted(request: Request, door: FrontDoor, err: NotPermitted, context: dict[str, Any]) -> Response:
@@ -157,6 +165,6 @@ async def party_page(request: Request, party_id: str, door: Door) -> Response:
         party_id=party_id,
         found=found,
         in_force=in_force(found, now),
-        actions=party_actions(staff, party_id),
+        actions=[*_contact_screen(staff, party_id), *party_actions(staff, party_id)],
         **context,
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from policy.claims import may_work
@@ -27,10 +28,10 @@ from records.task_list import TaskFilter, TaskSort
 from services.acting import Principal
 from services.decisions import DecisionRefused
 from services.staff import colleague_of
-from services.task_claims import assign_task, claim_task, reassign_tasks, unclaim_task
+from services.task_claims import Assignment, Reassignment, assign_task, claim_task, reassign_tasks, unclaim_task
 from web.deps import Door, FrontDoor
 from web.errors import REFUSED_STATUS
-from web.inbox.problems import Problem, shown
+from web.inbox.problems import Problem, from_validation, shown
 from web.inbox.routes import _redirect, _render, _SignInNeeded, _staff, _task_page, form_key, signed_form
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -42,6 +43,9 @@ DUE_WITHIN = {"today": "By the end of today", "week": "Within 7 days"}
 HOLDERS = {"me": "Me", "nobody": "Nobody", "someone": "Someone"}
 SORTS = {TaskSort.DUE: "Due date, soonest first", TaskSort.NEWEST: "Newest first", TaskSort.OLDEST: "Oldest first"}
 SCOPES = {"mine": "Tasks I can decide", "all": "All open tasks"}
+# What the forms ask, where the API's model finds a field missing or wrong.
+ASSIGN_QUESTIONS = {"to": "Choose who is to work on the task"}
+REASSIGN_QUESTIONS = {"from_staff": "Choose whose tasks to move", "reason": "Enter why their tasks move"}
 
 
 @dataclass(frozen=True)
@@ -206,30 +210,32 @@ async def _claim_change(request: Request, task_id: str, door: FrontDoor, change:
         return posted
     staff, session, form = posted
     caller = Principal.of(staff)
-    to = str(form.get("to") or "")
     again = partial(_task_page, request, door, staff, session, task_id)
     try:
         if change == "claim":
             await claim_task(door.store, caller=caller, door=Entrance.INBOX, task_id=task_id)
             done = f"You are working on task {task_id}: nobody else may decide it while you have it."
         elif change == "unclaim":
-            claim = await unclaim_task(door.store, caller=caller, door=Entrance.INBOX, task_id=task_id)
-            done = f"Task {task_id} is back in the list: nobody is working on it." if claim.claimed_by is None else ""
+            await unclaim_task(door.store, caller=caller, door=Entrance.INBOX, task_id=task_id)
+            done = f"Task {task_id} is back in the list: nobody is working on it."
         else:
-            if not to:
-                return await again(
-                    code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    problems=[Problem("Choose who is to work on the task", "to")],
-                )
-            reason = str(form.get("reason") or "")[:1000]
-            await assign_task(door.store, caller=caller, door=Entrance.INBOX, task_id=task_id, to=to, reason=reason)
-            done = f"Task {task_id} is assigned to {to}."
+            try:
+                # The API's own model: the page checks nothing a second way.
+                given = Assignment.model_validate({"to": form.get("to") or None, "reason": form.get("reason") or ""})
+            except ValidationError as err:
+                # The summary links only to "Assign it to"; "reason" on this page is the decision's.
+                problems = [p if p.field == "to" else Problem(p.text) for p in from_validation(err, ASSIGN_QUESTIONS)]
+                return await again(code=status.HTTP_422_UNPROCESSABLE_CONTENT, problems=problems)
+            await assign_task(
+                door.store, caller=caller, door=Entrance.INBOX, task_id=task_id, to=given.to, reason=given.reason
+            )
+            done = f"Task {task_id} is assigned to {given.to}."
     except DecisionRefused as err:
         field = "to" if change == "assign" else ""
         return await again(code=REFUSED_STATUS[err.why], problems=[Problem(err.message, field)])
     except NotPermitted as err:
         return await again(code=status.HTTP_403_FORBIDDEN, problems=[Problem(str(err))])
-    return _redirect(_back_to(form, task_id), flash=done or None)
+    return _redirect(_back_to(form, task_id), flash=done)
 
 
 @router.get("/reassign", response_class=HTMLResponse)
@@ -277,24 +283,20 @@ async def post_reassign(request: Request, door: Door) -> Response:
         return posted
     staff, session, form = posted
     values = {name: str(form.get(name) or "").strip() for name in ("from_staff", "to", "reason")}
-    problems = []
-    if not values["from_staff"]:
-        problems.append(Problem("Choose whose tasks to move", "from_staff"))
-    if not values["reason"]:
-        problems.append(Problem("Enter why their tasks move", "reason"))
-    elif len(values["reason"]) > 1000:
-        problems.append(Problem("Enter a reason of 1000 characters or fewer", "reason"))
     again = {"values": values}
-    if problems:
+    try:
+        given = Reassignment.model_validate({k: v or None for k, v in values.items()})
+    except ValidationError as err:
+        problems = from_validation(err, REASSIGN_QUESTIONS)
         return await _reassign_page(request, door, staff, form_key(session), code=422, problems=problems, **again)
     try:
         moved = await reassign_tasks(
             door.store,
             caller=Principal.of(staff),
             door=Entrance.INBOX,
-            leaver=values["from_staff"],
-            to=values["to"] or None,
-            reason=values["reason"],
+            leaver=given.from_staff,
+            to=given.to,
+            reason=given.reason,
         )
     except DecisionRefused as err:
         problem = Problem(err.message, "to")
@@ -305,9 +307,9 @@ async def post_reassign(request: Request, door: Door) -> Response:
         return await _reassign_page(
             request, door, staff, form_key(session), code=403, problems=[Problem(str(err))], **again
         )
-    given = sum(1 for m in moved if m.holder)
-    back = len(moved) - given
+    to_them = sum(1 for m in moved if m.holder)
+    back = len(moved) - to_them
     flash = f"{len(moved)} task{'s' if len(moved) != 1 else ''} of {values['from_staff']} moved"
-    flash += f": {given} to {values['to']}" if values["to"] else ""
+    flash += f": {to_them} to {values['to']}" if values["to"] else ""
     flash += f"{',' if values['to'] else ':'} {back} back to nobody (they may not decide them)" if back else ""
     return _redirect("/inbox/reassign", flash=flash + ".")

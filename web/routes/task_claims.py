@@ -3,12 +3,21 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from policy.fields import MESSAGE_ID_PATTERN, StaffId
+from policy.fields import MESSAGE_ID_PATTERN
 from policy.fields import Door as Entrance
 from services.decisions import DecisionRefused
-from services.task_claims import TaskClaim, assign_task, claim_of, claim_task, reassign_tasks, unclaim_task
+from services.task_claims import (
+    Assignment,
+    Reassignment,
+    TaskClaim,
+    assign_task,
+    claim_of,
+    claim_task,
+    reassign_tasks,
+    unclaim_task,
+)
 from web.deps import Caller, Door
 from web.errors import ERRORS, Problem, decision_refused, with_body
 
@@ -23,28 +32,6 @@ CLAIM_ANSWERS: dict[int | str, dict[str, object]] = {
         "on it began) just now",
     },
 }
-
-
-class Assignment(BaseModel):
-    """Give a task to a colleague who may decide it now; who assigns is the signed-in manager."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    to: StaffId = Field(description="the colleague who works the task from now")
-    reason: str = Field(default="", max_length=1000, description="why, for the claim log")
-
-
-class Reassignment(BaseModel):
-    """Move every open task someone holds (they left, or are away); who moves them is the signed-in manager."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    from_staff: StaffId = Field(description="whose tasks move")
-    to: StaffId | None = Field(
-        default=None,
-        description="who takes them, where they may decide them; the others (or all, if null) go back to nobody",
-    )
-    reason: str = Field(min_length=1, max_length=1000, description="why, for each task's claim log")
 
 
 class MovedTask(BaseModel):
