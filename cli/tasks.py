@@ -1,4 +1,5 @@
-"""`ubp tasks`: the task list, and deciding a task (through the HTTP API, as the signed-in principal)."""
+"""`ubp tasks`: the task list, deciding a task, and who works it: claim, give back, assign, reassign (through
+the HTTP API, as the signed-in principal)."""
 
 import json
 from typing import Annotated
@@ -9,7 +10,7 @@ from cli.common import For, TokenFile, api, build, echo_json, instant, records, 
 from policy.vocabulary import Role, SupportOption, TaskKind, TaskOutcome
 from services.decisions import DecisionForm
 
-app = typer.Typer(help="Human tasks: the task list, and deciding a task", no_args_is_help=True)
+app = typer.Typer(help="Human tasks: the task list, deciding a task, and who works it", no_args_is_help=True)
 
 
 @app.command("list")

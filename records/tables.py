@@ -71,6 +71,18 @@ class Fenced(SQLModel):
 
 class PartyRow(Fenced, table=True):
     __tablename__ = "party"
+    # The parties list finds a party by the start of its id (records.party_list: LIKE 'p-01%'). A
+    # PostgreSQL database not in the C collation serves such a prefix only from a pattern index
+    # (issue 30: a sequential scan of every party otherwise). SQLite's LIKE ignores case and can
+    # use no index: there the index is kept empty (WHERE false), costing no write.
+    __table_args__ = (
+        Index(
+            "ix_party_id_pattern",
+            "party_id",
+            postgresql_ops={"party_id": "varchar_pattern_ops"},
+            sqlite_where=false(),
+        ),
+    )
 
     party_id: str = Field(primary_key=True)
     kind: str

@@ -8,7 +8,10 @@ and a timeline page reads one page of a party's incidents.
 - `incident (party_id, occurred_at, incident_id)`: a timeline page counts and pages a party's
   incidents in date order;
 - `acted (party_id, message_kind, message_id)`: a timeline page reads who acted for its own
-  incidents only.
+  incidents only;
+- `party (party_id varchar_pattern_ops)`: the parties list finds a party by the start of its id,
+  which PostgreSQL not in the C collation cannot serve from the primary key (on SQLite, whose
+  LIKE uses no index, it is kept empty).
 
 Revision ID: 0016
 Revises: 0015
@@ -43,6 +46,14 @@ def upgrade() -> None:
     with op.batch_alter_table("task", schema=None) as batch_op:
         for name, columns in _OPEN_TASK_INDEXES.items():
             batch_op.create_index(name, columns, unique=False, postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK)
+    with op.batch_alter_table("party", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_party_id_pattern",
+            ["party_id"],
+            unique=False,
+            postgresql_ops={"party_id": "varchar_pattern_ops"},
+            sqlite_where=sa.false(),
+        )
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.create_index("ix_incident_party_occurred", ["party_id", "occurred_at", "incident_id"], unique=False)
     with op.batch_alter_table("acted", schema=None) as batch_op:
@@ -79,6 +90,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_acted_party_kind")
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_index("ix_incident_party_occurred")
+    with op.batch_alter_table("party", schema=None) as batch_op:
+        batch_op.drop_index("ix_party_id_pattern")
     with op.batch_alter_table("task", schema=None) as batch_op:
         for name in _OPEN_TASK_INDEXES:
             batch_op.drop_index(name)
