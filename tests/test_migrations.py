@@ -210,5 +210,14 @@ def test_ubp_db_upgrade_and_status(empty_engine: Engine, monkeypatch: pytest.Mon
         assert again.exit_code == 0 and f"at {head_revision()} already" in again.output
         assert runner.invoke(app, ["db", "status"]).exit_code == 0
         assert runner.invoke(app, ["staff", "list"]).exit_code == 0
+        # A rollback: back to the release before, by this code's migrations; then up again.
+        earlier = ScriptDirectory.from_config(alembic_config()).get_revision(head_revision()).down_revision
+        assert isinstance(earlier, str)
+        down = runner.invoke(app, ["db", "downgrade", earlier])
+        assert down.exit_code == 0 and f"{head_revision()} -> {earlier}" in down.output, down.output
+        assert runner.invoke(app, ["db", "status"]).exit_code == 1
+        unknown = runner.invoke(app, ["db", "downgrade", "no-such-revision"])
+        assert unknown.exit_code == 2 and "no-such-revision" in unknown.output, unknown.output
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     finally:
         get_settings.cache_clear()
