@@ -79,6 +79,8 @@ def image(podman_env: dict[str, str]) -> str:
     )  # fmt: skip
     assert built.returncode == 0, f"podman build failed:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}"
     print(f"image built in {time.monotonic() - started:.0f} s")
+    # The images of earlier builds (a lock since changed): the cache keeps this one's layers.
+    run(podman_env, "image", "prune", "-f")
     return IMAGE
 
 
@@ -163,23 +165,28 @@ def temporal_tls(dev_server_env, tmp_path: Path) -> Iterator[tuple[int, Path]]:
 def compose_override(temporal_port: int, records_url: str, task_queue: str, api_port: int, metrics_port: int) -> dict:
     """Only where this machine differs from production: the host's network (the dev server
     and PostgreSQL listen on 127.0.0.1), their addresses, a task queue of the test's own, and
-    free ports. Everything else (commands, secrets, TLS, health checks) is the compose file's."""
+    free ports; a SQLite records file's folder, shared (without PostgreSQL here). Everything
+    else (commands, secrets, TLS, health checks) is the compose file's."""
     here: dict[str, str | int] = {
         "UBP_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "UBP_TEMPORAL_NAMESPACE": "default",
         "UBP_TASK_QUEUE": task_queue,
         "DATABASE_URL": records_url,
     }
-    services = {name: {"network_mode": "host", "environment": dict(here)} for name in ("records-migrate", "schedules")}
-    services["worker"] = {
-        "network_mode": "host",
-        "environment": here | {"UBP_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"},
+    own: dict[str, dict[str, str | int]] = {
+        "records-migrate": {},
+        "schedules": {},
+        "worker": {"UBP_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"},
+        "api": {"UBP_API_HOST": "127.0.0.1", "UBP_API_PORT": api_port},
     }
-    services["api"] = {
-        "network_mode": "host",
-        "environment": here | {"UBP_API_HOST": "127.0.0.1", "UBP_API_PORT": api_port},
+    sqlite = records_url.removeprefix("sqlite:///")
+    shared = [f"{Path(sqlite).parent}:{Path(sqlite).parent}"] if sqlite != records_url else []
+    return {
+        "services": {
+            name: {"network_mode": "host", "environment": here | extra, "volumes": shared}
+            for name, extra in own.items()
+        }
     }
-    return {"services": services}
 
 
 def test_the_compose_files_own_services_come_up_with_podman_compose(

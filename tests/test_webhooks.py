@@ -3,6 +3,7 @@ time-skipping server, with a receiver that checks each delivery with `standardwe
 
 import asyncio
 import contextlib
+import functools
 import json
 import threading
 from collections.abc import AsyncIterator
@@ -15,7 +16,10 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
+from activities.webhooks import WebhookActivities
+from client.sealed import unseal
 from policy.effects import EffectBatch, IncidentRecorded, WarningSaved
 from policy.events import EventType
 from policy.messages import TaskDecision
@@ -30,11 +34,13 @@ from policy.vocabulary import (
     TaskOutcome,
     WarningMethod,
 )
-from policy.webhooks import DeliveryStatus
+from policy.webhooks import DeliveryRound, DeliveryStatus
 from records import outbox
 from records.outbox import EventFeed
 from records.webhooks import WebhookBook
 from records.writes import EffectWriter
+from services.acting import Principal, PrincipalKind
+from services.webhooks import WebhookForm, add_webhook
 from tests.cli_api import Ubp, ubp_over_api
 from tests.helpers import incident, new_party, restriction, wait_for_status, warned_party
 from tests.webhook_receiver import Receiver, caught_up, feed, in_party_order
@@ -167,6 +173,10 @@ async def test_a_party_through_the_ladder_an_approval_a_moved_end_and_the_expiry
             EventType.RESTRICTION_ENDED,
             EventType.LETTER_MADE,
             EventType.LETTER_SENT,
+            EventType.WARNING_LAPSED,
+            EventType.TASK_ESCALATED,
+            EventType.TASK_OVERDUE,
+            EventType.TASK_WITHDRAWN,
         }
         assert expected <= types, sorted(expected - types)
         # No personal free text to a subscription not allowed it, nor in the feed.
@@ -345,3 +355,29 @@ async def _closed(parties, workflow_id: str, timeout: float = 30.0) -> bool:
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_delivery_whose_answer_was_lost_is_sent_again_with_the_same_id(store, key_ring, monkeypatch):
+    """A crash after the receiver took an event but before it was recorded as delivered: the
+    next round sends it again, with the same `webhook-id`, and the party's order holds."""
+    operations = Principal(id=OPS, kind=PrincipalKind.PERSON, roles=frozenset({Role.OPERATIONS}))
+    now = datetime.now(UTC)
+    with Receiver().running() as receiver:
+        created = add_webhook(store, key_ring, operations, WebhookForm(url=receiver.url), now)
+        receiver.secret = created.secret
+        EffectWriter(store.engine).apply(_batch("p-lost", now))
+        deliver = WebhookActivities(store, functools.partial(unseal, key_ring)).deliver_round
+        recorded = WebhookBook.record_attempt
+
+        def crash(self, key, values):
+            raise RuntimeError("the worker died after the receiver answered")
+
+        monkeypatch.setattr(WebhookBook, "record_attempt", crash)
+        with pytest.raises(RuntimeError):
+            ActivityEnvironment().run(deliver, DeliveryRound(webhook_id=created.webhook_id, now=now))
+        monkeypatch.setattr(WebhookBook, "record_attempt", recorded)
+        report = ActivityEnvironment().run(deliver, DeliveryRound(webhook_id=created.webhook_id, now=now))
+    assert report.delivered == 2 and not report.more
+    ids = [e["id"] for e in receiver.received]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]  # the first event twice, then the second
+    assert [e["sequence"] for e in receiver.unique()] == [1, 2]
