@@ -62,7 +62,7 @@ class Origins:
 @pytest_asyncio.fixture
 async def colleague(chromium: Browser, inbox: Inbox) -> AsyncIterator[tuple[Page, Origins]]:
     """colleague-9's page, signed in, and what its pages load."""
-    context = await chromium.new_context(viewport={"width": 1024, "height": 900})
+    context = await chromium.new_context(viewport={"width": 1024, "height": 900}, locale="en-GB")
     page = await context.new_page()
     origins = Origins(page, inbox.url)
     await inbox.sign_in(page, "colleague-9")
@@ -331,7 +331,7 @@ async def test_a_restricted_partys_call_is_reported_as_a_possible_breach_and_a_c
     await send(page, "Close the case")
     assert "Case CASE-77 is closed" in await flash(page)
 
-    context = await chromium.new_context(viewport={"width": 1024, "height": 900})
+    context = await chromium.new_context(viewport={"width": 1024, "height": 900}, locale="en-GB")
     manager = await context.new_page()
     origins = Origins(manager, inbox.url)
     try:
@@ -355,7 +355,7 @@ async def test_a_restricted_partys_call_is_reported_as_a_possible_breach_and_a_c
 async def test_every_page_reflows_at_320_px_and_200_percent_zoom(chromium, inbox, zero_tolerance_party):
     """WCAG 1.4.10: at 320 CSS px wide (400 % zoom of 1280) nothing scrolls sideways but a wide
     table in its own box; 200 % zoom of 1280 is 640 CSS px. Axe-core at both, error states too."""
-    context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = await context.new_page()
     origins = Origins(page, inbox.url)
     party_id = zero_tolerance_party.party_id
