@@ -24,11 +24,12 @@ from settings import Settings, release
 from web.deps import FrontDoor
 from web.errors import add_error_handlers
 from web.front_door import BodyLimit, content_security_policy, security_headers
+from web.inbox import accessibility, contact, security_log, sign_in
+from web.inbox import acting as party_forms
 from web.inbox import data_protection as data_protection_pages
 from web.inbox import parties as party_pages
 from web.inbox import report as board_report
 from web.inbox import routes as inbox
-from web.inbox import security_log, sign_in
 from web.inbox import task_list as inbox_task_list
 from web.inbox import timeline as party_timeline
 from web.metrics import UNMATCHED, ApiMetrics
@@ -140,6 +141,9 @@ def create_app(
     app.include_router(security_log.router)
     app.include_router(data_protection_pages.router)
     app.include_router(party_timeline.router)
+    app.include_router(party_forms.router)
+    app.include_router(contact.router)
+    app.include_router(accessibility.router)
     app.include_router(ops.router)
     app.include_router(events.router)
     add_error_handlers(app)
