@@ -31,7 +31,8 @@ from tests.helpers import incident, new_party, planned_task
 from web.app import api_server
 
 try:
-    from playwright.async_api import Browser, Locator, Page, Response, async_playwright
+    from playwright.async_api import Browser, Page, Response, async_playwright
+    from playwright.async_api import Locator as Locator  # for the browser tests' own helpers
 except ImportError:  # the test extra is not installed
     async_playwright = None  # type: ignore[assignment]  # None marks the tests to skip, saying why
 
