@@ -9,9 +9,11 @@ triggerable in the Temporal UI (Schedules), with nothing to keep running.
 - `ubp-retention-sweep` (R3): every day at `UBP_RETENTION_SWEEP_TIME` (02:00)
   local time, the files past `UBP_RETENTION_YEARS` go; only while that is set.
 
-`apply_schedules` creates them, or brings existing ones up to the settings,
-so every worker start and `ubp schedules apply` may run it: a schedule id is
-unique in its namespace, so there is never a second copy. A schedule an
+`apply_schedules` creates them, or brings existing ones up to the settings.
+A deploy runs it once (`ubp schedules apply`, the compose file's `schedules`
+job), and `ubp dev` for the dev stack; never a worker, so an old worker in a
+rolling deploy cannot put its settings back. A schedule id is unique in its
+namespace, so there is never a second copy, however often it runs. A schedule an
 operator paused stays paused. One the settings no longer ask for (the
 retention sweep, once `UBP_RETENTION_YEARS` is unset) is deleted.
 """
