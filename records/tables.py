@@ -689,9 +689,10 @@ class EventRow(SQLModel, table=True):
     """The outbox (issue 25): one event a case system hears (policy.events), written in the same
     transaction as the change it reports (records.outbox), so none is invented or lost.
 
-    `position` orders every party's events (the feed's cursor); `party_seq` counts the party's
-    own. `data` keeps the event's free text too: the feed and each subscription leave out what
-    they are not allowed. Part of the party's file (`party_id`), so it goes with the file (R3).
+    `party_seq` counts the party's own events; `position`, given once the event is committed
+    (records.outbox.sequence), orders every party's events for the feed and the deliveries.
+    `data` keeps the event's free text too: the feed and each subscription leave out what they
+    are not allowed. Part of the party's file (`party_id`), so it goes with the file (R3).
     """
 
     __tablename__ = "event"
@@ -701,7 +702,8 @@ class EventRow(SQLModel, table=True):
         {"info": {"activity": False}},
     )
 
-    position: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    seq: int | None = Field(default=None, primary_key=True)
+    position: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     event_id: str = Field(unique=True)
     party_id: str = Field(index=True)
     party_seq: int
@@ -712,8 +714,9 @@ class EventRow(SQLModel, table=True):
 
 
 class EventClockRow(SQLModel, table=True):
-    """The last event position given (one row): locked by each write that records events, so
-    positions are given, and committed, in order, and the feed's cursor never skips one."""
+    """The last event position given (one row): locked by each sequencing of new events to its
+    commit (records.outbox.sequence), so positions are committed in order, and the feed's cursor
+    never skips one."""
 
     __tablename__ = "event_clock"
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from policy.webhooks import DeliveryStatus
 from records.base import StoreBase, Write
+from records.outbox import sequence
 from records.tables import DeliveryRow, EventRow, WebhookRow
 
 _WEBHOOK = Write(WebhookRow, "webhook_id", upsert=False)
@@ -55,17 +56,21 @@ class WebhookBook(StoreBase):
 
     def last_position(self) -> int:
         """The newest event's position (0: none): a new subscription hears what comes after it."""
-        with self._engine.connect() as connection:
+        with self._engine.begin() as connection:
+            sequence(connection)
             return connection.execute(select(func.max(col(EventRow.position)))).scalar() or 0
 
     def enqueue(self, webhook_id: str, now: datetime, limit: int = 1000) -> bool:
-        """Turn the events after the subscription's scanned position into its deliveries, due now:
+        """Number the events committed since (records.outbox.sequence), then turn those after the
+        subscription's scanned position into its deliveries, due now:
         those of its types (all, if it names none). Returns whether it is still active.
 
         The subscription's row is updated first, so two rounds at once (a retried activity) take
         turns; a delivery made twice is kept once (its key)."""
         webhooks = WebhookRow.__table__  # type: ignore[attr-defined]
         events = EventRow.__table__  # type: ignore[attr-defined]
+        with self._engine.begin() as connection:
+            sequence(connection)
         with self._engine.begin() as connection:
             found = connection.execute(
                 update(webhooks)
@@ -145,8 +150,8 @@ class WebhookBook(StoreBase):
         return rows[0] if rows else None
 
     def event_at(self, position: int) -> EventRow | None:
-        with Session(self._engine) as session:
-            return session.get(EventRow, position)
+        rows: list[EventRow] = self._rows(select(EventRow).where(col(EventRow.position) == position))
+        return rows[0] if rows else None
 
     def record_attempt(self, key: str, values: dict[str, Any]) -> None:
         """What one attempt at a pending delivery came to (its status, attempts, next attempt ...)."""

@@ -172,7 +172,9 @@ def read_events(
         )
         for r in rows
     ]
-    return EventPage(events=events, next=cursor_of(rows[-1].position if rows else position))
+    last = rows[-1].position if rows else position
+    assert last is not None  # the feed reads numbered events only
+    return EventPage(events=events, next=cursor_of(last))
 
 
 def add_webhook(

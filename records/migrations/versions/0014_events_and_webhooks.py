@@ -21,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "event",
-        sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=True),
         sa.Column("event_id", sa.String(), nullable=False),
         sa.Column("party_id", sa.String(), nullable=False),
         sa.Column("party_seq", sa.Integer(), nullable=False),
@@ -29,8 +30,9 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("position"),
+        sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("event_id"),
+        sa.UniqueConstraint("position"),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index("ix_event_party_seq", ["party_id", "party_seq"], unique=True)
@@ -42,7 +44,7 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("clock_id"),
     )
-    # The one row every write that records events locks.
+    # The one row each sequencing of new events locks.
     op.execute("INSERT INTO event_clock (clock_id, position) VALUES (1, 0)")
     op.create_table(
         "webhook",
