@@ -96,11 +96,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--writes", type=int, default=200, help="writes per thread")
     args = parser.parse_args()
-    with (
-        throwaway_postgres_schema(args.database_url, "ubp_bench_outbox")
-        if args.database_url.startswith("postgresql")
-        else contextmanager(lambda: iter([args.database_url]))() as url
-    ):
+    postgres = args.database_url.startswith("postgresql")
+    schema = throwaway_postgres_schema(args.database_url, "ubp_bench_outbox") if postgres else None
+    with schema or nullcontext(args.database_url) as url:
         engine = make_engine(url)
         upgrade_schema(engine)
         writer = EffectWriter(engine)
