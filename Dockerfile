@@ -29,8 +29,13 @@ RUN --mount=type=secret,id=pipca \
 
 # The project itself, from the repository as it is (.dockerignore leaves out what is not
 # the code), built by the locked setuptools and adding nothing unlocked.
+# The staff pages' styles are compiled from GOV.UK Frontend by scripts/setup.sh (npm and
+# Dart Sass, not in this image): an image built from a tree without them would serve the
+# pages unstyled, so the build stops and says so.
 COPY . /src
-RUN pip install --no-cache-dir --no-deps --no-build-isolation /src && pip check && rm -rf /src
+RUN test -s /src/web/frontend/build/pages.css \
+    || { echo "web/frontend/build/pages.css is missing: run scripts/setup.sh before building the image" >&2; exit 1; }; \
+    pip install --no-cache-dir --no-deps --no-build-isolation /src && pip check && rm -rf /src
 
 # Not root: the code and its packages are root's and read-only to the service.
 RUN useradd --uid 10001 --user-group --home-dir /var/lib/ubp --create-home --shell /usr/sbin/nologin ubp
