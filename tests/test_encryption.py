@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowHistory
@@ -359,11 +360,15 @@ async def test_ubp_history_prints_the_party_decoded(time_skipping_env, parties, 
 
 
 def test_production_stack_refuses_to_start_without_a_key_ring():
-    """docker-compose.yml: the key ring is a required secret of the worker and the API, and
-    the message when it is missing says how to make one."""
+    """docker-compose.yml: the key ring is a required secret of every service that talks to
+    Temporal as the project (the worker, the API and the Schedules' deploy job), and the message
+    when it is missing says how to make one."""
     compose = (Path(__file__).parent.parent / "docker-compose.yml").read_text()
     assert re.search(r'file: "\$\{UBP_ENCRYPTION_KEY_FILE:\?[^}]*ubp keys generate --file [^}]*\}"', compose)
-    assert compose.count("UBP_ENCRYPTION_KEY_FILE: /run/secrets/ubp-encryption-keys") == 2
+    services = yaml.safe_load(compose)["services"]
+    for name in ("worker", "api", "schedules"):
+        assert services[name]["environment"]["UBP_ENCRYPTION_KEY_FILE"] == "/run/secrets/ubp-encryption-keys", name
+        assert "ubp-encryption-keys" in services[name]["secrets"], name
     assert "UBP_ENCRYPTION_KEYS:" not in compose, "key material belongs in the secret file, not the environment"
 
 
