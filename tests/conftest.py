@@ -4,6 +4,7 @@ default, PostgreSQL when DATABASE_URL points at it."""
 
 import asyncio
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -42,6 +43,8 @@ SUGGEST_CAN_AT = 200
 # the release being cut, whose folder the tests then write.
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("UBP_RECORD_HISTORIES", "")
+# In each release's folder: every history's workflow id, by the history's file name.
+WORKFLOW_IDS = "workflow-ids.json"
 
 
 @pytest.fixture(scope="session")
@@ -215,9 +218,16 @@ async def dev_parties(dev_server_env, settings, door_keys, request) -> AsyncIter
 
 
 def _keep(history: WorkflowHistory, name: str) -> None:
+    """Writes the history, and its workflow id beside it (tests/test_replay.py replays it under
+    that id: the servers leave the started event's own field empty, and a workflow may read
+    its id, as the erasure does to check that its seal was made for it)."""
     folder = HISTORIES / RECORDING
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.json").write_text(history.to_json())
+    ids_file = folder / WORKFLOW_IDS
+    ids = json.loads(ids_file.read_text()) if ids_file.exists() else {}
+    ids[name] = history.workflow_id
+    ids_file.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
 
 
 @pytest_asyncio.fixture(autouse=True)

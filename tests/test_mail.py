@@ -69,11 +69,14 @@ def catcher() -> Iterator[MailCatcher]:
 
 
 @pytest.fixture
-def settings(database_url, catcher) -> Settings:
-    """The test's settings, mailing through `catcher`, with retries quick enough to watch."""
+def settings(database_url, catcher, key_ring, door_key_file) -> Settings:
+    """The test's settings, mailing through `catcher`, with retries quick enough to watch; the
+    keys are the suite's (the replay fixtures' while histories are recorded)."""
     return Settings(
         DATABASE_URL=database_url,
         task_queue=f"test-{uuid.uuid4()}",
+        encryption_keys=key_ring.to_json(),
+        door_key_file=door_key_file,
         smtp_port=catcher.port,
         public_url=PUBLIC_URL,
         mail_retry_first_seconds=0.2,

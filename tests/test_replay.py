@@ -3,9 +3,8 @@ workflow code; an incompatible change is caught; the same change behind
 workflow.patched() passes.
 
 Histories are kept per release, in tests/histories/RELEASE/, recorded when the
-release was cut (`UBP_RECORD_HISTORIES=v1.2.0 pytest -k "lifecycle or approvals or
-bad_input or dev_server or mail or retention or webhooks"`) and never regenerated:
-every later release must replay them all. They cover every stage, every task kind,
+release was cut (docs/operations.md, "Cutting a release") and never regenerated:
+every later release must replay them all, each under its own workflow id. They cover every stage, every task kind,
 rejected signals, continue-as-new, and each workflow the worker runs.
 
 Every history is written under the replay fixtures' keys: payloads encrypted
@@ -15,6 +14,7 @@ decrypted are marked, so unencrypted messages are refused), its sandbox runner,
 and the door's public keys trusted.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,17 +34,31 @@ with workflow.unsafe.imports_passed_through():
     from client.history import history_payloads
     from client.keys import read_key_file
     from policy.replies import PartyStatus
+    from tests.conftest import WORKFLOW_IDS
     from tests.helpers import REPLAY_DOOR_KEYS, REPLAY_KEYS
     from tests.releases import releases as releases_so_far
     from worker import WORKFLOW_RUNNER, WORKFLOWS
     from workflows.party import PartyWorkflow
     from workflows.trust import trust
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
+HISTORIES = sorted(p for p in (Path(__file__).parent / "histories").glob("*/*.json") if p.name != WORKFLOW_IDS)
+# The workflow types the worker ran when the first release was cut: each release keeps them all
+# (a type added since has none until the next release, as none can be running anywhere yet).
+FIRST_RELEASE_KINDS = {
+    "PartyWorkflow",
+    "NoticeDispatch",
+    "DailyDigest",
+    "RetentionSweep",
+    "PartyErasure",
+    "WebhookDelivery",
+}
 
 
 def _history(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(path.stem, path.read_text())
+    """The history as its workflow ran it: under its own workflow id (tests/conftest.py `_keep`)."""
+    ids_file = path.parent / WORKFLOW_IDS
+    ids = json.loads(ids_file.read_text()) if ids_file.exists() else {}
+    return WorkflowHistory.from_json(ids[path.stem], path.read_text())
 
 
 def _kind(path: Path) -> str:
@@ -89,11 +103,11 @@ def test_histories_are_stored_for_every_release():
     for folder in folders:
         kept = [p for p in HISTORIES if p.parent.name == folder]
         assert any("continue_as_new" in p.name for p in kept), folder
-    if releases:
-        # The latest release kept histories of the worker's workflows (a type added since has
-        # none until the next release: it cannot be running anywhere yet).
-        kinds = {_kind(p) for p in HISTORIES if p.parent.name == releases[-1]}
-        assert kinds >= {"PartyWorkflow", "NoticeDispatchWorkflow", "DailyDigestWorkflow"}, kinds
+    for release in releases:
+        kinds = {_kind(p) for p in HISTORIES if p.parent.name == release}
+        assert kinds >= FIRST_RELEASE_KINDS, (release, kinds)
+    for path in HISTORIES:
+        assert _history(path).workflow_id, f"{path}: its workflow id is not in {WORKFLOW_IDS}"
 
 
 def test_every_stored_history_was_written_encrypted():
