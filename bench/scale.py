@@ -72,6 +72,7 @@ from services.contacts import answer_contact
 from services.imports import import_parties, read_lines
 from services.signing_in import SignInRules
 from settings import Settings
+from tests.import_lines import ask_line, incident_line, restriction_line, warning_line
 from web.app import create_app
 from web.deps import SESSION_COOKIE
 from workflows.party import timer_offset
@@ -152,58 +153,22 @@ async def timed(samples: list[float], call: Awaitable[Any]) -> Any:
 
 
 def _incident(pid: str, n: int, at: datetime, category: str = "aggressive_or_abusive", **party: Any) -> dict:
+    """An incident as a case system reports it, with its channel and summary."""
     return {
-        "record": "incident",
-        "incident_id": f"{pid}-i{n}",
-        "party": {"party_id": pid, **party},
-        "category": category,
-        "behaviour_code": "threat_of_harm" if category == "zero_tolerance" else "verbal_abuse",
-        "occurred_at": at.isoformat(),
-        "reported_by": "colleague-1",
-        "experienced_by": "colleague-2",
+        **incident_line(pid, n, at, category, **party),
         "channel": "phone",
         "summary": "Raised voice and insults on a call",
     }
 
 
-def _ask(pid: str, incident: int, at: datetime) -> dict:
-    return {
-        "record": "ask",
-        "ask_id": f"{pid}-a{incident}",
-        "party_id": pid,
-        "incident_ids": [f"{pid}-i{incident}"],
-        "asked_at": at.isoformat(),
-        "asked_by": "colleague-1",
-    }
-
-
-def _warning(pid: str, incident: int, at: datetime) -> dict:
-    return {
-        "record": "warning",
-        "warning_id": f"{pid}-w{incident}",
-        "party_id": pid,
-        "incident_ids": [f"{pid}-i{incident}"],
-        "communicated_at": at.isoformat(),
-        "issued_by": "colleague-2",
-        "reasons": "Abuse continued after we asked you to stop.",
-    }
-
-
 def _restriction(pid: str, incident: int, at: datetime) -> dict:
-    return {
-        "record": "restriction",
-        "restriction_id": f"{pid}-r{incident}",
-        "party_id": pid,
-        "incident_ids": [f"{pid}-i{incident}"],
-        "measures": [
-            {"measure": "single_contact_channel", "channels": ["email"]},
-            {"measure": "single_named_contact", "named_contact": "caseworker-7"},
-        ],
-        "proposed_by": "manager-1",
-        "reasons": "The abuse continued during the warning.",
-        "contact_arrangements": "Email caseworker-7 only.",
-        "decided_at": at.isoformat(),
-    }
+    return restriction_line(pid, incident, at, TWO_MEASURES, "Email caseworker-7 only.")
+
+
+TWO_MEASURES = [
+    {"measure": "single_contact_channel", "channels": ["email"]},
+    {"measure": "single_named_contact", "named_contact": "caseworker-7"},
+]
 
 
 def party_lines(p: int, now: datetime) -> list[dict]:
@@ -215,16 +180,16 @@ def party_lines(p: int, now: datetime) -> list[dict]:
     if kind < 55:
         return [_incident(pid, 1, start)]
     if kind < 75:
-        return [_incident(pid, 1, start), _ask(pid, 1, start + timedelta(hours=1))]
+        return [_incident(pid, 1, start), ask_line(pid, 1, start + timedelta(hours=1))]
     if kind < 87:
-        return [_incident(pid, 1, start), _warning(pid, 1, start + timedelta(days=1))]
+        return [_incident(pid, 1, start), warning_line(pid, 1, start + timedelta(days=1))]
     if kind < 98:
         party: dict[str, Any] = {"kind": "organisation"} if kind >= 95 else {}
         # Restricted 10 days after the first incident: recent enough (15-400 days) to be in force for some.
         start = now - timedelta(days=15 + (p * 31) % 385, hours=3)
         return [
             _incident(pid, 1, start, **party),
-            _warning(pid, 1, start + timedelta(days=1)),
+            warning_line(pid, 1, start + timedelta(days=1)),
             _incident(pid, 2, start + timedelta(days=9), **party),
             _restriction(pid, 2, start + timedelta(days=10)),
         ]
@@ -245,7 +210,7 @@ def burst_lines(tag: str, count: int, deadline: datetime) -> list[dict]:
     lines = []
     for k in range(count):
         pid = f"burst-{tag}-{k:05d}"
-        lines += [_incident(pid, 1, given - timedelta(days=1)), _warning(pid, 1, given)]
+        lines += [_incident(pid, 1, given - timedelta(days=1)), warning_line(pid, 1, given)]
     return lines
 
 

@@ -27,58 +27,19 @@ from records.tables import ImportedPartyRow
 from services.imports import LineStatus, import_parties, read_lines
 from settings import get_settings
 from tests.helpers import wait_for_status
+from tests.import_lines import incident_line, restriction_line, warning_line
 from tests.test_contacts import cli  # noqa: F401  (the `ubp` fixture on the time-skipping server)
 
 NOW = datetime(2027, 6, 1, 12, tzinfo=UTC)
 
 
-def _incident(pid: str, n: int, at: datetime, category: str = "aggressive_or_abusive", **party: Any) -> dict:
-    code = {"aggressive_or_abusive": "verbal_abuse", "zero_tolerance": "threat_of_harm"}[category]
-    return {
-        "record": "incident",
-        "incident_id": f"{pid}-i{n}",
-        "party": {"party_id": pid, **party},
-        "category": category,
-        "behaviour_code": code,
-        "occurred_at": at.isoformat(),
-        "reported_by": "colleague-1",
-        "experienced_by": "colleague-2",
-    }
-
-
-def _warning(pid: str, incident: int, at: datetime) -> dict:
-    return {
-        "record": "warning",
-        "warning_id": f"{pid}-w{incident}",
-        "party_id": pid,
-        "incident_ids": [f"{pid}-i{incident}"],
-        "communicated_at": at.isoformat(),
-        "issued_by": "colleague-2",
-        "reasons": "Abuse continued after we asked you to stop.",
-    }
-
-
-def _restriction(pid: str, incident: int, at: datetime, measures: list | None = None) -> dict:
-    return {
-        "record": "restriction",
-        "restriction_id": f"{pid}-r{incident}",
-        "party_id": pid,
-        "incident_ids": [f"{pid}-i{incident}"],
-        "measures": measures or [{"measure": "single_contact_channel", "channels": ["email"]}],
-        "proposed_by": "manager-1",
-        "reasons": "The abuse continued during the warning.",
-        "contact_arrangements": "Email your caseworker only.",
-        "decided_at": at.isoformat(),
-    }
-
-
 def _history(pid: str, start: datetime, **party: Any) -> list[dict]:
     """Incident, warning, repeat, restriction: ten days from `start`."""
     return [
-        _incident(pid, 1, start, **party),
-        _warning(pid, 1, start + timedelta(days=1)),
-        _incident(pid, 2, start + timedelta(days=9), **party),
-        _restriction(pid, 2, start + timedelta(days=10)),
+        incident_line(pid, 1, start, **party),
+        warning_line(pid, 1, start + timedelta(days=1)),
+        incident_line(pid, 2, start + timedelta(days=9), **party),
+        restriction_line(pid, 2, start + timedelta(days=10)),
     ]
 
 
@@ -163,13 +124,13 @@ def test_import_r7_an_undecided_approval_is_opened_as_of_the_import():
 
 def test_import_r15_a_zero_tolerance_stop_in_force_keeps_its_review():
     at = NOW - timedelta(days=5)
-    got = _replay([_incident("p-zt", 1, at, "zero_tolerance")])
+    got = _replay([incident_line("p-zt", 1, at, "zero_tolerance")])
     assert got.state.stage == Stage.ZERO_TOLERANCE
     assert [t.kind for t in got.state.tasks] == [TaskKind.ZERO_TOLERANCE_REVIEW]
 
 
 def test_import_r14_the_policy_refuses_the_party_at_the_line():
-    lines = [_incident("p-bad", 1, NOW - timedelta(days=9)), _restriction("p-bad", 1, NOW - timedelta(days=8))]
+    lines = [incident_line("p-bad", 1, NOW - timedelta(days=9)), restriction_line("p-bad", 1, NOW - timedelta(days=8))]
     with pytest.raises(PartyImportRefused) as refused:
         _replay(lines)
     assert refused.value.line_number == 2 and refused.value.reason.startswith("R14: a restriction only follows")
@@ -177,7 +138,7 @@ def test_import_r14_the_policy_refuses_the_party_at_the_line():
 
 def test_import_r3_a_line_dated_after_the_import_is_refused():
     with pytest.raises(PartyImportRefused, match="R3: dated"):
-        _replay([_incident("p-future", 1, NOW + timedelta(days=1))])
+        _replay([incident_line("p-future", 1, NOW + timedelta(days=1))])
 
 
 # --- through the service, with the party's workflow ---------------------------------------------
@@ -195,13 +156,13 @@ async def test_import_whole_parties_idempotent_and_resumable(time_skipping_env, 
     now = await time_skipping_env.get_current_time()
     tag = uuid.uuid4().hex[:8]
     live, old, bad, broken, crashed = (f"p-{name}-{tag}" for name in ("live", "old", "bad", "broken", "crashed"))
-    naive = _warning(broken, 1, now - timedelta(days=20)) | {"communicated_at": "2027-01-01T10:00:00"}
+    naive = warning_line(broken, 1, now - timedelta(days=20)) | {"communicated_at": "2027-01-01T10:00:00"}
     lines: list[dict | str] = [
         *_history(live, now - timedelta(days=40)),
         *_history(old, now - timedelta(days=3 * 365)),
-        _incident(bad, 1, now - timedelta(days=9)),
-        _restriction(bad, 1, now - timedelta(days=8)),
-        _incident(broken, 1, now - timedelta(days=21)),
+        incident_line(bad, 1, now - timedelta(days=9)),
+        restriction_line(bad, 1, now - timedelta(days=8)),
+        incident_line(broken, 1, now - timedelta(days=21)),
         naive,
         "{not json",
         *_history(crashed, now - timedelta(days=30)),
