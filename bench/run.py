@@ -37,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -45,7 +44,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import make_url, text
 from temporalio.api.history.v1 import HistoryEvent
@@ -119,17 +118,7 @@ class WorkerProcess:
         line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 60)
         if line.strip() != "READY":
             raise RuntimeError(f"worker did not start: {line!r}")
-        # Read on for the rest of its life: sdk-core logs to stdout, and a pipe nobody reads
-        # fills (64 KiB), after which its workflow thread blocks in write() and the worker stops
-        # polling for workflow tasks while its activity poller carries on. That wedged the scale
-        # run at 10,000 parties (a backlog of 1,123 workflow tasks, no workflow poller).
-        threading.Thread(target=self._forward, args=(self.process.stdout,), daemon=True).start()
         return self
-
-    @staticmethod
-    def _forward(stdout: IO[str]) -> None:
-        for line in stdout:
-            sys.stderr.write(f"worker: {line}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

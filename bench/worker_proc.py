@@ -24,6 +24,7 @@ from bench.bare import BareEntityWorkflow
 from bench.ladder import LadderWorkflow
 from client.connection import connect
 from settings import Settings
+from tests.worker_process import stdout_to_stderr
 from worker import build_worker
 
 
@@ -98,6 +99,7 @@ async def main() -> None:
         for w in workers:
             await stack.enter_async_context(w)
         print("READY", flush=True)
+        stdout_to_stderr()
         await stop.wait()
 
 

@@ -20,12 +20,22 @@ from worker import build_worker, run_until_stopped
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def stdout_to_stderr() -> None:
+    """After READY, the process's stdout is its stderr. The parent reads stdout only for the READY
+    line; sdk-core logs to stdout, and once an unread pipe fills (64 KiB) its workflow thread
+    blocks in write(), so the worker stops polling for workflow tasks while its activity poller
+    carries on (bench/RESULTS.md, finding 2: the stall it caused at 300 to 10,000 parties)."""
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+
 async def main(address: str, database_url: str, task_queue: str) -> None:
     settings = Settings(temporal_address=address, DATABASE_URL=database_url, task_queue=task_queue)
     client = await connect(settings)
     worker = build_worker(client, settings)
     # READY before the first poll: the first task waits in the queue until the worker polls.
     print("READY", flush=True)
+    stdout_to_stderr()
     await run_until_stopped(worker)
 
 
