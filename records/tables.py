@@ -146,6 +146,8 @@ class EndedCallRow(Fenced, table=True):
 
 class WarningRow(Fenced, table=True):
     __tablename__ = "warning"
+    # A party's live warnings, counted for each party a list shows (migration 0018).
+    __table_args__ = (Index("ix_warning_party_status", "party_id", "status"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     warning_id: str = Field(unique=True)
@@ -161,6 +163,8 @@ class WarningRow(Fenced, table=True):
 
 class RestrictionRow(Fenced, table=True):
     __tablename__ = "restriction"
+    # A party's restrictions in force, counted for each party a list shows (migration 0018).
+    __table_args__ = (Index("ix_restriction_party_status", "party_id", "status"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     restriction_id: str = Field(unique=True)
@@ -206,6 +210,8 @@ class TaskRow(Fenced, table=True):
         Index("ix_task_open_due", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
         Index("ix_task_open_kind_due", "kind", "due_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
         Index("ix_task_open_created", "created_at", "seq", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
+        # A party's open tasks, counted for each party a list shows (migration 0018).
+        Index("ix_task_open_party", "party_id", postgresql_where=_OPEN_TASK, sqlite_where=_OPEN_TASK),
     )
 
     seq: int | None = Field(default=None, primary_key=True)
