@@ -1,12 +1,14 @@
 """Builders and waiting helpers shared by the workflow tests."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
@@ -171,3 +173,13 @@ async def marked_party(parties: PartyClient, now: datetime, marker: str) -> Part
 def payloads_holding(history: WorkflowHistory, text: str) -> list[Payload]:
     """The payloads of `history` whose bytes (metadata or data) contain `text`."""
     return [p for p in history_payloads(history) if text.encode() in p.SerializeToString()]
+
+
+def in_the_sqlite_pass_only(subject: str) -> pytest.MarkDecorator:
+    """For a test whose subject is Temporal's or the processes', the same whichever records
+    database the suite's pass uses: it runs once, in the SQLite pass (the PostgreSQL pass is
+    the suite's longer one)."""
+    return pytest.mark.skipif(
+        "postgresql" in os.environ.get("DATABASE_URL", ""),
+        reason=f"{subject}, the same on either records database: once, in the SQLite pass",
+    )

@@ -27,7 +27,7 @@ from client.keys import KeyRing, KeyRingError, UnknownKeyError, dev_key_ring, ge
 from client.parties import PartyClient
 from settings import Settings
 from starter.ubp import app as ubp_app
-from tests.helpers import incident, local_parties, marked_party, new_party, payloads_holding
+from tests.helpers import in_the_sqlite_pass_only, incident, local_parties, marked_party, new_party, payloads_holding
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.party import workflow_id_for
@@ -372,6 +372,7 @@ def test_production_stack_refuses_to_start_without_a_key_ring():
     assert "UBP_ENCRYPTION_KEYS:" not in compose, "key material belongs in the secret file, not the environment"
 
 
+@in_the_sqlite_pass_only("a worker without the payload's key")
 async def test_worker_without_the_key_fails_the_task_and_nothing_is_lost(dev_server_env, settings, door_keys):
     """A worker whose ring lacks a payload's key cannot run the party: its workflow task fails,
     naming the key, and is retried. Once a worker has the key, the party goes on as if nothing

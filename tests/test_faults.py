@@ -37,7 +37,7 @@ from tests.faults import (
     stop_process,
     timezone_for,
 )
-from tests.helpers import ask, incident, local_parties, new_party, wait_for_status, warning
+from tests.helpers import ask, in_the_sqlite_pass_only, incident, local_parties, new_party, wait_for_status, warning
 from worker import build_worker
 from workflows.io import LOCAL_WINDOW
 
@@ -129,11 +129,7 @@ async def test_worker_stopped_mid_burst_every_incident_recorded_once(
 # --- 2. the dev server stopped and started again -------------------------------------
 
 
-@pytest.mark.skipif(
-    "postgresql" in os.environ.get("DATABASE_URL", ""),
-    reason="its subject is Temporal's timers across a server restart, the same on either records database: "
-    "once, in the SQLite pass (40 s)",
-)
+@in_the_sqlite_pass_only("Temporal's timers across a server restart (40 s)")
 async def test_dev_server_restart_timers_fire_and_expiries_recorded(settings, store, tmp_path, door_keys):
     """Warnings communicated almost six months ago expire while the dev server is
     down (two) and just after it is back (two): after the restart every timer

@@ -47,7 +47,7 @@ from services.retention import ErasureRefused, erase_party, retention_report
 from settings import Settings, get_settings
 from tests.cli_api import ubp_over_api
 from tests.conftest import TrackingPartyClient
-from tests.helpers import incident, new_party, wait_for_status, warning
+from tests.helpers import in_the_sqlite_pass_only, incident, new_party, wait_for_status, warning
 from worker import build_worker
 from workflows.party import workflow_id_for
 
@@ -290,6 +290,7 @@ async def _runs_of(client: Client, workflow_id: str) -> list[str]:
 
 
 @pytest.mark.devserver
+@in_the_sqlite_pass_only("Temporal's deletion of every run (the dev server's takes 30 s)")
 async def test_an_erasure_deletes_every_run_of_the_party_workflow(
     dev_server_env, dev_parties: PartyClient, store: RecordStore, settings: Settings, door_keys
 ):

@@ -2,23 +2,18 @@
 rate the API answers 429 with Retry-After; the party keeps working, and every incident
 accepted is on its file."""
 
-import os
 from datetime import timedelta
 
 import httpx
-import pytest
 
-from tests.helpers import incident, new_party, wait_for_status
+from tests.helpers import in_the_sqlite_pass_only, incident, new_party, wait_for_status
 from tests.test_api import _staff_and_tokens
 from web.app import create_app
 
 STORM = 5_000
 
 
-@pytest.mark.skipif(
-    "postgresql" in os.environ.get("DATABASE_URL", ""),
-    reason="the bound is the API's, the same on either records database: run once, in the SQLite pass (45 s)",
-)
+@in_the_sqlite_pass_only("the API's bound on signals in flight (45 s)")
 async def test_5000_signals_to_one_party_the_accepted_are_on_file_the_rest_got_429(
     time_skipping_env, parties, store, settings
 ):
