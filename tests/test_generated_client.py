@@ -18,6 +18,7 @@ import pytest
 from policy.events import EventType
 from policy.vocabulary import Role
 from settings import PROJECT_ROOT
+from tests.helpers import in_the_sqlite_pass_only
 from tests.test_webhooks import CASE_SYSTEM, check_against_feed, subscribed
 from tests.webhook_receiver import caught_up
 
@@ -30,11 +31,7 @@ pytestmark = [
         not GENERATOR.exists(),
         reason="the client generator is not installed: scripts/setup.sh puts it in .venv-openapi",
     ),
-    # The OpenAPI document and the client do not depend on the records database: once is enough.
-    pytest.mark.skipif(
-        "postgresql" in os.environ.get("DATABASE_URL", ""),
-        reason="the generated client is the same whatever the records database: it runs once, in the SQLite pass",
-    ),
+    in_the_sqlite_pass_only("the OpenAPI document and the client generated from it"),
 ]
 
 

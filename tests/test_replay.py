@@ -14,6 +14,7 @@ decrypted are marked, so unencrypted messages are refused), its sandbox runner,
 and the door's public keys trusted.
 """
 
+import functools
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -54,11 +55,15 @@ FIRST_RELEASE_KINDS = {
 }
 
 
+@functools.cache
+def _workflow_ids(folder: Path) -> dict[str, str]:
+    """A release's histories' workflow ids, by file name (tests/conftest.py `_keep`)."""
+    return json.loads((folder / WORKFLOW_IDS).read_text())
+
+
 def _history(path: Path) -> WorkflowHistory:
-    """The history as its workflow ran it: under its own workflow id (tests/conftest.py `_keep`)."""
-    ids_file = path.parent / WORKFLOW_IDS
-    ids = json.loads(ids_file.read_text()) if ids_file.exists() else {}
-    return WorkflowHistory.from_json(ids[path.stem], path.read_text())
+    """The history as its workflow ran it: under its own workflow id."""
+    return WorkflowHistory.from_json(_workflow_ids(path.parent)[path.stem], path.read_text())
 
 
 def _kind(path: Path) -> str:
@@ -107,7 +112,7 @@ def test_histories_are_stored_for_every_release():
         kinds = {_kind(p) for p in HISTORIES if p.parent.name == release}
         assert kinds >= FIRST_RELEASE_KINDS, (release, kinds)
     for path in HISTORIES:
-        assert _history(path).workflow_id, f"{path}: its workflow id is not in {WORKFLOW_IDS}"
+        assert _workflow_ids(path.parent).get(path.stem), f"{path}: its workflow id is not in {WORKFLOW_IDS}"
 
 
 def test_every_stored_history_was_written_encrypted():
